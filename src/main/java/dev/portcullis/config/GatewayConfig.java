@@ -1,0 +1,28 @@
+package dev.portcullis.config;
+
+import dev.portcullis.identity.IdentityConfig;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The whole gateway configuration, validated.
+ *
+ * @param source the file it was loaded from
+ */
+public record GatewayConfig(IdentityConfig identity, StoreConfig store, RecordingConfig recording, AdminConfig admin,
+                            List<ConnectionConfig> connections, Path source) {
+    public GatewayConfig {
+        Objects.requireNonNull(identity, "identity");
+        Objects.requireNonNull(store, "store");
+        Objects.requireNonNull(recording, "recording");
+        Objects.requireNonNull(admin, "admin");
+        connections = List.copyOf(connections);
+        Objects.requireNonNull(source, "source");
+    }
+
+    public Optional<ConnectionConfig> connection(String name) {
+        return connections.stream().filter(c -> c.name().equals(name)).findFirst();
+    }
+}

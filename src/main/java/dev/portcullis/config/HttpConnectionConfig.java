@@ -1,0 +1,47 @@
+package dev.portcullis.config;
+
+import dev.portcullis.policy.Policy;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * A REST API (Okta's admin API, ...) reached over HTTP(S).
+ *
+ * @param upstreamUrl     absolute http(s) URL the calls are forwarded to
+ * @param credentials     the header injected upstream in place of the agent's own
+ * @param maxRequestBytes larger request bodies are refused
+ */
+public record HttpConnectionConfig(String name, InetSocketAddress listen, URI upstreamUrl, Duration connectTimeout,
+                                   Duration responseTimeout, Credentials credentials, long maxRequestBytes,
+                                   Policy policy) implements ConnectionConfig {
+
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    public static final Duration DEFAULT_RESPONSE_TIMEOUT = Duration.ofSeconds(60);
+    public static final long DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
+
+    public HttpConnectionConfig {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(listen, "listen");
+        Objects.requireNonNull(upstreamUrl, "upstreamUrl");
+        Objects.requireNonNull(connectTimeout, "connectTimeout");
+        Objects.requireNonNull(responseTimeout, "responseTimeout");
+        Objects.requireNonNull(credentials, "credentials");
+        if (maxRequestBytes < 0) throw new IllegalArgumentException("maxRequestBytes < 0");
+        Objects.requireNonNull(policy, "policy");
+    }
+
+    /** A header carrying the target's secret. {@link #toString()} never shows the value. */
+    public record Credentials(String header, String value) {
+        public Credentials {
+            Objects.requireNonNull(header, "header");
+            Objects.requireNonNull(value, "value");
+        }
+
+        @Override
+        public String toString() {
+            return "Credentials[header=" + header + ", value=(redacted)]";
+        }
+    }
+}

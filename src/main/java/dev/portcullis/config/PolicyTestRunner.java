@@ -1,0 +1,259 @@
+package dev.portcullis.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.portcullis.config.YamlTree.Obj;
+import dev.portcullis.core.HttpCall;
+import dev.portcullis.core.Identity;
+import dev.portcullis.core.Operation;
+import dev.portcullis.policy.Decision;
+import dev.portcullis.policy.Verdict;
+import java.io.IOException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+import org.yaml.snakeyaml.nodes.Tag;
+
+/**
+ * Runs a policy test file (like {@code opa test}) against one connection's policy of a config file.
+ * The config is loaded with {@link ConfigLoader#loadForPolicyTest}, so no secrets are needed.
+ *
+ * <pre>
+ * config: okta.yaml          # relative to the test file
+ * connection: okta
+ * cases:
+ *   - name: agents list users, with masking
+ *     identity: {subject: agent-1, groups: [agents], claims: {tenant: acme}}
+ *     http: {method: GET, path: /api/v1/users, query: "limit=200", body: {any: yaml}}
+ *     expect: {action: mask, rule: agents-read-users}   # allow | mask | deny | require-approval
+ * </pre>
+ */
+public final class PolicyTestRunner {
+
+    static final List<String> ACTIONS = List.of("allow", "mask", "deny", "require-approval");
+
+    private PolicyTestRunner() {}
+
+    /** One case's outcome; {@code expectedRule} is empty when the case does not name one. */
+    public record CaseResult(String name, boolean passed, String expectedAction, String expectedRule,
+                             String actualAction, String actualRule, String reason) {}
+
+    public record Report(Path file, List<CaseResult> cases) {
+        public Report {
+            cases = List.copyOf(cases);
+        }
+
+        public long passed() {
+            return cases.stream().filter(CaseResult::passed).count();
+        }
+
+        public long failed() {
+            return cases.size() - passed();
+        }
+    }
+
+    private record Case(String name, Identity identity, Operation operation, String action, String rule) {}
+
+    /** @param env environment for {@code ${VAR}}; unset variables are treated as empty */
+    public static Report run(Path testFile, Map<String, String> env) throws ConfigException {
+        String label = testFile.toString();
+        String text;
+        try {
+            text = Files.readString(testFile, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            YamlTree.fail(label, "cannot read the file: " + e);
+            return null;
+        }
+        YamlTree tree = new YamlTree(label, env, YamlTree.UnsetVariables.EMPTY);
+        Node root = tree.parse(text);
+        tree.throwIfProblems();
+        Obj o = tree.obj(root, "", List.of("config", "connection", "cases"));
+        tree.throwIfProblems();
+        String config = o.has("config") ? tree.scalar(o.get("config"), "config").text() : null;
+        if (!o.has("config")) o.missing("config", "the config file, relative to this file");
+        String connection = o.has("connection") ? tree.scalar(o.get("connection"), "connection").text() : null;
+        if (!o.has("connection")) o.missing("connection", "the name of a connection in the config");
+        List<Case> cases = new ArrayList<>();
+        if (!o.has("cases")) o.missing("cases", "a list of cases");
+        else {
+            List<Node> items = tree.list(o.get("cases"), "cases");
+            for (int i = 0; items != null && i < items.size(); i++) {
+                Case c = testCase(tree, items.get(i), "cases[" + i + "]");
+                if (c != null) cases.add(c);
+            }
+        }
+        tree.throwIfProblems();
+
+        Path configFile = testFile.toAbsolutePath().getParent().resolve(config);
+        GatewayConfig gateway = ConfigLoader.loadForPolicyTest(configFile, env);
+        var target = gateway.connection(connection);
+        if (target.isEmpty()) {
+            tree.problem(o.get("connection"), "connection", "no connection named '" + connection + "' in " + config
+                    + "; known: " + String.join(", ", gateway.connections().stream().map(c -> c.name()).toList()));
+            tree.throwIfProblems();
+        }
+        var policy = target.get().policy();
+        List<CaseResult> results = new ArrayList<>(cases.size());
+        for (Case c : cases) {
+            Decision d = policy.decide(c.identity, c.operation);
+            String action = actionName(d.verdict());
+            String rule = d.verdict().ruleId();
+            boolean passed = action.equals(c.action) && (c.rule.isEmpty() || rule.equals(c.rule));
+            results.add(new CaseResult(c.name, passed, c.action, c.rule, action, rule, reason(d.verdict())));
+        }
+        return new Report(testFile, results);
+    }
+
+    /** The policy-file name of a verdict's kind: allow, mask, deny, require-approval. */
+    public static String actionName(Verdict v) {
+        return switch (v) {
+            case Verdict.Allow a -> "allow";
+            case Verdict.Mask m -> "mask";
+            case Verdict.Deny d -> "deny";
+            case Verdict.HoldForApproval h -> "require-approval";
+        };
+    }
+
+    private static String reason(Verdict v) {
+        return switch (v) {
+            case Verdict.Allow a -> "";
+            case Verdict.Mask m -> "";
+            case Verdict.Deny d -> d.reason();
+            case Verdict.HoldForApproval h -> h.reason();
+        };
+    }
+
+    private static Case testCase(YamlTree tree, Node node, String path) {
+        Obj o = tree.obj(node, path, List.of("name", "identity", "http", "expect"));
+        if (o == null) return null;
+        int before = tree.problemCount();
+        String name = o.has("name") ? tree.scalar(o.get("name"), o.child("name")).text() : path;
+        Identity identity = null;
+        if (!o.has("identity")) o.missing("identity", "{subject: ..., groups: [...]}");
+        else identity = identity(tree, o.get("identity"), o.child("identity"));
+        Operation operation = null;
+        if (!o.has("http")) o.missing("http", "{method: GET, path: /...}");
+        else operation = http(tree, o.get("http"), o.child("http"));
+        String action = null;
+        String rule = "";
+        if (!o.has("expect")) o.missing("expect", "{action: allow | mask | deny | require-approval, rule: id}");
+        else {
+            Obj e = tree.obj(o.get("expect"), o.child("expect"), List.of("action", "rule"));
+            if (e != null) {
+                if (!e.has("action")) e.missing("action", "one of " + String.join(", ", ACTIONS));
+                else action = tree.convert(e.get("action"), e.child("action"), "one of " + String.join(", ", ACTIONS),
+                        PolicyTestRunner::action, null);
+                if (e.has("rule")) rule = tree.scalar(e.get("rule"), e.child("rule")).text();
+            }
+        }
+        if (tree.problemCount() > before) return null;
+        return new Case(name, identity, operation, action, rule);
+    }
+
+    private static String action(String text) {
+        if (!ACTIONS.contains(text)) throw new IllegalArgumentException("");
+        return text;
+    }
+
+    private static Identity identity(YamlTree tree, Node node, String path) {
+        Obj o = tree.obj(node, path, List.of("subject", "groups", "claims"));
+        if (o == null) return null;
+        String subject = "";
+        if (!o.has("subject")) o.missing("subject", "the caller's subject");
+        else subject = tree.scalar(o.get("subject"), o.child("subject")).text();
+        Set<String> groups = Set.of();
+        if (o.has("groups")) {
+            List<Node> items = tree.list(o.get("groups"), o.child("groups"));
+            List<String> out = new ArrayList<>();
+            for (int i = 0; items != null && i < items.size(); i++) {
+                String g = tree.scalar(items.get(i), o.child("groups") + "[" + i + "]").text();
+                if (g != null) out.add(g);
+            }
+            groups = Set.copyOf(out);
+        }
+        Map<String, String> claims = new LinkedHashMap<>();
+        if (o.has("claims")) {
+            Map<String, Node> entries = tree.entries(o.get("claims"), o.child("claims"));
+            if (entries != null) {
+                entries.forEach((k, v) -> {
+                    String value = tree.scalar(v, o.child("claims") + "." + k).text();
+                    if (value != null) claims.put(k, value);
+                });
+            }
+        }
+        if (subject == null) return null;
+        return new Identity(subject, groups, "policy-test", "", "policy-test", claims, Instant.MAX);
+    }
+
+    private static HttpCall http(YamlTree tree, Node node, String path) {
+        Obj o = tree.obj(node, path, List.of("method", "path", "query", "body"));
+        if (o == null) return null;
+        String method = null;
+        if (!o.has("method")) o.missing("method", "an HTTP method");
+        else method = tree.scalar(o.get("method"), o.child("method")).text();
+        String requestPath = null;
+        if (!o.has("path")) o.missing("path", "a request path like /api/v1/users");
+        else requestPath = tree.scalar(o.get("path"), o.child("path")).text();
+        String rawQuery = o.has("query") ? tree.scalar(o.get("query"), o.child("query")).text() : "";
+        Optional<JsonNode> json = o.has("body") ? Optional.of(toJson(o.get("body"))) : Optional.empty();
+        if (method == null || requestPath == null || rawQuery == null) return null;
+        String contentType = json.isPresent() ? "application/json" : "";
+        long bodyBytes = json.map(j -> (long) j.toString().getBytes(StandardCharsets.UTF_8).length).orElse(0L);
+        return new HttpCall(method.toUpperCase(java.util.Locale.ROOT), requestPath, rawQuery, parseQuery(rawQuery),
+                contentType, json, bodyBytes);
+    }
+
+    static Map<String, List<String>> parseQuery(String rawQuery) {
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        if (rawQuery.isEmpty()) return out;
+        for (String pair : rawQuery.split("&")) {
+            if (pair.isEmpty()) continue;
+            int eq = pair.indexOf('=');
+            String k = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            String v = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            out.computeIfAbsent(k, x -> new ArrayList<>()).add(v);
+        }
+        out.replaceAll((k, v) -> List.copyOf(v));
+        return out;
+    }
+
+    /** A YAML body, as the JSON the agent would have sent; scalars keep their YAML type. */
+    private static JsonNode toJson(Node node) {
+        JsonNodeFactory f = JsonNodeFactory.instance;
+        return switch (node) {
+            case MappingNode m -> {
+                ObjectNode obj = f.objectNode();
+                for (NodeTuple t : m.getValue()) {
+                    obj.set(((ScalarNode) t.getKeyNode()).getValue(), toJson(t.getValueNode()));
+                }
+                yield obj;
+            }
+            case SequenceNode s -> {
+                ArrayNode arr = f.arrayNode();
+                s.getValue().forEach(n -> arr.add(toJson(n)));
+                yield arr;
+            }
+            case ScalarNode s when s.getTag().equals(Tag.NULL) -> f.nullNode();
+            case ScalarNode s when s.getTag().equals(Tag.BOOL) -> f.booleanNode(Boolean.parseBoolean(s.getValue()));
+            case ScalarNode s when s.getTag().equals(Tag.INT) && s.getValue().matches("-?[0-9]+") -> f.numberNode(new java.math.BigInteger(s.getValue()));
+            case ScalarNode s when s.getTag().equals(Tag.FLOAT) && s.getValue().matches("-?[0-9]+(\\.[0-9]*)?([eE][-+]?[0-9]+)?") -> f.numberNode(new java.math.BigDecimal(s.getValue()));
+            case ScalarNode s -> f.textNode(s.getValue());
+            default -> f.nullNode();
+        };
+    }
+}

@@ -1,0 +1,86 @@
+package dev.portcullis.config;
+
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+
+/** Parsers for the value formats config files use; each throws IllegalArgumentException with a detail. */
+final class Values {
+    private Values() {}
+
+    /** {@code 250ms}, {@code 30s}, {@code 5m}, {@code 1h}. */
+    static Duration duration(String text) {
+        int unitAt = 0;
+        while (unitAt < text.length() && Character.isDigit(text.charAt(unitAt))) unitAt++;
+        if (unitAt == 0 || unitAt > 12) throw new IllegalArgumentException("");
+        long n = Long.parseLong(text.substring(0, unitAt));
+        return switch (text.substring(unitAt)) {
+            case "ms" -> Duration.ofMillis(n);
+            case "s" -> Duration.ofSeconds(n);
+            case "m" -> Duration.ofMinutes(n);
+            case "h" -> Duration.ofHours(n);
+            default -> throw new IllegalArgumentException("");
+        };
+    }
+
+    static Duration positiveDuration(String text) {
+        Duration d = duration(text);
+        if (d.isZero()) throw new IllegalArgumentException("must be more than zero");
+        return d;
+    }
+
+    static long size(String text) {
+        if (!text.matches("[0-9]{1,18}")) throw new IllegalArgumentException("");
+        return Long.parseLong(text);
+    }
+
+    static int intSize(String text) {
+        long n = size(text);
+        if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("at most " + Integer.MAX_VALUE);
+        return (int) n;
+    }
+
+    static boolean bool(String text) {
+        return switch (text) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException("");
+        };
+    }
+
+    /** {@code host:port} or {@code [v6]:port}; unresolved, so loading does no DNS. */
+    static InetSocketAddress listen(String text) {
+        int colon = text.lastIndexOf(':');
+        if (colon < 0) throw new IllegalArgumentException("no port");
+        String host = text.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+        if (host.isEmpty()) throw new IllegalArgumentException("host is required; 0.0.0.0 listens on all interfaces");
+        if (host.contains(":") && !text.startsWith("[")) throw new IllegalArgumentException("write IPv6 hosts as [::1]:port");
+        String port = text.substring(colon + 1);
+        if (!port.matches("[0-9]{1,5}")) throw new IllegalArgumentException("port is not a number");
+        int p = Integer.parseInt(port);
+        if (p < 1 || p > 65535) throw new IllegalArgumentException("port out of range 1-65535");
+        return InetSocketAddress.createUnresolved(host, p);
+    }
+
+    /** An absolute http or https URL with a host. */
+    static URI httpUrl(String text) {
+        try {
+            URI uri = new URI(text);
+            String scheme = uri.getScheme();
+            if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
+                throw new IllegalArgumentException("scheme must be http or https");
+            }
+            if (uri.getHost() == null || uri.getHost().isEmpty()) throw new IllegalArgumentException("no host");
+            return uri;
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException(e.getReason());
+        }
+    }
+
+    static String nonBlank(String text) {
+        if (text.isBlank()) throw new IllegalArgumentException("");
+        return text;
+    }
+}
