@@ -355,7 +355,7 @@ public final class ConfigLoader {
             if (previous != null) tree.problem(o.get("id"), o.child("id"), "rule id '" + id + "' is already used by " + previous);
         }
         String description = optional(o, "description", "text", t -> t, "");
-        Action action = required(o, "action", "one of allow, deny, require-approval", Action::fromConfigName, null);
+        Action action = required(o, "action", "one of allow, deny, require-approval", quiet(Action::fromConfigName), null);
         Conditions when = o.has("when") ? conditions(o.get("when"), o.child("when")) : Conditions.ALWAYS;
         String message = optional(o, "message", "text", t -> t, "");
         Boolean dryRun = optional(o, "dry-run", "true or false", Values::bool, false);
@@ -414,7 +414,7 @@ public final class ConfigLoader {
             String known = String.join(", ", Arrays.stream(Detector.values()).map(Detector::configName).toList());
             for (int i = 0; items != null && i < items.size(); i++) {
                 Detector d = tree.convert(items.get(i), o.child("detectors") + "[" + i + "]",
-                        "one of " + known, Detector::fromConfigName, null);
+                        "one of " + known, quiet(Detector::fromConfigName), null);
                 if (d != null) detectors.add(d);
             }
         }
@@ -505,6 +505,17 @@ public final class ConfigLoader {
     }
 
     // ---- scalar helpers
+
+    /** For parsers whose own message would only repeat "expected ..., got ...". */
+    private static <T> YamlTree.Parser<T> quiet(YamlTree.Parser<T> parser) {
+        return text -> {
+            try {
+                return parser.parse(text);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("");
+            }
+        };
+    }
 
     private <T> T required(Obj o, String key, String expected, YamlTree.Parser<T> parser, T placeholder) {
         if (!o.has(key)) {
