@@ -131,9 +131,9 @@ final class ContentDetectors {
 
     // ---- card
 
-    /** Digit groups separated by single spaces or dashes (up to 19 digits in all), bounded by non-word. */
+    /** 13–19 digits in groups separated by single spaces or dashes, first digit 2–6 (the card networks; not epoch millis). */
     private static final Pattern CARD_CANDIDATE =
-            Pattern.compile("(?<![\\w\\-.])\\d(?:[ \\-]?\\d){12,18}(?![\\w]|[\\-.]\\d)");
+            Pattern.compile("(?<![\\w\\-.])[2-6](?:[ \\-]?\\d){12,18}(?![\\w]|[\\-.]\\d)");
 
     private static void cards(String s, SpanSink sink) {
         Matcher m = CARD_CANDIDATE.matcher(s);
