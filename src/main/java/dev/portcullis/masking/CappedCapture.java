@@ -25,7 +25,11 @@ public final class CappedCapture extends FilterOutputStream {
     @Override
     public void write(int b) throws IOException {
         out.write(b);
-        keep(new byte[] {(byte) b}, 0, 1);
+        totalBytes++;
+        if (keptBytes < capBytes) {
+            if (keptBytes == kept.length) kept = Arrays.copyOf(kept, (int) Math.min(capBytes, 2L * kept.length + 256));
+            kept[keptBytes++] = (byte) b;
+        }
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.portcullis.masking;
 
 import com.fasterxml.jackson.core.JsonStreamContext;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +25,7 @@ final class FieldSelectors {
         for (String selector : selectors) {
             String[] names = parse(selector);
             String last = names[names.length - 1];
-            String[] parents = java.util.Arrays.copyOf(names, names.length - 1);
+            String[] parents = Arrays.copyOf(names, names.length - 1);
             byLastName.computeIfAbsent(last, k -> new ArrayList<>()).add(parents);
         }
     }

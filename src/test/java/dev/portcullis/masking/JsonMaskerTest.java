@@ -95,6 +95,13 @@ class JsonMaskerTest {
         }
 
         @Test
+        void selectorNamingNoFieldIsRejectedWithAnActionableMessage() {
+            assertThatThrownBy(() -> mask("{}", "$.[0]"))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("'$.[0]'").hasMessageContaining("profile.email");
+        }
+
+        @Test
         void fieldNamesThemselvesAreNeverMasked() throws Exception {
             String in = j("{'ann@example.com':'x'}");
             assertThat(maskWithDetectors(in)).isEqualTo(in);
