@@ -1,0 +1,82 @@
+package dev.portcullis.masking;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Replaces sensitive content found by {@link Detector}s with a placeholder ({@code [email]},
+ * {@code [card]}, ...). Immutable and thread-safe; build one per plan and reuse it.
+ *
+ * <p>The common case is a string with nothing to mask: it is returned as is, after one pass that
+ * counts digits and looks for {@code '@'} and {@code '+'}, with no allocation. Where two detectors
+ * find overlapping spans, the more specific one (JWT, API key, email, IBAN, card, SSN, phone) wins.
+ */
+public final class TextMasker {
+    /** Most specific first: a JWT or an IBAN contains digit runs a phone detector would also like. */
+    private static final List<Detector> PRECEDENCE = List.of(
+            Detector.JWT, Detector.API_KEY, Detector.EMAIL, Detector.IBAN, Detector.CARD, Detector.SSN, Detector.PHONE);
+
+    private static final TextMasker NONE = new TextMasker(List.of());
+
+    private final List<Detector> detectors;
+
+    private TextMasker(List<Detector> detectors) {
+        this.detectors = detectors;
+    }
+
+    public static TextMasker of(Collection<Detector> detectors) {
+        if (detectors.isEmpty()) return NONE;
+        Set<Detector> wanted = EnumSet.copyOf(detectors);
+        return new TextMasker(PRECEDENCE.stream().filter(wanted::contains).toList());
+    }
+
+    /** The placeholder that replaces a value found by {@code d}: {@code [api-key]} for API_KEY. */
+    public static String placeholder(Detector d) {
+        return "[" + d.configName() + "]";
+    }
+
+    public boolean isEmpty() {
+        return detectors.isEmpty();
+    }
+
+    /** {@code text} with every detected value replaced; the same instance when nothing was found. */
+    public String mask(String text) {
+        if (detectors.isEmpty() || text.length() < 6) return text;
+        int hints = ContentDetectors.hints(text);
+        Spans spans = null;
+        for (Detector d : detectors) {
+            if (!ContentDetectors.worthScanning(d, text, hints)) continue;
+            if (spans == null) spans = new Spans();
+            ContentDetectors.find(d, text, hints, spans);
+        }
+        return spans == null || spans.found == null ? text : spans.apply(text);
+    }
+
+    /** Non-overlapping spans, allocated only once something is found. */
+    private static final class Spans implements ContentDetectors.SpanSink {
+        private List<int[]> found;
+
+        @Override
+        public void span(int start, int end, Detector kind) {
+            if (found == null) found = new ArrayList<>(4);
+            for (int[] f : found) {
+                if (start < f[1] && f[0] < end) return;
+            }
+            found.add(new int[] {start, end, kind.ordinal()});
+        }
+
+        String apply(String text) {
+            found.sort((a, b) -> Integer.compare(a[0], b[0]));
+            StringBuilder out = new StringBuilder(text.length());
+            int at = 0;
+            for (int[] f : found) {
+                out.append(text, at, f[0]).append(placeholder(Detector.values()[f[2]]));
+                at = f[1];
+            }
+            return out.append(text, at, text.length()).toString();
+        }
+    }
+}
