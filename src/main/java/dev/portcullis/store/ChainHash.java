@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
 import java.util.HexFormat;
 
 /**
@@ -20,14 +21,14 @@ public final class ChainHash {
     private ChainHash() {
     }
 
-    /** SHA-256 over (prevHash, sessionId, seq, recordedAtMicros, code, payload). */
-    public static String event(String prevHash, String sessionId, long seq, long recordedAtMicros, String code,
+    /** SHA-256 over (prevHash, sessionId, seq, recordedAt in epoch microseconds, code, payload). */
+    public static String event(String prevHash, String sessionId, long seq, Instant recordedAt, String code,
                                String payload) {
         MessageDigest sha = sha256();
         text(sha, prevHash);
         text(sha, sessionId);
         number(sha, seq);
-        number(sha, recordedAtMicros);
+        number(sha, Micros.of(recordedAt));
         text(sha, code);
         text(sha, payload);
         return HEX.formatHex(sha.digest());

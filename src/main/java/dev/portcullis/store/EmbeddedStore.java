@@ -10,6 +10,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -144,8 +145,9 @@ public final class EmbeddedStore implements AuditStore {
                     heads.put(e.sessionId(), sh);
                 }
                 long seq = sh.lastSeq + 1;
-                long at = Math.max(Micros.of(e.recordedAt()), 0);
-                String hash = ChainHash.event(sh.lastHash, e.sessionId(), seq, at, e.code(), e.payload());
+                long at = Micros.of(e.recordedAt());
+                Instant recordedAt = Micros.toInstant(at); // what is stored is what is hashed
+                String hash = ChainHash.event(sh.lastHash, e.sessionId(), seq, recordedAt, e.code(), e.payload());
                 long gseq = globalSeq + 1;
                 String ghash = ChainHash.global(globalHash, gseq, hash);
                 insert.setLong(1, gseq);
@@ -159,7 +161,7 @@ public final class EmbeddedStore implements AuditStore {
                 insert.setString(9, globalHash);
                 insert.setString(10, ghash);
                 insert.addBatch();
-                stored.add(new StoredEvent(gseq, e.sessionId(), seq, Micros.toInstant(at), e.code(), e.payload(),
+                stored.add(new StoredEvent(gseq, e.sessionId(), seq, recordedAt, e.code(), e.payload(),
                         sh.lastHash, hash, globalHash, ghash));
                 sh.lastSeq = seq;
                 sh.lastHash = hash;
