@@ -1,0 +1,146 @@
+package dev.portcullis.recording;
+
+import dev.portcullis.core.Identity;
+import dev.portcullis.core.Operation;
+import dev.portcullis.policy.Decision;
+import java.util.List;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * The catalog of audit events. Each has a stable {@link EventCode}; its canonical JSON (fixed field
+ * order, see {@link AuditJson}) is what the hash chain covers. No event carries a raw token or a
+ * target credential: identities are recorded by subject and token id.
+ */
+public sealed interface AuditEvent {
+
+    EventCode code();
+
+    /** Whether this event records a refusal; counted per session. */
+    default boolean refused() {
+        return false;
+    }
+
+    /**
+     * PC1000: a session began. For the per-client session that holds failed authentications,
+     * the identity fields are empty.
+     *
+     * @param groups sorted, so the JSON is the same whatever order the token listed them in
+     */
+    record SessionStarted(String subject, List<String> groups, String tokenId, String clientId, String issuer,
+                          String connection, String protocol, String clientAddress) implements AuditEvent {
+        public SessionStarted {
+            Objects.requireNonNull(subject, "subject");
+            groups = groups.stream().sorted().toList();
+            Objects.requireNonNull(tokenId, "tokenId");
+            Objects.requireNonNull(clientId, "clientId");
+            Objects.requireNonNull(issuer, "issuer");
+            Objects.requireNonNull(connection, "connection");
+            Objects.requireNonNull(protocol, "protocol");
+            Objects.requireNonNull(clientAddress, "clientAddress");
+        }
+
+        public static SessionStarted of(Identity identity, String connection, String protocol, String clientAddress) {
+            return new SessionStarted(identity.subject(), List.copyOf(identity.groups()), identity.tokenId(),
+                    identity.clientId(), identity.issuer(), connection, protocol, clientAddress);
+        }
+
+        static SessionStarted unauthenticated(String connection, String protocol, String clientAddress) {
+            return new SessionStarted("", List.of(), "", "", "", connection, protocol, clientAddress);
+        }
+
+        @Override
+        public EventCode code() {
+            return EventCode.SESSION_START;
+        }
+    }
+
+    /** PC1001: a connection-bound session ended (client disconnected, gateway shut down). */
+    record SessionEnded(String reason) implements AuditEvent {
+        public SessionEnded {
+            Objects.requireNonNull(reason, "reason");
+        }
+
+        @Override
+        public EventCode code() {
+            return EventCode.SESSION_END;
+        }
+    }
+
+    /**
+     * PC2000: one operation and what became of it: refused (verdict deny), forwarded and answered,
+     * or forwarded and failed upstream.
+     *
+     * @param request  masked excerpt of the request body
+     * @param shadow   what dry-run rules would have decided; never enforced
+     * @param response masked excerpt of the response as the client received it
+     */
+    record OperationRecorded(String protocol, String summary, Excerpt request, RecordedVerdict verdict,
+                             List<RecordedVerdict> shadow, Upstream upstream, Excerpt response, Timings timings)
+            implements AuditEvent {
+        public OperationRecorded {
+            Objects.requireNonNull(protocol, "protocol");
+            Objects.requireNonNull(summary, "summary");
+            Objects.requireNonNull(request, "request");
+            Objects.requireNonNull(verdict, "verdict");
+            shadow = List.copyOf(shadow);
+            Objects.requireNonNull(upstream, "upstream");
+            Objects.requireNonNull(response, "response");
+            Objects.requireNonNull(timings, "timings");
+        }
+
+        public static OperationRecorded of(Operation operation, Excerpt maskedRequest, Decision decision,
+                                           Upstream upstream, Excerpt maskedResponse, Timings timings) {
+            return new OperationRecorded(operation.protocol(), operation.summary(), maskedRequest,
+                    RecordedVerdict.of(decision.verdict()),
+                    decision.shadow().stream().map(RecordedVerdict::of).toList(), upstream, maskedResponse, timings);
+        }
+
+        @Override
+        public EventCode code() {
+            return EventCode.OPERATION;
+        }
+
+        @Override
+        public boolean refused() {
+            return verdict.kind() == RecordedVerdict.Kind.DENY;
+        }
+    }
+
+    /**
+     * PC3000: a caller without a valid identity was turned away. Anything that looks like a bearer or
+     * JWT in {@code reason} or {@code message} is redacted, in case an adapter passes an error text
+     * that quotes the token.
+     *
+     * @param reason a short label, e.g. {@code expired}, {@code bad-signature}, {@code missing}
+     */
+    record AuthFailed(String connection, String protocol, String clientAddress, String reason, String message)
+            implements AuditEvent {
+        private static final Pattern JWT = Pattern.compile("eyJ[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]*");
+        private static final Pattern CREDENTIAL =
+                Pattern.compile("(?i)\\b(bearer|basic|token|password)([\\s:=]+)\\S+");
+
+        public AuthFailed {
+            Objects.requireNonNull(connection, "connection");
+            Objects.requireNonNull(protocol, "protocol");
+            Objects.requireNonNull(clientAddress, "clientAddress");
+            reason = redact(Objects.requireNonNull(reason, "reason"));
+            message = redact(Objects.requireNonNull(message, "message"));
+        }
+
+        private static String redact(String text) {
+            String noJwt = JWT.matcher(text).replaceAll("[redacted]");
+            return CREDENTIAL.matcher(noJwt).replaceAll("$1$2[redacted]");
+        }
+
+        @Override
+        public EventCode code() {
+            return EventCode.AUTH_FAILED;
+        }
+
+        @Override
+        public boolean refused() {
+            return true;
+        }
+    }
+}

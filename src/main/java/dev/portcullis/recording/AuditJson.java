@@ -1,0 +1,154 @@
+package dev.portcullis.recording;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.portcullis.recording.AuditEvent.AuthFailed;
+import dev.portcullis.recording.AuditEvent.OperationRecorded;
+import dev.portcullis.recording.AuditEvent.SessionEnded;
+import dev.portcullis.recording.AuditEvent.SessionStarted;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Canonical JSON for audit events. Fields are written by hand in a fixed order (no reflection, no
+ * map ordering), compact, so the same event always yields the same bytes: the hash chain depends on it.
+ */
+final class AuditJson {
+
+    static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private AuditJson() {
+    }
+
+    static String write(AuditEvent event) {
+        ObjectNode o = MAPPER.createObjectNode();
+        switch (event) {
+            case SessionStarted s -> {
+                o.put("subject", s.subject());
+                ArrayNode groups = o.putArray("groups");
+                s.groups().forEach(groups::add);
+                o.put("tokenId", s.tokenId());
+                o.put("clientId", s.clientId());
+                o.put("issuer", s.issuer());
+                o.put("connection", s.connection());
+                o.put("protocol", s.protocol());
+                o.put("clientAddress", s.clientAddress());
+            }
+            case SessionEnded e -> o.put("reason", e.reason());
+            case OperationRecorded op -> {
+                o.put("protocol", op.protocol());
+                o.put("summary", op.summary());
+                o.set("request", excerpt(op.request()));
+                o.set("verdict", verdict(op.verdict()));
+                ArrayNode shadow = o.putArray("shadow");
+                op.shadow().forEach(v -> shadow.add(verdict(v)));
+                o.set("upstream", upstream(op.upstream()));
+                o.set("response", excerpt(op.response()));
+                ObjectNode t = o.putObject("timings");
+                t.put("decideMicros", op.timings().decideMicros());
+                t.put("upstreamMicros", op.timings().upstreamMicros());
+                t.put("totalMicros", op.timings().totalMicros());
+            }
+            case AuthFailed a -> {
+                o.put("connection", a.connection());
+                o.put("protocol", a.protocol());
+                o.put("clientAddress", a.clientAddress());
+                o.put("reason", a.reason());
+                o.put("message", a.message());
+            }
+        }
+        try {
+            return MAPPER.writeValueAsString(o);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialize " + event.code(), e);
+        }
+    }
+
+    static AuditEvent read(String code, String payload) {
+        JsonNode o;
+        try {
+            o = MAPPER.readTree(payload);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("payload of " + code + " is not JSON: " + e.getOriginalMessage(), e);
+        }
+        return switch (EventCode.fromCode(code)) {
+            case SESSION_START -> {
+                List<String> groups = new ArrayList<>();
+                o.path("groups").forEach(g -> groups.add(g.asText()));
+                yield new SessionStarted(text(o, "subject"), groups, text(o, "tokenId"), text(o, "clientId"),
+                        text(o, "issuer"), text(o, "connection"), text(o, "protocol"), text(o, "clientAddress"));
+            }
+            case SESSION_END -> new SessionEnded(text(o, "reason"));
+            case OPERATION -> {
+                List<RecordedVerdict> shadow = new ArrayList<>();
+                o.path("shadow").forEach(v -> shadow.add(verdict(v)));
+                JsonNode t = o.path("timings");
+                yield new OperationRecorded(text(o, "protocol"), text(o, "summary"), excerpt(o.path("request")),
+                        verdict(o.path("verdict")), shadow, upstream(o.path("upstream")), excerpt(o.path("response")),
+                        new Timings(t.path("decideMicros").asLong(), t.path("upstreamMicros").asLong(),
+                                t.path("totalMicros").asLong()));
+            }
+            case AUTH_FAILED -> new AuthFailed(text(o, "connection"), text(o, "protocol"), text(o, "clientAddress"),
+                    text(o, "reason"), text(o, "message"));
+        };
+    }
+
+    private static ObjectNode excerpt(Excerpt e) {
+        ObjectNode o = MAPPER.createObjectNode();
+        o.put("text", e.text());
+        o.put("truncated", e.truncated());
+        o.put("totalBytes", e.totalBytes());
+        return o;
+    }
+
+    private static Excerpt excerpt(JsonNode o) {
+        return new Excerpt(text(o, "text"), o.path("truncated").asBoolean(), o.path("totalBytes").asLong());
+    }
+
+    private static ObjectNode verdict(RecordedVerdict v) {
+        ObjectNode o = MAPPER.createObjectNode();
+        o.put("kind", v.kind().label());
+        o.put("ruleId", v.ruleId());
+        o.put("reason", v.reason());
+        return o;
+    }
+
+    private static RecordedVerdict verdict(JsonNode o) {
+        return new RecordedVerdict(RecordedVerdict.Kind.fromLabel(text(o, "kind")), text(o, "ruleId"),
+                text(o, "reason"));
+    }
+
+    private static ObjectNode upstream(Upstream u) {
+        ObjectNode o = MAPPER.createObjectNode();
+        switch (u) {
+            case Upstream.NotForwarded n -> o.put("kind", "not-forwarded");
+            case Upstream.Responded r -> {
+                o.put("kind", "responded");
+                o.put("status", r.status());
+            }
+            case Upstream.Failed f -> {
+                o.put("kind", "failed");
+                o.put("error", f.error());
+            }
+        }
+        return o;
+    }
+
+    private static Upstream upstream(JsonNode o) {
+        return switch (text(o, "kind")) {
+            case "responded" -> new Upstream.Responded(o.path("status").asInt());
+            case "failed" -> new Upstream.Failed(text(o, "error"));
+            case "not-forwarded" -> Upstream.NOT_FORWARDED;
+            default -> throw new IllegalArgumentException("unknown upstream kind " + o.path("kind"));
+        };
+    }
+
+    private static String text(JsonNode o, String field) {
+        JsonNode v = o.get(field);
+        if (v == null || !v.isTextual()) throw new IllegalArgumentException("missing text field '" + field + "'");
+        return v.asText();
+    }
+}

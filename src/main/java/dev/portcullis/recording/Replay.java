@@ -1,0 +1,141 @@
+package dev.portcullis.recording;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.portcullis.recording.AuditEvent.AuthFailed;
+import dev.portcullis.recording.AuditEvent.OperationRecorded;
+import dev.portcullis.recording.AuditEvent.SessionEnded;
+import dev.portcullis.recording.AuditEvent.SessionStarted;
+import dev.portcullis.store.AuditStore;
+import dev.portcullis.store.StoredEvent;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Renders one recorded session: as a transcript for people (one block per event) or as JSON with
+ * every stored field, hashes included, for tools ({@code portcullis replay --json}).
+ */
+public final class Replay {
+
+    private static final String UNAUTHENTICATED = "(unauthenticated)";
+
+    private final AuditStore store;
+    private final DateTimeFormatter time;
+
+    /** @param zone the zone timestamps are shown in */
+    public Replay(AuditStore store, ZoneId zone) {
+        this.store = Objects.requireNonNull(store, "store");
+        this.time = DateTimeFormatter.ISO_OFFSET_DATE_TIME.withZone(zone);
+    }
+
+    /**
+     * The session as a transcript, e.g.
+     * <pre>
+     * 2026-11-23T09:40:01.000123Z #2 operation PC2000 alice: GET /api/v1/users
+     *     verdict: allow (rule okta-read)
+     *     upstream: 200; decide 120 us, upstream 35000 us, total 36000 us
+     *     response (1234 bytes, truncated):
+     *       [{"id":"00u1","profile":{"email":"***"}}
+     * </pre>
+     *
+     * @throws IllegalArgumentException when the session is unknown
+     */
+    public String text(String sessionId) {
+        List<StoredEvent> events = events(sessionId);
+        String who = UNAUTHENTICATED;
+        StringBuilder out = new StringBuilder("session ").append(sessionId).append('\n');
+        for (StoredEvent stored : events) {
+            AuditEvent event = AuditJson.read(stored.code(), stored.payload());
+            if (event instanceof SessionStarted s && !s.subject().isEmpty()) who = s.subject();
+            out.append(time.format(stored.recordedAt())).append(" #").append(stored.seq()).append(' ')
+                    .append(event.code().eventName()).append(' ').append(event.code().code()).append(' ')
+                    .append(who).append(": ");
+            switch (event) {
+                case SessionStarted s -> {
+                    out.append(s.protocol()).append(" via ").append(s.connection()).append(" from ")
+                            .append(s.clientAddress()).append('\n');
+                    if (!s.subject().isEmpty()) {
+                        line(out, "groups: " + String.join(", ", s.groups()) + "; token id " + s.tokenId()
+                                + (s.clientId().isEmpty() ? "" : "; client " + s.clientId()) + "; issuer " + s.issuer());
+                    }
+                }
+                case SessionEnded e -> out.append(e.reason()).append('\n');
+                case OperationRecorded op -> {
+                    out.append(op.summary()).append('\n');
+                    line(out, "verdict: " + verdict(op.verdict()));
+                    for (RecordedVerdict shadow : op.shadow()) line(out, "dry-run: " + verdict(shadow));
+                    Timings t = op.timings();
+                    line(out, "upstream: " + upstream(op.upstream()) + "; decide " + t.decideMicros()
+                            + " us, upstream " + t.upstreamMicros() + " us, total " + t.totalMicros() + " us");
+                    excerpt(out, "request", op.request());
+                    excerpt(out, "response", op.response());
+                }
+                case AuthFailed a -> {
+                    out.append("authentication failed (").append(a.reason()).append(") on ").append(a.connection())
+                            .append(" from ").append(a.clientAddress()).append('\n');
+                    if (!a.message().isEmpty()) line(out, a.message());
+                }
+            }
+        }
+        return out.toString();
+    }
+
+    /** The session as a JSON array of events with every stored field; the event itself under {@code event}. */
+    public String json(String sessionId) {
+        ArrayNode array = AuditJson.MAPPER.createArrayNode();
+        for (StoredEvent e : events(sessionId)) {
+            ObjectNode o = array.addObject();
+            o.put("sessionId", e.sessionId());
+            o.put("seq", e.seq());
+            o.put("globalSeq", e.globalSeq());
+            o.put("recordedAt", e.recordedAt().toString());
+            o.put("code", e.code());
+            o.put("type", EventCode.fromCode(e.code()).eventName());
+            try {
+                o.set("event", AuditJson.MAPPER.readTree(e.payload()));
+            } catch (JsonProcessingException ex) {
+                o.put("payload", e.payload()); // shown as stored; the verifier reports it
+            }
+            o.put("prevHash", e.prevHash());
+            o.put("hash", e.hash());
+            o.put("globalPrevHash", e.globalPrevHash());
+            o.put("globalHash", e.globalHash());
+        }
+        try {
+            return AuditJson.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(array);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot render session " + sessionId + " as JSON", e);
+        }
+    }
+
+    private List<StoredEvent> events(String sessionId) {
+        List<StoredEvent> events = store.events(sessionId);
+        if (events.isEmpty()) throw new IllegalArgumentException("no recorded session " + sessionId);
+        return events;
+    }
+
+    private static String verdict(RecordedVerdict v) {
+        return v.kind().label() + " (rule " + v.ruleId() + ")" + (v.reason().isEmpty() ? "" : ": " + v.reason());
+    }
+
+    private static String upstream(Upstream u) {
+        return switch (u) {
+            case Upstream.NotForwarded n -> "not forwarded";
+            case Upstream.Responded r -> String.valueOf(r.status());
+            case Upstream.Failed f -> "failed: " + f.error();
+        };
+    }
+
+    private static void excerpt(StringBuilder out, String label, Excerpt e) {
+        if (e.totalBytes() == 0 && e.text().isEmpty()) return;
+        line(out, label + " (" + e.totalBytes() + " bytes" + (e.truncated() ? ", truncated" : "") + "):");
+        for (String l : e.text().split("\n", -1)) out.append("      ").append(l).append('\n');
+    }
+
+    private static void line(StringBuilder out, String text) {
+        out.append("    ").append(text).append('\n');
+    }
+}

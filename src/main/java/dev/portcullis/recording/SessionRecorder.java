@@ -1,0 +1,14 @@
+package dev.portcullis.recording;
+
+/** Records events into one session. Safe to use from several threads. */
+public interface SessionRecorder {
+
+    String sessionId();
+
+    /**
+     * Appends the event to the session; returns once it is durable.
+     *
+     * @throws RecordingFailedException when it could not be made durable; refuse the operation
+     */
+    void record(AuditEvent event);
+}

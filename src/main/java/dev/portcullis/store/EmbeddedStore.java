@@ -1,0 +1,348 @@
+package dev.portcullis.store;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
+import org.sqlite.SQLiteConfig;
+
+/**
+ * The default store: one SQLite file in WAL mode, so another process (the CLI) reads while the
+ * gateway writes. One writer connection, used under a lock; each read opens its own connection.
+ * Commits are synchronous ({@code synchronous=FULL}): when {@link #append} returns, the events survive
+ * a crash of the process or the machine.
+ */
+public final class EmbeddedStore implements AuditStore {
+
+    public static final Duration DEFAULT_BUSY_TIMEOUT = Duration.ofSeconds(5);
+
+    private static final String SESSION_COLUMNS = "id, subject, token_id, connection_name, protocol, client_address,"
+            + " started_at, last_event_at, last_seq, refused_count, last_hash";
+    private static final String EVENT_COLUMNS = "global_seq, session_id, seq, recorded_at, code, payload,"
+            + " prev_hash, hash, global_prev_hash, global_hash";
+
+    private final Path file;
+    private final Duration busyTimeout;
+    private final Connection writer;
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private volatile boolean closed;
+
+    private EmbeddedStore(Path file, Duration busyTimeout, Connection writer) {
+        this.file = file;
+        this.busyTimeout = busyTimeout;
+        this.writer = writer;
+    }
+
+    /** Opens (creating file and parent directories if needed) and migrates the store. */
+    public static EmbeddedStore open(Path file) {
+        return open(file, DEFAULT_BUSY_TIMEOUT);
+    }
+
+    /**
+     * @param busyTimeout how long a statement waits for another process's lock before failing
+     */
+    public static EmbeddedStore open(Path file, Duration busyTimeout) {
+        Path absolute = file.toAbsolutePath();
+        try {
+            if (absolute.getParent() != null) Files.createDirectories(absolute.getParent());
+        } catch (IOException e) {
+            throw new AuditStoreException("cannot create the directory of audit store " + absolute + ": " + e, e);
+        }
+        Connection writer = null;
+        try {
+            writer = connect(absolute, busyTimeout, false);
+            try (Statement st = writer.createStatement()) {
+                st.execute("BEGIN IMMEDIATE");
+                try {
+                    Migrations.apply(writer, Clock.systemUTC());
+                    st.execute("COMMIT");
+                } catch (SQLException | RuntimeException e) {
+                    st.execute("ROLLBACK");
+                    throw e;
+                }
+            }
+            return new EmbeddedStore(absolute, busyTimeout, writer);
+        } catch (SQLException e) {
+            closeQuietly(writer);
+            throw new AuditStoreException("cannot open audit store " + absolute + ": " + e.getMessage(), e);
+        }
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    @Override
+    public List<StoredEvent> append(List<NewSession> sessions, List<NewEvent> events) {
+        writeLock.lock();
+        try {
+            ensureOpen();
+            try (Statement st = writer.createStatement()) {
+                st.execute("BEGIN IMMEDIATE");
+                try {
+                    List<StoredEvent> stored = appendInTransaction(sessions, events);
+                    st.execute("COMMIT");
+                    return stored;
+                } catch (SQLException | RuntimeException e) {
+                    rollbackQuietly(st);
+                    throw e;
+                }
+            }
+        } catch (SQLException | RuntimeException e) {
+            if (e instanceof AuditStoreException ase) throw ase;
+            throw new AuditStoreException("could not append " + events.size() + " audit event(s) to " + file
+                    + ": " + e.getMessage(), e);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private List<StoredEvent> appendInTransaction(List<NewSession> sessions, List<NewEvent> events)
+            throws SQLException {
+        try (PreparedStatement ps = writer.prepareStatement("INSERT INTO audit_session (" + SESSION_COLUMNS
+                + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?)")) {
+            for (NewSession s : sessions) {
+                long started = Micros.of(s.startedAt());
+                ps.setString(1, s.id());
+                ps.setString(2, s.subject());
+                ps.setString(3, s.tokenId());
+                ps.setString(4, s.connection());
+                ps.setString(5, s.protocol());
+                ps.setString(6, s.clientAddress());
+                ps.setLong(7, started);
+                ps.setLong(8, started);
+                ps.setString(9, ChainHash.GENESIS);
+                ps.addBatch();
+            }
+            if (!sessions.isEmpty()) ps.executeBatch();
+        }
+
+        ChainHead head = readHead(writer);
+        long globalSeq = head.lastGlobalSeq();
+        String globalHash = head.lastGlobalHash();
+        Map<String, SessionHead> heads = new LinkedHashMap<>();
+        List<StoredEvent> stored = new ArrayList<>(events.size());
+        try (PreparedStatement find = writer.prepareStatement(
+                "SELECT last_seq, last_hash, last_event_at FROM audit_session WHERE id = ?");
+             PreparedStatement insert = writer.prepareStatement("INSERT INTO audit_event (" + EVENT_COLUMNS
+                     + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            for (NewEvent e : events) {
+                SessionHead sh = heads.get(e.sessionId());
+                if (sh == null) {
+                    sh = readSessionHead(find, e.sessionId());
+                    heads.put(e.sessionId(), sh);
+                }
+                long seq = sh.lastSeq + 1;
+                long at = Micros.of(e.recordedAt());
+                Instant recordedAt = Micros.toInstant(at); // what is stored is what is hashed
+                String hash = ChainHash.event(sh.lastHash, e.sessionId(), seq, recordedAt, e.code(), e.payload());
+                long gseq = globalSeq + 1;
+                String ghash = ChainHash.global(globalHash, gseq, hash);
+                insert.setLong(1, gseq);
+                insert.setString(2, e.sessionId());
+                insert.setLong(3, seq);
+                insert.setLong(4, at);
+                insert.setString(5, e.code());
+                insert.setString(6, e.payload());
+                insert.setString(7, sh.lastHash);
+                insert.setString(8, hash);
+                insert.setString(9, globalHash);
+                insert.setString(10, ghash);
+                insert.addBatch();
+                stored.add(new StoredEvent(gseq, e.sessionId(), seq, recordedAt, e.code(), e.payload(),
+                        sh.lastHash, hash, globalHash, ghash));
+                sh.lastSeq = seq;
+                sh.lastHash = hash;
+                sh.lastEventAt = Math.max(sh.lastEventAt, at);
+                if (e.refused()) sh.refusedAdded++;
+                globalSeq = gseq;
+                globalHash = ghash;
+            }
+            if (!events.isEmpty()) insert.executeBatch();
+        }
+        try (PreparedStatement ps = writer.prepareStatement("UPDATE audit_session SET last_seq = ?, last_hash = ?,"
+                + " last_event_at = ?, refused_count = refused_count + ? WHERE id = ?")) {
+            for (Map.Entry<String, SessionHead> entry : heads.entrySet()) {
+                SessionHead sh = entry.getValue();
+                ps.setLong(1, sh.lastSeq);
+                ps.setString(2, sh.lastHash);
+                ps.setLong(3, sh.lastEventAt);
+                ps.setLong(4, sh.refusedAdded);
+                ps.setString(5, entry.getKey());
+                ps.addBatch();
+            }
+            if (!heads.isEmpty()) ps.executeBatch();
+        }
+        try (PreparedStatement ps = writer.prepareStatement(
+                "UPDATE audit_chain_head SET last_global_seq = ?, last_global_hash = ? WHERE id = 1")) {
+            ps.setLong(1, globalSeq);
+            ps.setString(2, globalHash);
+            if (ps.executeUpdate() != 1) throw new AuditStoreException("the global chain head row is missing");
+        }
+        return stored;
+    }
+
+    private static SessionHead readSessionHead(PreparedStatement find, String sessionId) throws SQLException {
+        find.setString(1, sessionId);
+        try (ResultSet rs = find.executeQuery()) {
+            if (!rs.next()) throw new AuditStoreException("no audit session " + sessionId);
+            return new SessionHead(rs.getLong(1), rs.getString(2), rs.getLong(3));
+        }
+    }
+
+    private static final class SessionHead {
+        long lastSeq;
+        String lastHash;
+        long lastEventAt;
+        long refusedAdded;
+
+        SessionHead(long lastSeq, String lastHash, long lastEventAt) {
+            this.lastSeq = lastSeq;
+            this.lastHash = lastHash;
+            this.lastEventAt = lastEventAt;
+        }
+    }
+
+    @Override
+    public List<SessionSummary> sessions(SessionQuery q) {
+        String sql = "SELECT " + SESSION_COLUMNS + " FROM audit_session"
+                + " WHERE (? = '' OR subject = ?) AND (? = '' OR connection_name = ?)"
+                + " AND started_at <= ? AND last_event_at >= ?"
+                + " ORDER BY started_at DESC, id DESC LIMIT ?";
+        try (Connection c = reader(); PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, q.subject());
+            ps.setString(2, q.subject());
+            ps.setString(3, q.connection());
+            ps.setString(4, q.connection());
+            ps.setLong(5, Micros.of(q.to()));
+            ps.setLong(6, Micros.of(q.from()));
+            ps.setInt(7, q.limit());
+            List<SessionSummary> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) out.add(session(rs));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new AuditStoreException("cannot list audit sessions in " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public List<StoredEvent> events(String sessionId) {
+        try (Connection c = reader(); PreparedStatement ps = c.prepareStatement(
+                "SELECT " + EVENT_COLUMNS + " FROM audit_event WHERE session_id = ? ORDER BY seq")) {
+            ps.setString(1, sessionId);
+            List<StoredEvent> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) out.add(event(rs));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new AuditStoreException("cannot read audit session " + sessionId + " from " + file + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void scan(AuditScan scan) {
+        try (Connection c = reader(); Statement st = c.createStatement()) {
+            st.execute("BEGIN"); // one read transaction: a consistent snapshot while the gateway writes
+            try {
+                scan.head(readHead(c));
+                try (ResultSet rs = st.executeQuery("SELECT " + SESSION_COLUMNS + " FROM audit_session ORDER BY id")) {
+                    while (rs.next()) scan.session(session(rs));
+                }
+                try (ResultSet rs = st.executeQuery("SELECT " + EVENT_COLUMNS + " FROM audit_event ORDER BY global_seq")) {
+                    while (rs.next()) scan.event(event(rs));
+                }
+            } finally {
+                st.execute("COMMIT");
+            }
+        } catch (SQLException e) {
+            throw new AuditStoreException("cannot scan audit store " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        writeLock.lock();
+        try {
+            if (closed) return;
+            closed = true;
+            closeQuietly(writer);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private static ChainHead readHead(Connection c) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+                "SELECT last_global_seq, last_global_hash FROM audit_chain_head WHERE id = 1")) {
+            if (!rs.next()) throw new AuditStoreException("the global chain head row is missing");
+            return new ChainHead(rs.getLong(1), rs.getString(2));
+        }
+    }
+
+    private static SessionSummary session(ResultSet rs) throws SQLException {
+        return new SessionSummary(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                rs.getString(5), rs.getString(6), Micros.toInstant(rs.getLong(7)), Micros.toInstant(rs.getLong(8)),
+                rs.getLong(9), rs.getLong(10), rs.getString(11));
+    }
+
+    private static StoredEvent event(ResultSet rs) throws SQLException {
+        return new StoredEvent(rs.getLong(1), rs.getString(2), rs.getLong(3), Micros.toInstant(rs.getLong(4)),
+                rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9),
+                rs.getString(10));
+    }
+
+    private Connection reader() throws SQLException {
+        ensureOpen();
+        return connect(file, busyTimeout, true);
+    }
+
+    private void ensureOpen() {
+        if (closed) throw new AuditStoreException("audit store " + file + " is closed");
+    }
+
+    private static Connection connect(Path file, Duration busyTimeout, boolean readOnly) throws SQLException {
+        SQLiteConfig config = new SQLiteConfig();
+        if (!readOnly) config.setJournalMode(SQLiteConfig.JournalMode.WAL); // persistent in the file
+        config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
+        config.setBusyTimeout((int) Math.min(Integer.MAX_VALUE, busyTimeout.toMillis()));
+        config.setReadOnly(readOnly);
+        return config.createConnection(urlOf(file));
+    }
+
+    private static String urlOf(Path file) {
+        return "jdbc:sqlite:" + file;
+    }
+
+    private static void rollbackQuietly(Statement st) {
+        try {
+            st.execute("ROLLBACK");
+        } catch (SQLException ignored) {
+            // the transaction is gone with the connection; the caller reports the original failure
+        }
+    }
+
+    private static void closeQuietly(Connection c) {
+        if (c == null) return;
+        try {
+            c.close();
+        } catch (SQLException ignored) {
+            // nothing more to release
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package dev.portcullis.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.util.List;
+
+/**
+ * The schema, as ordered versioned scripts. Applied versions are listed in {@code schema_version};
+ * a store opens only after every script here has been applied. Never edit a released script: add one.
+ *
+ * <p>The SQL stays within what SQLite and PostgreSQL both accept (BIGINT epoch microseconds, VARCHAR,
+ * TEXT, no AUTOINCREMENT), so the PostgreSQL store can run the same scripts.
+ */
+final class Migrations {
+
+    record Migration(int version, String description, List<String> statements) {
+    }
+
+    static final List<Migration> ALL = List.of(
+            new Migration(1, "audit sessions, hash-chained events, global chain head", List.of(
+                    """
+                    CREATE TABLE audit_session (
+                        id             VARCHAR(64)  NOT NULL PRIMARY KEY,
+                        subject        VARCHAR(512) NOT NULL,
+                        token_id       VARCHAR(512) NOT NULL,
+                        connection_name VARCHAR(200) NOT NULL,
+                        protocol       VARCHAR(32)  NOT NULL,
+                        client_address VARCHAR(200) NOT NULL,
+                        started_at     BIGINT       NOT NULL,
+                        last_event_at  BIGINT       NOT NULL,
+                        last_seq       BIGINT       NOT NULL,
+                        last_hash      CHAR(64)     NOT NULL,
+                        refused_count  BIGINT       NOT NULL
+                    )""",
+                    "CREATE INDEX audit_session_started ON audit_session (started_at)",
+                    "CREATE INDEX audit_session_subject ON audit_session (subject, started_at)",
+                    "CREATE INDEX audit_session_connection ON audit_session (connection_name, started_at)",
+                    // No foreign key to audit_session on purpose: a deleted session must leave evidence
+                    // for the verifier, not cascade away.
+                    """
+                    CREATE TABLE audit_event (
+                        global_seq       BIGINT      NOT NULL PRIMARY KEY,
+                        session_id       VARCHAR(64) NOT NULL,
+                        seq              BIGINT      NOT NULL,
+                        recorded_at      BIGINT      NOT NULL,
+                        code             VARCHAR(16) NOT NULL,
+                        payload          TEXT        NOT NULL,
+                        prev_hash        CHAR(64)    NOT NULL,
+                        hash             CHAR(64)    NOT NULL,
+                        global_prev_hash CHAR(64)    NOT NULL,
+                        global_hash      CHAR(64)    NOT NULL,
+                        CONSTRAINT audit_event_session_seq UNIQUE (session_id, seq)
+                    )""",
+                    """
+                    CREATE TABLE audit_chain_head (
+                        id               INTEGER  NOT NULL PRIMARY KEY,
+                        last_global_seq  BIGINT   NOT NULL,
+                        last_global_hash CHAR(64) NOT NULL
+                    )""",
+                    "INSERT INTO audit_chain_head (id, last_global_seq, last_global_hash) VALUES (1, 0, '"
+                            + ChainHash.GENESIS + "')")));
+
+    private Migrations() {
+    }
+
+    /** Applies missing migrations in one write transaction; the caller has begun it. */
+    static void apply(Connection connection, Clock clock) throws SQLException {
+        try (Statement st = connection.createStatement()) {
+            st.execute("""
+                    CREATE TABLE IF NOT EXISTS schema_version (
+                        version     INTEGER      NOT NULL PRIMARY KEY,
+                        description VARCHAR(200) NOT NULL,
+                        applied_at  BIGINT       NOT NULL
+                    )""");
+        }
+        int current = 0;
+        try (Statement st = connection.createStatement();
+             ResultSet rs = st.executeQuery("SELECT COALESCE(MAX(version), 0) FROM schema_version")) {
+            if (rs.next()) current = rs.getInt(1);
+        }
+        int newest = ALL.getLast().version();
+        if (current > newest) {
+            throw new SQLException("schema version " + current + " is newer than this build knows (" + newest
+                    + "); upgrade Portcullis before opening this store");
+        }
+        for (Migration m : ALL) {
+            if (m.version() <= current) continue;
+            try (Statement st = connection.createStatement()) {
+                for (String sql : m.statements()) st.execute(sql);
+            }
+            try (PreparedStatement ps = connection.prepareStatement(
+                    "INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)")) {
+                ps.setInt(1, m.version());
+                ps.setString(2, m.description());
+                ps.setLong(3, Micros.of(clock.instant()));
+                ps.executeUpdate();
+            }
+        }
+    }
+}
