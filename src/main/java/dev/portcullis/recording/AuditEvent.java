@@ -108,6 +108,32 @@ public sealed interface AuditEvent {
     }
 
     /**
+     * PC2001: an allowed operation is about to be forwarded to its target. Recorded durably before
+     * anything is sent, so that no operation reaches a target without a trail even if the gateway
+     * dies before its outcome ({@link OperationRecorded}) is recorded.
+     */
+    record OperationForwarding(String protocol, String summary, Excerpt request, RecordedVerdict verdict,
+                               List<RecordedVerdict> shadow) implements AuditEvent {
+        public OperationForwarding {
+            Objects.requireNonNull(protocol, "protocol");
+            Objects.requireNonNull(summary, "summary");
+            Objects.requireNonNull(request, "request");
+            Objects.requireNonNull(verdict, "verdict");
+            shadow = List.copyOf(shadow);
+        }
+
+        public static OperationForwarding of(Operation operation, Excerpt maskedRequest, Decision decision) {
+            return new OperationForwarding(operation.protocol(), operation.summary(), maskedRequest,
+                    RecordedVerdict.of(decision.verdict()), decision.shadow().stream().map(RecordedVerdict::of).toList());
+        }
+
+        @Override
+        public EventCode code() {
+            return EventCode.OPERATION_FORWARDING;
+        }
+    }
+
+    /**
      * PC3000: a caller without a valid identity was turned away. Anything that looks like a bearer or
      * JWT in {@code reason} or {@code message} is redacted, in case an adapter passes an error text
      * that quotes the token.

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.portcullis.recording.AuditEvent.AuthFailed;
+import dev.portcullis.recording.AuditEvent.OperationForwarding;
 import dev.portcullis.recording.AuditEvent.OperationRecorded;
 import dev.portcullis.recording.AuditEvent.SessionEnded;
 import dev.portcullis.recording.AuditEvent.SessionStarted;
@@ -52,6 +53,14 @@ final class AuditJson {
                 t.put("upstreamMicros", op.timings().upstreamMicros());
                 t.put("totalMicros", op.timings().totalMicros());
             }
+            case OperationForwarding f -> {
+                o.put("protocol", f.protocol());
+                o.put("summary", f.summary());
+                o.set("request", excerpt(f.request()));
+                o.set("verdict", verdict(f.verdict()));
+                ArrayNode shadow = o.putArray("shadow");
+                f.shadow().forEach(v -> shadow.add(verdict(v)));
+            }
             case AuthFailed a -> {
                 o.put("connection", a.connection());
                 o.put("protocol", a.protocol());
@@ -90,6 +99,12 @@ final class AuditJson {
                         verdict(o.path("verdict")), shadow, upstream(o.path("upstream")), excerpt(o.path("response")),
                         new Timings(t.path("decideMicros").asLong(), t.path("upstreamMicros").asLong(),
                                 t.path("totalMicros").asLong()));
+            }
+            case OPERATION_FORWARDING -> {
+                List<RecordedVerdict> shadow = new ArrayList<>();
+                o.path("shadow").forEach(v -> shadow.add(verdict(v)));
+                yield new OperationForwarding(text(o, "protocol"), text(o, "summary"), excerpt(o.path("request")),
+                        verdict(o.path("verdict")), shadow);
             }
             case AUTH_FAILED -> new AuthFailed(text(o, "connection"), text(o, "protocol"), text(o, "clientAddress"),
                     text(o, "reason"), text(o, "message"));

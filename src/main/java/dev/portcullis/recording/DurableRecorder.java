@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
@@ -141,6 +142,15 @@ public final class DurableRecorder implements Recorder, AutoCloseable {
         }
     }
 
+    /** For readiness: empty while the last write succeeded (or none happened yet), else why it failed. */
+    public Optional<String> notHealthyBecause() {
+        if (closed) return Optional.of("the recorder is closed");
+        String failure = lastFailure;
+        return failure == null ? Optional.empty() : Optional.of("last write to the store failed: " + failure);
+    }
+
+    private volatile String lastFailure;
+
     private SessionRecorder reuse(ReuseKey key, java.util.function.Supplier<Reusable> opener) {
         Instant now = clock.instant();
         AtomicBoolean opened = new AtomicBoolean();
@@ -235,7 +245,9 @@ public final class DurableRecorder implements Recorder, AutoCloseable {
         }
         try {
             store.append(sessions, events);
+            lastFailure = null;
         } catch (Throwable t) {
+            lastFailure = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
             for (Pending p : batch) p.durable().completeExceptionally(t);
             if (t instanceof Error e) throw e;
             return;

@@ -12,6 +12,7 @@ public enum EventCode {
     SESSION_START("session.start", "PC1000"),
     SESSION_END("session.end", "PC1001"),
     OPERATION("operation", "PC2000"),
+    OPERATION_FORWARDING("operation.forwarding", "PC2001"),
     AUTH_FAILED("auth.failed", "PC3000");
 
     private final String eventName;

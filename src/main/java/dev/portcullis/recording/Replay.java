@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.portcullis.recording.AuditEvent.AuthFailed;
+import dev.portcullis.recording.AuditEvent.OperationForwarding;
 import dev.portcullis.recording.AuditEvent.OperationRecorded;
 import dev.portcullis.recording.AuditEvent.SessionEnded;
 import dev.portcullis.recording.AuditEvent.SessionStarted;
@@ -72,6 +73,10 @@ public final class Replay {
                             + " us, upstream " + t.upstreamMicros() + " us, total " + t.totalMicros() + " us");
                     excerpt(out, "request", op.request());
                     excerpt(out, "response", op.response());
+                }
+                case OperationForwarding f -> {
+                    out.append(f.summary()).append('\n');
+                    line(out, "verdict: " + verdict(f.verdict()) + "; forwarding to the target");
                 }
                 case AuthFailed a -> {
                     out.append("authentication failed (").append(a.reason()).append(") on ").append(a.connection())

@@ -19,6 +19,9 @@ class AuditJsonTest {
                                 "", java.util.Optional.empty(), 0), Excerpt.NONE,
                         dev.portcullis.policy.Decision.of(new dev.portcullis.policy.Verdict.Allow("r")),
                         new Upstream.Failed("connect timed out"), Excerpt.NONE, new Timings(1, 2, 3)),
+                AuditEvent.OperationForwarding.of(new dev.portcullis.core.HttpCall("POST", "/z", "", java.util.Map.of(),
+                                "application/json", java.util.Optional.empty(), 2), new Excerpt("{}", false, 2),
+                        dev.portcullis.policy.Decision.of(new dev.portcullis.policy.Verdict.Allow("r"))),
                 new AuditEvent.AuthFailed("okta", "http", "10.0.0.5", "expired", "expired"));
         for (AuditEvent e : events) {
             assertThat(AuditJson.read(e.code().code(), AuditJson.write(e))).isEqualTo(e);

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# HTTP benchmark: the same upstream measured three ways in one run, with wrk.
+#   direct     wrk → upstream (nginx serving Okta-shaped JSON)
+#   nginx      wrk → nginx reverse proxy → upstream
+#   portcullis wrk → Portcullis (token validation, policy, masking, recording on) → upstream
+# Prints requests/s and p99 latency for each and the ratios portcullis/direct, portcullis/nginx.
+# Usage: bench/http.sh [duration-seconds] [connections]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${1:-15}
+CONNECTIONS=${2:-32}
+THREADS=2
+for tool in wrk nginx; do
+  command -v $tool >/dev/null || { echo "bench: installing wrk and nginx-light"; apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light >/dev/null; break; }
+done
+
+WORK=$(mktemp -d /tmp/portcullis-bench.XXXX)
+UP=18091; PROXY=18092; GW=18093; ADMIN=18094; ISSUER=18095
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+# Upstream content: one Okta user (the common GET /api/v1/users/{id}) with an email and phone to mask.
+mkdir -p "$WORK/www/api/v1/users"
+cat > "$WORK/www/api/v1/users/00ub0oNGTSWTBKOLGLNR" <<'JSON'
+{"id":"00ub0oNGTSWTBKOLGLNR","status":"ACTIVE","created":"2013-06-24T16:39:18.000Z","activated":"2013-06-24T16:39:19.000Z","statusChanged":"2013-06-24T16:39:19.000Z","lastLogin":"2013-06-24T17:39:19.000Z","lastUpdated":"2013-07-02T21:36:25.344Z","passwordChanged":"2013-07-02T21:36:25.344Z","type":{"id":"otyfnjfba4ye7pgjB0g4"},"profile":{"firstName":"Isaac","lastName":"Brock","email":"isaac.brock@example.com","login":"isaac.brock@example.com","mobilePhone":"+1-555-415-1337","secondEmail":null,"title":"Engineer","notes":"call +44 20 7946 0958 after 5pm"},"credentials":{"password":{},"provider":{"type":"OKTA","name":"OKTA"}},"_links":{"self":{"href":"https://example.okta.com/api/v1/users/00ub0oNGTSWTBKOLGLNR"}}}
+JSON
+cat > "$WORK/nginx.conf" <<NGINX
+worker_processes 1;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  default_type application/json;
+  keepalive_requests 1000000;
+  upstream api { server 127.0.0.1:$UP; keepalive 64; }
+  server { listen 127.0.0.1:$UP; root $WORK/www; location / { try_files \$uri =404; } }
+  server { listen 127.0.0.1:$PROXY;
+    location / { proxy_pass http://api; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Authorization "SSWS bench-api-token"; } }
+}
+NGINX
+nginx -c "$WORK/nginx.conf" -p "$WORK"
+
+# Portcullis in dev mode pointed at the same upstream: dev issuer, Okta policy with masking, recording.
+PORTCULLIS_DATA="$WORK/data" bin/portcullis dev --upstream "http://127.0.0.1:$UP" \
+  --listen 127.0.0.1:$GW --admin 127.0.0.1:$ADMIN --issuer-port $ISSUER --token-file "$WORK/token" \
+  --log-level warn > "$WORK/portcullis.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 120); do [ -s "$WORK/token" ] && curl -sf "http://127.0.0.1:$ADMIN/readyz" >/dev/null && break; sleep 0.5; done
+[ -s "$WORK/token" ] || { echo "bench: portcullis did not start"; cat "$WORK/portcullis.log"; exit 1; }
+TOKEN=$(cat "$WORK/token")
+PATH_UNDER_TEST=/api/v1/users/00ub0oNGTSWTBKOLGLNR
+
+check=$(curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$GW$PATH_UNDER_TEST")
+echo "$check" | grep -q 'isaac.brock@example.com' && { echo "bench: masking is off, refusing to measure"; exit 1; }
+echo "$check" | grep -q '00ub0oNGTSWTBKOLGLNR' || { echo "bench: portcullis did not answer: $check"; exit 1; }
+
+run() { # name url [auth]
+  local name=$1 url=$2
+  shift 2
+  wrk -t$THREADS -c$CONNECTIONS -d3s "$@" "$url" >/dev/null 2>&1   # warm-up (JIT, pools)
+  wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency "$@" "$url" > "$WORK/$name.txt" 2>&1
+  local rps p99
+  rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/$name.txt")
+  p99=$(awk '$1=="99%" {print $2}' "$WORK/$name.txt")
+  local errors
+  errors=$(awk '/Non-2xx|Socket errors/ {print}' "$WORK/$name.txt")
+  [ -n "$errors" ] && echo "  ($name: $errors)" >&2
+  echo "$name $rps $p99"
+}
+to_ms() { # wrk latency like 1.23ms / 850.00us / 1.02s → milliseconds
+  awk -v v="$1" 'BEGIN { n=v; sub(/[a-z]+$/,"",n); u=v; sub(/^[0-9.]+/,"",u);
+    if (u=="us") n=n/1000; else if (u=="s") n=n*1000; printf "%.3f", n }'
+}
+
+echo "Portcullis HTTP benchmark: GET $PATH_UNDER_TEST, wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $(nproc) cores"
+direct=$(run direct "http://127.0.0.1:$UP$PATH_UNDER_TEST")
+nginx=$(run nginx "http://127.0.0.1:$PROXY$PATH_UNDER_TEST")
+portcullis=$(run portcullis "http://127.0.0.1:$GW$PATH_UNDER_TEST" -H "Authorization: Bearer $TOKEN")
+
+printf "\n%-12s %12s %12s\n" path "requests/s" "p99 (ms)"
+for line in "$direct" "$nginx" "$portcullis"; do
+  set -- $line
+  printf "%-12s %12s %12s\n" "$1" "$2" "$(to_ms "$3")"
+done
+set -- $direct; d_rps=$2; d_p99=$(to_ms "$3")
+set -- $nginx; n_rps=$2; n_p99=$(to_ms "$3")
+set -- $portcullis; p_rps=$2; p_p99=$(to_ms "$3")
+awk -v p="$p_rps" -v d="$d_rps" -v n="$n_rps" -v pp="$p_p99" -v dp="$d_p99" -v np="$n_p99" 'BEGIN {
+  printf "\nthroughput portcullis/direct = %.2fx   portcullis/nginx = %.2fx\n", p/d, p/n
+  printf "p99 added vs direct = %.3f ms   vs nginx = %.3f ms\n", pp-dp, pp-np }'
+events=$(curl -s "http://127.0.0.1:$ADMIN/metrics" | awk '/^portcullis_operations_total/ {s+=$2} END {print s+0}')
+echo "operations judged by portcullis during the run: $events"

@@ -1,0 +1,43 @@
+package dev.portcullis.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code bin/portcullis}: one binary for the gateway and the people who run it. */
+@Command(name = "portcullis", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Identity-aware access gateway for AI agents, CI jobs and bots.",
+        subcommands = {
+                ServeCommand.class,
+                SessionsCommand.class,
+                ReplayCommand.class,
+                AuditCommand.class,
+                ConfigCommand.class,
+                PolicyCommand.class,
+                CommandLine.HelpCommand.class,
+        })
+public final class Main implements Runnable {
+
+    public static void main(String[] args) {
+        int code = new CommandLine(new Main())
+                .setCaseInsensitiveEnumValuesAllowed(true)
+                .setExecutionExceptionHandler((e, cmd, parsed) -> {
+                    cmd.getErr().println("portcullis: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+                    return 1;
+                })
+                .execute(args);
+        System.exit(code);
+    }
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"portcullis " + (v == null ? "development build" : v)};
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package dev.portcullis.cli;
+
+import dev.portcullis.config.ConfigLoader;
+import dev.portcullis.config.GatewayConfig;
+import dev.portcullis.config.StoreConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** Where the read-only commands find the recordings: {@code --store}, else {@code --config}'s store, else the default. */
+final class StoreOption {
+    @Option(names = "--store", paramLabel = "FILE", description = "The embedded store file (default: $PORTCULLIS_DATA/portcullis.db, or ./data/portcullis.db).")
+    Path store;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "Take the store from this gateway configuration.")
+    Path config;
+
+    Path resolve() throws Exception {
+        Path file;
+        if (store != null) {
+            file = store;
+        } else if (config != null) {
+            GatewayConfig cfg = ConfigLoader.load(config, System.getenv());
+            file = switch (cfg.store()) {
+                case StoreConfig.Embedded embedded -> embedded.path();
+            };
+        } else {
+            String data = System.getenv().getOrDefault("PORTCULLIS_DATA", "./data");
+            file = Path.of(data, "portcullis.db");
+        }
+        if (!Files.exists(file)) {
+            throw new IllegalArgumentException("no store at " + file + " (nothing recorded yet, or pass --store / --config)");
+        }
+        return file;
+    }
+}

@@ -1,0 +1,203 @@
+package dev.portcullis.gate;
+
+import dev.portcullis.core.Identity;
+import dev.portcullis.core.Operation;
+import dev.portcullis.identity.TokenRejectedException;
+import dev.portcullis.identity.TokenVerifier;
+import dev.portcullis.policy.Decision;
+import dev.portcullis.policy.Policy;
+import dev.portcullis.policy.Verdict;
+import dev.portcullis.recording.AuditEvent;
+import dev.portcullis.recording.Excerpt;
+import dev.portcullis.recording.Recorder;
+import dev.portcullis.recording.RecordingFailedException;
+import dev.portcullis.recording.SessionRecorder;
+import dev.portcullis.recording.Timings;
+import dev.portcullis.recording.Upstream;
+import dev.portcullis.server.GatewayMetrics;
+import java.time.Duration;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Authenticate, decide, record: the part of every operation's path that is the same for every
+ * protocol. Adapters call it in this order and only translate its answers into their dialect.
+ */
+public final class Gate {
+    private static final Logger log = LoggerFactory.getLogger(Gate.class);
+
+    private final TokenVerifier verifier;
+    private final Recorder recorder;
+    private final GatewayMetrics metrics;
+
+    public Gate(TokenVerifier verifier, Recorder recorder, GatewayMetrics metrics) {
+        this.verifier = verifier;
+        this.recorder = recorder;
+        this.metrics = metrics;
+    }
+
+    /**
+     * Verifies the caller's token. A refusal is counted and recorded (reason only, never the token)
+     * before it is thrown.
+     *
+     * @throws TokenRejectedException   the token is missing or not acceptable; answer 401 or equivalent
+     * @throws GateUnavailableException the refusal could not be recorded; still refuse
+     */
+    public Identity authenticate(String connection, String protocol, String clientAddress, Optional<String> token)
+            throws TokenRejectedException, GateUnavailableException {
+        try {
+            if (token.isEmpty()) {
+                throw new TokenRejectedException(TokenRejectedException.Reason.MISSING, "no agent token was presented");
+            }
+            return verifier.verify(token.get());
+        } catch (TokenRejectedException e) {
+            metrics.tokenFailure(connection, e.reason().label());
+            log.info("token refused on {} from {}: {} ({})", connection, clientAddress, e.reason().label(), e.getMessage());
+            try {
+                recorder.recordAuthFailure(new AuditEvent.AuthFailed(connection, protocol, clientAddress,
+                        e.reason().label(), e.getMessage()));
+            } catch (RecordingFailedException re) {
+                throw unavailable(re);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Decides the operation. A refusal is final here; an operation to be forwarded is recorded
+     * durably before this returns, so nothing reaches a target without a trail.
+     */
+    public Judged judge(String connection, String protocol, String clientAddress, Identity identity,
+                        Operation operation, Policy policy, String maskedRequestExcerpt) throws GateUnavailableException {
+        long decideStart = System.nanoTime();
+        Decision decision = policy.decide(identity, operation);
+        long decideNanos = System.nanoTime() - decideStart;
+        Verdict verdict = decision.verdict();
+        metrics.operation(connection, kind(verdict), verdict.ruleId());
+        for (Verdict shadow : decision.shadow()) {
+            log.info("dry-run rule {} would have {} {} by {} on {}", shadow.ruleId(), kind(shadow),
+                    operation.summary(), identity.subject(), connection);
+        }
+        SessionRecorder session;
+        try {
+            session = recorder.sessionFor(identity, connection, protocol, clientAddress);
+        } catch (RecordingFailedException e) {
+            throw unavailable(e);
+        }
+        Excerpt request = new Excerpt(maskedRequestExcerpt, false, maskedRequestExcerpt.length());
+        Judged judged = new Judged(connection, session, operation, decision, request, decideNanos);
+        if (verdict instanceof Verdict.Allow || verdict instanceof Verdict.Mask) {
+            try {
+                session.record(AuditEvent.OperationForwarding.of(operation, request, decision));
+            } catch (RecordingFailedException e) {
+                throw unavailable(e);
+            }
+        }
+        return judged;
+    }
+
+    /**
+     * Refuses an operation the adapter could not even hand to policy (over a size limit, malformed),
+     * recording it under the pseudo-rule {@value #LIMITS_RULE}.
+     */
+    public void refuseUnjudged(String connection, String protocol, String clientAddress, Identity identity,
+                               Operation operation, String reason) {
+        Decision decision = Decision.of(new Verdict.Deny(LIMITS_RULE, reason));
+        metrics.operation(connection, "deny", LIMITS_RULE);
+        try {
+            SessionRecorder session = recorder.sessionFor(identity, connection, protocol, clientAddress);
+            new Judged(connection, session, operation, decision, Excerpt.NONE, 0).completeRefused(System.nanoTime());
+        } catch (RecordingFailedException e) {
+            log.error("could not record a refusal of {} on {}: {}", operation.summary(), connection, e.getMessage());
+        }
+    }
+
+    /** The rule id under which the gateway's own limits refuse operations. */
+    public static final String LIMITS_RULE = "gateway-limits";
+
+    private static GateUnavailableException unavailable(RecordingFailedException e) {
+        return new GateUnavailableException("the recording store is unavailable (" + e.getMessage()
+                + "); Portcullis refuses operations it cannot record", e);
+    }
+
+    /** Names used in metrics and logs: allow, mask, deny, require-approval. */
+    public static String kind(Verdict verdict) {
+        return switch (verdict) {
+            case Verdict.Allow a -> "allow";
+            case Verdict.Mask m -> "mask";
+            case Verdict.Deny d -> "deny";
+            case Verdict.HoldForApproval h -> "require-approval";
+        };
+    }
+
+    /** A decided operation; the adapter reports how it ended, exactly once. */
+    public final class Judged {
+        private final String connection;
+        private final SessionRecorder session;
+        private final Operation operation;
+        private final Decision decision;
+        private final Excerpt request;
+        private final long decideNanos;
+        private long upstreamNanos;
+
+        private Judged(String connection, SessionRecorder session, Operation operation, Decision decision,
+                       Excerpt request, long decideNanos) {
+            this.connection = connection;
+            this.session = session;
+            this.operation = operation;
+            this.decision = decision;
+            this.request = request;
+            this.decideNanos = decideNanos;
+        }
+
+        public Decision decision() {
+            return decision;
+        }
+
+        public String sessionId() {
+            return session.sessionId();
+        }
+
+        public void upstreamLatency(long nanos) {
+            upstreamNanos = nanos;
+            metrics.upstreamLatency(connection, Duration.ofNanos(nanos));
+        }
+
+        /** Refused or held by the gateway; the target never saw it. Recording failures are logged: the refusal stands. */
+        public void completeRefused(long startNanos) {
+            recordQuietly(Upstream.NOT_FORWARDED, Excerpt.NONE, startNanos);
+        }
+
+        public void completeUpstreamFailed(String error, long startNanos) {
+            recordQuietly(new Upstream.Failed(error), Excerpt.NONE, startNanos);
+        }
+
+        /** The response was cut short (masking failed, client went away). */
+        public void completeAborted(int status, String error, long startNanos) {
+            recordQuietly(new Upstream.Failed("status " + status + ", " + error), Excerpt.NONE, startNanos);
+        }
+
+        /** The target answered; returns once that is durable, so the caller may then release the response. */
+        public void completeForwarded(int status, Excerpt maskedResponse, long startNanos) throws GateUnavailableException {
+            try {
+                session.record(event(new Upstream.Responded(status), maskedResponse, startNanos));
+            } catch (RecordingFailedException e) {
+                throw unavailable(e);
+            }
+        }
+
+        private void recordQuietly(Upstream upstream, Excerpt response, long startNanos) {
+            try {
+                session.record(event(upstream, response, startNanos));
+            } catch (RecordingFailedException e) {
+                log.error("could not record the outcome of {} on {}: {}", operation.summary(), connection, e.getMessage());
+            }
+        }
+
+        private AuditEvent event(Upstream upstream, Excerpt response, long startNanos) {
+            Timings timings = new Timings(decideNanos / 1000, upstreamNanos / 1000, (System.nanoTime() - startNanos) / 1000);
+            return AuditEvent.OperationRecorded.of(operation, request, decision, upstream, response, timings);
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package dev.portcullis.http;
+
+import java.net.URI;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Which headers cross the gateway, in each direction, and how upstream URLs are rewritten so a client
+ * that follows a {@code Link} or {@code Location} header comes back through the gateway instead of
+ * going around it.
+ */
+final class UpstreamHeaders {
+    /** Hop-by-hop headers (RFC 9110 section 7.6.1) plus those the gateway owns. */
+    private static final Set<String> NOT_FORWARDED_UPSTREAM = Set.of(
+            "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+            "transfer-encoding", "upgrade", "host", "content-length", "expect",
+            // the agent's own credential never goes upstream; Portcullis injects the target's
+            "authorization", "portcullis-approval",
+            // the body must arrive uncompressed so it can be masked
+            "accept-encoding");
+
+    private static final Set<String> NOT_FORWARDED_DOWNSTREAM = Set.of(
+            "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+            "transfer-encoding", "upgrade", "content-length", "server", "date");
+
+    private UpstreamHeaders() {
+    }
+
+    static boolean forwardUpstream(String name, String injectedHeader) {
+        String lower = name.toLowerCase(Locale.ROOT);
+        return !NOT_FORWARDED_UPSTREAM.contains(lower) && !lower.equalsIgnoreCase(injectedHeader);
+    }
+
+    static boolean forwardDownstream(String name) {
+        return !NOT_FORWARDED_DOWNSTREAM.contains(name.toLowerCase(Locale.ROOT));
+    }
+
+    static boolean needsUrlRewrite(String name) {
+        return name.equalsIgnoreCase("link") || name.equalsIgnoreCase("location")
+                || name.equalsIgnoreCase("content-location");
+    }
+
+    /** Replaces the upstream origin (scheme://host[:port]) in a header value with the gateway's. */
+    static String rewriteOrigin(String value, URI upstream, String gatewayOrigin) {
+        String origin = origin(upstream);
+        return value.replace(origin, gatewayOrigin);
+    }
+
+    static String origin(URI uri) {
+        int port = uri.getPort();
+        return uri.getScheme() + "://" + uri.getHost() + (port == -1 ? "" : ":" + port);
+    }
+}

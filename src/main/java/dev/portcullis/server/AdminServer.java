@@ -1,0 +1,100 @@
+package dev.portcullis.server;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.VirtualThreadPool;
+
+/** The admin listener: liveness, readiness (with reasons) and Prometheus metrics. */
+public final class AdminServer implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** One readiness check: the probe answers empty when ready, else the reason it is not. */
+    public record ReadinessCheck(String name, Supplier<Optional<String>> probe) {
+    }
+
+    private final Server server;
+    private final ServerConnector connector;
+
+    private AdminServer(Server server, ServerConnector connector) {
+        this.server = server;
+        this.connector = connector;
+    }
+
+    public static AdminServer start(InetSocketAddress listen, List<ReadinessCheck> checks, GatewayMetrics metrics) throws Exception {
+        VirtualThreadPool threads = new VirtualThreadPool();
+        threads.setName("admin");
+        Server server = new Server(threads);
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        ServerConnector connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
+        connector.setHost(listen.getHostString());
+        connector.setPort(listen.getPort());
+        server.addConnector(connector);
+        server.setHandler(new Handler.Abstract() {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback) {
+                String path = request.getHttpURI().getPath();
+                switch (path) {
+                    case "/healthz" -> send(response, callback, 200, "application/json", "{\"status\":\"ok\"}");
+                    case "/readyz" -> readiness(response, callback, checks);
+                    case "/metrics" -> send(response, callback, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape());
+                    default -> send(response, callback, 404, "application/problem+json",
+                            "{\"type\":\"about:blank\",\"title\":\"Not found\",\"status\":404,\"detail\":\"no admin endpoint at this path\"}");
+                }
+                return true;
+            }
+        });
+        try {
+            server.start();
+        } catch (Exception e) {
+            throw new IllegalStateException("admin: cannot listen on " + listen.getHostString() + ":" + listen.getPort()
+                    + ": " + e.getMessage(), e);
+        }
+        return new AdminServer(server, connector);
+    }
+
+    private static void readiness(Response response, Callback callback, List<ReadinessCheck> checks) {
+        ObjectNode body = JSON.createObjectNode();
+        ObjectNode details = body.putObject("checks");
+        boolean ready = true;
+        for (ReadinessCheck check : checks) {
+            Optional<String> reason = check.probe().get();
+            details.put(check.name(), reason.orElse("ok"));
+            ready &= reason.isEmpty();
+        }
+        body.put("status", ready ? "ready" : "not-ready");
+        send(response, callback, ready ? 200 : 503, "application/json", body.toString());
+    }
+
+    private static void send(Response response, Callback callback, int status, String type, String text) {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        response.setStatus(status);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+        response.write(true, ByteBuffer.wrap(bytes), callback);
+    }
+
+    public int port() {
+        return connector.getLocalPort();
+    }
+
+    @Override
+    public void close() throws Exception {
+        server.stop();
+    }
+}

@@ -1,0 +1,101 @@
+package dev.portcullis.server;
+
+import dev.portcullis.config.ConnectionConfig;
+import dev.portcullis.config.GatewayConfig;
+import dev.portcullis.config.HttpConnectionConfig;
+import dev.portcullis.config.StoreConfig;
+import dev.portcullis.gate.Gate;
+import dev.portcullis.http.HttpListener;
+import dev.portcullis.identity.TokenVerifier;
+import dev.portcullis.recording.DurableRecorder;
+import dev.portcullis.store.EmbeddedStore;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running gateway: store, recorder, token verifier, one listener per connection, admin listener.
+ * Started from a validated {@link GatewayConfig}; closed in reverse order.
+ */
+public final class Gateway implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+
+    private final List<AutoCloseable> resources;
+    private final Map<String, Integer> connectionPorts;
+    private final AdminServer admin;
+
+    private Gateway(List<AutoCloseable> resources, Map<String, Integer> connectionPorts, AdminServer admin) {
+        this.resources = resources;
+        this.connectionPorts = connectionPorts;
+        this.admin = admin;
+    }
+
+    public static Gateway start(GatewayConfig config, Clock clock) throws Exception {
+        List<AutoCloseable> opened = new ArrayList<>();
+        try {
+            GatewayMetrics metrics = new GatewayMetrics();
+            EmbeddedStore store = switch (config.store()) {
+                case StoreConfig.Embedded embedded -> EmbeddedStore.open(embedded.path());
+            };
+            opened.add(store);
+            DurableRecorder recorder = new DurableRecorder(store, clock);
+            opened.add(recorder);
+            TokenVerifier verifier = TokenVerifier.create(config.identity(), clock);
+            Gate gate = new Gate(verifier, recorder, metrics);
+
+            Map<String, Integer> ports = new LinkedHashMap<>();
+            for (ConnectionConfig connection : config.connections()) {
+                switch (connection) {
+                    case HttpConnectionConfig http -> {
+                        HttpListener listener = HttpListener.start(http, gate, config.recording().maxResponseBytes());
+                        opened.add(listener);
+                        ports.put(http.name(), listener.port());
+                        log.info("connection '{}' (http) listening on {}:{} → {}", http.name(),
+                                http.listen().getHostString(), listener.port(), http.upstreamUrl());
+                    }
+                }
+            }
+            List<AdminServer.ReadinessCheck> checks = List.of(
+                    new AdminServer.ReadinessCheck("identity", () -> verifier.ready() ? Optional.empty()
+                            : Optional.of("OIDC discovery/JWKS from " + config.identity().issuer() + " not loaded yet")),
+                    new AdminServer.ReadinessCheck("store", recorder::notHealthyBecause));
+            AdminServer admin = AdminServer.start(config.admin().listen(), checks, metrics);
+            opened.add(admin);
+            log.info("admin listening on {}:{} (/healthz, /readyz, /metrics)", config.admin().listen().getHostString(), admin.port());
+            return new Gateway(List.copyOf(opened), ports, admin);
+        } catch (Exception | Error e) {
+            closeAll(opened);
+            throw e;
+        }
+    }
+
+    public int port(String connection) {
+        Integer port = connectionPorts.get(connection);
+        if (port == null) throw new IllegalArgumentException("no connection named " + connection);
+        return port;
+    }
+
+    public int adminPort() {
+        return admin.port();
+    }
+
+    @Override
+    public void close() {
+        closeAll(resources);
+    }
+
+    private static void closeAll(List<AutoCloseable> resources) {
+        for (int i = resources.size() - 1; i >= 0; i--) {
+            try {
+                resources.get(i).close();
+            } catch (Exception e) {
+                log.warn("while closing {}: {}", resources.get(i).getClass().getSimpleName(), e.toString());
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package dev.portcullis.server;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+/**
+ * The gateway's Prometheus metrics. Meters are cached per label set so the hot path does one map
+ * lookup, not a registry lookup.
+ */
+public final class GatewayMetrics {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final ConcurrentMap<String, Counter> operations = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, Counter> tokenFailures = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, Timer> upstreamLatency = new ConcurrentHashMap<>();
+
+    public void operation(String connection, String verdict, String rule) {
+        operations.computeIfAbsent(connection + '\0' + verdict + '\0' + rule, k -> Counter.builder("portcullis.operations")
+                .description("Operations judged, by connection, verdict and deciding rule")
+                .tag("connection", connection).tag("verdict", verdict).tag("rule", rule)
+                .register(registry)).increment();
+    }
+
+    public void tokenFailure(String connection, String reason) {
+        tokenFailures.computeIfAbsent(connection + '\0' + reason, k -> Counter.builder("portcullis.token.failures")
+                .description("Agent tokens refused, by reason")
+                .tag("connection", connection).tag("reason", reason)
+                .register(registry)).increment();
+    }
+
+    public void upstreamLatency(String connection, Duration latency) {
+        upstreamLatency.computeIfAbsent(connection, c -> Timer.builder("portcullis.upstream.latency")
+                .description("Time from forwarding an operation to the upstream's response headers")
+                .tag("connection", c)
+                .publishPercentileHistogram()
+                .register(registry)).record(latency);
+    }
+
+    /** Prometheus text exposition. */
+    public String scrape() {
+        return registry.scrape();
+    }
+}
