@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
         description = "Identity-aware access gateway for AI agents, CI jobs and bots.",
         subcommands = {
                 ServeCommand.class,
+                DevCommand.class,
                 SessionsCommand.class,
                 ReplayCommand.class,
                 AuditCommand.class,

@@ -144,7 +144,7 @@ public sealed interface AuditEvent {
             implements AuditEvent {
         private static final Pattern JWT = Pattern.compile("eyJ[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]*");
         private static final Pattern CREDENTIAL =
-                Pattern.compile("(?i)\\b(bearer|basic|token|password)([\\s:=]+)\\S+");
+                Pattern.compile("(?i)\\b(bearer|basic|ssws|token|password)([\\s:=]+)\\S{12,}");
 
         public AuthFailed {
             Objects.requireNonNull(connection, "connection");

@@ -1,0 +1,94 @@
+package dev.portcullis.http;
+
+import dev.portcullis.config.ConfigLoader;
+import dev.portcullis.config.GatewayConfig;
+import dev.portcullis.dev.DemoOkta;
+import dev.portcullis.server.Gateway;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import no.nav.security.mock.oauth2.MockOAuth2Server;
+
+/**
+ * The Okta path for real: an OIDC issuer over HTTP (mock-oauth2-server), the Okta stand-in as the
+ * upstream, and the gateway started from the shipped {@code examples/okta.yaml}.
+ */
+final class OktaGatewayFixture implements AutoCloseable {
+    static final String AUDIENCE = "portcullis";
+    static final String OKTA_API_TOKEN = "00okta-api-token-the-agent-must-never-see";
+
+    final MockOAuth2Server issuer = new MockOAuth2Server();
+    final DemoOkta okta;
+    final Gateway gateway;
+    final Path data;
+    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    final int port;
+    final int adminPort;
+
+    OktaGatewayFixture(Path data, int users) throws Exception {
+        this(data, users, null);
+    }
+
+    /** @param upstreamOverride an upstream URL to use instead of the demo Okta (e.g. a dead port) */
+    OktaGatewayFixture(Path data, int users, URI upstreamOverride) throws Exception {
+        this.data = data;
+        issuer.start(InetAddress.getByName("127.0.0.1"), 0);
+        okta = DemoOkta.start(0, OKTA_API_TOKEN, users);
+        port = freePort();
+        adminPort = freePort();
+        Map<String, String> env = new HashMap<>();
+        env.put("PORTCULLIS_OIDC_ISSUER", issuer.issuerUrl("default").toString());
+        env.put("PORTCULLIS_OIDC_AUDIENCE", AUDIENCE);
+        env.put("OKTA_URL", (upstreamOverride == null ? okta.orgUrl() : upstreamOverride).toString());
+        env.put("OKTA_API_TOKEN", OKTA_API_TOKEN);
+        env.put("PORTCULLIS_DATA", data.toString());
+        env.put("PORTCULLIS_OKTA_LISTEN", "127.0.0.1:" + port);
+        env.put("PORTCULLIS_ADMIN_LISTEN", "127.0.0.1:" + adminPort);
+        GatewayConfig config = ConfigLoader.load(Path.of("examples/okta.yaml"), env);
+        gateway = Gateway.start(config, Clock.systemUTC());
+    }
+
+    String token(String subject, String... groups) {
+        return issuer.issueToken("default", subject, AUDIENCE, Map.of("groups", List.of(groups)), 3600L).serialize();
+    }
+
+    URI uri(String pathAndQuery) {
+        return URI.create("http://127.0.0.1:" + port + pathAndQuery);
+    }
+
+    HttpResponse<String> send(String method, String pathAndQuery, String token, String jsonBody) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri(pathAndQuery)).timeout(Duration.ofSeconds(30));
+        if (token != null) b.header("Authorization", "Bearer " + token);
+        if (jsonBody != null) b.header("Content-Type", "application/json");
+        b.method(method, jsonBody == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(jsonBody));
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    HttpResponse<String> admin(String path) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() {
+        gateway.close();
+        okta.close();
+        issuer.shutdown();
+    }
+}
