@@ -67,9 +67,12 @@ final class HttpGatewayHandler extends Handler.Abstract {
                     request.getHeaders().get(HttpHeader.AUTHORIZATION));
             identity = gate.authenticate(name, "http", clientAddress, token);
         } catch (TokenRejectedException e) {
-            (e.reason() == TokenRejectedException.Reason.MISSING
-                    ? HttpProblem.missingToken(name)
-                    : HttpProblem.unauthorized(name, e.reason().label(), e.getMessage())).send(response, callback);
+            (switch (e.reason()) {
+                case MISSING -> HttpProblem.missingToken(name);
+                // Not the token's fault: the gateway cannot check it right now. Still refused.
+                case IDP_UNAVAILABLE -> HttpProblem.unavailable(name, e.getMessage());
+                default -> HttpProblem.unauthorized(name, e.reason().label(), e.getMessage());
+            }).send(response, callback);
             return true;
         } catch (GateUnavailableException e) {
             HttpProblem.unavailable(name, e.getMessage()).send(response, callback);

@@ -8,6 +8,8 @@ import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.JWSVerifier;
 import com.nimbusds.jose.KeySourceException;
 import com.nimbusds.jose.crypto.factories.DefaultJWSVerifierFactory;
+import com.nimbusds.jose.jwk.JWKMatcher;
+import com.nimbusds.jose.jwk.JWKSelector;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
 import com.nimbusds.jose.proc.JWSVerificationKeySelector;
@@ -315,7 +317,7 @@ public final class TokenVerifier {
                 }
                 doc = JSON.readTree(response.body());
             } catch (IOException e) {
-                throw new TokenRejectedException(Reason.IDP_UNAVAILABLE, "discovery at " + uri + " failed: " + e.getMessage());
+                throw new TokenRejectedException(Reason.IDP_UNAVAILABLE, "discovery at " + uri + " failed: " + describe(e));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new TokenRejectedException(Reason.IDP_UNAVAILABLE, "interrupted during discovery");
@@ -339,6 +341,13 @@ public final class TokenVerifier {
                         .build();
             } catch (IOException | IllegalArgumentException e) {
                 throw new TokenRejectedException(Reason.IDP_UNAVAILABLE, "bad jwks_uri '" + jwksUri + "': " + e.getMessage());
+            }
+            try {
+                // Fetch the keys now: readiness means tokens can be verified, and a later IdP outage
+                // is then bridged by the cached key set.
+                source.get(new JWKSelector(new JWKMatcher.Builder().build()), null);
+            } catch (KeySourceException e) {
+                throw new TokenRejectedException(Reason.IDP_UNAVAILABLE, "cannot fetch the issuer's keys from " + jwksUri + ": " + e.getMessage());
             }
             Discovered result = new Discovered(new JWSVerificationKeySelector<>(algorithms, source), introspection);
             discovered = result;
@@ -384,7 +393,7 @@ public final class TokenVerifier {
             if (!body.has("active")) throw new TokenRejectedException(Reason.IDP_UNAVAILABLE, "introspection answer has no 'active'");
             return body.get("active").asBoolean(false);
         } catch (IOException e) {
-            throw new TokenRejectedException(Reason.IDP_UNAVAILABLE, "introspection failed: " + e.getMessage());
+            throw new TokenRejectedException(Reason.IDP_UNAVAILABLE, "introspection failed: " + describe(e));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new TokenRejectedException(Reason.IDP_UNAVAILABLE, "interrupted during introspection");
@@ -394,6 +403,10 @@ public final class TokenVerifier {
     /** RFC 6749 section 2.3.1: client credentials are form-encoded before Basic encoding. */
     private static String urlForm(String s) {
         return java.net.URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    private static String describe(Exception e) {
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + e.getMessage();
     }
 
     private static String sha256(String token) {

@@ -41,13 +41,18 @@ final class OktaGatewayFixture implements AutoCloseable {
 
     /** @param upstreamOverride an upstream URL to use instead of the demo Okta (e.g. a dead port) */
     OktaGatewayFixture(Path data, int users, URI upstreamOverride) throws Exception {
+        this(data, users, upstreamOverride, null);
+    }
+
+    /** @param issuerOverride an issuer URL to configure instead of the running one (e.g. a dead port) */
+    OktaGatewayFixture(Path data, int users, URI upstreamOverride, URI issuerOverride) throws Exception {
         this.data = data;
         issuer.start(InetAddress.getByName("127.0.0.1"), 0);
         okta = DemoOkta.start(0, OKTA_API_TOKEN, users);
         port = freePort();
         adminPort = freePort();
         Map<String, String> env = new HashMap<>();
-        env.put("PORTCULLIS_OIDC_ISSUER", issuer.issuerUrl("default").toString());
+        env.put("PORTCULLIS_OIDC_ISSUER", (issuerOverride == null ? issuer.issuerUrl("default").toString() : issuerOverride.toString()));
         env.put("PORTCULLIS_OIDC_AUDIENCE", AUDIENCE);
         env.put("OKTA_URL", (upstreamOverride == null ? okta.orgUrl() : upstreamOverride).toString());
         env.put("OKTA_API_TOKEN", OKTA_API_TOKEN);

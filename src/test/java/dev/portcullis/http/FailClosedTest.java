@@ -1,0 +1,66 @@
+package dev.portcullis.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.portcullis.store.EmbeddedStore;
+import dev.portcullis.store.SessionQuery;
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** When something the gateway depends on is gone, the agent gets a clear refusal, and it is recorded. */
+class FailClosedTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path data;
+
+    @Test
+    void aDeadUpstreamGives502NamingTheConnectionAndIsRecorded() throws Exception {
+        URI dead = URI.create("http://127.0.0.1:" + OktaGatewayFixture.freePort());
+        try (OktaGatewayFixture f = new OktaGatewayFixture(data, 1, dead)) {
+            HttpResponse<String> r = f.send("GET", "/api/v1/users", f.token("agent-1", "agents"), null);
+
+            assertThat(r.statusCode()).isEqualTo(502);
+            JsonNode problem = JSON.readTree(r.body());
+            assertThat(problem.path("connection").asText()).isEqualTo("okta");
+            assertThat(problem.path("detail").asText()).contains("connection 'okta'").contains("did not answer");
+            try (EmbeddedStore store = EmbeddedStore.open(data.resolve("portcullis.db"))) {
+                var session = store.sessions(SessionQuery.newest().subject("agent-1")).getFirst();
+                assertThat(new dev.portcullis.recording.Replay(store, java.time.ZoneOffset.UTC).text(session.id()))
+                        .contains("upstream: failed: connection 'okta'");
+            }
+        }
+    }
+
+    @Test
+    void anIdentityProviderThatNeverAnsweredRefusesEveryTokenWith503AndTheGatewayIsNotReady() throws Exception {
+        URI deadIssuer = URI.create("http://127.0.0.1:" + OktaGatewayFixture.freePort() + "/default");
+        try (OktaGatewayFixture f = new OktaGatewayFixture(data, 1, null, deadIssuer)) {
+            HttpResponse<String> r = f.send("GET", "/api/v1/users?limit=1", f.token("agent-1", "agents"), null);
+
+            assertThat(r.statusCode()).isEqualTo(503);
+            assertThat(r.body()).contains("has not answered discovery", "okta");
+            assertThat(f.okta.received()).isEmpty();
+            HttpResponse<String> ready = f.admin("/readyz");
+            assertThat(ready.statusCode()).isEqualTo(503);
+            assertThat(ready.body()).contains("not-ready", "OIDC discovery");
+            assertThat(f.admin("/metrics").body())
+                    .contains("portcullis_token_failures_total{connection=\"okta\",reason=\"idp-unavailable\"}");
+        }
+    }
+
+    @Test
+    void keysFetchedAtStartBridgeAnIdentityProviderOutage() throws Exception {
+        try (OktaGatewayFixture f = new OktaGatewayFixture(data, 1)) {
+            String token = f.token("agent-1", "agents");
+            f.issuer.shutdown();
+
+            assertThat(f.send("GET", "/api/v1/users?limit=1", token, null).statusCode()).isEqualTo(200);
+        }
+    }
+}
