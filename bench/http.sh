@@ -15,6 +15,7 @@ for tool in wrk nginx; do
 done
 
 WORK=$(mktemp -d /tmp/portcullis-bench.XXXX)
+chmod 755 "$WORK"   # nginx workers run unprivileged
 UP=18091; PROXY=18092; GW=18093; ADMIN=18094; ISSUER=18095
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null; rm -rf "$WORK"; }
@@ -40,6 +41,7 @@ http {
     location / { proxy_pass http://api; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Authorization "SSWS bench-api-token"; } }
 }
 NGINX
+chmod -R a+rX "$WORK/www"
 nginx -c "$WORK/nginx.conf" -p "$WORK"
 
 # Portcullis in dev mode pointed at the same upstream: dev issuer, Okta policy with masking, recording.
@@ -59,7 +61,7 @@ echo "$check" | grep -q '00ub0oNGTSWTBKOLGLNR' || { echo "bench: portcullis did 
 run() { # name url [auth]
   local name=$1 url=$2
   shift 2
-  wrk -t$THREADS -c$CONNECTIONS -d3s "$@" "$url" >/dev/null 2>&1   # warm-up (JIT, pools)
+  wrk -t$THREADS -c$CONNECTIONS -d10s "$@" "$url" >/dev/null 2>&1   # warm-up (JIT, pools)
   wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency "$@" "$url" > "$WORK/$name.txt" 2>&1
   local rps p99
   rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/$name.txt")

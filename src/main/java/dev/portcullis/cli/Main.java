@@ -19,14 +19,17 @@ import picocli.CommandLine.Command;
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
-        int code = new CommandLine(new Main())
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The CLI, with errors reported as one readable message (a config error lists every problem). */
+    static CommandLine commandLine() {
+        return new CommandLine(new Main())
                 .setCaseInsensitiveEnumValuesAllowed(true)
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
                     cmd.getErr().println("portcullis: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
                     return 1;
-                })
-                .execute(args);
-        System.exit(code);
+                });
     }
 
     @Override

@@ -1,0 +1,136 @@
+package dev.portcullis.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The commands a person runs, with their output and exit codes. */
+class CliTest {
+    @TempDir
+    Path dir;
+
+    record Run(int exitCode, String out, String err) {
+    }
+
+    static Run run(String... args) {
+        PrintStream originalOut = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        StringWriter err = new StringWriter();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            CommandLine cli = Main.commandLine();
+            cli.setErr(new PrintWriter(err, true));
+            int code = cli.execute(args);
+            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString());
+        } finally {
+            System.setOut(originalOut);
+        }
+    }
+
+    @Test
+    void everyCommandHasHelp() {
+        for (List<String> command : List.of(List.of("serve"), List.of("dev"), List.of("sessions", "list"), List.of("replay"),
+                List.of("audit", "verify"), List.of("config", "check"), List.of("policy", "test"))) {
+            String[] args = new java.util.ArrayList<String>(command) {{ add("--help"); }}.toArray(String[]::new);
+            Run r = run(args);
+            assertThat(r.exitCode()).as(String.join(" ", command)).isZero();
+            assertThat(r.out()).as(String.join(" ", command)).contains("Usage: portcullis " + String.join(" ", command));
+        }
+    }
+
+    @Test
+    void theShippedPolicyTestsPassWithoutSecrets() {
+        Run r = run("policy", "test", "examples/okta-policy-test.yaml");
+
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.out()).contains("PASS  ").doesNotContain("FAIL").containsPattern("\\d+ passed, 0 failed");
+    }
+
+    @Test
+    void aFailingPolicyCaseIsReportedAndExitsNonZero() throws Exception {
+        Files.copy(Path.of("examples/okta.yaml"), dir.resolve("okta.yaml"));
+        Files.writeString(dir.resolve("t.yaml"), """
+                config: okta.yaml
+                connection: okta
+                cases:
+                  - name: deleting users is fine (it is not)
+                    identity: {subject: a, groups: [agents]}
+                    http: {method: DELETE, path: /api/v1/users/00u1}
+                    expect: {action: allow}
+                """);
+
+        Run r = run("policy", "test", dir.resolve("t.yaml").toString());
+
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.out()).contains("FAIL  deleting users is fine (it is not)", "deny by no-user-deletion", "0 passed, 1 failed");
+    }
+
+    @Test
+    void configCheckNamesFileLineAndFieldOfEveryError() throws Exception {
+        Path bad = dir.resolve("bad.yaml");
+        Files.writeString(bad, Files.readString(Path.of("examples/okta.yaml"))
+                .replace("action: deny", "action: permit")
+                .replace("groups-claim: groups", "groups-clam: groups"));
+
+        Run r = run("config", "check", bad.toString());
+
+        assertThat(r.exitCode()).isNotZero();
+        assertThat(r.err()).contains("bad.yaml:").contains("action: expected one of allow, deny, require-approval, got 'permit'")
+                .contains("groups-clam").contains("PORTCULLIS_OIDC_ISSUER");
+    }
+
+    @Test
+    void sessionsReplayAndVerifyReadTheStoreAndVerifyCatchesAnEditedEvent() throws Exception {
+        Path db = dir.resolve("portcullis.db");
+        try (var store = dev.portcullis.store.EmbeddedStore.open(db);
+             var recorder = new dev.portcullis.recording.DurableRecorder(store, java.time.Clock.systemUTC())) {
+            var identity = new dev.portcullis.core.Identity("agent-7", java.util.Set.of("agents"), "jti-7", "cli", "https://idp",
+                    java.util.Map.of(), java.time.Instant.now().plusSeconds(600));
+            var session = recorder.sessionFor(identity, "okta", "http", "127.0.0.1");
+            var call = new dev.portcullis.core.HttpCall("DELETE", "/api/v1/users/00u1", "", java.util.Map.of(), "",
+                    java.util.Optional.empty(), 0);
+            session.record(dev.portcullis.recording.AuditEvent.OperationRecorded.of(call, dev.portcullis.recording.Excerpt.NONE,
+                    dev.portcullis.policy.Decision.of(new dev.portcullis.policy.Verdict.Deny("no-user-deletion", "no")),
+                    dev.portcullis.recording.Upstream.NOT_FORWARDED, dev.portcullis.recording.Excerpt.NONE,
+                    new dev.portcullis.recording.Timings(1, 0, 2)));
+        }
+
+        Run list = run("sessions", "list", "--store", db.toString());
+        assertThat(list.exitCode()).isZero();
+        assertThat(list.out()).contains("agent-7", "okta");
+        Run json = run("sessions", "list", "--store", db.toString(), "--json");
+        assertThat(json.out()).contains("\"subject\" : \"agent-7\"");
+        Run replay = run("replay", "latest", "--store", db.toString());
+        assertThat(replay.exitCode()).isZero();
+        assertThat(replay.out()).contains("DELETE /api/v1/users/00u1", "verdict: deny (rule no-user-deletion)");
+        assertThat(run("audit", "verify", "--store", db.toString()).exitCode()).isZero();
+
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement st = c.createStatement()) {
+            st.executeUpdate("UPDATE audit_event SET payload = replace(payload, 'DELETE', 'GET') WHERE code = 'PC2000'");
+        }
+        Run tampered = run("audit", "verify", "--store", db.toString());
+        assertThat(tampered.exitCode()).isEqualTo(1);
+        assertThat(tampered.out()).contains("TAMPERED");
+    }
+
+    @Test
+    void aMissingStoreIsAClearError() {
+        Run r = run("sessions", "list", "--store", dir.resolve("nope.db").toString());
+
+        assertThat(r.exitCode()).isNotZero();
+        assertThat(r.err()).contains("no store at").contains("nope.db");
+    }
+}
