@@ -137,9 +137,9 @@ public final class TokenVerifier {
     /** Verifies a token and returns who it identifies, or says exactly why not. */
     public Identity verify(String token) throws TokenRejectedException {
         if (token == null || token.isBlank()) throw new TokenRejectedException(Reason.MISSING, "no token");
-        if (token.length() > config.maxTokenBytes()) {
-            throw new TokenRejectedException(Reason.OVERSIZED,
-                    "token is " + token.length() + " bytes, over the limit of " + config.maxTokenBytes());
+        // The length check first spares encoding a huge token; characters never outnumber UTF-8 bytes.
+        if (token.length() > config.maxTokenBytes() || token.getBytes(StandardCharsets.UTF_8).length > config.maxTokenBytes()) {
+            throw new TokenRejectedException(Reason.OVERSIZED, "token is over the limit of " + config.maxTokenBytes() + " bytes");
         }
         String fingerprint = sha256(token);
         Instant now = clock.instant();
@@ -291,11 +291,11 @@ public final class TokenVerifier {
         return out;
     }
 
-    /** Discovery, at most every few seconds while the IdP is unreachable. */
+    /** Discovery, at most every few seconds (by the injected clock) while the IdP is unreachable. */
     private Discovered discover() throws TokenRejectedException {
         Discovered d = discovered;
         if (d != null) return d;
-        long nowMillis = System.currentTimeMillis();
+        long nowMillis = clock.millis();
         long next = nextDiscoveryAttemptMillis.get();
         if (nowMillis < next || !nextDiscoveryAttemptMillis.compareAndSet(next, nowMillis + DISCOVERY_RETRY.toMillis())) {
             throw new TokenRejectedException(Reason.IDP_UNAVAILABLE,
