@@ -10,6 +10,7 @@ import com.nimbusds.jose.KeySourceException;
 import com.nimbusds.jose.crypto.factories.DefaultJWSVerifierFactory;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
+import com.nimbusds.jose.jwk.source.RateLimitReachedException;
 import com.nimbusds.jose.proc.JWSVerificationKeySelector;
 import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jose.util.DefaultResourceRetriever;
@@ -171,7 +172,7 @@ public final class TokenVerifier {
         JWSHeader header = signed.getHeader();
         if (!algorithms.contains(header.getAlgorithm())) {
             throw new TokenRejectedException(Reason.ALGORITHM_NOT_ALLOWED,
-                    "algorithm " + header.getAlgorithm() + " is not allowed (allowed: " + config.algorithms() + ")");
+                    "algorithm " + printable(header.getAlgorithm().getName()) + " is not allowed (allowed: " + config.algorithms() + ")");
         }
         if (header.getCriticalParams() != null && !header.getCriticalParams().isEmpty()) {
             throw new TokenRejectedException(Reason.MALFORMED, "token has critical header parameters this gateway does not understand");
@@ -181,12 +182,16 @@ public final class TokenVerifier {
         List<Key> keys;
         try {
             keys = d.keys().selectJWSKeys(header, null);
+        } catch (RateLimitReachedException e) {
+            // The key set was fetched moments ago and had no such kid: an unknown key, not an outage.
+            throw new TokenRejectedException(Reason.UNKNOWN_KEY, "no key of the issuer matches kid '"
+                    + printable(header.getKeyID()) + "' (key set refreshed within the last " + config.jwksMinRefresh() + ")");
         } catch (KeySourceException e) {
             throw new TokenRejectedException(Reason.IDP_UNAVAILABLE, "cannot fetch the issuer's keys: " + e.getMessage());
         }
         if (keys.isEmpty()) {
-            throw new TokenRejectedException(Reason.UNKNOWN_KEY, "no key of the issuer matches kid '" + header.getKeyID()
-                    + "' and alg " + header.getAlgorithm());
+            throw new TokenRejectedException(Reason.UNKNOWN_KEY, "no key of the issuer matches kid '"
+                    + printable(header.getKeyID()) + "' and alg " + header.getAlgorithm());
         }
         boolean valid = false;
         for (Key key : keys) {
@@ -234,6 +239,13 @@ public final class TokenVerifier {
                 stringClaims(claims), exp.toInstant());
         cache(fingerprint, new CachedIdentity(identity, notBefore), now);
         return identity;
+    }
+
+    /** Header values are the caller's choice: bounded and without control characters before they reach a message or log. */
+    static String printable(String headerValue) {
+        if (headerValue == null) return "none";
+        String cut = headerValue.length() > 64 ? headerValue.substring(0, 64) + "…" : headerValue;
+        return cut.replaceAll("\\p{Cntrl}", "?");
     }
 
     private void checkTime(Instant expiresAt, Instant notBefore, Instant now) throws TokenRejectedException {
@@ -335,6 +347,9 @@ public final class TokenVerifier {
                 source = JWKSourceBuilder.<SecurityContext>create(url, new DefaultResourceRetriever(
                                 (int) HTTP_TIMEOUT.toMillis(), (int) HTTP_TIMEOUT.toMillis(), 512 * 1024))
                         .retrying(false)
+                        // Nimbus requires the cache to outlive the rate-limit interval; its 5 min default
+                        // would make a jwks-min-refresh of 5 min or more throw from here, at run time.
+                        .cache(jwksCacheTtl(config.jwksMinRefresh()).toMillis(), JWKSourceBuilder.DEFAULT_CACHE_REFRESH_TIMEOUT)
                         .rateLimited(config.jwksMinRefresh().toMillis())
                         .build();
             } catch (IOException | IllegalArgumentException e) {
@@ -345,6 +360,12 @@ public final class TokenVerifier {
             log.info("identity provider {} discovered (keys at {})", config.issuer(), jwksUri);
             return result;
         }
+    }
+
+    static Duration jwksCacheTtl(Duration jwksMinRefresh) {
+        Duration floor = Duration.ofMillis(JWKSourceBuilder.DEFAULT_CACHE_TIME_TO_LIVE);
+        Duration twice = jwksMinRefresh.multipliedBy(2);
+        return twice.compareTo(floor) > 0 ? twice : floor;
     }
 
     private void introspect(String token, String fingerprint, Instant now) throws TokenRejectedException {

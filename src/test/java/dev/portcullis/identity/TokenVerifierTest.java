@@ -269,6 +269,21 @@ class TokenVerifierTest {
     }
 
     @Test
+    void hostileHeaderValuesReachTheMessageBoundedAndWithoutLineBreaks() throws Exception {
+        RSAKey stranger = TestIssuer.newKey("x");
+        String kid = "evil\n2030-01-01 INFO forged log line " + "k".repeat(3_000);
+        String token = signedBy(stranger, kid, claims().build());
+        refused(token, Reason.UNKNOWN_KEY);
+        assertThatThrownBy(() -> verifier.verify(token)).satisfies(e -> assertThat(e.getMessage())
+                .doesNotContain("\n").hasSizeLessThan(300));
+
+        String alg = b64("{\"alg\":\"RS256\\nforged " + "a".repeat(1000) + "\"}") + "." + b64(claims().build().toString()) + ".c2ln";
+        refused(alg, Reason.ALGORITHM_NOT_ALLOWED);
+        assertThatThrownBy(() -> verifier.verify(alg)).satisfies(e -> assertThat(e.getMessage())
+                .doesNotContain("\n").hasSizeLessThan(300));
+    }
+
+    @Test
     void forgedSignatureUnderTheIssuersKidIsRefused() throws Exception {
         RSAKey attacker = TestIssuer.newKey(ISSUER_ID);
         refused(signedBy(attacker, ISSUER_ID, claims().build()), Reason.BAD_SIGNATURE);
