@@ -8,6 +8,8 @@ import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.JWSVerifier;
 import com.nimbusds.jose.KeySourceException;
 import com.nimbusds.jose.crypto.factories.DefaultJWSVerifierFactory;
+import com.nimbusds.jose.jwk.JWKMatcher;
+import com.nimbusds.jose.jwk.JWKSelector;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
 import com.nimbusds.jose.jwk.source.RateLimitReachedException;
@@ -339,8 +341,13 @@ public final class TokenVerifier {
             }
             String jwksUri = doc.path("jwks_uri").asText("");
             if (jwksUri.isEmpty()) throw new TokenRejectedException(Reason.IDP_UNAVAILABLE, "discovery document has no jwks_uri");
-            URI introspection = config.introspection().flatMap(IdentityConfig.IntrospectionConfig::endpoint)
-                    .orElseGet(() -> doc.hasNonNull("introspection_endpoint") ? URI.create(doc.get("introspection_endpoint").asText()) : null);
+            URI introspection;
+            try {
+                introspection = config.introspection().flatMap(IdentityConfig.IntrospectionConfig::endpoint)
+                        .orElseGet(() -> doc.hasNonNull("introspection_endpoint") ? URI.create(doc.get("introspection_endpoint").asText()) : null);
+            } catch (IllegalArgumentException e) {
+                throw new TokenRejectedException(Reason.IDP_UNAVAILABLE, "discovery document has a bad introspection_endpoint");
+            }
             JWKSource<SecurityContext> source;
             try {
                 URL url = URI.create(jwksUri).toURL();
@@ -354,6 +361,12 @@ public final class TokenVerifier {
                         .build();
             } catch (IOException | IllegalArgumentException e) {
                 throw new TokenRejectedException(Reason.IDP_UNAVAILABLE, "bad jwks_uri '" + jwksUri + "': " + e.getMessage());
+            }
+            try {
+                // Fetched now so that ready() means tokens can be checked, not merely that discovery answered.
+                source.get(new JWKSelector(new JWKMatcher.Builder().build()), null);
+            } catch (KeySourceException e) {
+                throw new TokenRejectedException(Reason.IDP_UNAVAILABLE, "cannot fetch the issuer's keys from " + jwksUri + ": " + e.getMessage());
             }
             Discovered result = new Discovered(new JWSVerificationKeySelector<>(algorithms, source), introspection);
             discovered = result;

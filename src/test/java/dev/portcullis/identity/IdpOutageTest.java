@@ -25,8 +25,7 @@ class IdpOutageTest {
     @Test
     void idpDownAtCreationIsNotReadyAndRefusesUntilItAnswers() throws Exception {
         RSAKey key = issuer.publishNewKey("k1");
-        TokenVerifier verifier = TokenVerifier.create(new IdentityConfig(issuer.issuer, TestIssuer.AUDIENCE, "groups",
-                Set.of("RS256"), Duration.ofSeconds(30), 8192, Optional.empty(), Duration.ofMinutes(1)), clock);
+        TokenVerifier verifier = verifier();
         String token = TestIssuer.sign(key, issuer.validClaims(clock.instant()).build());
 
         assertThat(verifier.ready()).isFalse();
@@ -42,12 +41,38 @@ class IdpOutageTest {
     }
 
     @Test
-    void idpReachableButKeySetDownIsUnavailableNotUnknownKey() throws Exception {
+    void keySetUnavailableAtCreationIsNotReadyAndRefusesUntilItAnswers() throws Exception {
+        issuer.jwksStatus = 503;
         issuer.start();
         RSAKey key = issuer.publishNewKey("k1");
-        TokenVerifier verifier = TokenVerifier.create(new IdentityConfig(issuer.issuer, TestIssuer.AUDIENCE, "groups",
-                Set.of("RS256"), Duration.ofSeconds(30), 8192, Optional.empty(), Duration.ofMinutes(1)), clock);
+        TokenVerifier verifier = verifier();
+        String token = TestIssuer.sign(key, issuer.validClaims(clock.instant()).build());
+
+        assertThat(verifier.ready()).isFalse();
+        refused(verifier, token, Reason.IDP_UNAVAILABLE);
+
+        issuer.jwksStatus = 200;
+        clock.advance(Duration.ofSeconds(5));
+        assertThat(verifier.ready()).isTrue();
+        assertThat(verifier.verify(token).subject()).isEqualTo("agent-7");
+    }
+
+    @Test
+    void keysFetchedBeforeTheIdpWentDownStillVerify() throws Exception {
+        issuer.start();
+        RSAKey key = issuer.publishNewKey("k1");
+        TokenVerifier verifier = verifier();
         issuer.close();
-        refused(verifier, TestIssuer.sign(key, issuer.validClaims(clock.instant()).build()), Reason.IDP_UNAVAILABLE);
+
+        assertThat(verifier.ready()).isTrue();
+        assertThat(verifier.verify(TestIssuer.sign(key, issuer.validClaims(clock.instant()).build())).subject())
+                .isEqualTo("agent-7");
+        refused(verifier, TestIssuer.sign(TestIssuer.newKey("k2"), issuer.validClaims(clock.instant()).build()),
+                Reason.IDP_UNAVAILABLE);
+    }
+
+    private TokenVerifier verifier() {
+        return TokenVerifier.create(new IdentityConfig(issuer.issuer, TestIssuer.AUDIENCE, "groups",
+                Set.of("RS256"), Duration.ofSeconds(30), 8192, Optional.empty(), Duration.ofMinutes(1)), clock);
     }
 }

@@ -46,6 +46,7 @@ final class TestIssuer implements AutoCloseable {
     final List<String> introspectionAuthorizations = new CopyOnWriteArrayList<>();
     volatile boolean active = true;
     volatile int introspectionStatus = 200;
+    volatile int jwksStatus = 200;
     private final List<RSAKey> published = new CopyOnWriteArrayList<>();
     private HttpServer server;
 
@@ -88,7 +89,7 @@ final class TestIssuer implements AutoCloseable {
                 .formatted(issuer, issuer, introspectionEndpoint())));
         server.createContext("/jwks", ex -> {
             jwksRequests.incrementAndGet();
-            json(ex, 200, new JWKSet(published.stream().map(k -> (JWK) k.toPublicJWK()).toList()).toString());
+            json(ex, jwksStatus, new JWKSet(published.stream().map(k -> (JWK) k.toPublicJWK()).toList()).toString());
         });
         server.createContext("/introspect", ex -> {
             introspectionRequests.incrementAndGet();
