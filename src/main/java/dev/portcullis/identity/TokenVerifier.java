@@ -391,7 +391,10 @@ public final class TokenVerifier {
                         "introspection is configured but the issuer publishes no introspection_endpoint");
             }
             cached = new CachedIntrospection(callIntrospection(d.introspectionEndpoint(), ic, token), now.plus(ic.cacheTtl()));
-            if (introspected.size() >= MAX_CACHED_TOKENS) introspected.values().removeIf(c -> !now.isBefore(c.until()));
+            if (introspected.size() >= MAX_CACHED_TOKENS) {
+                introspected.values().removeIf(c -> !now.isBefore(c.until()));
+                if (introspected.size() >= MAX_CACHED_TOKENS) introspected.clear();
+            }
             introspected.put(fingerprint, cached);
         }
         if (!cached.active()) {
