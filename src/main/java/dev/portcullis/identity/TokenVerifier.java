@@ -244,7 +244,7 @@ public final class TokenVerifier {
     }
 
     /** Header values are the caller's choice: bounded and without control characters before they reach a message or log. */
-    static String printable(String headerValue) {
+    private static String printable(String headerValue) {
         if (headerValue == null) return "none";
         String cut = headerValue.length() > 64 ? headerValue.substring(0, 64) + "…" : headerValue;
         return cut.replaceAll("\\p{Cntrl}", "?");
@@ -375,7 +375,7 @@ public final class TokenVerifier {
         }
     }
 
-    static Duration jwksCacheTtl(Duration jwksMinRefresh) {
+    private static Duration jwksCacheTtl(Duration jwksMinRefresh) {
         Duration floor = Duration.ofMillis(JWKSourceBuilder.DEFAULT_CACHE_TIME_TO_LIVE);
         Duration twice = jwksMinRefresh.multipliedBy(2);
         return twice.compareTo(floor) > 0 ? twice : floor;
