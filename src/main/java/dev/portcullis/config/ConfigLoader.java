@@ -41,7 +41,7 @@ import org.yaml.snakeyaml.nodes.Node;
 public final class ConfigLoader {
 
     static final List<String> ALGORITHMS = List.of("RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
-            "ES256", "ES384", "ES512", "EdDSA");
+            "ES256", "ES384", "ES512");
     static final List<String> HTTP_METHODS = List.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
     static final List<String> CONNECTION_TYPES = List.of("http");
 

@@ -12,7 +12,7 @@ import java.util.Set;
  * @param issuer          the OIDC issuer; discovery is read from {@code issuer + /.well-known/openid-configuration}
  * @param audience        the required {@code aud} value
  * @param groupsClaim     claim holding the caller's groups (array of strings, or one string)
- * @param algorithms      accepted JWS algorithm names; asymmetric only (RS*, PS*, ES*, EdDSA)
+ * @param algorithms      accepted JWS algorithm names; asymmetric only (RS*, PS*, ES*)
  * @param clockSkew       tolerance for {@code exp} and {@code nbf}
  * @param maxTokenBytes   longer tokens are refused before parsing
  * @param introspection   optional RFC 7662 introspection, for revocation

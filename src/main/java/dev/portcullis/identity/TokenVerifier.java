@@ -12,6 +12,7 @@ import com.nimbusds.jose.jwk.JWKMatcher;
 import com.nimbusds.jose.jwk.JWKSelector;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
+import com.nimbusds.jose.jwk.source.RateLimitReachedException;
 import com.nimbusds.jose.proc.JWSVerificationKeySelector;
 import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jose.util.DefaultResourceRetriever;
@@ -71,7 +72,6 @@ public final class TokenVerifier {
     static {
         ASYMMETRIC.addAll(JWSAlgorithm.Family.RSA);
         ASYMMETRIC.addAll(JWSAlgorithm.Family.EC);
-        ASYMMETRIC.addAll(JWSAlgorithm.Family.ED);
     }
 
     private final IdentityConfig config;
@@ -139,9 +139,9 @@ public final class TokenVerifier {
     /** Verifies a token and returns who it identifies, or says exactly why not. */
     public Identity verify(String token) throws TokenRejectedException {
         if (token == null || token.isBlank()) throw new TokenRejectedException(Reason.MISSING, "no token");
-        if (token.length() > config.maxTokenBytes()) {
-            throw new TokenRejectedException(Reason.OVERSIZED,
-                    "token is " + token.length() + " bytes, over the limit of " + config.maxTokenBytes());
+        // The length check first spares encoding a huge token; characters never outnumber UTF-8 bytes.
+        if (token.length() > config.maxTokenBytes() || token.getBytes(StandardCharsets.UTF_8).length > config.maxTokenBytes()) {
+            throw new TokenRejectedException(Reason.OVERSIZED, "token is over the limit of " + config.maxTokenBytes() + " bytes");
         }
         String fingerprint = sha256(token);
         Instant now = clock.instant();
@@ -173,7 +173,7 @@ public final class TokenVerifier {
         JWSHeader header = signed.getHeader();
         if (!algorithms.contains(header.getAlgorithm())) {
             throw new TokenRejectedException(Reason.ALGORITHM_NOT_ALLOWED,
-                    "algorithm " + header.getAlgorithm() + " is not allowed (allowed: " + config.algorithms() + ")");
+                    "algorithm " + printable(header.getAlgorithm().getName()) + " is not allowed (allowed: " + config.algorithms() + ")");
         }
         if (header.getCriticalParams() != null && !header.getCriticalParams().isEmpty()) {
             throw new TokenRejectedException(Reason.MALFORMED, "token has critical header parameters this gateway does not understand");
@@ -183,12 +183,16 @@ public final class TokenVerifier {
         List<Key> keys;
         try {
             keys = d.keys().selectJWSKeys(header, null);
+        } catch (RateLimitReachedException e) {
+            // The key set was fetched moments ago and had no such kid: an unknown key, not an outage.
+            throw new TokenRejectedException(Reason.UNKNOWN_KEY, "no key of the issuer matches kid '"
+                    + printable(header.getKeyID()) + "' (key set refreshed within the last " + config.jwksMinRefresh() + ")");
         } catch (KeySourceException e) {
             throw new TokenRejectedException(Reason.IDP_UNAVAILABLE, "cannot fetch the issuer's keys: " + e.getMessage());
         }
         if (keys.isEmpty()) {
-            throw new TokenRejectedException(Reason.UNKNOWN_KEY, "no key of the issuer matches kid '" + header.getKeyID()
-                    + "' and alg " + header.getAlgorithm());
+            throw new TokenRejectedException(Reason.UNKNOWN_KEY, "no key of the issuer matches kid '"
+                    + printable(header.getKeyID()) + "' and alg " + header.getAlgorithm());
         }
         boolean valid = false;
         for (Key key : keys) {
@@ -236,6 +240,13 @@ public final class TokenVerifier {
                 stringClaims(claims), exp.toInstant());
         cache(fingerprint, new CachedIdentity(identity, notBefore), now);
         return identity;
+    }
+
+    /** Header values are the caller's choice: bounded and without control characters before they reach a message or log. */
+    private static String printable(String headerValue) {
+        if (headerValue == null) return "none";
+        String cut = headerValue.length() > 64 ? headerValue.substring(0, 64) + "…" : headerValue;
+        return cut.replaceAll("\\p{Cntrl}", "?");
     }
 
     private void checkTime(Instant expiresAt, Instant notBefore, Instant now) throws TokenRejectedException {
@@ -293,11 +304,11 @@ public final class TokenVerifier {
         return out;
     }
 
-    /** Discovery, at most every few seconds while the IdP is unreachable. */
+    /** Discovery, at most every few seconds (by the injected clock) while the IdP is unreachable. */
     private Discovered discover() throws TokenRejectedException {
         Discovered d = discovered;
         if (d != null) return d;
-        long nowMillis = System.currentTimeMillis();
+        long nowMillis = clock.millis();
         long next = nextDiscoveryAttemptMillis.get();
         if (nowMillis < next || !nextDiscoveryAttemptMillis.compareAndSet(next, nowMillis + DISCOVERY_RETRY.toMillis())) {
             throw new TokenRejectedException(Reason.IDP_UNAVAILABLE,
@@ -329,22 +340,30 @@ public final class TokenVerifier {
             }
             String jwksUri = doc.path("jwks_uri").asText("");
             if (jwksUri.isEmpty()) throw new TokenRejectedException(Reason.IDP_UNAVAILABLE, "discovery document has no jwks_uri");
-            URI introspection = config.introspection().flatMap(IdentityConfig.IntrospectionConfig::endpoint)
-                    .orElseGet(() -> doc.hasNonNull("introspection_endpoint") ? URI.create(doc.get("introspection_endpoint").asText()) : null);
+            URI introspection;
+            try {
+                introspection = config.introspection().flatMap(IdentityConfig.IntrospectionConfig::endpoint)
+                        .orElseGet(() -> doc.hasNonNull("introspection_endpoint") ? URI.create(doc.get("introspection_endpoint").asText()) : null);
+            } catch (IllegalArgumentException e) {
+                throw new TokenRejectedException(Reason.IDP_UNAVAILABLE, "discovery document has a bad introspection_endpoint");
+            }
             JWKSource<SecurityContext> source;
             try {
                 URL url = URI.create(jwksUri).toURL();
                 source = JWKSourceBuilder.<SecurityContext>create(url, new DefaultResourceRetriever(
                                 (int) HTTP_TIMEOUT.toMillis(), (int) HTTP_TIMEOUT.toMillis(), 512 * 1024))
                         .retrying(false)
+                        // Nimbus requires the cache to outlive the rate-limit interval; its 5 min default
+                        // would make a jwks-min-refresh of 5 min or more throw from here, at run time.
+                        .cache(jwksCacheTtl(config.jwksMinRefresh()).toMillis(), JWKSourceBuilder.DEFAULT_CACHE_REFRESH_TIMEOUT)
                         .rateLimited(config.jwksMinRefresh().toMillis())
                         .build();
             } catch (IOException | IllegalArgumentException e) {
                 throw new TokenRejectedException(Reason.IDP_UNAVAILABLE, "bad jwks_uri '" + jwksUri + "': " + e.getMessage());
             }
             try {
-                // Fetch the keys now: readiness means tokens can be verified, and a later IdP outage
-                // is then bridged by the cached key set.
+                // Fetched now so that ready() means tokens can be checked, and a later IdP outage is
+                // bridged by the cached key set.
                 source.get(new JWKSelector(new JWKMatcher.Builder().build()), null);
             } catch (KeySourceException e) {
                 throw new TokenRejectedException(Reason.IDP_UNAVAILABLE, "cannot fetch the issuer's keys from " + jwksUri + ": " + e.getMessage());
@@ -354,6 +373,12 @@ public final class TokenVerifier {
             log.info("identity provider {} discovered (keys at {})", config.issuer(), jwksUri);
             return result;
         }
+    }
+
+    private static Duration jwksCacheTtl(Duration jwksMinRefresh) {
+        Duration floor = Duration.ofMillis(JWKSourceBuilder.DEFAULT_CACHE_TIME_TO_LIVE);
+        Duration twice = jwksMinRefresh.multipliedBy(2);
+        return twice.compareTo(floor) > 0 ? twice : floor;
     }
 
     private void introspect(String token, String fingerprint, Instant now) throws TokenRejectedException {
@@ -366,7 +391,10 @@ public final class TokenVerifier {
                         "introspection is configured but the issuer publishes no introspection_endpoint");
             }
             cached = new CachedIntrospection(callIntrospection(d.introspectionEndpoint(), ic, token), now.plus(ic.cacheTtl()));
-            if (introspected.size() >= MAX_CACHED_TOKENS) introspected.values().removeIf(c -> !now.isBefore(c.until()));
+            if (introspected.size() >= MAX_CACHED_TOKENS) {
+                introspected.values().removeIf(c -> !now.isBefore(c.until()));
+                if (introspected.size() >= MAX_CACHED_TOKENS) introspected.clear();
+            }
             introspected.put(fingerprint, cached);
         }
         if (!cached.active()) {
