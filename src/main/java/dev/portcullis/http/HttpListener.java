@@ -7,7 +7,8 @@ import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.util.thread.VirtualThreadPool;
+import java.util.concurrent.Executors;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /** One HTTP connection's listener: a Jetty server on the connection's address, a virtual thread per request. */
 public final class HttpListener implements AutoCloseable {
@@ -22,8 +23,12 @@ public final class HttpListener implements AutoCloseable {
     }
 
     public static HttpListener start(HttpConnectionConfig connection, Gate gate, int maxRecordedResponseBytes) throws Exception {
-        VirtualThreadPool threads = new VirtualThreadPool();
+        // Selectors and acceptors on a few platform threads; each request's blocking pipeline on a
+        // virtual thread of its own.
+        QueuedThreadPool threads = new QueuedThreadPool(64, 4);
         threads.setName("http-" + connection.name());
+        threads.setVirtualThreadsExecutor(Executors.newThreadPerTaskExecutor(
+                Thread.ofVirtual().name("http-" + connection.name() + "-", 0).factory()));
         Server server = new Server(threads);
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);

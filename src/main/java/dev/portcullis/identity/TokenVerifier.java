@@ -3,6 +3,7 @@ package dev.portcullis.identity;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.JWSVerifier;
@@ -179,6 +180,18 @@ public final class TokenVerifier {
             throw new TokenRejectedException(Reason.MALFORMED, "token has critical header parameters this gateway does not understand");
         }
 
+        JOSEObjectType type = header.getType();
+        if (type != null && !ACCEPTED_TYPES.contains(type.getType().toLowerCase(java.util.Locale.ROOT))) {
+            throw new TokenRejectedException(Reason.MALFORMED, "token type '" + printable(type.getType())
+                    + "' is not an access token (expected JWT or at+jwt)");
+        }
+        // Unverified, but only ever used to refuse: another issuer's token must not make us fetch keys.
+        String claimedIssuer = unverifiedIssuer(signed);
+        if (!config.issuer().toString().equals(claimedIssuer)) {
+            throw new TokenRejectedException(Reason.WRONG_ISSUER,
+                    "issuer '" + printable(String.valueOf(claimedIssuer)) + "' is not the configured issuer '" + config.issuer() + "'");
+        }
+
         Discovered d = discovered != null ? discovered : discover();
         List<Key> keys;
         try {
@@ -247,6 +260,16 @@ public final class TokenVerifier {
         if (headerValue == null) return "none";
         String cut = headerValue.length() > 64 ? headerValue.substring(0, 64) + "…" : headerValue;
         return cut.replaceAll("\\p{Cntrl}", "?");
+    }
+
+    private static final Set<String> ACCEPTED_TYPES = Set.of("jwt", "at+jwt", "application/at+jwt", "application/jwt");
+
+    private static String unverifiedIssuer(SignedJWT signed) throws TokenRejectedException {
+        try {
+            return signed.getJWTClaimsSet().getIssuer();
+        } catch (ParseException e) {
+            throw new TokenRejectedException(Reason.MALFORMED, "token claims are not a JSON object");
+        }
     }
 
     private void checkTime(Instant expiresAt, Instant notBefore, Instant now) throws TokenRejectedException {
