@@ -8,6 +8,7 @@ import dev.portcullis.policy.Decision;
 import dev.portcullis.policy.Policy;
 import dev.portcullis.policy.Verdict;
 import dev.portcullis.recording.AuditEvent;
+import dev.portcullis.recording.ConnectionSession;
 import dev.portcullis.recording.Excerpt;
 import dev.portcullis.recording.Recorder;
 import dev.portcullis.recording.RecordingFailedException;
@@ -70,6 +71,41 @@ public final class Gate {
      */
     public Judged judge(String connection, String protocol, String clientAddress, Identity identity,
                         Operation operation, Policy policy, String maskedRequestExcerpt) throws GateUnavailableException {
+        SessionRecorder session;
+        try {
+            session = recorder.sessionFor(identity, connection, protocol, clientAddress);
+        } catch (RecordingFailedException e) {
+            throw unavailable(e);
+        }
+        return judge(session, connection, identity, operation, policy, maskedRequestExcerpt);
+    }
+
+    /** Opens the recorded session of a connection-oriented protocol (one client connection). */
+    public ConnectionSession openSession(Identity identity, String connection, String protocol, String clientAddress)
+            throws GateUnavailableException {
+        try {
+            return recorder.openSession(identity, connection, protocol, clientAddress);
+        } catch (RecordingFailedException e) {
+            throw unavailable(e);
+        }
+    }
+
+    /**
+     * Decides without recording: for a statement being prepared, whose executions are judged and
+     * recorded one by one later. Counted in metrics only when refused.
+     */
+    public Decision decide(String connection, Identity identity, Operation operation, Policy policy) {
+        Decision decision = policy.decide(identity, operation);
+        Verdict verdict = decision.verdict();
+        if (verdict instanceof Verdict.Deny || verdict instanceof Verdict.HoldForApproval) {
+            metrics.operation(connection, kind(verdict), verdict.ruleId());
+        }
+        return decision;
+    }
+
+    /** As {@link #judge(String, String, String, Identity, Operation, Policy, String)}, in a given session. */
+    public Judged judge(SessionRecorder session, String connection, Identity identity, Operation operation, Policy policy,
+                        String maskedRequestExcerpt) throws GateUnavailableException {
         long decideStart = System.nanoTime();
         Decision decision = policy.decide(identity, operation);
         long decideNanos = System.nanoTime() - decideStart;
@@ -78,12 +114,6 @@ public final class Gate {
         for (Verdict shadow : decision.shadow()) {
             log.info("dry-run rule {} would have {} {} by {} on {}", shadow.ruleId(), kind(shadow),
                     operation.summary(), identity.subject(), connection);
-        }
-        SessionRecorder session;
-        try {
-            session = recorder.sessionFor(identity, connection, protocol, clientAddress);
-        } catch (RecordingFailedException e) {
-            throw unavailable(e);
         }
         Excerpt request = new Excerpt(maskedRequestExcerpt, false, maskedRequestExcerpt.length());
         Judged judged = new Judged(connection, session, operation, decision, request, decideNanos);
