@@ -148,7 +148,7 @@ public final class PgFrameReader {
         try {
             if (!fillAtLeast(1)) {
                 state = State.CLOSED;
-                throw new EOFException("connection closed by the " + peer.name().toLowerCase(java.util.Locale.ROOT));
+                throw new EOFException("connection closed by the " + (peer == Peer.CLIENT ? "client" : "server"));
             }
             if (!fillAtLeast(5)) {
                 throw new PgProtocolException("connection closed inside the header of message '"
