@@ -1,11 +1,14 @@
 package dev.portcullis.postgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -19,12 +22,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The server-facing half against a real client: pgjdbc talks to a minimal pass-through built only
+ * The server-facing half against real clients: pgjdbc, psql and pgbench talk to a minimal pass-through built only
  * from this package's API (no policy), which logs in upstream with SCRAM. Proves the frontend
  * framing, the backend encoder and raw forwarding interoperate with a real driver.
  */
 @Timeout(120)
-class JdbcThroughAPassThroughTest {
+class RealClientsThroughAPassThroughTest {
 
     static ServerSocket listener;
 
@@ -82,13 +85,41 @@ class JdbcThroughAPassThroughTest {
         }
     }
 
+    @Test
+    void psqlAndPgbenchRunThroughTheProtocolLayers() throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/psql")) && Files.isExecutable(Path.of("/usr/bin/pgbench")),
+                "psql and pgbench are installed");
+        String port = String.valueOf(listener.getLocalPort());
+        assertThat(run("/usr/bin/psql", "-h", "127.0.0.1", "-p", port, "-U", "agent", "-d", "postgres", "-At",
+                "-c", "SELECT 40 + 2", "-c", "SELECT string_agg(g::text, ',') FROM generate_series(1, 3) g"))
+                .isEqualTo("42\n1,2,3\n");
+        Path script = Files.createTempFile("pgbench", ".sql");
+        Files.writeString(script, "\\set n random(1, 1000)\nSELECT :n::int * 2;\n");
+        String bench = run("/usr/bin/pgbench", "-h", "127.0.0.1", "-p", port, "-U", "agent", "-n", "-M", "prepared",
+                "-c", "4", "-t", "250", "-f", script.toString(), "postgres");
+        assertThat(bench).contains("number of transactions actually processed: 1000/1000");
+        Files.delete(script);
+    }
+
+    private static String run(String... command) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().put("PGPASSWORD", "agent-token");
+        builder.environment().put("PGCONNECT_TIMEOUT", "10");
+        Process process = builder.start();
+        String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as(output).isZero();
+        return output;
+    }
+
     /** Startup with the agent, login upstream, then byte-for-byte forwarding both ways. */
     private static void serve(Socket client) {
         try (client) {
             PgFrameReader fromClient = PgFrameReader.fromClient(client.getInputStream());
             PgMessageWriter toClient = new PgMessageWriter(client.getOutputStream());
             FrontendMessage.StartupPacket packet;
-            while ((packet = fromClient.readStartupPacket()) instanceof FrontendMessage.SslRequest) {
+            while ((packet = fromClient.readStartupPacket()) instanceof FrontendMessage.SslRequest
+                    || packet instanceof FrontendMessage.GssEncRequest) {
                 toClient.writeNegotiationByte('N');
                 toClient.flush();
             }
