@@ -1,0 +1,60 @@
+/**
+ * The PostgreSQL wire protocol (v3.0), in the layers the adapter stands on.
+ *
+ * <ol>
+ *   <li>Framing: {@link dev.portcullis.postgres.PgFrameReader} cuts a stream into startup packets
+ *       and typed messages, with a state enum and size limits checked before allocation.</li>
+ *   <li>Messages: {@link dev.portcullis.postgres.FrontendMessage} (client → server) and
+ *       {@link dev.portcullis.postgres.BackendMessage} (server → client), two sealed hierarchies of
+ *       records with strict decoders; {@link dev.portcullis.postgres.RawMessage} for pass-through.</li>
+ *   <li>Session state machine: the adapter's, built on this package.</li>
+ *   <li>Encoder: {@link dev.portcullis.postgres.PgMessageWriter}, both directions, one buffer.</li>
+ * </ol>
+ * {@link dev.portcullis.postgres.UpstreamConnection} logs in to the real server with the gateway's
+ * credentials; {@link dev.portcullis.postgres.PgErrors} makes the refusals the gateway sends itself.
+ *
+ * <pre>
+ *  agent (psql, JDBC)                 gateway                         PostgreSQL
+ *    |-- SSLRequest ------------------->|                                  |
+ *    |<-------------------- 'S' or 'N' -|                                  |
+ *    |-- StartupMessage(user, db) ----->|                                  |
+ *    |<------ AuthenticationCleartext --|   (the agent's token is its password)
+ *    |-- PasswordMessage(token) ------->|  verify token, resolve target     |
+ *    |                                  |-- StartupMessage(user, db) ----->|
+ *    |                                  |<-- AuthenticationSASL / MD5 -----|
+ *    |                                  |-- SASLInitialResponse ---------->|  SCRAM-SHA-256
+ *    |                                  |<-- AuthenticationSASLContinue ---|
+ *    |                                  |-- SASLResponse ----------------->|
+ *    |                                  |<-- AuthenticationSASLFinal ------|  server proves itself
+ *    |                                  |<-- AuthenticationOk, ParameterStatus*,
+ *    |                                  |    BackendKeyData, ReadyForQuery |
+ *    |<- AuthenticationOk, ParameterStatus*, BackendKeyData(gateway's key), ReadyForQuery
+ *    |                                  |                                  |
+ *    |-- Query(sql) ------------------->|  decide: Allow -> forward        |
+ *    |                                  |-- Query(sql) ------------------->|
+ *    |<---------------------------------|<-- RowDescription, DataRow*,     |
+ *    |   (DataRow forwarded raw or masked)   CommandComplete, ReadyForQuery|
+ *    |-- Query(sql) ------------------->|  decide: Deny                    |
+ *    |<-- ErrorResponse(42501), ReadyForQuery                              |
+ *    |                                  |                                  |
+ *    |-- Parse(s, sql, oids) ---------->|  decide on the SQL text          |
+ *    |-- Bind(portal, s, params) ------>|  (and on the parameters)         |
+ *    |-- Describe(P, portal) ---------->|                                  |
+ *    |-- Execute(portal, maxRows) ----->|                                  |
+ *    |-- Sync ------------------------->|-- Parse, Bind, Describe, Execute, Sync -->|
+ *    |<-- ParseComplete, BindComplete, RowDescription, DataRow*, -----------------|
+ *    |    CommandComplete (or PortalSuspended), ReadyForQuery                      |
+ *    |                                  |                                  |
+ *    |-- Query(COPY t FROM STDIN) ----->|-- Query ------------------------>|
+ *    |<-- CopyInResponse ---------------|<---------------------------------|
+ *    |-- CopyData*, CopyDone ---------->|-- CopyData*, CopyDone ---------->|
+ *    |<-- CommandComplete, ReadyForQuery|<---------------------------------|
+ *    |-- Query(COPY t TO STDOUT) ------>|-- Query ------------------------>|
+ *    |<-- CopyOutResponse, CopyData*, CopyDone, CommandComplete, ReadyForQuery (masked)
+ *    |                                  |                                  |
+ *    |-- Terminate -------------------->|-- Terminate -------------------->|
+ *
+ *  cancel (new connection):  CancelRequest(gateway pid, key) -> map -> sendCancel(upstream pid, key)
+ * </pre>
+ */
+package dev.portcullis.postgres;
