@@ -4,7 +4,7 @@ import dev.portcullis.policy.Policy;
 import java.net.InetSocketAddress;
 
 /** One target agents reach through the gateway; one implementation per adapter type. */
-public sealed interface ConnectionConfig permits HttpConnectionConfig {
+public sealed interface ConnectionConfig permits HttpConnectionConfig, PostgresConnectionConfig {
 
     String name();
 

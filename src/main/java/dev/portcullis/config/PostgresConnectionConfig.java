@@ -1,0 +1,54 @@
+package dev.portcullis.config;
+
+import dev.portcullis.policy.Policy;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A PostgreSQL target: agents connect with their token as the password; the gateway connects upstream
+ * with the credentials here.
+ *
+ * @param tls              the gateway's certificate for clients ({@code sslmode=require}); empty: no TLS
+ * @param allowPlaintext   whether clients may connect without TLS (the example allows it on loopback)
+ * @param maxMessageBytes  frontend messages larger than this end the session with an error
+ * @param recordedRows     how many rows of each result the recording keeps (masked)
+ */
+public record PostgresConnectionConfig(String name, InetSocketAddress listen, Upstream upstream, Optional<Tls> tls,
+                                       boolean allowPlaintext, int maxMessageBytes, int recordedRows, Policy policy)
+        implements ConnectionConfig {
+    public PostgresConnectionConfig {
+        Objects.requireNonNull(name);
+        Objects.requireNonNull(listen);
+        Objects.requireNonNull(upstream);
+        Objects.requireNonNull(tls);
+        Objects.requireNonNull(policy);
+        if (tls.isEmpty() && !allowPlaintext) {
+            throw new IllegalArgumentException("connection '" + name + "' has no tls and does not allow plaintext");
+        }
+    }
+
+    /** The database the gateway connects to, and as whom. */
+    public record Upstream(String host, int port, String database, String user, String password) {
+        public Upstream {
+            Objects.requireNonNull(host);
+            Objects.requireNonNull(database);
+            Objects.requireNonNull(user);
+            Objects.requireNonNull(password);
+        }
+
+        @Override
+        public String toString() {
+            return "Upstream[" + user + "@" + host + ":" + port + "/" + database + ", password=(redacted)]";
+        }
+    }
+
+    /** A PKCS#12 key store holding the gateway's certificate and key. */
+    public record Tls(Path keystore, String password) {
+        @Override
+        public String toString() {
+            return "Tls[keystore=" + keystore + ", password=(redacted)]";
+        }
+    }
+}
