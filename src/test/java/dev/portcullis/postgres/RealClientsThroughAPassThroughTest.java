@@ -134,8 +134,9 @@ class RealClientsThroughAPassThroughTest {
                 toClient.flush();
                 return;
             }
-            try (UpstreamConnection upstream = UpstreamConnection.open("localhost", RealServerTest.postgres.getPort(),
-                    startup.database(), RealServerTest.SCRAM_USER, RealServerTest.PASSWORD, Map.of())) {
+            UpstreamConnection upstream = UpstreamConnection.open("localhost", RealServerTest.postgres.getPort(),
+                    startup.database(), RealServerTest.SCRAM_USER, RealServerTest.PASSWORD, Map.of());
+            try {
                 toClient.write(new BackendMessage.AuthenticationOk());
                 for (Map.Entry<String, String> p : upstream.parameters().entrySet()) {
                     toClient.write(new BackendMessage.ParameterStatus(p.getKey(), p.getValue()));
@@ -145,8 +146,10 @@ class RealClientsThroughAPassThroughTest {
                 toClient.flush();
                 Thread back = Thread.ofVirtual().start(() -> pump(upstream.reader(), toClient));
                 pump(fromClient, upstream.writer());
-                upstream.close();
+                upstream.close(); // ends the other pump
                 back.join();
+            } finally {
+                upstream.close();
             }
         } catch (IOException | InterruptedException e) {
             // the test's assertions report what went wrong on the client side
