@@ -3,6 +3,8 @@ package dev.portcullis.server;
 import dev.portcullis.config.ConnectionConfig;
 import dev.portcullis.config.GatewayConfig;
 import dev.portcullis.config.HttpConnectionConfig;
+import dev.portcullis.config.PostgresConnectionConfig;
+import dev.portcullis.postgres.PgListener;
 import dev.portcullis.config.StoreConfig;
 import dev.portcullis.gate.Gate;
 import dev.portcullis.http.HttpListener;
@@ -57,6 +59,13 @@ public final class Gateway implements AutoCloseable {
                         ports.put(http.name(), listener.port());
                         log.info("connection '{}' (http) listening on {}:{} → {}", http.name(),
                                 http.listen().getHostString(), listener.port(), http.upstreamUrl());
+                    }
+                    case PostgresConnectionConfig pg -> {
+                        PgListener listener = PgListener.start(pg, gate);
+                        opened.add(listener);
+                        ports.put(pg.name(), listener.port());
+                        log.info("connection '{}' (postgres) listening on {}:{} → {}", pg.name(),
+                                pg.listen().getHostString(), listener.port(), pg.upstream());
                     }
                 }
             }

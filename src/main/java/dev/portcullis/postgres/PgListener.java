@@ -1,0 +1,90 @@
+package dev.portcullis.postgres;
+
+import dev.portcullis.config.PostgresConnectionConfig;
+import dev.portcullis.gate.Gate;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.security.KeyStore;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** One PostgreSQL connection's listener: accepts agents, one virtual thread per client connection. */
+public final class PgListener implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(PgListener.class);
+
+    private final ServerSocket server;
+    private final ExecutorService sessions;
+    private final ColumnCatalog catalog;
+    private final Thread acceptor;
+
+    private PgListener(ServerSocket server, ExecutorService sessions, ColumnCatalog catalog, Thread acceptor) {
+        this.server = server;
+        this.sessions = sessions;
+        this.catalog = catalog;
+        this.acceptor = acceptor;
+    }
+
+    public static PgListener start(PostgresConnectionConfig config, Gate gate) throws IOException {
+        SSLContext tls = config.tls().isPresent() ? sslContext(config.tls().get()) : null;
+        InetSocketAddress listen = config.listen();
+        ServerSocket server = new ServerSocket();
+        server.setReuseAddress(true);
+        try {
+            server.bind(new InetSocketAddress(InetAddress.getByName(listen.getHostString()), listen.getPort()), 1024);
+        } catch (IOException e) {
+            server.close();
+            throw new IOException("connection '" + config.name() + "': cannot listen on " + listen.getHostString() + ":"
+                    + listen.getPort() + ": " + e.getMessage(), e);
+        }
+        ExecutorService sessions = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("pg-" + config.name() + "-", 0).factory());
+        ColumnCatalog catalog = new ColumnCatalog(config);
+        CancelRegistry cancels = new CancelRegistry();
+        Thread acceptor = Thread.ofPlatform().daemon().name("pg-" + config.name() + "-accept").start(() -> {
+            while (!server.isClosed()) {
+                try {
+                    Socket socket = server.accept();
+                    socket.setTcpNoDelay(true);
+                    sessions.execute(new PgSession(socket, config, gate, cancels, catalog, tls));
+                } catch (IOException e) {
+                    if (!server.isClosed()) log.warn("accept on {} failed: {}", config.name(), e.getMessage());
+                }
+            }
+        });
+        return new PgListener(server, sessions, catalog, acceptor);
+    }
+
+    private static SSLContext sslContext(PostgresConnectionConfig.Tls tls) throws IOException {
+        try (InputStream in = Files.newInputStream(tls.keystore())) {
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(in, tls.password().toCharArray());
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(store, tls.password().toCharArray());
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(kmf.getKeyManagers(), null, null);
+            return context;
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IOException("cannot load the TLS key store " + tls.keystore() + ": " + e.getMessage(), e);
+        }
+    }
+
+    public int port() {
+        return server.getLocalPort();
+    }
+
+    @Override
+    public void close() throws Exception {
+        server.close();
+        acceptor.join(2_000);
+        sessions.shutdownNow();
+        catalog.close();
+    }
+}

@@ -1,0 +1,796 @@
+package dev.portcullis.postgres;
+
+import dev.portcullis.config.PostgresConnectionConfig;
+import dev.portcullis.core.Identity;
+import dev.portcullis.core.SqlStatement;
+import dev.portcullis.gate.Gate;
+import dev.portcullis.gate.GateUnavailableException;
+import dev.portcullis.identity.TokenRejectedException;
+import dev.portcullis.masking.Detector;
+import dev.portcullis.masking.MaskPlan;
+import dev.portcullis.policy.Decision;
+import dev.portcullis.policy.Verdict;
+import dev.portcullis.postgres.BackendMessage.TransactionStatus;
+import dev.portcullis.recording.ConnectionSession;
+import dev.portcullis.recording.Excerpt;
+import dev.portcullis.sql.SqlParseException;
+import dev.portcullis.sql.SqlParser;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One agent's PostgreSQL connection through the gateway: the session state machine.
+ *
+ * <pre>
+ *  startup   SSLRequest → 'S' + TLS | 'N';  StartupMessage → AuthenticationCleartextPassword
+ *            password = agent token → Gate.authenticate → upstream login with the gateway's credentials
+ *            → AuthenticationOk, the upstream's ParameterStatus, our own BackendKeyData, ReadyForQuery
+ *  running   client thread: Query | Parse..Sync batches → judged → forwarded, or refused in order
+ *            server thread: responses → rows masked → client; outcomes recorded per statement
+ * </pre>
+ * A response <em>unit</em> is what the server answers up to one ReadyForQuery: a simple Query, or an
+ * extended-protocol batch up to Sync. Units are answered strictly in order; a refused unit is a
+ * synthetic ErrorResponse + ReadyForQuery queued behind whatever is still in flight upstream, and none
+ * of its messages reach the server.
+ */
+final class PgSession implements Runnable {
+    private static final Logger log = LoggerFactory.getLogger(PgSession.class);
+    /** Startup parameters passed upstream; anything else (notably {@code options}, which can set a role) is dropped. */
+    private static final Set<String> FORWARDED_PARAMETERS = Set.of("application_name", "DateStyle", "TimeZone",
+            "IntervalStyle", "extra_float_digits", "datestyle", "timezone", "intervalstyle");
+    private static final MaskPlan RECORDING_DETECTORS = new MaskPlan(List.of(), EnumSet.allOf(Detector.class));
+
+    private final Socket socket;
+    private final PostgresConnectionConfig config;
+    private final Gate gate;
+    private final CancelRegistry cancels;
+    private final ColumnCatalog catalog;
+    private final SSLContext tls;
+    private final String clientAddress;
+
+    private PgFrameReader clientIn;
+    private PgMessageWriter clientOut;
+    private final Object clientWriteLock = new Object();
+    private UpstreamConnection upstream;
+    private Identity identity;
+    private ConnectionSession recording;
+    private int[] cancelKey;
+    private volatile TransactionStatus lastStatus = TransactionStatus.IDLE;
+
+    /** Response units in flight, oldest first; guarded by {@link #clientWriteLock}. */
+    private final ArrayDeque<Unit> units = new ArrayDeque<>();
+    /** The extended-protocol batch being assembled, until Sync. */
+    private Unit building;
+    /** Statements prepared with Parse, by name ("" is the unnamed one). */
+    private final Map<String, SqlStatement> prepared = new HashMap<>();
+    /** Portals bound with Bind: statement and its text parameters. */
+    private final Map<String, SqlStatement> portals = new HashMap<>();
+    /** SQL-level PREPAREd statements, so EXECUTE is judged by what it runs. */
+    private final Map<String, SqlStatement> sqlPrepared = new HashMap<>();
+
+    PgSession(Socket socket, PostgresConnectionConfig config, Gate gate, CancelRegistry cancels, ColumnCatalog catalog,
+              SSLContext tls) {
+        this.socket = socket;
+        this.config = config;
+        this.gate = gate;
+        this.cancels = cancels;
+        this.catalog = catalog;
+        this.tls = tls;
+        this.clientAddress = socket.getInetAddress().getHostAddress();
+    }
+
+    @Override
+    public void run() {
+        String endReason = "client disconnected";
+        try {
+            if (!startup()) return;
+            Thread server = Thread.ofVirtual().name("pg-" + config.name() + "-server").start(this::serverLoop);
+            try {
+                clientLoop();
+            } finally {
+                upstream.close();
+                server.join(5_000);
+            }
+        } catch (EOFException e) {
+            log.debug("client {} on {} went away", clientAddress, config.name());
+        } catch (PgProtocolException e) {
+            endReason = "protocol error: " + e.getMessage();
+            log.warn("protocol error from {} on {}: {}", clientAddress, config.name(), e.getMessage());
+            sendFatal(PgErrors.fatal(PgProtocolException.SQLSTATE, "Portcullis: " + e.getMessage()));
+        } catch (IOException e) {
+            endReason = "connection error: " + e.getMessage();
+            log.debug("connection error with {} on {}: {}", clientAddress, config.name(), e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            endReason = "internal error: " + e;
+            log.error("session with {} on {} failed", clientAddress, config.name(), e);
+            sendFatal(PgErrors.fatal("XX000", "Portcullis: internal error; the session is closed"));
+        } finally {
+            if (cancelKey != null) cancels.unregister(cancelKey[0], cancelKey[1]);
+            if (upstream != null) upstream.close();
+            if (recording != null) {
+                try {
+                    recording.end(endReason);
+                } catch (RuntimeException e) {
+                    log.warn("could not record the end of a session: {}", e.getMessage());
+                }
+            }
+            try {
+                socket.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Startup: TLS, the agent's token as password, the upstream login with the gateway's credentials.
+
+    private boolean startup() throws IOException {
+        clientIn = PgFrameReader.fromClient(socket.getInputStream(), config.maxMessageBytes());
+        clientOut = new PgMessageWriter(socket.getOutputStream());
+        boolean secure = false;
+        FrontendMessage.Startup startup;
+        while (true) {
+            switch (clientIn.readStartupPacket()) {
+                case FrontendMessage.SslRequest ssl -> {
+                    if (tls == null || secure) {
+                        clientOut.writeNegotiationByte('N');
+                        clientOut.flush();
+                    } else {
+                        clientOut.writeNegotiationByte('S');
+                        clientOut.flush();
+                        SSLSocket s = (SSLSocket) tls.getSocketFactory().createSocket(socket,
+                                socket.getInetAddress().getHostAddress(), socket.getPort(), true);
+                        s.setUseClientMode(false);
+                        s.startHandshake();
+                        clientIn = PgFrameReader.fromClient(s.getInputStream(), config.maxMessageBytes());
+                        clientOut = new PgMessageWriter(s.getOutputStream());
+                        secure = true;
+                    }
+                }
+                case FrontendMessage.GssEncRequest gss -> {
+                    clientOut.writeNegotiationByte('N');
+                    clientOut.flush();
+                }
+                case FrontendMessage.CancelRequest cancel -> {
+                    boolean known = cancels.cancel(cancel.processId(), cancel.secretKey());
+                    log.info("cancel request from {} on {}: {}", clientAddress, config.name(), known ? "forwarded" : "unknown key, ignored");
+                    return false;
+                }
+                case FrontendMessage.Startup s -> {
+                    startup = s;
+                    break;
+                }
+            }
+            if (clientIn.state() != PgFrameReader.State.AWAITING_STARTUP) break;
+        }
+        if (!secure && !config.allowPlaintext()) {
+            sendFatal(PgErrors.fatal("28000", "Portcullis: connection '" + config.name() + "' requires TLS",
+                    null, "connect with sslmode=require"));
+            return false;
+        }
+
+        // The agent's OIDC token is its password; cleartext is how a password reaches us intact.
+        clientOut.write(new BackendMessage.AuthenticationCleartextPassword());
+        clientOut.flush();
+        byte type = clientIn.readHeader();
+        if (type != 'p') throw new PgProtocolException("expected a password message, got '" + (char) type + "'");
+        String token = ((FrontendMessage.PasswordMessage) FrontendMessage.decode(clientIn.readPayload())).asPassword();
+        try {
+            identity = gate.authenticate(config.name(), "postgres", clientAddress,
+                    token.isBlank() ? Optional.empty() : Optional.of(token.strip()));
+        } catch (TokenRejectedException e) {
+            sendFatal(PgErrors.fatal("28P01", "Portcullis refused the token (" + e.reason().label() + "): " + e.getMessage(),
+                    null, "use your OIDC access token as the password"));
+            return false;
+        } catch (GateUnavailableException e) {
+            sendFatal(PgErrors.fatal("08006", "Portcullis: " + e.getMessage()));
+            return false;
+        }
+
+        Map<String, String> params = new LinkedHashMap<>();
+        startup.parameters().forEach((k, v) -> {
+            if (FORWARDED_PARAMETERS.contains(k)) params.put(k, v);
+        });
+        params.putIfAbsent("application_name", "portcullis");
+        PostgresConnectionConfig.Upstream u = config.upstream();
+        try {
+            upstream = UpstreamConnection.open(u.host(), u.port(), u.database(), u.user(), u.password(), params);
+        } catch (IOException e) {
+            log.warn("connection '{}': upstream login failed: {}", config.name(), e.getMessage());
+            sendFatal(PgErrors.fatal("08006", "Portcullis: connection '" + config.name()
+                    + "' cannot reach its database: " + e.getMessage()));
+            return false;
+        }
+        try {
+            recording = gate.openSession(identity, config.name(), "postgres", clientAddress);
+        } catch (GateUnavailableException e) {
+            sendFatal(PgErrors.fatal("08006", "Portcullis: " + e.getMessage()));
+            return false;
+        }
+        cancelKey = cancels.register(this);
+        clientOut.write(new BackendMessage.AuthenticationOk());
+        for (var p : upstream.parameters().entrySet()) {
+            clientOut.write(new BackendMessage.ParameterStatus(p.getKey(), p.getValue()));
+        }
+        clientOut.write(new BackendMessage.BackendKeyData(cancelKey[0], cancelKey[1]));
+        lastStatus = upstream.transactionStatus();
+        clientOut.write(PgErrors.readyForQuery(lastStatus));
+        clientOut.flush();
+        log.info("{} connected to '{}' from {}", identity.subject(), config.name(), clientAddress);
+        return true;
+    }
+
+    void cancelUpstream() {
+        UpstreamConnection u = upstream;
+        if (u == null) return;
+        try {
+            u.cancel();
+        } catch (IOException e) {
+            log.warn("cancel on {} failed: {}", config.name(), e.getMessage());
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Client → server: every statement judged before anything of its unit is forwarded.
+
+    private void clientLoop() throws IOException {
+        PgMessageWriter toServer = upstream.writer();
+        while (true) {
+            byte type = clientIn.readHeader();
+            switch (type) {
+                case 'Q' -> simpleQuery((FrontendMessage.Query) FrontendMessage.decode(clientIn.readPayload()), toServer);
+                case 'P', 'B', 'D', 'E', 'C', 'H', 'S' -> extended(clientIn.readPayload(), toServer);
+                case 'd', 'c', 'f' -> {
+                    // COPY FROM STDIN data: its COPY statement was judged and allowed already.
+                    clientIn.forwardPayload(toServer);
+                    if (!clientIn.hasBufferedInput()) toServer.flush();
+                }
+                case 'X' -> {
+                    clientIn.skipPayload();
+                    return;
+                }
+                case 'F' -> {
+                    clientIn.skipPayload();
+                    refuseUnit(List.of(PgErrors.error("42501",
+                            "Portcullis: the fast-path function call interface is not allowed", null,
+                            "call functions with SELECT, so policy can judge them")));
+                }
+                default -> throw new PgProtocolException("unexpected message '" + (char) type + "' from the client");
+            }
+        }
+    }
+
+    private void simpleQuery(FrontendMessage.Query query, PgMessageWriter toServer) throws IOException {
+        List<SqlStatement> statements;
+        try {
+            statements = SqlParser.parse(query.sql());
+        } catch (SqlParseException e) {
+            recordUnparseable(query.sql(), e);
+            refuseUnit(List.of(PgErrors.error("42601", "Portcullis could not parse this statement, so it is refused: "
+                    + e.getMessage())));
+            return;
+        }
+        Unit unit = new Unit();
+        List<Gate.Judged> judged = new ArrayList<>();
+        for (SqlStatement raw : statements) {
+            SqlStatement statement = resolveExecute(raw);
+            Gate.Judged j;
+            try {
+                j = gate.judge(recording, config.name(), identity, statement, config.policy(), excerpt(statement));
+            } catch (GateUnavailableException e) {
+                for (Gate.Judged done : judged) done.completeUpstreamFailed("not sent: " + e.getMessage(), System.nanoTime());
+                refuseUnit(List.of(PgErrors.error("08006", "Portcullis: " + e.getMessage())));
+                return;
+            }
+            Optional<BackendMessage.ErrorResponse> refusal = refusal(j.decision().verdict(), statement);
+            if (refusal.isPresent()) {
+                j.completeRefused(System.nanoTime());
+                for (Gate.Judged done : judged) done.completeUpstreamFailed("not sent: another statement of the query was refused", System.nanoTime());
+                refuseUnit(List.of(refusal.get()));
+                return;
+            }
+            judged.add(j);
+            unit.addSlot(j, statement, maskPlan(j.decision().verdict()));
+        }
+        remember(statements);
+        forwardUnit(unit, () -> {
+            toServer.write(query);
+            toServer.flush();
+        });
+    }
+
+    private void extended(RawMessage raw, PgMessageWriter toServer) throws IOException {
+        FrontendMessage message = FrontendMessage.decode(raw);
+        if (building == null) building = new Unit();
+        Unit unit = building;
+        if (unit.refusal != null && !(message instanceof FrontendMessage.Sync)) return; // skipping to Sync
+        switch (message) {
+            case FrontendMessage.Parse parse -> {
+                List<SqlStatement> statements;
+                try {
+                    statements = SqlParser.parse(parse.sql());
+                } catch (SqlParseException e) {
+                    recordUnparseable(parse.sql(), e);
+                    unit.refusal = PgErrors.error("42601", "Portcullis could not parse this statement, so it is refused: "
+                            + e.getMessage());
+                    return;
+                }
+                for (SqlStatement s : statements) {
+                    Decision d = gate.decide(config.name(), identity, resolveExecute(s), config.policy());
+                    Optional<BackendMessage.ErrorResponse> refusal = refusal(d.verdict(), s);
+                    if (refusal.isPresent()) {
+                        recordRefusal(s);
+                        unit.refusal = refusal.get();
+                        return;
+                    }
+                }
+                if (statements.size() == 1) prepared.put(parse.statement(), resolveExecute(statements.getFirst()));
+                else prepared.remove(parse.statement()); // the server refuses several statements in one Parse
+                unit.pending.add(raw);
+            }
+            case FrontendMessage.Bind bind -> {
+                SqlStatement statement = prepared.get(bind.statement());
+                if (statement != null) portals.put(bind.portal(), statement.withParameters(parameters(bind)));
+                unit.pending.add(raw);
+            }
+            case FrontendMessage.Execute execute -> {
+                SqlStatement statement = portals.get(execute.portal());
+                if (statement != null) {
+                    try {
+                        Gate.Judged j = gate.judge(recording, config.name(), identity, statement, config.policy(),
+                                excerpt(statement));
+                        Optional<BackendMessage.ErrorResponse> refusal = refusal(j.decision().verdict(), statement);
+                        if (refusal.isPresent()) {
+                            j.completeRefused(System.nanoTime());
+                            unit.refusal = refusal.get();
+                            return;
+                        }
+                        unit.addSlot(j, statement, maskPlan(j.decision().verdict()));
+                    } catch (GateUnavailableException e) {
+                        unit.refusal = PgErrors.error("08006", "Portcullis: " + e.getMessage());
+                        return;
+                    }
+                } else {
+                    unit.addSlot(null, null, MaskPlan.NONE); // the server reports the unknown portal
+                }
+                unit.pending.add(raw);
+            }
+            case FrontendMessage.Describe d -> {
+                if (d.target() == FrontendMessage.Target.STATEMENT) unit.describedStatement = d.name();
+                unit.pending.add(raw);
+            }
+            case FrontendMessage.Close close -> {
+                if (close.target() == FrontendMessage.Target.STATEMENT) prepared.remove(close.name());
+                else portals.remove(close.name());
+                unit.pending.add(raw);
+            }
+            case FrontendMessage.Flush flush -> {
+                unit.pending.add(raw);
+                flushPartial(unit, toServer);
+            }
+            case FrontendMessage.Sync sync -> {
+                building = null;
+                if (unit.refusal != null) {
+                    if (!unit.forwardedAny) {
+                        for (Unit.Slot s : unit.slots) if (s.judged() != null) s.judged().completeUpstreamFailed("not sent: the batch was refused", System.nanoTime());
+                        refuseUnit(List.of(unit.refusal));
+                    } else {
+                        // Part of the batch already reached the server (the client flushed mid-batch): end
+                        // it there, and put the refusal just before its ReadyForQuery.
+                        unit.injectBeforeReady = unit.refusal;
+                        forwardUnit(unit, () -> {
+                            toServer.write(new FrontendMessage.Sync());
+                            toServer.flush();
+                        });
+                    }
+                    return;
+                }
+                unit.pending.add(raw);
+                forwardUnit(unit, () -> {
+                    for (RawMessage m : unit.pending) toServer.write(m);
+                    toServer.flush();
+                });
+            }
+            default -> throw new PgProtocolException("unexpected message " + message.getClass().getSimpleName());
+        }
+    }
+
+    /** A Flush mid-batch: what is judged so far goes now; the unit stays open until its Sync. */
+    private void flushPartial(Unit unit, PgMessageWriter toServer) throws IOException {
+        synchronized (clientWriteLock) {
+            if (!unit.queued) {
+                units.addLast(unit);
+                unit.queued = true;
+            }
+        }
+        for (RawMessage m : unit.pending) toServer.write(m);
+        toServer.flush();
+        unit.pending.clear();
+        unit.forwardedAny = true;
+    }
+
+    private interface Send {
+        void run() throws IOException;
+    }
+
+    private void forwardUnit(Unit unit, Send send) throws IOException {
+        synchronized (clientWriteLock) {
+            if (!unit.queued) {
+                units.addLast(unit);
+                unit.queued = true;
+            }
+            unit.complete = true;
+        }
+        send.run();
+    }
+
+    /** Answers a refused unit in order: now if nothing is in flight, else right after what is. */
+    private void refuseUnit(List<BackendMessage> messages) throws IOException {
+        Unit unit = new Unit();
+        unit.synthetic = messages;
+        unit.complete = true;
+        synchronized (clientWriteLock) {
+            if (units.isEmpty()) {
+                writeSynthetic(unit);
+                clientOut.flush();
+            } else {
+                units.addLast(unit);
+                unit.queued = true;
+            }
+        }
+    }
+
+    /** Must hold {@link #clientWriteLock}. */
+    private void writeSynthetic(Unit unit) throws IOException {
+        for (BackendMessage m : unit.synthetic) clientOut.write(m);
+        clientOut.write(PgErrors.readyForQuery(lastStatus));
+    }
+
+    private Optional<BackendMessage.ErrorResponse> refusal(Verdict verdict, SqlStatement statement) {
+        return switch (verdict) {
+            case Verdict.Allow a -> Optional.empty();
+            case Verdict.Mask m -> Optional.empty();
+            case Verdict.Deny d -> Optional.of(PgErrors.error("42501",
+                    "Portcullis: refused by rule " + d.ruleId() + ": " + d.reason(),
+                    "statement: " + statement.summary(), null));
+            case Verdict.HoldForApproval h -> Optional.of(PgErrors.error("42501",
+                    "Portcullis: rule " + h.ruleId() + " requires approval by " + String.join(", ", h.approverGroups())
+                            + ": " + h.reason(),
+                    "statement: " + statement.summary(),
+                    "approvals are not available in this version of Portcullis, so the statement is refused"));
+        };
+    }
+
+    private static MaskPlan maskPlan(Verdict verdict) {
+        return verdict instanceof Verdict.Mask m ? m.plan() : MaskPlan.NONE;
+    }
+
+    /** EXECUTE name is judged by the statement it runs, when this session PREPAREd it. */
+    private SqlStatement resolveExecute(SqlStatement statement) {
+        if (statement.kind() == SqlStatement.Kind.EXECUTE && statement.preparedName().isPresent()) {
+            SqlStatement body = sqlPrepared.get(statement.preparedName().get());
+            if (body != null) return statement.executing(body);
+        }
+        return statement;
+    }
+
+    private void remember(List<SqlStatement> statements) {
+        for (SqlStatement s : statements) {
+            if (s.kind() == SqlStatement.Kind.PREPARE && s.preparedName().isPresent() && s.preparedQuery().isPresent()) {
+                sqlPrepared.put(s.preparedName().get(), s.preparedQuery().get());
+            } else if (s.kind() == SqlStatement.Kind.DEALLOCATE && s.preparedName().isPresent()) {
+                sqlPrepared.remove(s.preparedName().get());
+            }
+        }
+    }
+
+    private static List<String> parameters(FrontendMessage.Bind bind) {
+        List<String> values = new ArrayList<>(bind.params().length);
+        for (int i = 0; i < bind.params().length; i++) {
+            byte[] p = bind.params()[i];
+            if (p == null) values.add(null);
+            else if (bind.paramFormat(i) == 0) values.add(new String(p, StandardCharsets.UTF_8));
+            else values.add("(binary, " + p.length + " bytes)");
+        }
+        return values;
+    }
+
+    /** What the recording keeps of a statement: its text and parameters, content detectors applied. */
+    private static String excerpt(SqlStatement statement) {
+        String params = statement.bindParameters().isEmpty() ? "" : "\nparameters: " + statement.bindParameters();
+        return dev.portcullis.masking.TextMasker.of(RECORDING_DETECTORS.detectors()).mask(statement.text() + params);
+    }
+
+    private void recordRefusal(SqlStatement statement) {
+        try {
+            gate.judge(recording, config.name(), identity, statement, config.policy(), excerpt(statement))
+                    .completeRefused(System.nanoTime());
+        } catch (GateUnavailableException e) {
+            log.error("could not record a refusal on {}: {}", config.name(), e.getMessage());
+        }
+    }
+
+    private void recordUnparseable(String sql, SqlParseException e) {
+        gate.refuseUnjudged(config.name(), "postgres", clientAddress, identity,
+                SqlStatement.unparseable(sql), "unparseable SQL: " + e.getMessage());
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Server → client: rows masked, outcomes recorded, synthetic refusals slotted in order.
+
+    private void serverLoop() {
+        PgFrameReader fromServer = upstream.reader();
+        ResultState result = new ResultState();
+        try {
+            while (true) {
+                byte type = fromServer.readHeader();
+                Unit unit;
+                synchronized (clientWriteLock) {
+                    unit = units.peekFirst();
+                }
+                switch (type) {
+                    case 'D' -> {
+                        if (result.masker == null || result.masker.passThrough()) {
+                            if (result.wantsRows()) {
+                                RawMessage raw = fromServer.readPayload();
+                                result.capture(raw.payload(), result.masker);
+                                writeToClient(raw);
+                            } else {
+                                synchronized (clientWriteLock) {
+                                    fromServer.forwardPayload(clientOut);
+                                }
+                            }
+                            result.rows++;
+                        } else {
+                            RawMessage raw = fromServer.readPayload();
+                            byte[] masked = result.masker.mask(raw.payload());
+                            if (result.wantsRows()) result.capture(masked, result.masker);
+                            writeToClient(new RawMessage(raw.type(), masked));
+                            result.rows++;
+                        }
+                    }
+                    case 'T' -> {
+                        RawMessage raw = fromServer.readPayload();
+                        var description = (BackendMessage.RowDescription) BackendMessage.decode(raw);
+                        result.start(description, unit == null ? MaskPlan.NONE : unit.planForNextResult(), catalog);
+                        writeToClient(raw);
+                    }
+                    case 'H' -> { // CopyOutResponse: COPY ... TO STDOUT
+                        RawMessage raw = fromServer.readPayload();
+                        var copy = (BackendMessage.CopyOutResponse) BackendMessage.decode(raw);
+                        MaskPlan plan = unit == null ? MaskPlan.NONE : unit.planForNextResult();
+                        if (!plan.isEmpty() && copy.format() != 0) {
+                            throw new PgProtocolException("binary COPY output cannot be masked; refused");
+                        }
+                        result.startCopy(plan, unit == null ? null : unit.currentStatement(), catalog);
+                        writeToClient(raw);
+                    }
+                    case 'd' -> {
+                        RawMessage raw = fromServer.readPayload();
+                        byte[] data = result.maskCopy(raw.payload());
+                        if (result.wantsRows()) result.captureText(data);
+                        result.rows++;
+                        writeToClient(new RawMessage(raw.type(), data));
+                    }
+                    case 'C', 'I', 's' -> { // CommandComplete, EmptyQueryResponse, PortalSuspended
+                        RawMessage raw = fromServer.readPayload();
+                        String tag = type == 'C' ? ((BackendMessage.CommandComplete) BackendMessage.decode(raw)).tag()
+                                : type == 'I' ? "(empty query)" : "(portal suspended)";
+                        if (unit != null) unit.completeSlot(tag, result, false);
+                        if (type == 'C' && (tag.startsWith("ALTER") || tag.startsWith("DROP") || tag.startsWith("CREATE"))) {
+                            catalog.invalidate();
+                        }
+                        result.reset();
+                        writeToClient(raw);
+                    }
+                    case 'E' -> {
+                        RawMessage raw = fromServer.readPayload();
+                        var error = (BackendMessage.ErrorResponse) BackendMessage.decode(raw);
+                        if (unit != null) unit.failRemaining(error.sqlState() + ": " + error.message());
+                        result.reset();
+                        writeToClient(raw);
+                    }
+                    case 'Z' -> {
+                        RawMessage raw = fromServer.readPayload();
+                        lastStatus = ((BackendMessage.ReadyForQuery) BackendMessage.decode(raw)).status();
+                        synchronized (clientWriteLock) {
+                            Unit done = units.pollFirst();
+                            if (done != null && done.injectBeforeReady != null) clientOut.write(done.injectBeforeReady);
+                            if (done != null) done.failRemaining("not executed");
+                            clientOut.write(raw);
+                            while (!units.isEmpty() && units.peekFirst().synthetic != null) writeSynthetic(units.pollFirst());
+                            if (!fromServer.hasBufferedInput()) clientOut.flush();
+                        }
+                        result.reset();
+                    }
+                    default -> {
+                        synchronized (clientWriteLock) {
+                            fromServer.forwardPayload(clientOut);
+                        }
+                    }
+                }
+                if (!fromServer.hasBufferedInput()) {
+                    synchronized (clientWriteLock) {
+                        clientOut.flush();
+                    }
+                }
+            }
+        } catch (EOFException e) {
+            log.debug("upstream closed the connection for {}", config.name());
+        } catch (IOException e) {
+            log.info("relay from upstream ended on {}: {}", config.name(), e.getMessage());
+            sendFatal(PgErrors.fatal("08006", "Portcullis: " + e.getMessage()));
+        } finally {
+            synchronized (clientWriteLock) {
+                for (Unit u : units) u.failRemaining("connection ended");
+            }
+            try {
+                socket.close(); // unblocks the client thread
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+        }
+    }
+
+    private void writeToClient(RawMessage message) throws IOException {
+        synchronized (clientWriteLock) {
+            clientOut.write(message);
+        }
+    }
+
+    private void sendFatal(BackendMessage.ErrorResponse error) {
+        try {
+            synchronized (clientWriteLock) {
+                if (clientOut == null) return;
+                clientOut.write(error);
+                clientOut.flush();
+            }
+        } catch (IOException ignored) {
+            // the client is gone already
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    /** What the server answers up to one ReadyForQuery, and the statements expecting an outcome in it. */
+    private static final class Unit {
+        record Slot(Gate.Judged judged, SqlStatement statement, MaskPlan plan) {
+        }
+
+        final List<RawMessage> pending = new ArrayList<>();
+        final ArrayDeque<Slot> slots = new ArrayDeque<>();
+        List<BackendMessage> synthetic;
+        BackendMessage.ErrorResponse refusal;
+        BackendMessage.ErrorResponse injectBeforeReady;
+        String describedStatement;
+        boolean forwardedAny;
+        boolean queued;
+        boolean complete;
+        private MaskPlan union = MaskPlan.NONE;
+
+        void addSlot(Gate.Judged judged, SqlStatement statement, MaskPlan plan) {
+            slots.addLast(new Slot(judged, statement, plan));
+            union = union(union, plan);
+        }
+
+        /**
+         * The plan for the next result of this unit: the next statement's, or, for a Describe'd
+         * statement whose execution comes later, every plan of the unit (over-masking, never under).
+         */
+        MaskPlan planForNextResult() {
+            Slot next = slots.peekFirst();
+            return next == null ? union : next.plan();
+        }
+
+        SqlStatement currentStatement() {
+            Slot next = slots.peekFirst();
+            return next == null ? null : next.statement();
+        }
+
+        void completeSlot(String tag, ResultState result, boolean failed) {
+            Slot slot = slots.pollFirst();
+            if (slot == null || slot.judged() == null) return;
+            try {
+                slot.judged().completeForwarded(0, result.excerpt(tag), result.startNanos);
+            } catch (GateUnavailableException e) {
+                log.error("could not record the outcome of a statement: {}", e.getMessage());
+            }
+        }
+
+        void failRemaining(String why) {
+            Slot slot;
+            boolean first = true;
+            while ((slot = slots.pollFirst()) != null) {
+                if (slot.judged() != null) {
+                    slot.judged().completeUpstreamFailed(first ? why : "not executed: an earlier statement failed", System.nanoTime());
+                }
+                first = false;
+            }
+        }
+
+        static MaskPlan union(MaskPlan a, MaskPlan b) {
+            if (b.isEmpty()) return a;
+            if (a.isEmpty()) return b;
+            List<String> fields = new ArrayList<>(a.fields());
+            for (String f : b.fields()) if (!fields.contains(f)) fields.add(f);
+            Set<Detector> detectors = EnumSet.noneOf(Detector.class);
+            detectors.addAll(a.detectors());
+            detectors.addAll(b.detectors());
+            return new MaskPlan(fields, detectors);
+        }
+    }
+
+    /** The result being relayed: its masker and what the recording keeps of it. */
+    private final class ResultState {
+        RowMasker masker;
+        List<String> columns = List.of();
+        final StringBuilder firstRows = new StringBuilder();
+        int capturedRows;
+        long rows;
+        long startNanos = System.nanoTime();
+        private CopyMasker copy;
+
+        void start(BackendMessage.RowDescription description, MaskPlan plan, ColumnCatalog catalog) throws IOException {
+            masker = RowMasker.of(description.fields(), plan, catalog);
+            columns = description.fields().stream().map(BackendMessage.Field::name).toList();
+            firstRows.setLength(0);
+            firstRows.append(String.join(" | ", columns)).append('\n');
+        }
+
+        void startCopy(MaskPlan plan, SqlStatement statement, ColumnCatalog catalog) throws IOException {
+            copy = CopyMasker.of(plan, statement, catalog);
+            firstRows.setLength(0);
+        }
+
+        byte[] maskCopy(byte[] data) {
+            return copy == null ? data : copy.mask(data);
+        }
+
+        boolean wantsRows() {
+            return capturedRows < config.recordedRows();
+        }
+
+        void capture(byte[] dataRow, RowMasker m) {
+            capturedRows++;
+            firstRows.append(DataRows.render(dataRow)).append('\n');
+        }
+
+        void captureText(byte[] data) {
+            capturedRows++;
+            firstRows.append(new String(data, StandardCharsets.UTF_8).stripTrailing()).append('\n');
+        }
+
+        Excerpt excerpt(String tag) {
+            String text = tag + (firstRows.isEmpty() ? "" : "\n" + firstRows);
+            return new Excerpt(text, rows > capturedRows, rows);
+        }
+
+        void reset() {
+            masker = null;
+            copy = null;
+            columns = List.of();
+            firstRows.setLength(0);
+            capturedRows = 0;
+            rows = 0;
+            startNanos = System.nanoTime();
+        }
+    }
+}

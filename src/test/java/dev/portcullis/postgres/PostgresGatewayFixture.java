@@ -1,0 +1,155 @@
+package dev.portcullis.postgres;
+
+import dev.portcullis.config.ConfigLoader;
+import dev.portcullis.config.GatewayConfig;
+import dev.portcullis.server.Gateway;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import no.nav.security.mock.oauth2.MockOAuth2Server;
+
+/**
+ * A real PostgreSQL server (password-protected), a real OIDC issuer, and the gateway started from the
+ * shipped {@code examples/postgres.yaml}. Clients: real psql and pgjdbc.
+ */
+final class PostgresGatewayFixture implements AutoCloseable {
+    static final String AUDIENCE = "portcullis";
+    static final String DB_USER = "gateway";
+    static final String DB_PASSWORD = "upstream-secret-the-agent-never-sees";
+
+    final EmbeddedPostgres postgres;
+    final MockOAuth2Server issuer = new MockOAuth2Server();
+    final Gateway gateway;
+    final Path data;
+    final int port;
+
+    PostgresGatewayFixture(Path data) throws Exception {
+        this.data = data;
+        postgres = EmbeddedPostgres.builder()
+                .setDataDirectoryCustomizer(dir -> Files.writeString(dir.toPath().resolve("pg_hba.conf"), """
+                        local all all trust
+                        host  all postgres 127.0.0.1/32 trust
+                        host  all postgres ::1/128      trust
+                        host  all all 127.0.0.1/32 scram-sha-256
+                        host  all all ::1/128      scram-sha-256
+                        """))
+                .start();
+        try (Connection c = admin(); Statement st = c.createStatement()) {
+            st.execute("SET password_encryption = 'scram-sha-256'");
+            st.execute("CREATE ROLE " + DB_USER + " LOGIN PASSWORD '" + DB_PASSWORD + "'");
+            st.execute("""
+                    CREATE TABLE customers (id serial PRIMARY KEY, name text NOT NULL, email text, phone text,
+                                            notes text, profile jsonb, card text);
+                    INSERT INTO customers (name, email, phone, notes, profile, card)
+                    SELECT 'Customer ' || i, 'user' || i || '@example.com', '+1 415 555 ' || lpad(i::text, 4, '0'),
+                           CASE WHEN i % 2 = 0 THEN 'call me at +44 20 7946 ' || lpad(i::text, 4, '0') ELSE 'no notes' END,
+                           jsonb_build_object('contact', 'alt' || i || '@example.org', 'tier', 'gold'),
+                           '4111 1111 1111 1111'
+                    FROM generate_series(1, 20) i;
+                    CREATE TABLE orders (id serial PRIMARY KEY, customer_id int, amount numeric);
+                    INSERT INTO orders (customer_id, amount) SELECT i, i * 10 FROM generate_series(1, 20) i;
+                    GRANT ALL ON ALL TABLES IN SCHEMA public TO gateway;
+                    GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO gateway;
+                    """);
+        }
+        issuer.start(InetAddress.getByName("127.0.0.1"), 0);
+        port = freePort();
+        Map<String, String> env = new HashMap<>();
+        env.put("PORTCULLIS_OIDC_ISSUER", issuer.issuerUrl("default").toString());
+        env.put("PORTCULLIS_OIDC_AUDIENCE", AUDIENCE);
+        env.put("PORTCULLIS_DATA", data.toString());
+        env.put("PORTCULLIS_ADMIN_LISTEN", "127.0.0.1:" + freePort());
+        env.put("PORTCULLIS_PG_LISTEN", "127.0.0.1:" + port);
+        env.put("PG_HOST", "127.0.0.1");
+        env.put("PG_PORT", String.valueOf(postgres.getPort()));
+        env.put("PG_DATABASE", "postgres");
+        env.put("PG_USER", DB_USER);
+        env.put("PG_PASSWORD", DB_PASSWORD);
+        GatewayConfig config = ConfigLoader.load(Path.of("examples/postgres.yaml"), env);
+        gateway = Gateway.start(config, Clock.systemUTC());
+    }
+
+    String token(String subject, String... groups) {
+        return issuer.issueToken("default", subject, AUDIENCE, Map.of("groups", List.of(groups)), 3600L).serialize();
+    }
+
+    /** A superuser connection straight to the database, bypassing the gateway: for set-up and checks. */
+    Connection admin() throws Exception {
+        return postgres.getPostgresDatabase().getConnection();
+    }
+
+    /** A JDBC connection through the gateway with the agent's token as password. */
+    Connection jdbc(String token) throws Exception {
+        Properties p = new Properties();
+        p.setProperty("user", "agent");
+        p.setProperty("password", token);
+        p.setProperty("sslmode", "disable");
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/customers", p);
+    }
+
+    long count(String table) throws Exception {
+        try (Connection c = admin(); Statement st = c.createStatement(); var rs = st.executeQuery("SELECT count(*) FROM " + table)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    boolean tableExists(String table) throws Exception {
+        try (Connection c = admin(); Statement st = c.createStatement();
+             var rs = st.executeQuery("SELECT to_regclass('public." + table + "') IS NOT NULL")) {
+            rs.next();
+            return rs.getBoolean(1);
+        }
+    }
+
+    /** Runs the real psql with the token as password; returns exit code, stdout and stderr. */
+    PsqlRun psql(String token, String... commands) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("psql", "-X", "-v", "ON_ERROR_STOP=0",
+                "host=127.0.0.1 port=" + port + " dbname=customers user=agent sslmode=disable"));
+        for (String c : commands) {
+            cmd.add("-c");
+            cmd.add(c);
+        }
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("PGPASSWORD", token);
+        pb.environment().put("PGCONNECT_TIMEOUT", "10");
+        Path out = Files.createTempFile(data, "psql", ".out");
+        Path err = Files.createTempFile(data, "psql", ".err");
+        pb.redirectOutput(out.toFile()).redirectError(err.toFile());
+        Process p = pb.start();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("psql did not finish: " + Files.readString(err));
+        }
+        return new PsqlRun(p.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    record PsqlRun(int exitCode, String out, String err) {
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        gateway.close();
+        issuer.shutdown();
+        postgres.close();
+    }
+}
