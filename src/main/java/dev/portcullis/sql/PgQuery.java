@@ -13,16 +13,31 @@ import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.util.ArrayList;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * The binding to libpg_query ({@code pg_query_parse}), PostgreSQL 15's own parser, through the Foreign
- * Function and Memory API. Thread-safe: libpg_query keeps its memory context per OS thread, and a
- * virtual thread stays on its carrier for the length of a native call.
+ * Function and Memory API.
+ *
+ * <p>libpg_query turns its tree into JSON recursively, without a stack check: {@code SELECT 1+1+...+1}
+ * with 20,000 terms overflows a 1 MiB stack and would kill the JVM. So every call runs on one of a few
+ * platform threads with a {@value #STACK_MIB} MiB stack (reserved, touched only as deep as needed), and
+ * text over {@value #MAX_SQL_BYTES} bytes is refused before it reaches C; measured, one nesting level
+ * costs about 100 bytes of stack and at least 2 bytes of text. libpg_query keeps its memory context per
+ * OS thread, so those threads also make it thread-safe.
  */
 final class PgQuery {
 
     static final String NOT_FOUND = "libpg_query not found: install Debian's libpg-query-dev";
+    static final int MAX_SQL_BYTES = 1024 * 1024;
+    private static final int STACK_MIB = 256;
+    private static final ExecutorService PARSER_THREADS = Executors.newFixedThreadPool(
+            Math.max(2, Runtime.getRuntime().availableProcessors()),
+            Thread.ofPlatform().name("pg-query-", 0).daemon(true).stackSize(STACK_MIB * 1024L * 1024L).factory());
 
     /** {@code PgQueryParseResult { char* parse_tree; char* stderr_buffer; PgQueryError* error; }} */
     private static final StructLayout PARSE_RESULT = MemoryLayout.structLayout(
@@ -94,8 +109,30 @@ final class PgQuery {
             // C would see only the text before the NUL; the server never receives one in a query either
             throw new SqlParseException("the query text contains a NUL character", sql.indexOf('\0') + 1);
         }
+        byte[] utf8 = sql.getBytes(StandardCharsets.UTF_8);
+        if (utf8.length > MAX_SQL_BYTES) {
+            throw new SqlParseException("the query text is " + utf8.length + " bytes; at most " + MAX_SQL_BYTES
+                    + " can be judged", 0);
+        }
+        try {
+            return PARSER_THREADS.submit(() -> parseHere(utf8)).get();
+        } catch (ExecutionException e) {
+            switch (e.getCause()) {
+                case SqlParseException p -> throw new SqlParseException(p.getMessage(), p.cursorPosition());
+                case RuntimeException r -> throw r;
+                case Error r -> throw r;
+                default -> throw new IllegalStateException("calling libpg_query failed", e.getCause());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SqlParseException("interrupted while parsing", 0);
+        }
+    }
+
+    private String parseHere(byte[] utf8) throws SqlParseException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment input = arena.allocateFrom(sql);
+            MemorySegment input = arena.allocate(utf8.length + 1L);
+            MemorySegment.copy(utf8, 0, input, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, utf8.length);
             MemorySegment result = (MemorySegment) parse.invokeExact((SegmentAllocator) arena, input);
             try {
                 MemorySegment error = result.get(ADDRESS, ERROR_OFFSET);
