@@ -110,7 +110,8 @@ public record SqlStatement(String text, Kind kind, Set<Kind> nestedKinds, List<S
         CHANGES_PRIVILEGES,
         /** DO, CREATE FUNCTION/PROCEDURE, CALL, triggers, extensions, LOAD, functions that run SQL text. */
         RUNS_CODE,
-        /** COPY to or from a server file or a PROGRAM (STDIN/STDOUT are fine). */
+        /** COPY to or from a server file or a PROGRAM (STDIN/STDOUT are fine); lo_import, lo_export and
+         *  other built-ins that move data between the database and server files. */
         COPY_FILE_OR_PROGRAM,
         /** Calls a function or operator not on the list of side-effect-free built-ins. */
         CALLS_UNKNOWN_FUNCTIONS,

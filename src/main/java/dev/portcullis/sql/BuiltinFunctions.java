@@ -11,7 +11,11 @@ import java.util.Set;
 final class BuiltinFunctions {
     private BuiltinFunctions() {}
 
-    enum Effect { SAFE, WRITES, RUNS_CODE, UNKNOWN }
+    enum Effect { SAFE, WRITES, SERVER_FILES, RUNS_CODE, UNKNOWN }
+
+    /** Built-ins that write or read server files, like COPY to or from a file. */
+    private static final Set<String> SERVER_FILES = Set.of("lo_import", "lo_export", "pg_file_write",
+            "pg_file_rename", "pg_file_unlink");
 
     /** Built-ins with an effect outside the statement's result: they write, signal or lock. */
     private static final Set<String> WRITING = Set.of(
@@ -22,12 +26,12 @@ final class BuiltinFunctions {
             "pg_stat_reset_single_function_counters", "pg_stat_reset_slru", "pg_stat_reset_replication_slot",
             "pg_create_physical_replication_slot", "pg_create_logical_replication_slot", "pg_drop_replication_slot",
             "pg_replication_origin_create", "pg_replication_origin_drop", "pg_import_system_collations",
-            "lo_import", "lo_export", "lo_unlink", "lo_create", "lo_creat", "lo_put", "lo_from_bytea", "lowrite",
+            "lo_unlink", "lo_create", "lo_creat", "lo_put", "lo_from_bytea", "lowrite",
             "lo_truncate", "lo_truncate64", "lo_open", "lo_close",
             "pg_advisory_lock", "pg_advisory_lock_shared", "pg_advisory_xact_lock", "pg_advisory_xact_lock_shared",
             "pg_try_advisory_lock", "pg_try_advisory_lock_shared", "pg_try_advisory_xact_lock",
             "pg_try_advisory_xact_lock_shared", "pg_advisory_unlock", "pg_advisory_unlock_shared",
-            "pg_advisory_unlock_all", "pg_file_write", "pg_file_rename", "pg_file_unlink");
+            "pg_advisory_unlock_all");
 
     /** Built-ins that run SQL text they are given (so they may do anything that text does). */
     private static final Set<String> RUNNING_SQL = Set.of(
@@ -105,6 +109,7 @@ final class BuiltinFunctions {
         if (name == null) return Effect.UNKNOWN;
         if (SAFE.contains(name)) return Effect.SAFE;
         if (WRITING.contains(name)) return Effect.WRITES;
+        if (SERVER_FILES.contains(name)) return Effect.SERVER_FILES;
         if (RUNNING_SQL.contains(name)) return Effect.RUNS_CODE;
         return Effect.UNKNOWN;
     }

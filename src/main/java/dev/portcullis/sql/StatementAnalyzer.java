@@ -279,6 +279,10 @@ final class StatementAnalyzer {
                     f.effects.add(Effect.CHANGES_PRIVILEGES);
                 }
             }
+            case SERVER_FILES -> {
+                f.effects.add(Effect.COPY_FILE_OR_PROGRAM);
+                f.effects.add(Effect.WRITES);
+            }
             case RUNS_CODE -> {
                 f.effects.add(Effect.RUNS_CODE);
                 f.effects.add(Effect.WRITES);

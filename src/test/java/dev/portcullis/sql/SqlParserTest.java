@@ -113,7 +113,7 @@ class SqlParserTest {
         assertThat(one("SELECT nextval('s')").writes()).isTrue();
         assertThat(one("SELECT pg_terminate_backend(1)").writes()).isTrue();
         assertThat(one("SELECT pg_advisory_lock(1)").writes()).isTrue();
-        assertThat(one("SELECT lo_import('/etc/passwd')").writes()).isTrue();
+        assertThat(one("SELECT lo_import('/etc/passwd')").effects()).contains(Effect.WRITES, Effect.COPY_FILE_OR_PROGRAM);
         assertThat(one("SELECT set_config('role', 'x', false)").effects()).contains(Effect.WRITES, Effect.CHANGES_PRIVILEGES);
         assertThat(one("SELECT set_config('application_name', 'x', false)").effects()).containsExactly(Effect.WRITES);
         assertThat(one("SELECT query_to_xml('DELETE FROM customers', true, true, '')").effects()).contains(Effect.RUNS_CODE, Effect.WRITES);
