@@ -3,6 +3,7 @@ package dev.portcullis.config;
 import dev.portcullis.config.HttpConnectionConfig.Credentials;
 import dev.portcullis.config.YamlTree.Obj;
 import dev.portcullis.config.YamlTree.UnsetVariables;
+import dev.portcullis.core.SqlStatement;
 import dev.portcullis.identity.IdentityConfig;
 import dev.portcullis.identity.IdentityConfig.IntrospectionConfig;
 import dev.portcullis.masking.Detector;
@@ -14,6 +15,7 @@ import dev.portcullis.policy.OperationCondition;
 import dev.portcullis.policy.PathTemplate;
 import dev.portcullis.policy.Policy;
 import dev.portcullis.policy.Rule;
+import dev.portcullis.policy.SqlCondition;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -90,6 +92,19 @@ public final class ConfigLoader {
         GatewayConfig config = new ConfigLoader(tree, file).gateway(root);
         tree.throwIfProblems();
         return config;
+    }
+
+    /**
+     * Loads a policy on its own: a YAML document with {@code rules:}, exactly like a connection's
+     * {@code policy:} block. For policy unit tests and tools; no variables are substituted.
+     */
+    public static Policy loadPolicy(String label, String yaml) throws ConfigException {
+        YamlTree tree = new YamlTree(label, Map.of(), UnsetVariables.ERROR);
+        Node root = tree.parse(yaml);
+        tree.throwIfProblems();
+        Policy policy = new ConfigLoader(tree, Path.of(label)).policy(root, "");
+        tree.throwIfProblems();
+        return policy;
     }
 
     private GatewayConfig gateway(Node root) {
@@ -424,14 +439,20 @@ public final class ConfigLoader {
     }
 
     private Conditions conditions(Node node, String path) {
-        Obj o = tree.obj(node, path, List.of("groups", "subjects", "claims", "http"));
+        Obj o = tree.obj(node, path, List.of("groups", "subjects", "claims", "http", "sql"));
         if (o == null) return null;
         int before = tree.problemCount();
         Set<String> groups = o.has("groups") ? textSet(o, "groups") : Set.of();
         Set<String> subjects = o.has("subjects") ? textSet(o, "subjects") : Set.of();
         Map<String, Set<String>> claims = o.has("claims") ? valueMap(o.get("claims"), o.child("claims")) : Map.of();
         Optional<OperationCondition> operation = Optional.empty();
-        if (o.has("http")) operation = Optional.ofNullable(http(o.get("http"), o.child("http")));
+        if (o.has("http") && o.has("sql")) {
+            tree.problem(o.get("sql"), o.child("sql"), "a rule applies to one protocol: write http or sql, not both");
+        } else if (o.has("http")) {
+            operation = Optional.ofNullable(http(o.get("http"), o.child("http")));
+        } else if (o.has("sql")) {
+            operation = Optional.ofNullable(sql(o.get("sql"), o.child("sql")));
+        }
         if (tree.problemCount() > before) return null;
         return new Conditions(groups, subjects, claims, operation);
     }
@@ -478,6 +499,59 @@ public final class ConfigLoader {
         }
         if (tree.problemCount() > before) return null;
         return new HttpCondition(methods, paths, query, body);
+    }
+
+    static final List<String> SQL_KINDS = Arrays.stream(SqlStatement.Kind.values()).map(SqlStatement.Kind::configName).toList();
+    private static final Map<String, SqlStatement.Effect> SQL_EFFECTS = Map.of(
+            "writes", SqlStatement.Effect.WRITES,
+            "changes-schema", SqlStatement.Effect.CHANGES_SCHEMA,
+            "changes-privileges", SqlStatement.Effect.CHANGES_PRIVILEGES,
+            "runs-code", SqlStatement.Effect.RUNS_CODE,
+            "copy-file-or-program", SqlStatement.Effect.COPY_FILE_OR_PROGRAM,
+            "calls-unknown-functions", SqlStatement.Effect.CALLS_UNKNOWN_FUNCTIONS,
+            "locks", SqlStatement.Effect.LOCKS);
+    private static final List<String> SQL_KEYS = List.of("kinds", "tables", "functions", "has-where", "read-only",
+            "writes", "changes-schema", "changes-privileges", "runs-code", "copy-file-or-program",
+            "calls-unknown-functions", "locks");
+
+    private SqlCondition sql(Node node, String path) {
+        Obj o = tree.obj(node, path, SQL_KEYS);
+        if (o == null) return null;
+        int before = tree.problemCount();
+        Set<SqlStatement.Kind> kinds = new LinkedHashSet<>();
+        if (o.has("kinds")) {
+            List<Node> items = tree.list(o.get("kinds"), o.child("kinds"));
+            for (int i = 0; items != null && i < items.size(); i++) {
+                SqlStatement.Kind k = tree.convert(items.get(i), o.child("kinds") + "[" + i + "]",
+                        "one of " + String.join(", ", SQL_KINDS), quiet(SqlStatement.Kind::fromConfigName), null);
+                if (k != null) kinds.add(k);
+            }
+            if (items != null && items.isEmpty()) tree.problem(o.get("kinds"), o.child("kinds"), "expected a non-empty list");
+        }
+        List<SqlCondition.NamePattern> tables = namePatterns(o, "tables");
+        List<SqlCondition.NamePattern> functions = namePatterns(o, "functions");
+        Optional<Boolean> hasWhere = Optional.ofNullable(optional(o, "has-where", "true or false", Values::bool, null));
+        Optional<Boolean> readOnly = Optional.ofNullable(optional(o, "read-only", "true or false", Values::bool, null));
+        Map<SqlStatement.Effect, Boolean> effects = new LinkedHashMap<>();
+        for (Map.Entry<String, SqlStatement.Effect> e : SQL_EFFECTS.entrySet()) {
+            Boolean value = optional(o, e.getKey(), "true or false", Values::bool, null);
+            if (value != null) effects.put(e.getValue(), value);
+        }
+        if (tree.problemCount() > before) return null;
+        return new SqlCondition(kinds, tables, functions, hasWhere, readOnly, effects);
+    }
+
+    private List<SqlCondition.NamePattern> namePatterns(Obj o, String key) {
+        List<SqlCondition.NamePattern> out = new ArrayList<>();
+        if (!o.has(key)) return out;
+        List<Node> items = tree.list(o.get(key), o.child(key));
+        for (int i = 0; items != null && i < items.size(); i++) {
+            SqlCondition.NamePattern p = tree.convert(items.get(i), o.child(key) + "[" + i + "]",
+                    "name, schema.name or schema.*", SqlCondition.NamePattern::of, null);
+            if (p != null) out.add(p);
+        }
+        if (items != null && items.isEmpty()) tree.problem(o.get(key), o.child(key), "expected a non-empty list");
+        return out;
     }
 
     private static String httpMethod(String text) {

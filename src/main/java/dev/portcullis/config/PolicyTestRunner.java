@@ -8,6 +8,8 @@ import dev.portcullis.config.YamlTree.Obj;
 import dev.portcullis.core.HttpCall;
 import dev.portcullis.core.Identity;
 import dev.portcullis.core.Operation;
+import dev.portcullis.sql.SqlParseException;
+import dev.portcullis.sql.SqlParser;
 import dev.portcullis.policy.Decision;
 import dev.portcullis.policy.Verdict;
 import java.io.IOException;
@@ -41,7 +43,15 @@ import org.yaml.snakeyaml.nodes.Tag;
  *     identity: {subject: agent-1, groups: [agents], claims: {tenant: acme}}
  *     http: {method: GET, path: /api/v1/users, query: "limit=200", body: {any: yaml}}
  *     expect: {action: mask, rule: agents-read-users}   # allow | mask | deny | require-approval
+ *   - name: agents cannot delete
+ *     identity: {subject: agent-1, groups: [agents]}
+ *     sql: "DELETE FROM customers"      # instead of http; parsed with PostgreSQL's parser
+ *     expect: {action: deny}
  * </pre>
+ *
+ * An {@code sql} case with several statements is judged statement by statement, as the gateway does;
+ * its outcome is the most severe verdict (deny, then require-approval, then mask, then allow), the
+ * first such in statement order. Text the parser refuses is a failing case carrying the parser's message.
  */
 public final class PolicyTestRunner {
 
@@ -67,7 +77,11 @@ public final class PolicyTestRunner {
         }
     }
 
-    private record Case(String name, Identity identity, Operation operation, String action, String rule) {}
+    /** {@code operations} is empty when {@code parseError} says why the SQL could not be judged. */
+    private record Case(String name, Identity identity, List<Operation> operations, String parseError,
+                        String action, String rule) {}
+
+    private static final List<String> SEVERITY = List.of("allow", "mask", "require-approval", "deny");
 
     /** @param env environment for {@code ${VAR}}; unset variables are treated as empty */
     public static Report run(Path testFile, Map<String, String> env) throws ConfigException {
@@ -110,11 +124,19 @@ public final class PolicyTestRunner {
         var policy = target.get().policy();
         List<CaseResult> results = new ArrayList<>(cases.size());
         for (Case c : cases) {
-            Decision d = policy.decide(c.identity, c.operation);
-            String action = actionName(d.verdict());
-            String rule = d.verdict().ruleId();
+            if (c.operations.isEmpty()) {
+                results.add(new CaseResult(c.name, false, c.action, c.rule, "error", "", c.parseError));
+                continue;
+            }
+            Verdict verdict = null;
+            for (Operation op : c.operations) {
+                Verdict v = policy.decide(c.identity, op).verdict();
+                if (verdict == null || SEVERITY.indexOf(actionName(v)) > SEVERITY.indexOf(actionName(verdict))) verdict = v;
+            }
+            String action = actionName(verdict);
+            String rule = verdict.ruleId();
             boolean passed = action.equals(c.action) && (c.rule.isEmpty() || rule.equals(c.rule));
-            results.add(new CaseResult(c.name, passed, c.action, c.rule, action, rule, reason(d.verdict())));
+            results.add(new CaseResult(c.name, passed, c.action, c.rule, action, rule, reason(verdict)));
         }
         return new Report(testFile, results);
     }
@@ -139,16 +161,34 @@ public final class PolicyTestRunner {
     }
 
     private static Case testCase(YamlTree tree, Node node, String path) {
-        Obj o = tree.obj(node, path, List.of("name", "identity", "http", "expect"));
+        Obj o = tree.obj(node, path, List.of("name", "identity", "http", "sql", "expect"));
         if (o == null) return null;
         int before = tree.problemCount();
         String name = o.has("name") ? tree.scalar(o.get("name"), o.child("name")).text() : path;
         Identity identity = null;
         if (!o.has("identity")) o.missing("identity", "{subject: ..., groups: [...]}");
         else identity = identity(tree, o.get("identity"), o.child("identity"));
-        Operation operation = null;
-        if (!o.has("http")) o.missing("http", "{method: GET, path: /...}");
-        else operation = http(tree, o.get("http"), o.child("http"));
+        List<Operation> operations = null;
+        String parseError = "";
+        if (o.has("http") && o.has("sql")) {
+            tree.problem(o.get("sql"), o.child("sql"), "a case is one operation: write http or sql, not both");
+        } else if (o.has("sql")) {
+            String sql = tree.scalar(o.get("sql"), o.child("sql")).text();
+            if (sql != null) {
+                try {
+                    operations = List.copyOf(SqlParser.parse(sql));
+                    if (operations.isEmpty()) tree.problem(o.get("sql"), o.child("sql"), "expected at least one SQL statement");
+                } catch (SqlParseException e) {
+                    operations = List.of();
+                    parseError = "the SQL does not parse: " + e.getMessage() + " (at character " + e.cursorPosition() + ")";
+                }
+            }
+        } else if (!o.has("http")) {
+            o.missing("http", "{method: GET, path: /...}, or sql: \"SELECT ...\"");
+        } else {
+            HttpCall call = http(tree, o.get("http"), o.child("http"));
+            if (call != null) operations = List.of(call);
+        }
         String action = null;
         String rule = "";
         if (!o.has("expect")) o.missing("expect", "{action: allow | mask | deny | require-approval, rule: id}");
@@ -162,7 +202,7 @@ public final class PolicyTestRunner {
             }
         }
         if (tree.problemCount() > before) return null;
-        return new Case(name, identity, operation, action, rule);
+        return new Case(name, identity, operations, parseError, action, rule);
     }
 
     private static String action(String text) {

@@ -4,7 +4,7 @@ package dev.portcullis.core;
  * One thing an agent asks a target to do, whatever the protocol. Policy, approvals, masking and
  * recording work on this type only.
  */
-public sealed interface Operation permits HttpCall {
+public sealed interface Operation permits HttpCall, SqlStatement {
 
     /** The protocol family, as used in policy files and recordings: {@code http}, {@code sql}, ... */
     String protocol();

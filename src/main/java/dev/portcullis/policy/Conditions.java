@@ -3,6 +3,7 @@ package dev.portcullis.policy;
 import dev.portcullis.core.HttpCall;
 import dev.portcullis.core.Identity;
 import dev.portcullis.core.Operation;
+import dev.portcullis.core.SqlStatement;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -27,7 +28,7 @@ public record Conditions(Set<String> groups, Set<String> subjects, Map<String, S
 
     public static final Conditions ALWAYS = new Conditions(Set.of(), Set.of(), Map.of(), Optional.empty());
 
-    /** @param everyValue see {@link HttpCondition#matches}; true for allow rules */
+    /** @param everyValue see {@link HttpCondition#matches} and {@link SqlCondition}; true for allow rules */
     boolean matches(Identity identity, Operation op, boolean everyValue) {
         if (!groups.isEmpty() && !identity.inAnyGroup(groups)) return false;
         if (!subjects.isEmpty() && !subjects.contains(identity.subject())) return false;
@@ -39,6 +40,7 @@ public record Conditions(Set<String> groups, Set<String> subjects, Map<String, S
         OperationCondition condition = operation.get();
         return switch (op) {
             case HttpCall call -> condition instanceof HttpCondition http && http.matches(call, everyValue);
+            case SqlStatement statement -> condition instanceof SqlCondition sql && sql.matches(statement, everyValue);
         };
     }
 }
