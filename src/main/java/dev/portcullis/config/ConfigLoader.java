@@ -45,7 +45,7 @@ public final class ConfigLoader {
     static final List<String> ALGORITHMS = List.of("RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
             "ES256", "ES384", "ES512");
     static final List<String> HTTP_METHODS = List.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
-    static final List<String> CONNECTION_TYPES = List.of("http");
+    static final List<String> CONNECTION_TYPES = List.of("http", "postgres");
 
     private static final URI PLACEHOLDER_URL = URI.create("http://unset.invalid/");
     private static final InetSocketAddress PLACEHOLDER_LISTEN = InetSocketAddress.createUnresolved("unset.invalid", 1);
@@ -272,6 +272,7 @@ public final class ConfigLoader {
         if (type == null) return null;
         return switch (type) {
             case "http" -> httpConnection(tree.obj(node, path, HTTP_CONNECTION_KEYS), names);
+            case "postgres" -> postgresConnection(tree.obj(node, path, POSTGRES_CONNECTION_KEYS), names);
             default -> {
                 tree.problem(typeNode, path + ".type", "connection type '" + type + "' has no adapter; known: "
                         + String.join(", ", CONNECTION_TYPES));
@@ -324,6 +325,66 @@ public final class ConfigLoader {
         if (tree.problemCount() > before) return null;
         return new HttpConnectionConfig(name, listen, url, connectTimeout, responseTimeout, credentials,
                 maxRequestBytes, policy);
+    }
+
+    private static final List<String> POSTGRES_CONNECTION_KEYS = List.of("name", "type", "listen", "upstream", "tls",
+            "allow-plaintext", "max-message-bytes", "recorded-rows", "policy");
+
+    private PostgresConnectionConfig postgresConnection(Obj o, Map<String, String> names) {
+        int before = tree.problemCount();
+        String name = required(o, "name", "a name of letters, digits, '-' or '_'", ConfigLoader::connectionName, "");
+        if (name != null) {
+            String previous = names.putIfAbsent(name, o.path);
+            if (previous != null) {
+                tree.problem(o.get("name"), o.child("name"), "connection name '" + name + "' is already used by " + previous);
+            }
+        }
+        InetSocketAddress listen = required(o, "listen", "host:port", Values::listen, PLACEHOLDER_LISTEN);
+        if (listen != null) claimListen(listen, o.get("listen"), o.child("listen"));
+        PostgresConnectionConfig.Upstream upstream = null;
+        if (!o.has("upstream")) o.missing("upstream", "a mapping with host, port, database, user and password");
+        else {
+            Obj u = tree.obj(o.get("upstream"), o.child("upstream"), List.of("host", "port", "database", "user", "password"));
+            if (u != null) {
+                String host = required(u, "host", "a host name or address", Values::nonBlank, "127.0.0.1");
+                Integer port = optional(u, "port", "a port number 1-65535", ConfigLoader::port, 5432);
+                String database = required(u, "database", "a database name", Values::nonBlank, "postgres");
+                String user = required(u, "user", "a database role", Values::nonBlank, "postgres");
+                String password = secret(u, "password");
+                if (host != null && port != null && database != null && user != null && password != null) {
+                    upstream = new PostgresConnectionConfig.Upstream(host, port, database, user, password);
+                }
+            }
+        }
+        Optional<PostgresConnectionConfig.Tls> tls = Optional.empty();
+        if (o.has("tls")) {
+            Obj t = tree.obj(o.get("tls"), o.child("tls"), List.of("keystore", "password"));
+            if (t != null) {
+                String keystore = required(t, "keystore", "the path of a PKCS#12 key store", Values::nonBlank, "x.p12");
+                String password = secret(t, "password");
+                if (keystore != null && password != null) {
+                    // Relative to the configuration file; read (and any problem reported) when the listener starts.
+                    tls = Optional.of(new PostgresConnectionConfig.Tls(source.resolveSibling(keystore), password));
+                }
+            }
+        }
+        Boolean allowPlaintext = optional(o, "allow-plaintext", "true or false", Values::bool, false);
+        if (tls.isEmpty() && Boolean.FALSE.equals(allowPlaintext)) {
+            o.missing("tls", "a tls key store, or allow-plaintext: true (only where the network is trusted)");
+        }
+        Integer maxMessageBytes = optional(o, "max-message-bytes", "a size in bytes", Values::intSize, 64 * 1024 * 1024);
+        Integer recordedRows = optional(o, "recorded-rows", "a number of rows", Values::intSize, 5);
+        Policy policy = null;
+        if (!o.has("policy")) o.missing("policy", "a mapping with rules");
+        else policy = policy(o.get("policy"), o.child("policy"));
+        if (tree.problemCount() > before) return null;
+        return new PostgresConnectionConfig(name, listen, upstream, tls, allowPlaintext, maxMessageBytes, recordedRows, policy);
+    }
+
+    private static Integer port(String text) {
+        int port = Integer.parseInt(text.strip());
+        if (port < 1 || port > 65535) throw new IllegalArgumentException("");
+        return port;
     }
 
     private static String connectionName(String text) {

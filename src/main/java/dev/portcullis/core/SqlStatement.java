@@ -168,6 +168,14 @@ public record SqlStatement(String text, Kind kind, Set<Kind> nestedKinds, List<S
         return all;
     }
 
+    /** SQL the parser refused: recorded as such, never forwarded. */
+    public static SqlStatement unparseable(String text) {
+        String oneLine = text.replaceAll("\\s+", " ").strip();
+        String summary = oneLine.length() > SUMMARY_CHARS ? oneLine.substring(0, SUMMARY_CHARS) + "…" : oneLine;
+        return new SqlStatement(text, Kind.OTHER, Set.of(), List.of(), List.of(), false, Set.of(), false, Optional.empty(),
+                Optional.empty(), List.of(), summary);
+    }
+
     /** This statement with the extended protocol's bind parameters (text form). */
     public SqlStatement withParameters(List<String> parameters) {
         return new SqlStatement(text, kind, nestedKinds, tables, functions, hasWhere, effects, explainAnalyze, preparedName,

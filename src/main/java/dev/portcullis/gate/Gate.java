@@ -143,6 +143,13 @@ public final class Gate {
         }
     }
 
+    /** As above, in a given session (connection-oriented protocols). */
+    public void refuseUnjudged(SessionRecorder session, String connection, Operation operation, String reason) {
+        Decision decision = Decision.of(new Verdict.Deny(LIMITS_RULE, reason));
+        metrics.operation(connection, "deny", LIMITS_RULE);
+        new Judged(connection, session, operation, decision, Excerpt.NONE, 0).completeRefused(System.nanoTime());
+    }
+
     /** The rule id under which the gateway's own limits refuse operations. */
     public static final String LIMITS_RULE = "gateway-limits";
 

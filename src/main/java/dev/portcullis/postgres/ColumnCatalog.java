@@ -43,6 +43,16 @@ final class ColumnCatalog implements AutoCloseable {
         }
     }
 
+    /** A table's columns in order, by its name as written in a statement; empty when unknown. */
+    synchronized List<String> columnsOf(String table) throws IOException {
+        String literal = "'" + table.replace("'", "''") + "'";
+        List<byte[][]> rows = query("SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass(" + literal
+                + ") AND attnum > 0 AND NOT attisdropped ORDER BY attnum");
+        List<String> names = new java.util.ArrayList<>(rows.size());
+        for (byte[][] row : rows) names.add(text(row[0]));
+        return names;
+    }
+
     private Table load(int tableOid) throws IOException {
         String sql = "SELECT c.relname, a.attnum, a.attname FROM pg_catalog.pg_attribute a"
                 + " JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"

@@ -3,6 +3,8 @@ package dev.portcullis.postgres;
 import dev.portcullis.core.SqlStatement;
 import dev.portcullis.masking.MaskPlan;
 import dev.portcullis.masking.TextMasker;
+import dev.portcullis.sql.SqlParseException;
+import dev.portcullis.sql.SqlParser;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -33,7 +35,7 @@ final class CopyMasker {
         TextMasker detectors = TextMasker.of(plan.detectors());
         boolean csv = statement != null && statement.text().toLowerCase(Locale.ROOT).matches("(?s).*\\bcsv\\b.*");
         if (plan.fields().isEmpty()) return new CopyMasker(new boolean[0], false, detectors, csv);
-        List<String> columns = statement == null ? List.of() : statement.copyColumns();
+        List<String> columns = statement == null ? List.of() : columns(statement, catalog);
         if (columns.isEmpty()) {
             // Fail closed: without known column positions, every field is masked.
             return new CopyMasker(new boolean[0], true, detectors, csv);
@@ -47,6 +49,18 @@ final class CopyMasker {
             }
         }
         return new CopyMasker(masked, false, detectors, csv);
+    }
+
+    /** The COPY's columns in output order: its explicit list, or all of its table's; empty for a query. */
+    private static List<String> columns(SqlStatement statement, ColumnCatalog catalog) throws IOException {
+        try {
+            var target = SqlParser.copyTarget(statement.text());
+            if (target.isEmpty()) return List.of();
+            if (!target.get().columns().isEmpty()) return target.get().columns();
+            return catalog.columnsOf(target.get().table());
+        } catch (SqlParseException e) {
+            return List.of();
+        }
     }
 
     byte[] mask(byte[] row) {

@@ -80,6 +80,23 @@ final class PgSession implements Runnable {
     private final Map<String, SqlStatement> prepared = new HashMap<>();
     /** Portals bound with Bind: statement and its text parameters. */
     private final Map<String, SqlStatement> portals = new HashMap<>();
+    /**
+     * Each Parse and Bind gets a generation number, so what the server describes is tied to that very
+     * statement or portal, not to a name that is reused (the unnamed ones are, constantly).
+     */
+    private long generation;
+    private final Map<String, Long> statementGeneration = new HashMap<>();
+    private final Map<String, Bound> bound = new HashMap<>();
+
+    private record Bound(long portalGeneration, long statementGeneration, List<Integer> resultFormats) {
+    }
+
+    /** A Describe in flight: what it describes, by generation (for a portal, also its statement's). */
+    private record PendingDescribe(FrontendMessage.Target target, long generation, long statementGeneration) {
+    }
+
+    /** Parameter type OIDs of each statement from Parse, to render binary bind parameters in recordings. */
+    private final Map<String, List<Integer>> parameterTypes = new HashMap<>();
     /** SQL-level PREPAREd statements, so EXECUTE is judged by what it runs. */
     private final Map<String, SqlStatement> sqlPrepared = new HashMap<>();
 
@@ -146,8 +163,8 @@ final class PgSession implements Runnable {
         clientIn = PgFrameReader.fromClient(socket.getInputStream(), config.maxMessageBytes());
         clientOut = new PgMessageWriter(socket.getOutputStream());
         boolean secure = false;
-        FrontendMessage.Startup startup;
-        while (true) {
+        FrontendMessage.Startup startup = null;
+        while (startup == null) {
             switch (clientIn.readStartupPacket()) {
                 case FrontendMessage.SslRequest ssl -> {
                     if (tls == null || secure) {
@@ -174,12 +191,8 @@ final class PgSession implements Runnable {
                     log.info("cancel request from {} on {}: {}", clientAddress, config.name(), known ? "forwarded" : "unknown key, ignored");
                     return false;
                 }
-                case FrontendMessage.Startup s -> {
-                    startup = s;
-                    break;
-                }
+                case FrontendMessage.Startup s -> startup = s;
             }
-            if (clientIn.state() != PgFrameReader.State.AWAITING_STARTUP) break;
         }
         if (!secure && !config.allowPlaintext()) {
             sendFatal(PgErrors.fatal("28000", "Portcullis: connection '" + config.name() + "' requires TLS",
@@ -342,13 +355,20 @@ final class PgSession implements Runnable {
                         return;
                     }
                 }
+                statementGeneration.put(parse.statement(), ++generation);
+                parameterTypes.put(parse.statement(), parse.paramTypeOids());
                 if (statements.size() == 1) prepared.put(parse.statement(), resolveExecute(statements.getFirst()));
                 else prepared.remove(parse.statement()); // the server refuses several statements in one Parse
                 unit.pending.add(raw);
             }
             case FrontendMessage.Bind bind -> {
                 SqlStatement statement = prepared.get(bind.statement());
-                if (statement != null) portals.put(bind.portal(), statement.withParameters(parameters(bind)));
+                if (statement != null) {
+                    portals.put(bind.portal(), statement.withParameters(
+                            BindParameters.render(bind, parameterTypes.getOrDefault(bind.statement(), List.of()))));
+                }
+                bound.put(bind.portal(), new Bound(++generation, statementGeneration.getOrDefault(bind.statement(), -1L),
+                        bind.resultFormats()));
                 unit.pending.add(raw);
             }
             case FrontendMessage.Execute execute -> {
@@ -363,7 +383,9 @@ final class PgSession implements Runnable {
                             unit.refusal = refusal.get();
                             return;
                         }
-                        unit.addSlot(j, statement, maskPlan(j.decision().verdict()));
+                        Bound b = bound.get(execute.portal());
+                        unit.addSlot(j, statement, maskPlan(j.decision().verdict()), b == null ? -1 : b.portalGeneration(),
+                                b == null ? -1 : b.statementGeneration(), b == null ? List.of() : b.resultFormats());
                     } catch (GateUnavailableException e) {
                         unit.refusal = PgErrors.error("08006", "Portcullis: " + e.getMessage());
                         return;
@@ -374,7 +396,11 @@ final class PgSession implements Runnable {
                 unit.pending.add(raw);
             }
             case FrontendMessage.Describe d -> {
-                if (d.target() == FrontendMessage.Target.STATEMENT) unit.describedStatement = d.name();
+                Bound b = bound.get(d.name());
+                unit.describes.addLast(d.target() == FrontendMessage.Target.STATEMENT
+                        ? new PendingDescribe(d.target(), statementGeneration.getOrDefault(d.name(), -1L), -1L)
+                        : new PendingDescribe(d.target(), b == null ? -1L : b.portalGeneration(),
+                                b == null ? -1L : b.statementGeneration()));
                 unit.pending.add(raw);
             }
             case FrontendMessage.Close close -> {
@@ -486,8 +512,8 @@ final class PgSession implements Runnable {
     /** EXECUTE name is judged by the statement it runs, when this session PREPAREd it. */
     private SqlStatement resolveExecute(SqlStatement statement) {
         if (statement.kind() == SqlStatement.Kind.EXECUTE && statement.preparedName().isPresent()) {
-            SqlStatement body = sqlPrepared.get(statement.preparedName().get());
-            if (body != null) return statement.executing(body);
+            SqlStatement prepare = sqlPrepared.get(statement.preparedName().get());
+            if (prepare != null) return statement.executing(prepare);
         }
         return statement;
     }
@@ -495,22 +521,11 @@ final class PgSession implements Runnable {
     private void remember(List<SqlStatement> statements) {
         for (SqlStatement s : statements) {
             if (s.kind() == SqlStatement.Kind.PREPARE && s.preparedName().isPresent() && s.preparedQuery().isPresent()) {
-                sqlPrepared.put(s.preparedName().get(), s.preparedQuery().get());
+                sqlPrepared.put(s.preparedName().get(), s);
             } else if (s.kind() == SqlStatement.Kind.DEALLOCATE && s.preparedName().isPresent()) {
                 sqlPrepared.remove(s.preparedName().get());
             }
         }
-    }
-
-    private static List<String> parameters(FrontendMessage.Bind bind) {
-        List<String> values = new ArrayList<>(bind.params().length);
-        for (int i = 0; i < bind.params().length; i++) {
-            byte[] p = bind.params()[i];
-            if (p == null) values.add(null);
-            else if (bind.paramFormat(i) == 0) values.add(new String(p, StandardCharsets.UTF_8));
-            else values.add("(binary, " + p.length + " bytes)");
-        }
-        return values;
     }
 
     /** What the recording keeps of a statement: its text and parameters, content detectors applied. */
@@ -529,12 +544,49 @@ final class PgSession implements Runnable {
     }
 
     private void recordUnparseable(String sql, SqlParseException e) {
-        gate.refuseUnjudged(config.name(), "postgres", clientAddress, identity,
-                SqlStatement.unparseable(sql), "unparseable SQL: " + e.getMessage());
+        gate.refuseUnjudged(recording, config.name(), SqlStatement.unparseable(sql), "unparseable SQL: " + e.getMessage());
     }
 
     // ---------------------------------------------------------------------------------------------
     // Server → client: rows masked, outcomes recorded, synthetic refusals slotted in order.
+
+    /** Server-thread state: what Describe told about statements and portals, and suspended portals' maskers. */
+    private final Map<Long, List<BackendMessage.Field>> statementFields = new HashMap<>();
+    private final Map<Long, List<BackendMessage.Field>> portalFields = new HashMap<>();
+    private final Map<Long, RowMasker> suspended = new HashMap<>();
+
+    /**
+     * The masker for rows that arrive without a RowDescription in their unit: a resumed portal, or an
+     * Execute whose statement was described in an earlier round trip. Fails closed when masking is
+     * required and the columns cannot be known.
+     */
+    private RowMasker maskerFor(Unit unit) throws IOException {
+        Unit.Slot slot = unit == null ? null : unit.currentSlot();
+        MaskPlan plan = slot == null ? (unit == null ? MaskPlan.NONE : unit.planForNextResult()) : slot.plan();
+        if (slot != null && slot.portalGeneration() >= 0) {
+            RowMasker resumed = suspended.get(slot.portalGeneration());
+            if (resumed != null) return resumed;
+            List<BackendMessage.Field> fields = portalFields.get(slot.portalGeneration());
+            if (fields == null) {
+                List<BackendMessage.Field> described = statementFields.get(slot.statementGeneration());
+                if (described != null) fields = withFormats(described, slot.resultFormats());
+            }
+            if (fields != null) return RowMasker.of(fields, plan, catalog);
+        }
+        if (plan.isEmpty()) return null;
+        throw new PgProtocolException("rows arrived for a result whose columns are unknown, so they cannot be masked");
+    }
+
+    private static List<BackendMessage.Field> withFormats(List<BackendMessage.Field> fields, List<Integer> formats) {
+        List<BackendMessage.Field> out = new ArrayList<>(fields.size());
+        for (int i = 0; i < fields.size(); i++) {
+            BackendMessage.Field f = fields.get(i);
+            int format = formats.isEmpty() ? 0 : formats.size() == 1 ? formats.getFirst() : formats.get(i);
+            out.add(new BackendMessage.Field(f.name(), f.tableOid(), f.columnAttr(), f.typeOid(), f.typeLen(), f.typeMod(),
+                    (short) format));
+        }
+        return out;
+    }
 
     private void serverLoop() {
         PgFrameReader fromServer = upstream.reader();
@@ -548,6 +600,10 @@ final class PgSession implements Runnable {
                 }
                 switch (type) {
                     case 'D' -> {
+                        if (result.masker == null && !result.described) {
+                            result.masker = maskerFor(unit);
+                            result.described = true;
+                        }
                         if (result.masker == null || result.masker.passThrough()) {
                             if (result.wantsRows()) {
                                 RawMessage raw = fromServer.readPayload();
@@ -570,8 +626,26 @@ final class PgSession implements Runnable {
                     case 'T' -> {
                         RawMessage raw = fromServer.readPayload();
                         var description = (BackendMessage.RowDescription) BackendMessage.decode(raw);
-                        result.start(description, unit == null ? MaskPlan.NONE : unit.planForNextResult(), catalog);
+                        PendingDescribe describe = unit == null ? null : unit.describes.pollFirst();
+                        if (describe != null && describe.target() == FrontendMessage.Target.STATEMENT) {
+                            statementFields.put(describe.generation(), description.fields()); // formats come with Bind
+                        } else {
+                            if (describe != null) {
+                                portalFields.put(describe.generation(), description.fields());
+                                // the statement's columns too: later executions may skip Describe
+                                if (describe.statementGeneration() >= 0) {
+                                    statementFields.put(describe.statementGeneration(), description.fields());
+                                }
+                            }
+                            result.start(description, unit == null ? MaskPlan.NONE : unit.planForNextResult(), catalog);
+                        }
                         writeToClient(raw);
+                    }
+                    case 'n' -> { // NoData answers a Describe too
+                        if (unit != null) unit.describes.pollFirst();
+                        synchronized (clientWriteLock) {
+                            fromServer.forwardPayload(clientOut);
+                        }
                     }
                     case 'H' -> { // CopyOutResponse: COPY ... TO STDOUT
                         RawMessage raw = fromServer.readPayload();
@@ -594,7 +668,17 @@ final class PgSession implements Runnable {
                         RawMessage raw = fromServer.readPayload();
                         String tag = type == 'C' ? ((BackendMessage.CommandComplete) BackendMessage.decode(raw)).tag()
                                 : type == 'I' ? "(empty query)" : "(portal suspended)";
-                        if (unit != null) unit.completeSlot(tag, result, false);
+                        if (unit != null) {
+                            Unit.Slot slot = unit.currentSlot();
+                            if (slot != null && slot.portalGeneration() >= 0) {
+                                if (type == 's' && result.masker != null) suspended.put(slot.portalGeneration(), result.masker);
+                                else if (type != 's') {
+                                    suspended.remove(slot.portalGeneration());
+                                    portalFields.remove(slot.portalGeneration());
+                                }
+                            }
+                            unit.completeSlot(tag, result, false);
+                        }
                         if (type == 'C' && (tag.startsWith("ALTER") || tag.startsWith("DROP") || tag.startsWith("CREATE"))) {
                             catalog.invalidate();
                         }
@@ -672,23 +756,36 @@ final class PgSession implements Runnable {
 
     /** What the server answers up to one ReadyForQuery, and the statements expecting an outcome in it. */
     private static final class Unit {
-        record Slot(Gate.Judged judged, SqlStatement statement, MaskPlan plan) {
+        /** One statement expecting an outcome; for Execute, its portal, statement and result formats. */
+        record Slot(Gate.Judged judged, SqlStatement statement, MaskPlan plan, long portalGeneration,
+                    long statementGeneration, List<Integer> resultFormats) {
         }
+
+        /** The Describe messages of this unit, in order: their answers are RowDescription or NoData. */
+        final ArrayDeque<PendingDescribe> describes = new ArrayDeque<>();
 
         final List<RawMessage> pending = new ArrayList<>();
         final ArrayDeque<Slot> slots = new ArrayDeque<>();
         List<BackendMessage> synthetic;
         BackendMessage.ErrorResponse refusal;
         BackendMessage.ErrorResponse injectBeforeReady;
-        String describedStatement;
         boolean forwardedAny;
         boolean queued;
         boolean complete;
         private MaskPlan union = MaskPlan.NONE;
 
         void addSlot(Gate.Judged judged, SqlStatement statement, MaskPlan plan) {
-            slots.addLast(new Slot(judged, statement, plan));
+            addSlot(judged, statement, plan, -1, -1, List.of());
+        }
+
+        void addSlot(Gate.Judged judged, SqlStatement statement, MaskPlan plan, long portalGeneration,
+                     long statementGeneration, List<Integer> resultFormats) {
+            slots.addLast(new Slot(judged, statement, plan, portalGeneration, statementGeneration, resultFormats));
             union = union(union, plan);
+        }
+
+        Slot currentSlot() {
+            return slots.peekFirst();
         }
 
         /**
@@ -750,6 +847,7 @@ final class PgSession implements Runnable {
 
         void start(BackendMessage.RowDescription description, MaskPlan plan, ColumnCatalog catalog) throws IOException {
             masker = RowMasker.of(description.fields(), plan, catalog);
+            described = true;
             columns = description.fields().stream().map(BackendMessage.Field::name).toList();
             firstRows.setLength(0);
             firstRows.append(String.join(" | ", columns)).append('\n');
@@ -780,10 +878,14 @@ final class PgSession implements Runnable {
 
         Excerpt excerpt(String tag) {
             String text = tag + (firstRows.isEmpty() ? "" : "\n" + firstRows);
-            return new Excerpt(text, rows > capturedRows, rows);
+            return new Excerpt(text, rows > capturedRows, text.length());
         }
 
+        /** Whether this result's columns are known (a RowDescription, or a masker found for it). */
+        boolean described;
+
         void reset() {
+            described = false;
             masker = null;
             copy = null;
             columns = List.of();

@@ -47,6 +47,31 @@ public final class SqlParser {
         return CACHE.put(sql, analyze(sql, PgQuery.instance().parseToJson(sql)));
     }
 
+    /** What a {@code COPY table [(columns)] TO} copies; empty for {@code COPY (query) TO} or any other statement. */
+    public record CopyTarget(String table, List<String> columns) {
+    }
+
+    /** The table and explicit column list of a COPY statement, read from its parse tree. */
+    public static java.util.Optional<CopyTarget> copyTarget(String copyStatement) throws SqlParseException {
+        JsonNode tree;
+        try {
+            tree = JSON.readTree(PgQuery.instance().parseToJson(copyStatement));
+        } catch (JacksonException e) {
+            throw new SqlParseException("the statement is too complex to analyse: " + e.getOriginalMessage(), 0);
+        }
+        JsonNode copy = tree.path("stmts").path(0).path("stmt").path("CopyStmt");
+        JsonNode relation = copy.path("relation");
+        if (copy.isMissingNode() || relation.isMissingNode()) return java.util.Optional.empty();
+        String table = (relation.hasNonNull("schemaname") ? relation.get("schemaname").asText() + "." : "")
+                + relation.path("relname").asText();
+        List<String> columns = new ArrayList<>();
+        for (JsonNode c : copy.path("attlist")) {
+            JsonNode str = c.path("String");
+            columns.add(str.has("sval") ? str.get("sval").asText() : str.path("str").asText());
+        }
+        return java.util.Optional.of(new CopyTarget(table, List.copyOf(columns)));
+    }
+
     private static List<SqlStatement> analyze(String sql, String json) throws SqlParseException {
         JsonNode tree;
         try {

@@ -39,7 +39,7 @@ final class PostgresGatewayFixture implements AutoCloseable {
     PostgresGatewayFixture(Path data) throws Exception {
         this.data = data;
         postgres = EmbeddedPostgres.builder()
-                .setDataDirectoryCustomizer(dir -> Files.writeString(dir.toPath().resolve("pg_hba.conf"), """
+                .setDataDirectoryCustomizer(dir -> writeHba(dir.toPath(), """
                         local all all trust
                         host  all postgres 127.0.0.1/32 trust
                         host  all postgres ::1/128      trust
@@ -47,6 +47,7 @@ final class PostgresGatewayFixture implements AutoCloseable {
                         host  all all ::1/128      scram-sha-256
                         """))
                 .start();
+
         try (Connection c = admin(); Statement st = c.createStatement()) {
             st.execute("SET password_encryption = 'scram-sha-256'");
             st.execute("CREATE ROLE " + DB_USER + " LOGIN PASSWORD '" + DB_PASSWORD + "'");
@@ -80,6 +81,14 @@ final class PostgresGatewayFixture implements AutoCloseable {
         env.put("PG_PASSWORD", DB_PASSWORD);
         GatewayConfig config = ConfigLoader.load(Path.of("examples/postgres.yaml"), env);
         gateway = Gateway.start(config, Clock.systemUTC());
+    }
+
+    private static void writeHba(Path dir, String content) {
+        try {
+            Files.writeString(dir.resolve("pg_hba.conf"), content);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     String token(String subject, String... groups) {
