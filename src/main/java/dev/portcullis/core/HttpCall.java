@@ -33,6 +33,12 @@ public record HttpCall(String method, String path, String rawQuery, Map<String, 
         return "http";
     }
 
+    /** Safe methods (RFC 9110 section 9.2.1) do not change the target; everything else may. */
+    @Override
+    public boolean mayChangeTarget() {
+        return !(method.equals("GET") || method.equals("HEAD") || method.equals("OPTIONS"));
+    }
+
     @Override
     public String summary() {
         return method + " " + path + (rawQuery.isEmpty() ? "" : "?" + rawQuery);

@@ -11,4 +11,10 @@ public sealed interface Operation permits HttpCall, SqlStatement {
 
     /** One human-readable line, e.g. {@code POST /api/v1/users/00u1/roles}. Never contains secrets. */
     String summary();
+
+    /**
+     * Whether forwarding it may change the target. Such operations are recorded durably before they
+     * are forwarded; reads are recorded durably before their response is released.
+     */
+    boolean mayChangeTarget();
 }

@@ -129,6 +129,11 @@ public record SqlStatement(String text, Kind kind, Set<Kind> nestedKinds, List<S
         return "sql";
     }
 
+    @Override
+    public boolean mayChangeTarget() {
+        return !readOnly();
+    }
+
     public boolean readOnly() {
         return effects.isEmpty() && Kind.READ_ONLY.contains(kind);
     }

@@ -118,8 +118,13 @@ public final class Gate {
         Excerpt request = new Excerpt(maskedRequestExcerpt, false, maskedRequestExcerpt.length());
         Judged judged = new Judged(connection, session, operation, decision, request, decideNanos);
         if (verdict instanceof Verdict.Allow || verdict instanceof Verdict.Mask) {
+            AuditEvent forwarding = AuditEvent.OperationForwarding.of(operation, request, decision);
             try {
-                session.record(AuditEvent.OperationForwarding.of(operation, request, decision));
+                if (operation.mayChangeTarget()) {
+                    session.record(forwarding); // durable before anything can change
+                } else {
+                    judged.forwardingRecord = session.recordLater(forwarding); // durable before the response is released
+                }
             } catch (RecordingFailedException e) {
                 throw unavailable(e);
             }
@@ -177,6 +182,8 @@ public final class Gate {
         private final Excerpt request;
         private final long decideNanos;
         private long upstreamNanos;
+        private java.util.concurrent.CompletableFuture<Void> forwardingRecord =
+                java.util.concurrent.CompletableFuture.completedFuture(null);
 
         private Judged(String connection, SessionRecorder session, Operation operation, Decision decision,
                        Excerpt request, long decideNanos) {
@@ -221,6 +228,11 @@ public final class Gate {
                 session.record(event(new Upstream.Responded(status), maskedResponse, startNanos));
             } catch (RecordingFailedException e) {
                 throw unavailable(e);
+            }
+            // Written in order before the outcome: by now it has succeeded or failed.
+            if (forwardingRecord.isCompletedExceptionally() || !forwardingRecord.isDone()) {
+                throw new GateUnavailableException("the record of this operation could not be written; "
+                        + "Portcullis does not release responses it cannot record", null);
             }
         }
 

@@ -92,9 +92,8 @@ final class HttpUpstream implements AutoCloseable {
             String detail = "connection '" + name + "': upstream " + UpstreamHeaders.origin(base) + " did not answer: "
                     + describe(e);
             log.warn("upstream failure on {}: {}", name, describe(e));
-            HttpProblem problem = HttpProblem.badGateway(name, detail);
-            problem.send(response, callback);
-            judged.completeUpstreamFailed(detail, startNanos);
+            judged.completeUpstreamFailed(detail, startNanos); // recorded before the agent hears of it
+            HttpProblem.badGateway(name, detail).send(response, callback);
             return;
         }
         long upstreamNanos = System.nanoTime() - upstreamStart;
@@ -108,8 +107,8 @@ final class HttpUpstream implements AutoCloseable {
             drain(listener);
             String detail = "connection '" + name + "': the response (" + (contentType == null ? "no content type" : contentType)
                     + (contentEncoding == null ? "" : ", " + contentEncoding) + ") must be masked but cannot be; refused";
-            HttpProblem.badGateway(name, detail).send(response, callback);
             judged.completeUpstreamFailed(detail, startNanos);
+            HttpProblem.badGateway(name, detail).send(response, callback);
             return;
         }
 

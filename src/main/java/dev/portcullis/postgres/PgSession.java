@@ -677,7 +677,7 @@ final class PgSession implements Runnable {
                                     portalFields.remove(slot.portalGeneration());
                                 }
                             }
-                            unit.completeSlot(tag, result, false);
+                            unit.completeSlot(tag, result);
                         }
                         if (type == 'C' && (tag.startsWith("ALTER") || tag.startsWith("DROP") || tag.startsWith("CREATE"))) {
                             catalog.invalidate();
@@ -802,13 +802,14 @@ final class PgSession implements Runnable {
             return next == null ? null : next.statement();
         }
 
-        void completeSlot(String tag, ResultState result, boolean failed) {
+        /** Records the statement's outcome; a recording failure ends the session (fail closed). */
+        void completeSlot(String tag, ResultState result) throws IOException {
             Slot slot = slots.pollFirst();
             if (slot == null || slot.judged() == null) return;
             try {
                 slot.judged().completeForwarded(0, result.excerpt(tag), result.startNanos);
             } catch (GateUnavailableException e) {
-                log.error("could not record the outcome of a statement: {}", e.getMessage());
+                throw new IOException(e.getMessage(), e);
             }
         }
 

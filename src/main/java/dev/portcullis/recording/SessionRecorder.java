@@ -11,4 +11,14 @@ public interface SessionRecorder {
      * @throws RecordingFailedException when it could not be made durable; refuse the operation
      */
     void record(AuditEvent event);
+
+    /**
+     * Queues the event without waiting for it. Events of one recorder are made durable in order, so
+     * it is durable once a later {@link #record} of the same recorder returns; the future says
+     * whether it was written.
+     */
+    default java.util.concurrent.CompletableFuture<Void> recordLater(AuditEvent event) {
+        record(event);
+        return java.util.concurrent.CompletableFuture.completedFuture(null);
+    }
 }

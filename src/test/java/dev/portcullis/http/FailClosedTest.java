@@ -41,7 +41,15 @@ class FailClosedTest {
     void anIdentityProviderThatNeverAnsweredRefusesEveryTokenWith503AndTheGatewayIsNotReady() throws Exception {
         URI deadIssuer = URI.create("http://127.0.0.1:" + OktaGatewayFixture.freePort() + "/default");
         try (OktaGatewayFixture f = new OktaGatewayFixture(data, 1, null, deadIssuer)) {
-            HttpResponse<String> r = f.send("GET", "/api/v1/users?limit=1", f.token("agent-1", "agents"), null);
+            // A well-formed token naming the configured issuer: only that issuer's keys could check it.
+            var key = new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(2048).keyID("k1").generate();
+            var claims = new com.nimbusds.jwt.JWTClaimsSet.Builder().issuer(deadIssuer.toString())
+                    .audience(OktaGatewayFixture.AUDIENCE).subject("agent-1")
+                    .expirationTime(new java.util.Date(System.currentTimeMillis() + 600_000)).build();
+            var jwt = new com.nimbusds.jwt.SignedJWT(new com.nimbusds.jose.JWSHeader.Builder(
+                    com.nimbusds.jose.JWSAlgorithm.RS256).keyID("k1").build(), claims);
+            jwt.sign(new com.nimbusds.jose.crypto.RSASSASigner(key));
+            HttpResponse<String> r = f.send("GET", "/api/v1/users?limit=1", jwt.serialize(), null);
 
             assertThat(r.statusCode()).isEqualTo(503);
             assertThat(r.body()).contains("has not answered discovery", "okta");
@@ -60,6 +68,29 @@ class FailClosedTest {
             String token = f.token("agent-1", "agents");
             f.issuer.shutdown();
 
+            assertThat(f.send("GET", "/api/v1/users?limit=1", token, null).statusCode()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void aWriteThatCannotBeRecordedIsRefusedAndNeverReachesTheTarget() throws Exception {
+        try (OktaGatewayFixture f = new OktaGatewayFixture(data, 3)) {
+            String token = f.token("agent-1", "agents");
+            assertThat(f.send("GET", "/api/v1/users?limit=1", token, null).statusCode()).isEqualTo(200);
+            f.okta.reset();
+            // Another process holds the store's write lock past the gateway's busy timeout.
+            try (var lock = java.sql.DriverManager.getConnection("jdbc:sqlite:" + data.resolve("portcullis.db"));
+                 var st = lock.createStatement()) {
+                st.execute("BEGIN EXCLUSIVE");
+                HttpResponse<String> r = f.send("POST", "/api/v1/users", token,
+                        "{\"profile\":{\"login\":\"x@example.com\",\"email\":\"x@example.com\"}}");
+
+                assertThat(r.statusCode()).isEqualTo(503);
+                assertThat(r.body()).contains("recording store is unavailable");
+                assertThat(f.okta.received()).isEmpty();
+                assertThat(f.admin("/readyz").statusCode()).isEqualTo(503);
+                st.execute("ROLLBACK");
+            }
             assertThat(f.send("GET", "/api/v1/users?limit=1", token, null).statusCode()).isEqualTo(200);
         }
     }
