@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 ServeCommand.class,
                 DevCommand.class,
+                DevIssuerCommand.class,
                 SessionsCommand.class,
                 ReplayCommand.class,
                 AuditCommand.class,

@@ -42,7 +42,7 @@ class CliTest {
 
     @Test
     void everyCommandHasHelp() {
-        for (List<String> command : List.of(List.of("serve"), List.of("dev"), List.of("sessions", "list"), List.of("replay"),
+        for (List<String> command : List.of(List.of("serve"), List.of("dev"), List.of("dev-issuer"), List.of("sessions", "list"), List.of("replay"),
                 List.of("audit", "verify"), List.of("config", "check"), List.of("policy", "test"))) {
             String[] args = new java.util.ArrayList<String>(command) {{ add("--help"); }}.toArray(String[]::new);
             Run r = run(args);

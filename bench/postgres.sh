@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# PostgreSQL benchmark: the same PostgreSQL 15 server measured three ways in one run, with pgbench.
+#   direct     pgbench → PostgreSQL (SCRAM-SHA-256 over TCP)
+#   pgbouncer  pgbench → PgBouncer (session mode) → PostgreSQL
+#   portcullis pgbench → Portcullis (token as password, every statement parsed and judged, masking,
+#              recording on; examples/postgres.yaml as shipped) → PostgreSQL
+# Select-only pgbench (-S, scale 10) with -M simple and -M prepared: TPS and p99 latency for each, and
+# the ratios portcullis/direct and portcullis/pgbouncer. Then one large result (1,000,000 rows with an
+# email column that Portcullis masks) read with psql directly and through Portcullis: rows/s and ratio.
+# Usage: bench/postgres.sh [duration-seconds]   (runs as root: the server runs as the postgres OS user)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${1:-15}
+WARMUP=10
+CLIENTS=8
+THREADS=2
+SCALE=10
+LARGE_ROWS=1000000
+LARGE_RUNS=3
+PGBIN=/usr/lib/postgresql/15/bin
+for tool in "$PGBIN/initdb" /usr/bin/pgbench /usr/sbin/pgbouncer; do
+  [ -x "$tool" ] || { echo "bench: installing postgresql, postgresql-contrib and pgbouncer"; apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql postgresql-contrib pgbouncer >/dev/null; break; }
+done
+[ "$(id -u)" -eq 0 ] || { echo "bench: run as root (PostgreSQL and PgBouncer are started as the postgres OS user)"; exit 1; }
+bin/portcullis --version >/dev/null   # builds once here, not twice in the background below
+
+WORK=$(mktemp -d /tmp/portcullis-pgbench.XXXX)
+chown postgres:postgres "$WORK"
+chmod 755 "$WORK"
+used_ports=" "
+free_port() { # a loopback port nobody listens on and this script has not handed out yet
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 20000))
+    case "$used_ports" in *" $p "*) continue ;; esac
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
+    used_ports+="$p "; echo "$p"; return
+  done
+}
+PG=$(free_port); BOUNCER=$(free_port); GW=$(free_port); ADMIN=$(free_port); ISSUER=$(free_port)
+PASSWORD=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  [ -f "$WORK/pgbouncer.pid" ] && kill "$(cat "$WORK/pgbouncer.pid")" 2>/dev/null
+  [ -f "$WORK/pgdata/postmaster.pid" ] && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pgdata" -m fast -w stop >/dev/null 2>&1
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+fail() { echo "bench: $*" >&2; exit 1; }
+
+# PostgreSQL 15: SCRAM for every TCP login (as the gateway and PgBouncer must do), trust on the socket for set-up.
+runuser -u postgres -- "$PGBIN/initdb" -D "$WORK/pgdata" -U postgres -E UTF8 --no-locale -A trust >"$WORK/initdb.log" 2>&1 \
+  || { cat "$WORK/initdb.log"; fail "initdb failed"; }
+mkdir "$WORK/sock" && chown postgres:postgres "$WORK/sock"
+cat >> "$WORK/pgdata/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $PG
+unix_socket_directories = '$WORK/sock'
+password_encryption = scram-sha-256
+max_connections = 100
+CONF
+cat > "$WORK/pgdata/pg_hba.conf" <<HBA
+local all all trust
+host all all 127.0.0.1/32 scram-sha-256
+HBA
+runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pgdata" -l "$WORK/postgres.log" -w start >/dev/null \
+  || { cat "$WORK/postgres.log"; fail "PostgreSQL did not start"; }
+psql -XqAt -h "$WORK/sock" -p "$PG" -U postgres -d postgres -v ON_ERROR_STOP=1 \
+  -c "CREATE ROLE bench LOGIN PASSWORD '$PASSWORD'" -c "CREATE DATABASE bench OWNER bench"
+export PGPASSWORD=$PASSWORD
+pgbench -i -q -s $SCALE -h 127.0.0.1 -p "$PG" -U bench bench >"$WORK/pgbench-init.log" 2>&1 \
+  || { cat "$WORK/pgbench-init.log"; fail "pgbench -i failed"; }
+psql -XqAt -h 127.0.0.1 -p "$PG" -U bench -d bench -v ON_ERROR_STOP=1 -c "
+  CREATE TABLE customers (id int PRIMARY KEY, name text, email text, phone text);
+  INSERT INTO customers SELECT i, 'Customer ' || i, 'customer' || i || '@example.com', '+1-555-010-' || lpad(i::text, 4, '0')
+    FROM generate_series(1, 100) i;
+  ANALYZE customers;"
+
+# PgBouncer in session mode, SCRAM to the client and to the server (plain password in its auth_file).
+echo "\"bench\" \"$PASSWORD\"" > "$WORK/userlist.txt"
+cat > "$WORK/pgbouncer.ini" <<INI
+[databases]
+bench = host=127.0.0.1 port=$PG dbname=bench
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $BOUNCER
+unix_socket_dir =
+auth_type = scram-sha-256
+auth_file = $WORK/userlist.txt
+pool_mode = session
+max_client_conn = 100
+default_pool_size = 20
+ignore_startup_parameters = extra_float_digits
+logfile = $WORK/pgbouncer.log
+pidfile = $WORK/pgbouncer.pid
+INI
+chown postgres:postgres "$WORK/userlist.txt" "$WORK/pgbouncer.ini"
+chmod 600 "$WORK/userlist.txt"
+runuser -u postgres -- pgbouncer -q -d "$WORK/pgbouncer.ini" || { cat "$WORK/pgbouncer.log"; fail "PgBouncer did not start"; }
+
+# Portcullis: the development issuer for the agent's token, then the shipped PostgreSQL example.
+bin/portcullis dev-issuer --port "$ISSUER" --token-file "$WORK/token" --log-level warn >"$WORK/issuer.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 120); do [ -s "$WORK/token" ] && break; sleep 0.5; done
+[ -s "$WORK/token" ] || { cat "$WORK/issuer.log"; fail "the dev issuer did not start"; }
+TOKEN=$(cat "$WORK/token")
+mkdir "$WORK/data"
+PORTCULLIS_OIDC_ISSUER="http://127.0.0.1:$ISSUER" PORTCULLIS_OIDC_AUDIENCE=portcullis PORTCULLIS_DATA="$WORK/data" \
+  PORTCULLIS_ADMIN_LISTEN="127.0.0.1:$ADMIN" PORTCULLIS_PG_LISTEN="127.0.0.1:$GW" \
+  PG_HOST=127.0.0.1 PG_PORT="$PG" PG_DATABASE=bench PG_USER=bench PG_PASSWORD="$PASSWORD" \
+  bin/portcullis serve --config examples/postgres.yaml --log-level warn >"$WORK/portcullis.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$ADMIN/readyz" >/dev/null && break; sleep 0.5; done
+curl -sf "http://127.0.0.1:$ADMIN/readyz" >/dev/null || { cat "$WORK/portcullis.log"; fail "portcullis did not start"; }
+
+# psql/pgbench along one of the three paths: direct|pgbouncer use the bench role, portcullis the agent's token.
+via() { # path command args...
+  local path=$1 cmd=$2; shift 2
+  case $path in
+    direct) PGPASSWORD=$PASSWORD $cmd -h 127.0.0.1 -p "$PG" -U bench "$@" ;;
+    pgbouncer) PGPASSWORD=$PASSWORD $cmd -h 127.0.0.1 -p "$BOUNCER" -U bench "$@" ;;
+    portcullis) PGPASSWORD=$TOKEN $cmd -h 127.0.0.1 -p "$GW" -U agent-1 "$@" ;;
+  esac
+}
+check=$(via portcullis psql -XAt -d bench -c "SELECT email FROM customers ORDER BY id LIMIT 3" 2>&1) \
+  || fail "the agent token was not accepted: $check"
+[ "$(grep -c '^\[masked\]$' <<<"$check")" -eq 3 ] || fail "masking is off, refusing to measure: $check"
+grep -q '@' <<<"$check" && fail "an email came back through portcullis, refusing to measure: $check"
+via direct psql -XAt -d bench -c "SELECT email FROM customers WHERE id = 1" | grep -q '^customer1@example.com$' \
+  || fail "the direct path does not return the email; the masking check proves nothing"
+refused=$(PGPASSWORD=not-a-token psql -XAt -h 127.0.0.1 -p "$GW" -U agent-1 -d bench -c "SELECT 1" 2>&1) \
+  && fail "portcullis accepted a bad token: $refused"
+
+percentile99_ms() { # pgbench -l logs: the 3rd field is the transaction's latency in µs (nearest rank)
+  cat "$@" | awk '$3 ~ /^[0-9]+$/ {print $3}' | sort -n | awk '{v[NR]=$1}
+    END { if (NR == 0) { print "n/a"; exit } i = int(NR * 0.99); if (i < NR * 0.99) i++; printf "%.3f", v[i] / 1000 }'
+}
+run() { # path mode → "path-mode tps p99ms"
+  local path=$1 mode=$2 name=$1-$2
+  mkdir "$WORK/$name"
+  local opts=(-n -S -M "$mode" -c $CLIENTS -j $THREADS)
+  via "$path" pgbench "${opts[@]}" -T "$WARMUP" bench >"$WORK/$name/warmup.txt" 2>&1 || true   # JIT, pools, caches
+  if ! via "$path" pgbench "${opts[@]}" -T "$DURATION" -l --log-prefix="$WORK/$name/tx" bench >"$WORK/$name/run.txt" 2>&1; then
+    echo "  ($name: pgbench exited non-zero; its output:)" >&2
+    sed 's/^/    /' "$WORK/$name/run.txt" >&2
+    touch "$WORK/failed"
+  fi
+  local tps fails
+  tps=$(awk '/^tps = / {print $3}' "$WORK/$name/run.txt")
+  fails=$(awk -F': ' '/number of failed transactions/ {print $2}' "$WORK/$name/run.txt")
+  [ -n "$fails" ] && [ "${fails%% *}" != 0 ] && { echo "  ($name: failed transactions $fails)" >&2; touch "$WORK/failed"; }
+  echo "$name ${tps:-0} $(percentile99_ms "$WORK/$name"/tx.*)"
+}
+
+echo "Portcullis PostgreSQL benchmark: pgbench -S -n -c$CLIENTS -j$THREADS -T${DURATION}s (after ${WARMUP}s warm-up), scale $SCALE, PostgreSQL $(psql -XAt -h "$WORK/sock" -p "$PG" -U postgres -d postgres -c 'SHOW server_version' | cut -d' ' -f1), $(nproc) cores"
+results=()
+for mode in simple prepared; do
+  for path in direct pgbouncer portcullis; do
+    results+=("$(run $path $mode)")
+  done
+done
+
+printf "\n%-22s %12s %12s\n" path tps "p99 (ms)"
+for line in "${results[@]}"; do
+  set -- $line
+  printf "%-22s %12.1f %12s\n" "$1" "$2" "$3"
+done
+echo
+for i in 0 3; do
+  set -- ${results[i]}; d_name=$1 d_tps=$2 d_p99=$3
+  set -- ${results[i+1]}; n_tps=$2 n_p99=$3
+  set -- ${results[i+2]}; p_tps=$2 p_p99=$3
+  awk -v m="${d_name#direct-}" -v p="$p_tps" -v d="$d_tps" -v n="$n_tps" -v pp="$p_p99" -v dp="$d_p99" -v np="$n_p99" 'BEGIN {
+    printf "%-8s throughput portcullis/direct = %.2fx   portcullis/pgbouncer = %.2fx", m, (d ? p/d : 0), (n ? p/n : 0)
+    printf "   p99 added vs direct = %.3f ms   vs pgbouncer = %.3f ms\n", pp-dp, pp-np }'
+done
+
+# Large result: 1M rows, email masked by column name and detector; the whole result read by psql.
+LARGE="SELECT i, 'user' || i || '@example.com' AS email, md5(i::text) AS notes FROM generate_series(1, $LARGE_ROWS) i"
+via portcullis psql -XAt -d bench -c "$LARGE" -o "$WORK/large-portcullis.out" 2>"$WORK/large-portcullis.err" \
+  || { cat "$WORK/large-portcullis.err"; fail "the large SELECT failed through portcullis"; }
+via direct psql -XAt -d bench -c "$LARGE" -o "$WORK/large-direct.out"
+rows=$(wc -l < "$WORK/large-portcullis.out")
+masked=$(grep -c '|\[masked\]|' "$WORK/large-portcullis.out" || true)
+leaked=$(grep -c '@example\.com' "$WORK/large-portcullis.out" || true)
+[ "$rows" -eq $LARGE_ROWS ] && [ "$masked" -eq $LARGE_ROWS ] && [ "$leaked" -eq 0 ] \
+  || fail "large result through portcullis: $rows rows, $masked masked, $leaked with an email; refusing to report it"
+bytes_direct=$(wc -c < "$WORK/large-direct.out"); bytes_portcullis=$(wc -c < "$WORK/large-portcullis.out")
+rm -f "$WORK"/large-*.out
+large() { # path → median seconds of LARGE_RUNS timed runs (the runs above were the warm-up)
+  local t0 t1 times=()
+  for _ in $(seq 1 $LARGE_RUNS); do
+    t0=$(date +%s%N)
+    via "$1" psql -XAt -d bench -c "$LARGE" -o /dev/null
+    t1=$(date +%s%N)
+    times+=("$(( (t1 - t0) / 1000000 ))")
+  done
+  printf "%s\n" "${times[@]}" | sort -n | awk '{v[NR]=$1} END {printf "%.3f %.3f %.3f", v[int((NR+1)/2)]/1000, v[1]/1000, v[NR]/1000}'
+}
+echo
+echo "Large result: $LARGE_ROWS rows (i, email, md5 notes) read whole by psql -o /dev/null, median of $LARGE_RUNS runs"
+set -- $(large direct); l_direct=$1; echo "$(printf '%-12s' direct) $(awk -v s="$1" -v r=$LARGE_ROWS -v b="$bytes_direct" 'BEGIN {printf "%10.0f rows/s  %7.1f MB/s of output", r/s, b/s/1e6}')   (min $2 s, max $3 s)"
+set -- $(large portcullis); l_portcullis=$1; echo "$(printf '%-12s' portcullis) $(awk -v s="$1" -v r=$LARGE_ROWS -v b="$bytes_portcullis" 'BEGIN {printf "%10.0f rows/s  %7.1f MB/s of output", r/s, b/s/1e6}')   (min $2 s, max $3 s)"
+awk -v p="$l_portcullis" -v d="$l_direct" -v m="$masked" 'BEGIN {
+  printf "rows/s portcullis/direct = %.2fx   (every email masked: %d of %d rows showed [masked], none leaked)\n", d/p, m, m }'
+
+ops=$(curl -s "http://127.0.0.1:$ADMIN/metrics" | awk '/^portcullis_operations_total/ {s+=$2} END {print s+0}')
+echo "operations judged by portcullis during the run: $ops"
+if [ -s "$WORK/portcullis.log" ] && grep -qE 'ERROR|Exception' "$WORK/portcullis.log"; then
+  echo "portcullis logged errors during the run:"; grep -E 'ERROR|Exception' "$WORK/portcullis.log" | sort | uniq -c | head -20
+fi
+[ ! -e "$WORK/failed" ] || { echo "bench: some runs failed (see above)"; exit 1; }
