@@ -207,11 +207,12 @@ public final class ConfigLoader {
     }
 
     private RecordingConfig recording(Node node, String path) {
-        Obj o = tree.obj(node, path, List.of("max-response-bytes"));
+        Obj o = tree.obj(node, path, List.of("max-response-bytes", "fsync"));
         if (o == null) return null;
         Integer max = optional(o, "max-response-bytes", "a size in bytes", Values::intSize,
                 RecordingConfig.DEFAULT_MAX_RESPONSE_BYTES);
-        return max == null ? null : new RecordingConfig(max);
+        Boolean always = optional(o, "fsync", "always or writes", ConfigLoader::fsyncAlways, false);
+        return max == null || always == null ? null : new RecordingConfig(max, always);
     }
 
     private AdminConfig admin(Node node, String path) {
@@ -379,6 +380,14 @@ public final class ConfigLoader {
         else policy = policy(o.get("policy"), o.child("policy"));
         if (tree.problemCount() > before) return null;
         return new PostgresConnectionConfig(name, listen, upstream, tls, allowPlaintext, maxMessageBytes, recordedRows, policy);
+    }
+
+    private static Boolean fsyncAlways(String text) {
+        return switch (text.strip()) {
+            case "always" -> true;
+            case "writes" -> false;
+            default -> throw new IllegalArgumentException("");
+        };
     }
 
     private static Integer port(String text) {

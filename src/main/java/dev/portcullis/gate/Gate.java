@@ -121,7 +121,7 @@ public final class Gate {
             AuditEvent forwarding = AuditEvent.OperationForwarding.of(operation, request, decision);
             try {
                 if (operation.mayChangeTarget()) {
-                    session.record(forwarding); // durable before anything can change
+                    session.recordSynced(forwarding); // on disk before anything can change
                 } else {
                     judged.forwardingRecord = session.recordLater(forwarding); // durable before the response is released
                 }

@@ -39,7 +39,15 @@ public final class DurableRecorder implements Recorder, AutoCloseable {
      * @param commitTimeout   how long a caller waits for its event to be durable before failing closed
      * @param maxBatchEvents  upper bound on events per transaction
      */
-    public record Settings(Duration httpIdleTimeout, Duration commitTimeout, int maxBatchEvents) {
+    /**
+     * @param fsyncAlways force every batch to disk; otherwise only batches holding an event recorded
+     *                    with {@link SessionRecorder#recordSynced} are, and the rest are flushed to the OS
+     */
+    public record Settings(Duration httpIdleTimeout, Duration commitTimeout, int maxBatchEvents, boolean fsyncAlways) {
+        public Settings(Duration httpIdleTimeout, Duration commitTimeout, int maxBatchEvents) {
+            this(httpIdleTimeout, commitTimeout, maxBatchEvents, false);
+        }
+
         public Settings {
             if (httpIdleTimeout.isNegative() || httpIdleTimeout.isZero()) {
                 throw new IllegalArgumentException("httpIdleTimeout must be positive, was " + httpIdleTimeout);
@@ -55,14 +63,18 @@ public final class DurableRecorder implements Recorder, AutoCloseable {
         }
 
         public Settings withHttpIdleTimeout(Duration idle) {
-            return new Settings(idle, commitTimeout, maxBatchEvents);
+            return new Settings(idle, commitTimeout, maxBatchEvents, fsyncAlways);
+        }
+
+        public Settings withFsyncAlways(boolean always) {
+            return new Settings(httpIdleTimeout, commitTimeout, maxBatchEvents, always);
         }
     }
 
-    private record Pending(List<NewSession> sessions, NewEvent event, CompletableFuture<Void> durable) {
+    private record Pending(List<NewSession> sessions, NewEvent event, CompletableFuture<Void> durable, boolean sync) {
     }
 
-    private static final Pending STOP = new Pending(List.of(), null, null);
+    private static final Pending STOP = new Pending(List.of(), null, null, false);
 
     private sealed interface ReuseKey {
     }
@@ -189,11 +201,15 @@ public final class DurableRecorder implements Recorder, AutoCloseable {
     }
 
     private CompletableFuture<Void> enqueue(List<NewSession> sessions, NewEvent event) {
+        return enqueue(sessions, event, settings.fsyncAlways());
+    }
+
+    private CompletableFuture<Void> enqueue(List<NewSession> sessions, NewEvent event, boolean sync) {
         CompletableFuture<Void> durable = new CompletableFuture<>();
         lifecycle.readLock().lock();
         try {
             if (closed) throw new RecordingFailedException("the recorder is closed; " + event.code() + " not recorded");
-            queue.add(new Pending(sessions, event, durable));
+            queue.add(new Pending(sessions, event, durable, sync));
         } finally {
             lifecycle.readLock().unlock();
         }
@@ -239,12 +255,14 @@ public final class DurableRecorder implements Recorder, AutoCloseable {
     private void commit(List<Pending> batch) {
         List<NewSession> sessions = new ArrayList<>();
         List<NewEvent> events = new ArrayList<>(batch.size());
+        boolean sync = false;
         for (Pending p : batch) {
+            sync |= p.sync();
             sessions.addAll(p.sessions());
             events.add(p.event());
         }
         try {
-            store.append(sessions, events);
+            store.append(sessions, events, sync);
             lastFailure = null;
         } catch (Throwable t) {
             lastFailure = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
@@ -272,6 +290,12 @@ public final class DurableRecorder implements Recorder, AutoCloseable {
         public void record(AuditEvent event) {
             Objects.requireNonNull(event, "event");
             await(enqueue(List.of(), toNewEvent(id, clock.instant(), event)));
+        }
+
+        @Override
+        public void recordSynced(AuditEvent event) {
+            Objects.requireNonNull(event, "event");
+            await(enqueue(List.of(), toNewEvent(id, clock.instant(), event), true));
         }
 
         @Override

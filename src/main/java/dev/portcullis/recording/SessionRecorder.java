@@ -13,6 +13,14 @@ public interface SessionRecorder {
     void record(AuditEvent event);
 
     /**
+     * As {@link #record}, and forced to disk, not only flushed to the operating system: for the record
+     * that must exist before something changes a target.
+     */
+    default void recordSynced(AuditEvent event) {
+        record(event);
+    }
+
+    /**
      * Queues the event without waiting for it. Events of one recorder are made durable in order, so
      * it is durable once a later {@link #record} of the same recorder returns; the future says
      * whether it was written.

@@ -45,7 +45,8 @@ public final class Gateway implements AutoCloseable {
                 case StoreConfig.Embedded embedded -> EmbeddedStore.open(embedded.path());
             };
             opened.add(store);
-            DurableRecorder recorder = new DurableRecorder(store, clock);
+            DurableRecorder recorder = new DurableRecorder(store, clock,
+                    DurableRecorder.Settings.defaults().withFsyncAlways(config.recording().fsyncAlways()));
             opened.add(recorder);
             TokenVerifier verifier = TokenVerifier.create(config.identity(), clock);
             Gate gate = new Gate(verifier, recorder, metrics);

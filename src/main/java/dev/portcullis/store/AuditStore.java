@@ -17,6 +17,14 @@ public interface AuditStore extends AutoCloseable {
      */
     List<StoredEvent> append(List<NewSession> sessions, List<NewEvent> events);
 
+    /**
+     * As {@link #append(List, List)}; with {@code sync} false the batch is flushed to the operating
+     * system but not forced to disk (it survives a crash of the gateway, not of the machine).
+     */
+    default List<StoredEvent> append(List<NewSession> sessions, List<NewEvent> events, boolean sync) {
+        return append(sessions, events);
+    }
+
     /** Sessions matching the query, newest first. */
     List<SessionSummary> sessions(SessionQuery query);
 

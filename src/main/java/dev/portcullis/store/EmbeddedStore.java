@@ -38,6 +38,8 @@ public final class EmbeddedStore implements AuditStore {
     private final Connection writer;
     private final ReentrantLock writeLock = new ReentrantLock();
     private volatile boolean closed;
+    /** The writer's current {@code synchronous} setting; guarded by {@link #writeLock}. */
+    private boolean synced = true;
 
     private EmbeddedStore(Path file, Duration busyTimeout, Connection writer) {
         this.file = file;
@@ -86,10 +88,20 @@ public final class EmbeddedStore implements AuditStore {
 
     @Override
     public List<StoredEvent> append(List<NewSession> sessions, List<NewEvent> events) {
+        return append(sessions, events, true);
+    }
+
+    @Override
+    public List<StoredEvent> append(List<NewSession> sessions, List<NewEvent> events, boolean sync) {
         writeLock.lock();
         try {
             ensureOpen();
             try (Statement st = writer.createStatement()) {
+                if (sync != synced) {
+                    // WAL mode: FULL forces the log to disk at commit, NORMAL writes it to the OS only.
+                    st.execute(sync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+                    synced = sync;
+                }
                 st.execute("BEGIN IMMEDIATE");
                 try {
                     List<StoredEvent> stored = appendInTransaction(sessions, events);

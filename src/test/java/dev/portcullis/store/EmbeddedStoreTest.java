@@ -51,6 +51,19 @@ class EmbeddedStoreTest {
     }
 
     @Test
+    void batchesForcedToDiskAndBatchesOnlyFlushedInterleaveIntoOneIntactChain() {
+        Instant t = Instant.parse("2026-11-23T10:00:00Z");
+        try (EmbeddedStore store = EmbeddedStore.open(dir.resolve("sync.db"))) {
+            store.append(List.of(session("s", "alice", "okta", t)), List.of(), true);
+            for (int i = 0; i < 10; i++) {
+                store.append(List.of(), List.of(event("s", t.plusSeconds(i), "{\"i\":" + i + "}")), i % 3 == 0);
+            }
+            assertThat(store.events("s")).extracting(StoredEvent::seq).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L);
+            assertThat(dev.portcullis.recording.AuditVerifier.verify(store).ok()).isTrue();
+        }
+    }
+
+    @Test
     void reopeningKeepsTheEventsAndContinuesBothChains() {
         Path file = dir.resolve("audit.db");
         StoredEvent first;
