@@ -71,6 +71,11 @@ final class PgSession implements Runnable {
     private ConnectionSession recording;
     private int[] cancelKey;
     private volatile TransactionStatus lastStatus = TransactionStatus.IDLE;
+    /**
+     * Set once the client side ends the session: the relay thread then stays quiet, so the client gets
+     * the reason of the end (a protocol error's 08P01), not a misleading "upstream closed" 08006.
+     */
+    private volatile boolean ending;
 
     /** Response units in flight, oldest first; guarded by {@link #clientWriteLock}. */
     private final ArrayDeque<Unit> units = new ArrayDeque<>();
@@ -119,7 +124,13 @@ final class PgSession implements Runnable {
             Thread server = Thread.ofVirtual().name("pg-" + config.name() + "-server").start(this::serverLoop);
             try {
                 clientLoop();
+            } catch (PgProtocolException e) {
+                ending = true;
+                endReason = "protocol error: " + e.getMessage();
+                log.warn("protocol error from {} on {}: {}", clientAddress, config.name(), e.getMessage());
+                sendFatal(PgErrors.fatal(PgProtocolException.SQLSTATE, "Portcullis: " + e.getMessage()));
             } finally {
+                ending = true;
                 upstream.close();
                 server.join(5_000);
             }
@@ -720,16 +731,20 @@ final class PgSession implements Runnable {
         } catch (EOFException e) {
             log.debug("upstream closed the connection for {}", config.name());
         } catch (IOException e) {
-            log.info("relay from upstream ended on {}: {}", config.name(), e.getMessage());
-            sendFatal(PgErrors.fatal("08006", "Portcullis: " + e.getMessage()));
+            if (!ending) {
+                log.info("relay from upstream ended on {}: {}", config.name(), e.getMessage());
+                sendFatal(PgErrors.fatal("08006", "Portcullis: " + e.getMessage()));
+            }
         } finally {
             synchronized (clientWriteLock) {
                 for (Unit u : units) u.failRemaining("connection ended");
             }
-            try {
-                socket.close(); // unblocks the client thread
-            } catch (IOException ignored) {
-                // closing anyway
+            if (!ending) {
+                try {
+                    socket.close(); // unblocks the client thread
+                } catch (IOException ignored) {
+                    // closing anyway
+                }
             }
         }
     }
