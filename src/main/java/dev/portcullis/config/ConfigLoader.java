@@ -391,7 +391,12 @@ public final class ConfigLoader {
     }
 
     private static Integer port(String text) {
-        int port = Integer.parseInt(text.strip());
+        int port;
+        try {
+            port = Integer.parseInt(text.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(""); // "expected a port number" says it all; Java's wording adds nothing
+        }
         if (port < 1 || port > 65535) throw new IllegalArgumentException("");
         return port;
     }

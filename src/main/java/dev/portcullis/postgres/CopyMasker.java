@@ -10,35 +10,47 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Masks {@code COPY ... TO STDOUT} output (text and CSV formats), one CopyData row at a time: the
  * masked columns by position, the content detectors over every field. Column positions come from
  * the table's columns in order (for {@code COPY table TO}) or the statement's column list; for
  * {@code COPY (query) TO} only the detectors apply, and a plan with masked fields refuses the column
- * positions it cannot know by masking every field.
+ * positions it cannot know by masking every field. Positions also fail closed when the statement's
+ * delimiter cannot be read, or a row does not split into as many fields as the COPY has columns.
  */
 final class CopyMasker {
+    private static final String MASKED = "[masked]";
+    /** A string literal: E'' with backslash escapes, or plain (where a backslash is itself); '' is a quote in both. */
+    private static final Pattern LITERAL = Pattern.compile("(?i)\\bE'((?:[^'\\\\]|''|\\\\.)*)'|'((?:[^']|'')*)'");
+
+    /** How a COPY writes its rows: field delimiter, and for CSV its quote and escape characters. */
+    record Format(boolean csv, char delimiter, char quote, char escape) {
+        static final Format TEXT = new Format(false, '\t', '"', '"');
+    }
+
     private final boolean[] maskedColumns;
     private final boolean maskAll;
     private final TextMasker detectors;
-    private final boolean csv;
+    private final Format format;
 
-    private CopyMasker(boolean[] maskedColumns, boolean maskAll, TextMasker detectors, boolean csv) {
+    private CopyMasker(boolean[] maskedColumns, boolean maskAll, TextMasker detectors, Format format) {
         this.maskedColumns = maskedColumns;
         this.maskAll = maskAll;
         this.detectors = detectors;
-        this.csv = csv;
+        this.format = format;
     }
 
     static CopyMasker of(MaskPlan plan, SqlStatement statement, ColumnCatalog catalog) throws IOException {
         TextMasker detectors = TextMasker.of(plan.detectors());
-        boolean csv = statement != null && statement.text().toLowerCase(Locale.ROOT).matches("(?s).*\\bcsv\\b.*");
-        if (plan.fields().isEmpty()) return new CopyMasker(new boolean[0], false, detectors, csv);
+        Format format = statement == null ? Format.TEXT : format(statement.text());
+        if (plan.fields().isEmpty()) return new CopyMasker(new boolean[0], false, detectors, format == null ? Format.TEXT : format);
         List<String> columns = statement == null ? List.of() : columns(statement, catalog);
-        if (columns.isEmpty()) {
+        if (columns.isEmpty() || format == null) {
             // Fail closed: without known column positions, every field is masked.
-            return new CopyMasker(new boolean[0], true, detectors, csv);
+            return new CopyMasker(new boolean[0], true, detectors, format == null ? Format.TEXT : format);
         }
         boolean[] masked = new boolean[columns.size()];
         for (int i = 0; i < columns.size(); i++) {
@@ -48,7 +60,93 @@ final class CopyMasker {
                 if (field.equals(c) || field.endsWith("." + c)) masked[i] = true;
             }
         }
-        return new CopyMasker(masked, false, detectors, csv);
+        return new CopyMasker(masked, false, detectors, format);
+    }
+
+    /**
+     * The format from the options after {@code TO STDOUT} (modern {@code WITH (FORMAT csv, DELIMITER ';')}
+     * or legacy {@code CSV DELIMITER AS ';'}); null when a delimiter, quote or escape cannot be read.
+     * Words inside string literals, and column names like {@code csv}, do not count.
+     */
+    static Format format(String copy) {
+        String sql = copy.strip();
+        Matcher stdout = Pattern.compile("(?i)\\bstdout\\b").matcher(sql);
+        int from = -1;
+        while (stdout.find()) from = stdout.end();
+        if (from < 0) return Format.TEXT;
+        String options = sql.substring(from);
+        List<String> literals = new ArrayList<>();
+        StringBuilder words = new StringBuilder();
+        Matcher m = LITERAL.matcher(options);
+        int at = 0;
+        while (m.find()) {
+            words.append(options, at, m.start()).append(" $").append(literals.size()).append(' ');
+            String value = m.group(1) == null ? m.group(2).replace("''", "'") : unescape(m.group(1));
+            literals.add(value);
+            at = m.end();
+        }
+        words.append(options.substring(at));
+        String w = words.toString().toLowerCase(Locale.ROOT);
+        if (w.contains("'")) return null; // an unterminated or odd literal
+        boolean csv = w.matches("(?s).*\\bcsv\\b.*") || w.matches("(?s).*\\bformat\\s+\\$\\d+.*") && literalAfter(w, "format", literals)
+                .map(v -> v.equalsIgnoreCase("csv")).orElse(false);
+        Character delimiter = charOption(w, "delimiter", literals, csv ? ',' : '\t');
+        Character quote = charOption(w, "quote", literals, '"');
+        if (delimiter == null || quote == null) return null;
+        Character escape = charOption(w, "escape", literals, quote);
+        if (escape == null) return null;
+        return new Format(csv, delimiter, quote, escape);
+    }
+
+    private static java.util.Optional<String> literalAfter(String words, String option, List<String> literals) {
+        Matcher m = Pattern.compile("\\b" + option + "\\s+(?:as\\s+)?\\$(\\d+)").matcher(words);
+        return m.find() ? java.util.Optional.ofNullable(literals.get(Integer.parseInt(m.group(1)))) : java.util.Optional.empty();
+    }
+
+    /** A one-character option's value, its default when absent, or null when it cannot be read. */
+    private static Character charOption(String words, String option, List<String> literals, char absent) {
+        if (!words.matches("(?s).*\\b" + option + "\\b.*")) return absent;
+        java.util.Optional<String> value = literalAfter(words, option, literals);
+        if (value.isEmpty() || value.get().length() != 1) return null;
+        return value.get().charAt(0);
+    }
+
+    /** The value of an E'' literal; null for escapes it does not read (the caller then fails closed). */
+    private static String unescape(String body) {
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < body.length(); i++) {
+            char c = body.charAt(i);
+            if (c == '\'' ) {
+                out.append('\'');
+                i++; // ''
+                continue;
+            }
+            if (c != '\\') {
+                out.append(c);
+                continue;
+            }
+            if (++i >= body.length()) return null;
+            char e = body.charAt(i);
+            switch (e) {
+                case 't' -> out.append('\t');
+                case 'n' -> out.append('\n');
+                case 'r' -> out.append('\r');
+                case 'b' -> out.append('\b');
+                case 'f' -> out.append('\f');
+                case '\\', '\'' -> out.append(e);
+                case 'x' -> {
+                    int end = i + 1;
+                    while (end < body.length() && end < i + 3 && Character.digit(body.charAt(end), 16) >= 0) end++;
+                    if (end == i + 1) return null;
+                    out.append((char) Integer.parseInt(body.substring(i + 1, end), 16));
+                    i = end - 1;
+                }
+                default -> {
+                    return null;
+                }
+            }
+        }
+        return out.toString();
     }
 
     /** The COPY's columns in output order: its explicit list, or all of its table's; empty for a query. */
@@ -68,15 +166,17 @@ final class CopyMasker {
         String line = new String(row, StandardCharsets.UTF_8);
         String newline = line.endsWith("\n") ? "\n" : "";
         String body = newline.isEmpty() ? line : line.substring(0, line.length() - 1);
-        List<String> fields = csv ? splitCsv(body) : List.of(body.split("\t", -1));
+        List<String> fields = format.csv() ? splitCsv(body) : split(body, format.delimiter());
+        // A row that does not split into the COPY's columns cannot be masked by position: mask it all.
+        boolean all = maskAll || (maskedColumns.length > 0 && fields.size() != maskedColumns.length);
         List<String> out = new ArrayList<>(fields.size());
         boolean changed = false;
         for (int i = 0; i < fields.size(); i++) {
             String value = fields.get(i);
-            boolean isNull = csv ? value.isEmpty() : value.equals("\\N");
+            boolean isNull = format.csv() ? value.isEmpty() : value.equals("\\N");
             String masked = value;
-            if (!isNull && (maskAll || (i < maskedColumns.length && maskedColumns[i]))) {
-                masked = "[masked]";
+            if (!isNull && (all || (i < maskedColumns.length && maskedColumns[i]))) {
+                masked = MASKED;
             } else if (!isNull && !detectors.isEmpty()) {
                 masked = detectors.mask(value);
             }
@@ -84,18 +184,37 @@ final class CopyMasker {
             out.add(masked);
         }
         if (!changed) return row;
-        return (String.join(csv ? "," : "\t", out) + newline).getBytes(StandardCharsets.UTF_8);
+        return (String.join(String.valueOf(format.delimiter()), out) + newline).getBytes(StandardCharsets.UTF_8);
     }
 
-    /** Splits one CSV record, keeping each field's quoting as it was. */
-    private static List<String> splitCsv(String line) {
+    private static List<String> split(String line, char delimiter) {
+        List<String> fields = new ArrayList<>();
+        int start = 0;
+        for (int i = 0; i < line.length(); i++) {
+            if (line.charAt(i) == delimiter) {
+                fields.add(line.substring(start, i));
+                start = i + 1;
+            }
+        }
+        fields.add(line.substring(start));
+        return fields;
+    }
+
+    /** Splits one CSV record, keeping each field's quoting and escapes as they were. */
+    private List<String> splitCsv(String line) {
         List<String> fields = new ArrayList<>();
         StringBuilder current = new StringBuilder();
         boolean quoted = false;
+        char quote = format.quote(), escape = format.escape();
         for (int i = 0; i < line.length(); i++) {
             char c = line.charAt(i);
-            if (c == '"') quoted = !quoted;
-            if (c == ',' && !quoted) {
+            if (quoted && escape != quote && c == escape && i + 1 < line.length()
+                    && (line.charAt(i + 1) == quote || line.charAt(i + 1) == escape)) {
+                current.append(c).append(line.charAt(++i));
+                continue;
+            }
+            if (c == quote) quoted = !quoted; // a doubled quote toggles twice
+            if (c == format.delimiter() && !quoted) {
                 fields.add(current.toString());
                 current.setLength(0);
             } else {

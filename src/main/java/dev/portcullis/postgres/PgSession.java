@@ -44,15 +44,18 @@ import org.slf4j.LoggerFactory;
  *            server thread: responses → rows masked → client; outcomes recorded per statement
  * </pre>
  * A response <em>unit</em> is what the server answers up to one ReadyForQuery: a simple Query, or an
- * extended-protocol batch up to Sync. Units are answered strictly in order; a refused unit is a
- * synthetic ErrorResponse + ReadyForQuery queued behind whatever is still in flight upstream, and none
- * of its messages reach the server.
+ * extended-protocol batch up to Sync. Units are answered strictly in order. None of a refused unit's
+ * messages reach the server; in their place goes an Execute of a portal that does not exist, so the
+ * server fails as it would have on an error of its own (an open transaction is aborted, and COMMIT
+ * cannot keep half of it), and the refusal takes the place of the server's ErrorResponse.
  */
 final class PgSession implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(PgSession.class);
     /** Startup parameters passed upstream; anything else (notably {@code options}, which can set a role) is dropped. */
     private static final Set<String> FORWARDED_PARAMETERS = Set.of("application_name", "DateStyle", "TimeZone",
             "IntervalStyle", "extra_float_digits", "datestyle", "timezone", "intervalstyle");
+    /** The portal a refused unit executes instead: it never exists, so the server answers with an error. */
+    static final String REFUSED_PORTAL = "portcullis: refused statement, not sent";
     private static final MaskPlan RECORDING_DETECTORS = new MaskPlan(List.of(), EnumSet.allOf(Detector.class));
 
     private final Socket socket;
@@ -71,6 +74,11 @@ final class PgSession implements Runnable {
     private ConnectionSession recording;
     private int[] cancelKey;
     private volatile TransactionStatus lastStatus = TransactionStatus.IDLE;
+    /**
+     * Set once the client side ends the session: the relay thread then stays quiet, so the client gets
+     * the reason of the end (a protocol error's 08P01), not a misleading "upstream closed" 08006.
+     */
+    private volatile boolean ending;
 
     /** Response units in flight, oldest first; guarded by {@link #clientWriteLock}. */
     private final ArrayDeque<Unit> units = new ArrayDeque<>();
@@ -119,7 +127,13 @@ final class PgSession implements Runnable {
             Thread server = Thread.ofVirtual().name("pg-" + config.name() + "-server").start(this::serverLoop);
             try {
                 clientLoop();
+            } catch (PgProtocolException e) {
+                ending = true;
+                endReason = "protocol error: " + e.getMessage();
+                log.warn("protocol error from {} on {}: {}", clientAddress, config.name(), e.getMessage());
+                sendFatal(PgErrors.fatal(PgProtocolException.SQLSTATE, "Portcullis: " + e.getMessage()));
             } finally {
+                ending = true;
                 upstream.close();
                 server.join(5_000);
             }
@@ -282,9 +296,9 @@ final class PgSession implements Runnable {
                 }
                 case 'F' -> {
                     clientIn.skipPayload();
-                    refuseUnit(List.of(PgErrors.error("42501",
+                    refuseUnit(PgErrors.error("42501",
                             "Portcullis: the fast-path function call interface is not allowed", null,
-                            "call functions with SELECT, so policy can judge them")));
+                            "call functions with SELECT, so policy can judge them"));
                 }
                 default -> throw new PgProtocolException("unexpected message '" + (char) type + "' from the client");
             }
@@ -297,8 +311,8 @@ final class PgSession implements Runnable {
             statements = SqlParser.parse(query.sql());
         } catch (SqlParseException e) {
             recordUnparseable(query.sql(), e);
-            refuseUnit(List.of(PgErrors.error("42601", "Portcullis could not parse this statement, so it is refused: "
-                    + e.getMessage())));
+            refuseUnit(PgErrors.error("42601", "Portcullis could not parse this statement, so it is refused: "
+                    + e.getMessage()));
             return;
         }
         Unit unit = new Unit();
@@ -310,14 +324,14 @@ final class PgSession implements Runnable {
                 j = gate.judge(recording, config.name(), identity, statement, config.policy(), excerpt(statement));
             } catch (GateUnavailableException e) {
                 for (Gate.Judged done : judged) done.completeUpstreamFailed("not sent: " + e.getMessage(), System.nanoTime());
-                refuseUnit(List.of(PgErrors.error("08006", "Portcullis: " + e.getMessage())));
+                refuseUnit(PgErrors.error("08006", "Portcullis: " + e.getMessage()));
                 return;
             }
             Optional<BackendMessage.ErrorResponse> refusal = refusal(j.decision().verdict(), statement);
             if (refusal.isPresent()) {
                 j.completeRefused(System.nanoTime());
                 for (Gate.Judged done : judged) done.completeUpstreamFailed("not sent: another statement of the query was refused", System.nanoTime());
-                refuseUnit(List.of(refusal.get()));
+                refuseUnit(refusal.get());
                 return;
             }
             judged.add(j);
@@ -417,12 +431,14 @@ final class PgSession implements Runnable {
                 if (unit.refusal != null) {
                     if (!unit.forwardedAny) {
                         for (Unit.Slot s : unit.slots) if (s.judged() != null) s.judged().completeUpstreamFailed("not sent: the batch was refused", System.nanoTime());
-                        refuseUnit(List.of(unit.refusal));
+                        refuseUnit(unit.refusal);
                     } else {
                         // Part of the batch already reached the server (the client flushed mid-batch): end
                         // it there, and put the refusal just before its ReadyForQuery.
                         unit.injectBeforeReady = unit.refusal;
+                        unit.replaceError = unit.refusal;
                         forwardUnit(unit, () -> {
+                            toServer.write(new FrontendMessage.Execute(REFUSED_PORTAL, 0));
                             toServer.write(new FrontendMessage.Sync());
                             toServer.flush();
                         });
@@ -468,26 +484,21 @@ final class PgSession implements Runnable {
         send.run();
     }
 
-    /** Answers a refused unit in order: now if nothing is in flight, else right after what is. */
-    private void refuseUnit(List<BackendMessage> messages) throws IOException {
+    /**
+     * Answers a refused unit in order, behind whatever is in flight: the server fails an Execute of
+     * {@link #REFUSED_PORTAL} (aborting an open transaction, as its own error would), and the client
+     * gets the refusal in place of that error.
+     */
+    private void refuseUnit(BackendMessage.ErrorResponse refusal) throws IOException {
         Unit unit = new Unit();
-        unit.synthetic = messages;
-        unit.complete = true;
-        synchronized (clientWriteLock) {
-            if (units.isEmpty()) {
-                writeSynthetic(unit);
-                clientOut.flush();
-            } else {
-                units.addLast(unit);
-                unit.queued = true;
-            }
-        }
-    }
-
-    /** Must hold {@link #clientWriteLock}. */
-    private void writeSynthetic(Unit unit) throws IOException {
-        for (BackendMessage m : unit.synthetic) clientOut.write(m);
-        clientOut.write(PgErrors.readyForQuery(lastStatus));
+        unit.replaceError = refusal;
+        unit.replaceAnyError = true;
+        PgMessageWriter toServer = upstream.writer();
+        forwardUnit(unit, () -> {
+            toServer.write(new FrontendMessage.Execute(REFUSED_PORTAL, 0));
+            toServer.write(new FrontendMessage.Sync());
+            toServer.flush();
+        });
     }
 
     private Optional<BackendMessage.ErrorResponse> refusal(Verdict verdict, SqlStatement statement) {
@@ -548,7 +559,7 @@ final class PgSession implements Runnable {
     }
 
     // ---------------------------------------------------------------------------------------------
-    // Server → client: rows masked, outcomes recorded, synthetic refusals slotted in order.
+    // Server → client: rows masked, outcomes recorded, refusals in place of the server's own errors.
 
     /** Server-thread state: what Describe told about statements and portals, and suspended portals' maskers. */
     private final Map<Long, List<BackendMessage.Field>> statementFields = new HashMap<>();
@@ -690,7 +701,15 @@ final class PgSession implements Runnable {
                         var error = (BackendMessage.ErrorResponse) BackendMessage.decode(raw);
                         if (unit != null) unit.failRemaining(error.sqlState() + ": " + error.message());
                         result.reset();
-                        writeToClient(raw);
+                        if (unit != null && unit.replaces(error)) {
+                            synchronized (clientWriteLock) {
+                                clientOut.write(unit.replaceError);
+                            }
+                            unit.replaceError = null;
+                            unit.injectBeforeReady = null;
+                        } else {
+                            writeToClient(raw);
+                        }
                     }
                     case 'Z' -> {
                         RawMessage raw = fromServer.readPayload();
@@ -700,7 +719,6 @@ final class PgSession implements Runnable {
                             if (done != null && done.injectBeforeReady != null) clientOut.write(done.injectBeforeReady);
                             if (done != null) done.failRemaining("not executed");
                             clientOut.write(raw);
-                            while (!units.isEmpty() && units.peekFirst().synthetic != null) writeSynthetic(units.pollFirst());
                             if (!fromServer.hasBufferedInput()) clientOut.flush();
                         }
                         result.reset();
@@ -720,16 +738,20 @@ final class PgSession implements Runnable {
         } catch (EOFException e) {
             log.debug("upstream closed the connection for {}", config.name());
         } catch (IOException e) {
-            log.info("relay from upstream ended on {}: {}", config.name(), e.getMessage());
-            sendFatal(PgErrors.fatal("08006", "Portcullis: " + e.getMessage()));
+            if (!ending) {
+                log.info("relay from upstream ended on {}: {}", config.name(), e.getMessage());
+                sendFatal(PgErrors.fatal("08006", "Portcullis: " + e.getMessage()));
+            }
         } finally {
             synchronized (clientWriteLock) {
                 for (Unit u : units) u.failRemaining("connection ended");
             }
-            try {
-                socket.close(); // unblocks the client thread
-            } catch (IOException ignored) {
-                // closing anyway
+            if (!ending) {
+                try {
+                    socket.close(); // unblocks the client thread
+                } catch (IOException ignored) {
+                    // closing anyway
+                }
             }
         }
     }
@@ -766,9 +788,12 @@ final class PgSession implements Runnable {
 
         final List<RawMessage> pending = new ArrayList<>();
         final ArrayDeque<Slot> slots = new ArrayDeque<>();
-        List<BackendMessage> synthetic;
         BackendMessage.ErrorResponse refusal;
         BackendMessage.ErrorResponse injectBeforeReady;
+        /** The refusal the client gets in place of the server's error on {@link #REFUSED_PORTAL}. */
+        BackendMessage.ErrorResponse replaceError;
+        /** Nothing else of this unit reached the server: whatever error it answers is the refusal's. */
+        boolean replaceAnyError;
         boolean forwardedAny;
         boolean queued;
         boolean complete;
@@ -782,6 +807,11 @@ final class PgSession implements Runnable {
                      long statementGeneration, List<Integer> resultFormats) {
             slots.addLast(new Slot(judged, statement, plan, portalGeneration, statementGeneration, resultFormats));
             union = union(union, plan);
+        }
+
+        boolean replaces(BackendMessage.ErrorResponse error) {
+            if (replaceError == null) return false;
+            return replaceAnyError || ("34000".equals(error.sqlState()) && error.message().contains(REFUSED_PORTAL));
         }
 
         Slot currentSlot() {

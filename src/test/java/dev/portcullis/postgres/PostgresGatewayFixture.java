@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import no.nav.security.mock.oauth2.MockOAuth2Server;
 
 /**
@@ -37,6 +38,11 @@ final class PostgresGatewayFixture implements AutoCloseable {
     final int port;
 
     PostgresGatewayFixture(Path data) throws Exception {
+        this(data, UnaryOperator.identity());
+    }
+
+    /** The same, with {@code examples/postgres.yaml} edited first (e.g. to configure TLS). */
+    PostgresGatewayFixture(Path data, UnaryOperator<String> configEdit) throws Exception {
         this.data = data;
         postgres = EmbeddedPostgres.builder()
                 .setDataDirectoryCustomizer(dir -> writeHba(dir.toPath(), """
@@ -79,7 +85,9 @@ final class PostgresGatewayFixture implements AutoCloseable {
         env.put("PG_DATABASE", "postgres");
         env.put("PG_USER", DB_USER);
         env.put("PG_PASSWORD", DB_PASSWORD);
-        GatewayConfig config = ConfigLoader.load(Path.of("examples/postgres.yaml"), env);
+        Path configFile = data.resolve("postgres.yaml");
+        Files.writeString(configFile, configEdit.apply(Files.readString(Path.of("examples/postgres.yaml"))));
+        GatewayConfig config = ConfigLoader.load(configFile, env);
         gateway = Gateway.start(config, Clock.systemUTC());
     }
 
@@ -126,8 +134,13 @@ final class PostgresGatewayFixture implements AutoCloseable {
 
     /** Runs the real psql with the token as password; returns exit code, stdout and stderr. */
     PsqlRun psql(String token, String... commands) throws Exception {
+        return psqlWith("disable", token, commands);
+    }
+
+    /** Runs the real psql with that sslmode. */
+    PsqlRun psqlWith(String sslmode, String token, String... commands) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("psql", "-X", "-v", "ON_ERROR_STOP=0",
-                "host=127.0.0.1 port=" + port + " dbname=customers user=agent sslmode=disable"));
+                "host=127.0.0.1 port=" + port + " dbname=customers user=agent sslmode=" + sslmode));
         for (String c : commands) {
             cmd.add("-c");
             cmd.add(c);
