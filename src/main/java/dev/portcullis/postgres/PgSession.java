@@ -139,6 +139,10 @@ final class PgSession implements Runnable {
             }
         } catch (EOFException e) {
             log.debug("client {} on {} went away", clientAddress, config.name());
+        } catch (java.net.SocketTimeoutException e) {
+            endReason = "login timed out";
+            log.info("client {} on {} did not log in within {} s", clientAddress, config.name(), LOGIN_TIMEOUT_MILLIS / 1000);
+            sendFatal(PgErrors.fatal("08006", "Portcullis: login timed out"));
         } catch (PgProtocolException e) {
             endReason = "protocol error: " + e.getMessage();
             log.warn("protocol error from {} on {}: {}", clientAddress, config.name(), e.getMessage());
@@ -173,7 +177,11 @@ final class PgSession implements Runnable {
     // ---------------------------------------------------------------------------------------------
     // Startup: TLS, the agent's token as password, the upstream login with the gateway's credentials.
 
+    /** Like the server's authentication_timeout: a client that does not finish logging in is dropped. */
+    static final int LOGIN_TIMEOUT_MILLIS = 60_000;
+
     private boolean startup() throws IOException {
+        socket.setSoTimeout(LOGIN_TIMEOUT_MILLIS);
         clientIn = PgFrameReader.fromClient(socket.getInputStream(), config.maxMessageBytes());
         clientOut = new PgMessageWriter(socket.getOutputStream());
         boolean secure = false;
@@ -252,6 +260,7 @@ final class PgSession implements Runnable {
             sendFatal(PgErrors.fatal("08006", "Portcullis: " + e.getMessage()));
             return false;
         }
+        socket.setSoTimeout(0); // logged in: an idle session may stay, as with the server itself
         cancelKey = cancels.register(this);
         clientOut.write(new BackendMessage.AuthenticationOk());
         for (var p : upstream.parameters().entrySet()) {
