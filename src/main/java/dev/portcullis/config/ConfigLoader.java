@@ -284,15 +284,8 @@ public final class ConfigLoader {
 
     private HttpConnectionConfig httpConnection(Obj o, Map<String, String> names) {
         int before = tree.problemCount();
-        String name = required(o, "name", "a name of letters, digits, '-' or '_'", ConfigLoader::connectionName, "");
-        if (name != null) {
-            String previous = names.putIfAbsent(name, o.path);
-            if (previous != null) {
-                tree.problem(o.get("name"), o.child("name"), "connection name '" + name + "' is already used by " + previous);
-            }
-        }
-        InetSocketAddress listen = required(o, "listen", "host:port", Values::listen, PLACEHOLDER_LISTEN);
-        if (listen != null) claimListen(listen, o.get("listen"), o.child("listen"));
+        String name = connectionName(o, names);
+        InetSocketAddress listen = connectionListen(o);
 
         URI url = null;
         Duration connectTimeout = null;
@@ -333,15 +326,8 @@ public final class ConfigLoader {
 
     private PostgresConnectionConfig postgresConnection(Obj o, Map<String, String> names) {
         int before = tree.problemCount();
-        String name = required(o, "name", "a name of letters, digits, '-' or '_'", ConfigLoader::connectionName, "");
-        if (name != null) {
-            String previous = names.putIfAbsent(name, o.path);
-            if (previous != null) {
-                tree.problem(o.get("name"), o.child("name"), "connection name '" + name + "' is already used by " + previous);
-            }
-        }
-        InetSocketAddress listen = required(o, "listen", "host:port", Values::listen, PLACEHOLDER_LISTEN);
-        if (listen != null) claimListen(listen, o.get("listen"), o.child("listen"));
+        String name = connectionName(o, names);
+        InetSocketAddress listen = connectionListen(o);
         PostgresConnectionConfig.Upstream upstream = null;
         if (!o.has("upstream")) o.missing("upstream", "a mapping with host, port, database, user and password");
         else {
@@ -399,6 +385,25 @@ public final class ConfigLoader {
         }
         if (port < 1 || port > 65535) throw new IllegalArgumentException("");
         return port;
+    }
+
+    /** A connection's name, checked for uniqueness across connections. */
+    private String connectionName(Obj o, Map<String, String> names) {
+        String name = required(o, "name", "a name of letters, digits, '-' or '_'", ConfigLoader::connectionName, "");
+        if (name != null) {
+            String previous = names.putIfAbsent(name, o.path);
+            if (previous != null) {
+                tree.problem(o.get("name"), o.child("name"), "connection name '" + name + "' is already used by " + previous);
+            }
+        }
+        return name;
+    }
+
+    /** A connection's listen address, checked against every other listener. */
+    private InetSocketAddress connectionListen(Obj o) {
+        InetSocketAddress listen = required(o, "listen", "host:port", Values::listen, PLACEHOLDER_LISTEN);
+        if (listen != null) claimListen(listen, o.get("listen"), o.child("listen"));
+        return listen;
     }
 
     private static String connectionName(String text) {

@@ -1,5 +1,7 @@
 package dev.portcullis.identity;
 
+import dev.portcullis.testing.MutableClock;
+
 import com.nimbusds.jose.jwk.RSAKey;
 import dev.portcullis.core.Identity;
 import org.junit.jupiter.api.AfterEach;

@@ -1,5 +1,7 @@
 package dev.portcullis.identity;
 
+import dev.portcullis.testing.MutableClock;
+
 import com.nimbusds.jose.EncryptionMethod;
 import com.nimbusds.jose.JWEAlgorithm;
 import com.nimbusds.jose.JWEHeader;

@@ -1,5 +1,7 @@
 package dev.portcullis.identity;
 
+import dev.portcullis.testing.MutableClock;
+
 import dev.portcullis.identity.TokenRejectedException.Reason;
 import no.nav.security.mock.oauth2.MockOAuth2Server;
 import no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback;

@@ -1,5 +1,7 @@
 package dev.portcullis.identity;
 
+import dev.portcullis.testing.MutableClock;
+
 import static dev.portcullis.identity.TokenVerifierTest.refused;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -14,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 /** The IdP is unreachable when the gateway starts: fail closed, then recover without a restart. */
 class IdpOutageTest {
-    private final TestClock clock = new TestClock(Instant.now());
+    private final MutableClock clock = new MutableClock(Instant.now());
     private final TestIssuer issuer = new TestIssuer();
 
     @AfterEach

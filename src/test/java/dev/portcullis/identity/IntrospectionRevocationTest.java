@@ -1,5 +1,7 @@
 package dev.portcullis.identity;
 
+import dev.portcullis.testing.MutableClock;
+
 import static dev.portcullis.identity.TokenVerifierTest.refused;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -21,7 +23,7 @@ import org.junit.jupiter.api.Test;
 class IntrospectionRevocationTest {
     static final Duration CACHE_TTL = Duration.ofSeconds(30);
 
-    private final TestClock clock = new TestClock(Instant.now());
+    private final MutableClock clock = new MutableClock(Instant.now());
     private final TestIssuer issuer = new TestIssuer().start();
     private RSAKey key;
 

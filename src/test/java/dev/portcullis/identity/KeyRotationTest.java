@@ -1,5 +1,7 @@
 package dev.portcullis.identity;
 
+import dev.portcullis.testing.MutableClock;
+
 import static dev.portcullis.identity.TokenVerifierTest.refused;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -17,7 +19,7 @@ import org.junit.jupiter.api.Test;
 class KeyRotationTest {
     static final Duration JWKS_MIN_REFRESH = Duration.ofMinutes(5);
 
-    private final TestClock clock = new TestClock(Instant.now());
+    private final MutableClock clock = new MutableClock(Instant.now());
     private final TestIssuer issuer = new TestIssuer().start();
 
     @AfterEach

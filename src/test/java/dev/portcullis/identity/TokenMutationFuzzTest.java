@@ -1,5 +1,7 @@
 package dev.portcullis.identity;
 
+import dev.portcullis.testing.MutableClock;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.nimbusds.jose.jwk.RSAKey;
@@ -24,7 +26,7 @@ class TokenMutationFuzzTest {
     static final int ROUNDS = 3_000;
     static final String ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ é\u0000{}\"";
 
-    private final TestClock clock = new TestClock(Instant.now());
+    private final MutableClock clock = new MutableClock(Instant.now());
     private final TestIssuer issuer = new TestIssuer().start();
 
     @AfterEach

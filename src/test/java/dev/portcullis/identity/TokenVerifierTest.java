@@ -1,5 +1,7 @@
 package dev.portcullis.identity;
 
+import dev.portcullis.testing.MutableClock;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -57,7 +59,7 @@ class TokenVerifierTest {
     static MockOAuth2Server server;
     static URI issuer;
 
-    TestClock clock;
+    MutableClock clock;
     TokenVerifier verifier;
 
     @BeforeAll
@@ -75,7 +77,7 @@ class TokenVerifierTest {
 
     @BeforeEach
     void newVerifier() {
-        clock = new TestClock(Instant.now());
+        clock = new MutableClock(Instant.now());
         verifier = TokenVerifier.create(config(MAX_TOKEN_BYTES), clock);
     }
 

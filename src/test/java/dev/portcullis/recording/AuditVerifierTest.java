@@ -1,5 +1,7 @@
 package dev.portcullis.recording;
 
+import dev.portcullis.testing.MutableClock;
+
 import static dev.portcullis.recording.Fixtures.T0;
 import static dev.portcullis.recording.Fixtures.allowed;
 import static dev.portcullis.recording.Fixtures.identity;
@@ -24,7 +26,7 @@ class AuditVerifierTest {
     @TempDir
     Path dir;
 
-    private final Fixtures.MutableClock clock = new Fixtures.MutableClock(T0);
+    private final MutableClock clock = new MutableClock(T0);
     private EmbeddedStore store;
     private String alice;
     private String bob;

@@ -1,5 +1,7 @@
 package dev.portcullis.recording;
 
+import dev.portcullis.testing.MutableClock;
+
 import static dev.portcullis.recording.Fixtures.T0;
 import static dev.portcullis.recording.Fixtures.allowed;
 import static dev.portcullis.recording.Fixtures.identity;
@@ -34,7 +36,7 @@ class DurableRecorderTest {
     @TempDir
     Path dir;
 
-    private final Fixtures.MutableClock clock = new Fixtures.MutableClock(T0);
+    private final MutableClock clock = new MutableClock(T0);
     private EmbeddedStore store;
     private DurableRecorder recorder;
 

@@ -40,32 +40,4 @@ final class Fixtures {
                 Decision.of(new Verdict.Deny("no-deletes", "deleting users is not allowed")),
                 Upstream.NOT_FORWARDED, Excerpt.NONE, new Timings(80, 0, 90));
     }
-
-    /** A clock tests move by hand. */
-    static final class MutableClock extends Clock {
-        private volatile Instant now;
-
-        MutableClock(Instant now) {
-            this.now = now;
-        }
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-    }
 }

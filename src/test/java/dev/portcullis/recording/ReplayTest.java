@@ -1,5 +1,7 @@
 package dev.portcullis.recording;
 
+import dev.portcullis.testing.MutableClock;
+
 import static dev.portcullis.recording.Fixtures.T0;
 import static dev.portcullis.recording.Fixtures.allowed;
 import static dev.portcullis.recording.Fixtures.identity;
@@ -24,7 +26,7 @@ class ReplayTest {
 
     @Test
     void aSessionReplaysAsATranscriptAndAsJsonWithHashes() throws Exception {
-        Fixtures.MutableClock clock = new Fixtures.MutableClock(T0);
+        MutableClock clock = new MutableClock(T0);
         try (EmbeddedStore store = EmbeddedStore.open(dir.resolve("audit.db"))) {
             String id;
             try (DurableRecorder recorder = new DurableRecorder(store, clock);
