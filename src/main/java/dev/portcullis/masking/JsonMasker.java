@@ -100,8 +100,15 @@ public final class JsonMasker {
 
     private record Compiled(FieldSelectors fields, TextMasker text) {}
 
+    /** Plans come from configuration, so there are few: each is compiled once. */
+    private static final java.util.concurrent.ConcurrentMap<MaskPlan, Compiled> COMPILED =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
     private static Compiled compile(MaskPlan plan) {
-        return new Compiled(new FieldSelectors(plan.fields()), TextMasker.of(plan.detectors()));
+        Compiled compiled = COMPILED.get(plan);
+        if (compiled != null) return compiled;
+        if (COMPILED.size() > 1024) COMPILED.clear(); // plans built at run time must not grow this forever
+        return COMPILED.computeIfAbsent(plan, p -> new Compiled(new FieldSelectors(p.fields()), TextMasker.of(p.detectors())));
     }
 
     /**

@@ -30,8 +30,12 @@ public final class TextMasker {
     public static TextMasker of(Collection<Detector> detectors) {
         if (detectors.isEmpty()) return NONE;
         Set<Detector> wanted = EnumSet.copyOf(detectors);
-        return new TextMasker(PRECEDENCE.stream().filter(wanted::contains).toList());
+        return BY_SET.computeIfAbsent(wanted, w -> new TextMasker(PRECEDENCE.stream().filter(w::contains).toList()));
     }
+
+    /** At most 2^7 detector sets exist: one masker each. */
+    private static final java.util.concurrent.ConcurrentMap<Set<Detector>, TextMasker> BY_SET =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     /** The placeholder that replaces a value found by {@code d}: {@code [api-key]} for API_KEY. */
     public static String placeholder(Detector d) {
