@@ -117,14 +117,11 @@ public final class Gate {
         }
         Excerpt request = new Excerpt(maskedRequestExcerpt, false, maskedRequestExcerpt.length());
         Judged judged = new Judged(connection, session, operation, decision, request, decideNanos);
-        if (verdict instanceof Verdict.Allow || verdict instanceof Verdict.Mask) {
-            AuditEvent forwarding = AuditEvent.OperationForwarding.of(operation, request, decision);
+        // An operation that may change the target is on disk before it is forwarded. A read is
+        // recorded once, with its outcome, before its response completes (Judged.completeForwarded).
+        if ((verdict instanceof Verdict.Allow || verdict instanceof Verdict.Mask) && operation.mayChangeTarget()) {
             try {
-                if (operation.mayChangeTarget()) {
-                    session.recordSynced(forwarding); // on disk before anything can change
-                } else {
-                    judged.forwardingRecord = session.recordLater(forwarding); // durable before the response is released
-                }
+                session.recordSynced(AuditEvent.OperationForwarding.of(operation, request, decision));
             } catch (RecordingFailedException e) {
                 throw unavailable(e);
             }
@@ -182,8 +179,6 @@ public final class Gate {
         private final Excerpt request;
         private final long decideNanos;
         private long upstreamNanos;
-        private java.util.concurrent.CompletableFuture<Void> forwardingRecord =
-                java.util.concurrent.CompletableFuture.completedFuture(null);
 
         private Judged(String connection, SessionRecorder session, Operation operation, Decision decision,
                        Excerpt request, long decideNanos) {
@@ -229,11 +224,7 @@ public final class Gate {
             } catch (RecordingFailedException e) {
                 throw unavailable(e);
             }
-            // Written in order before the outcome: by now it has succeeded or failed.
-            if (forwardingRecord.isCompletedExceptionally() || !forwardingRecord.isDone()) {
-                throw new GateUnavailableException("the record of this operation could not be written; "
-                        + "Portcullis does not release responses it cannot record", null);
-            }
+
         }
 
         private void recordQuietly(Upstream upstream, Excerpt response, long startNanos) {

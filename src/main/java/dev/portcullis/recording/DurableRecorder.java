@@ -299,12 +299,6 @@ public final class DurableRecorder implements Recorder, AutoCloseable {
         }
 
         @Override
-        public CompletableFuture<Void> recordLater(AuditEvent event) {
-            Objects.requireNonNull(event, "event");
-            return enqueue(List.of(), toNewEvent(id, clock.instant(), event));
-        }
-
-        @Override
         public void end(String reason) {
             if (ended.compareAndSet(false, true)) record(new AuditEvent.SessionEnded(reason));
         }

@@ -20,13 +20,4 @@ public interface SessionRecorder {
         record(event);
     }
 
-    /**
-     * Queues the event without waiting for it. Events of one recorder are made durable in order, so
-     * it is durable once a later {@link #record} of the same recorder returns; the future says
-     * whether it was written.
-     */
-    default java.util.concurrent.CompletableFuture<Void> recordLater(AuditEvent event) {
-        record(event);
-        return java.util.concurrent.CompletableFuture.completedFuture(null);
-    }
 }

@@ -38,6 +38,8 @@ public final class EmbeddedStore implements AuditStore {
     private final Connection writer;
     private final ReentrantLock writeLock = new ReentrantLock();
     private volatile boolean closed;
+    /** The writer's statements, prepared once; guarded by {@link #writeLock}. */
+    private final Map<String, PreparedStatement> writerStatements = new java.util.HashMap<>();
     /** The writer's current {@code synchronous} setting; guarded by {@link #writeLock}. */
     private boolean synced = true;
 
@@ -123,8 +125,9 @@ public final class EmbeddedStore implements AuditStore {
 
     private List<StoredEvent> appendInTransaction(List<NewSession> sessions, List<NewEvent> events)
             throws SQLException {
-        try (PreparedStatement ps = writer.prepareStatement("INSERT INTO audit_session (" + SESSION_COLUMNS
-                + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?)")) {
+        {
+            PreparedStatement ps = prepared("INSERT INTO audit_session (" + SESSION_COLUMNS
+                    + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?)");
             for (NewSession s : sessions) {
                 long started = Micros.of(s.startedAt());
                 ps.setString(1, s.id());
@@ -146,10 +149,10 @@ public final class EmbeddedStore implements AuditStore {
         String globalHash = head.lastGlobalHash();
         Map<String, SessionHead> heads = new LinkedHashMap<>();
         List<StoredEvent> stored = new ArrayList<>(events.size());
-        try (PreparedStatement find = writer.prepareStatement(
-                "SELECT last_seq, last_hash, last_event_at FROM audit_session WHERE id = ?");
-             PreparedStatement insert = writer.prepareStatement("INSERT INTO audit_event (" + EVENT_COLUMNS
-                     + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+        {
+            PreparedStatement find = prepared("SELECT last_seq, last_hash, last_event_at FROM audit_session WHERE id = ?");
+            PreparedStatement insert = prepared("INSERT INTO audit_event (" + EVENT_COLUMNS
+                    + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
             for (NewEvent e : events) {
                 SessionHead sh = heads.get(e.sessionId());
                 if (sh == null) {
@@ -184,8 +187,9 @@ public final class EmbeddedStore implements AuditStore {
             }
             if (!events.isEmpty()) insert.executeBatch();
         }
-        try (PreparedStatement ps = writer.prepareStatement("UPDATE audit_session SET last_seq = ?, last_hash = ?,"
-                + " last_event_at = ?, refused_count = refused_count + ? WHERE id = ?")) {
+        {
+            PreparedStatement ps = prepared("UPDATE audit_session SET last_seq = ?, last_hash = ?,"
+                    + " last_event_at = ?, refused_count = refused_count + ? WHERE id = ?");
             for (Map.Entry<String, SessionHead> entry : heads.entrySet()) {
                 SessionHead sh = entry.getValue();
                 ps.setLong(1, sh.lastSeq);
@@ -197,13 +201,25 @@ public final class EmbeddedStore implements AuditStore {
             }
             if (!heads.isEmpty()) ps.executeBatch();
         }
-        try (PreparedStatement ps = writer.prepareStatement(
-                "UPDATE audit_chain_head SET last_global_seq = ?, last_global_hash = ? WHERE id = 1")) {
+        {
+            PreparedStatement ps = prepared("UPDATE audit_chain_head SET last_global_seq = ?, last_global_hash = ? WHERE id = 1");
             ps.setLong(1, globalSeq);
             ps.setString(2, globalHash);
             if (ps.executeUpdate() != 1) throw new AuditStoreException("the global chain head row is missing");
         }
         return stored;
+    }
+
+    private PreparedStatement prepared(String sql) throws SQLException {
+        PreparedStatement ps = writerStatements.get(sql);
+        if (ps == null) {
+            ps = writer.prepareStatement(sql);
+            writerStatements.put(sql, ps);
+        } else {
+            ps.clearBatch(); // a failed transaction may have left rows in it
+            ps.clearParameters();
+        }
+        return ps;
     }
 
     private static SessionHead readSessionHead(PreparedStatement find, String sessionId) throws SQLException {
