@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -255,8 +256,7 @@ public final class Notifier implements AutoCloseable {
             return byStatus(response.statusCode(), response.body());
         } catch (TimeoutException e) {
             exchange.cancel(true);
-            return status.get() != 0 ? byStatus(status.get(), "(body not read in time)")
-                    : new Attempt.Retryable("no response within " + settings.responseTimeout().toMillis() + " ms");
+            return status.get() != 0 ? byStatus(status.get(), "(body not read in time)") : noResponse();
         } catch (InterruptedException e) {
             exchange.cancel(true);
             throw e;
@@ -266,9 +266,16 @@ public final class Notifier implements AutoCloseable {
                 // The status arrived; only the body failed (too large, cut off). The status decides.
                 return byStatus(status.get(), "(body unreadable: " + cause.getMessage() + ")");
             }
+            if (cause instanceof HttpTimeoutException) {
+                return noResponse();
+            }
             String error = cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage());
             return cause instanceof IOException ? new Attempt.Retryable(error) : new Attempt.Refused(error);
         }
+    }
+
+    private Attempt noResponse() {
+        return new Attempt.Retryable("no response within " + settings.responseTimeout().toMillis() + " ms");
     }
 
     private static Attempt byStatus(int status, String body) {
