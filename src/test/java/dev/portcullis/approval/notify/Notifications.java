@@ -1,0 +1,18 @@
+package dev.portcullis.approval.notify;
+
+import java.net.URI;
+import java.time.Instant;
+import java.util.List;
+
+final class Notifications {
+    private Notifications() {
+    }
+
+    static Notification sample(String requestId) {
+        Instant created = Instant.parse("2030-01-02T03:04:05Z");
+        return new Notification(requestId, "okta", "agent-7", "DELETE /api/v1/users/00u1 <@channel> & ```x```",
+                "okta-user-delete", "deleting a user needs a human", List.of("sre", "iam-admins"), 2, created,
+                created.plusSeconds(900), URI.create("https://gw.example.com/approvals/" + requestId),
+                URI.create("https://gw.example.com/api/v1/approvals/" + requestId));
+    }
+}
