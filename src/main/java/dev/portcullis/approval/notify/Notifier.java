@@ -133,7 +133,7 @@ public final class Notifier implements AutoCloseable {
     }
 
     /** Queues one delivery per channel and returns at once; never blocks, never throws for delivery problems. */
-    public void notify(Notification n) {
+    public void send(Notification n) {
         Objects.requireNonNull(n, "notification");
         for (NotificationChannel channel : channels) {
             if (closed) {

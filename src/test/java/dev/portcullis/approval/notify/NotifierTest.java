@@ -26,7 +26,7 @@ class NotifierTest {
     @Test
     void aReceiverThatFailsTwiceIsDeliveredOnTheThirdAttemptEachSignedAfresh() throws Exception {
         try (WebhookReceiver receiver = new WebhookReceiver(500, 503); Notifier notifier = notifier(receiver, FAST)) {
-            notifier.notify(Notifications.sample("apr-1"));
+            notifier.send(Notifications.sample("apr-1"));
 
             RecordingListener.Outcome outcome = listener.next();
             assertThat(outcome).isEqualTo(new RecordingListener.Outcome(true, "webhook:127.0.0.1", "apr-1", 3, null));
@@ -41,7 +41,7 @@ class NotifierTest {
     @Test
     void tooManyRequestsIsRetried() throws Exception {
         try (WebhookReceiver receiver = new WebhookReceiver(429); Notifier notifier = notifier(receiver, FAST)) {
-            notifier.notify(Notifications.sample("apr-1"));
+            notifier.send(Notifications.sample("apr-1"));
 
             assertThat(listener.next().attempts()).isEqualTo(2);
         }
@@ -50,7 +50,7 @@ class NotifierTest {
     @Test
     void aBadRequestIsGivenUpAfterOneAttempt() throws Exception {
         try (WebhookReceiver receiver = new WebhookReceiver(400); Notifier notifier = notifier(receiver, FAST)) {
-            notifier.notify(Notifications.sample("apr-1"));
+            notifier.send(Notifications.sample("apr-1"));
 
             RecordingListener.Outcome outcome = listener.next();
             assertThat(outcome.delivered()).isFalse();
@@ -64,7 +64,7 @@ class NotifierTest {
     void aReceiverThatIsDownFailsAfterTheMaxAttempts() throws Exception {
         var channel = new SlackWebhookChannel(WebhookReceiver.nobodyListening());
         try (Notifier notifier = new Notifier(List.of(channel), listener, FAST)) {
-            notifier.notify(Notifications.sample("apr-1"));
+            notifier.send(Notifications.sample("apr-1"));
 
             RecordingListener.Outcome outcome = listener.next();
             assertThat(outcome.delivered()).isFalse();
@@ -80,7 +80,7 @@ class NotifierTest {
             CountDownLatch hang = receiver.holdRequests();
             long started = System.nanoTime();
 
-            notifier.notify(Notifications.sample("apr-1"));
+            notifier.send(Notifications.sample("apr-1"));
 
             assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(2));
             receiver.next();
@@ -97,7 +97,7 @@ class NotifierTest {
         try (WebhookReceiver receiver = new WebhookReceiver(); Notifier notifier = notifier(receiver, settings)) {
             receiver.holdRequests();
 
-            notifier.notify(Notifications.sample("apr-1"));
+            notifier.send(Notifications.sample("apr-1"));
 
             RecordingListener.Outcome outcome = listener.next();
             assertThat(outcome.delivered()).isFalse();
@@ -111,11 +111,11 @@ class NotifierTest {
         var oneAtATime = FAST.withQueue(1, 1);
         try (WebhookReceiver receiver = new WebhookReceiver(); Notifier notifier = notifier(receiver, oneAtATime)) {
             CountDownLatch hang = receiver.holdRequests();
-            notifier.notify(Notifications.sample("apr-1"));
+            notifier.send(Notifications.sample("apr-1"));
             receiver.next(); // the only worker is now busy with apr-1
 
-            notifier.notify(Notifications.sample("apr-2")); // waits in the queue
-            notifier.notify(Notifications.sample("apr-3")); // no room
+            notifier.send(Notifications.sample("apr-2")); // waits in the queue
+            notifier.send(Notifications.sample("apr-3")); // no room
 
             RecordingListener.Outcome dropped = listener.outcomes.poll(0, TimeUnit.SECONDS);
             assertThat(dropped).isNotNull();
@@ -139,8 +139,8 @@ class NotifierTest {
                 slowRetries.maxBackoff(), slowRetries.connectTimeout(), slowRetries.responseTimeout(), 10, 1,
                 Duration.ofMillis(200));
         Notifier notifier = new Notifier(List.of(channel), listener, drainBriefly);
-        notifier.notify(Notifications.sample("apr-1"));
-        notifier.notify(Notifications.sample("apr-2"));
+        notifier.send(Notifications.sample("apr-1"));
+        notifier.send(Notifications.sample("apr-2"));
 
         notifier.close();
 
@@ -148,7 +148,7 @@ class NotifierTest {
                 .allSatisfy(o -> assertThat(o.delivered()).isFalse())
                 .extracting(RecordingListener.Outcome::requestId)
                 .containsExactlyInAnyOrder("apr-1", "apr-2");
-        notifier.notify(Notifications.sample("apr-3"));
+        notifier.send(Notifications.sample("apr-3"));
         assertThat(listener.next().lastError()).contains("closed");
     }
 
