@@ -58,7 +58,7 @@ class ApprovalServiceTest {
 
     @BeforeEach
     void open() {
-        clock = new MutableClock(T0);
+        if (clock == null) clock = new MutableClock(T0); // kept across a restart
         store = EmbeddedStore.open(dir.resolve("portcullis.db"));
         recorder = new DurableRecorder(store, clock);
         service = new ApprovalService(store.approvals(), recorder, clock);
