@@ -1,5 +1,6 @@
 package dev.portcullis.cli;
 
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -15,6 +16,9 @@ import picocli.CommandLine.Command;
                 AuditCommand.class,
                 ConfigCommand.class,
                 PolicyCommand.class,
+                ApprovalsCommand.class,
+                ApproveCommand.class,
+                DenyCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
@@ -25,7 +29,20 @@ public final class Main implements Runnable {
 
     /** The CLI, with errors reported as one readable message (a config error lists every problem). */
     static CommandLine commandLine() {
-        return new CommandLine(new Main())
+        return commandLine(System.getenv());
+    }
+
+    /** As {@link #commandLine()}, with the environment the commands read (tests pass their own). */
+    static CommandLine commandLine(Map<String, String> env) {
+        CommandLine.IFactory defaults = CommandLine.defaultFactory();
+        CommandLine.IFactory factory = new CommandLine.IFactory() {
+            @Override
+            public <K> K create(Class<K> cls) throws Exception {
+                if (cls == ApprovalServer.class) return cls.cast(new ApprovalServer(env));
+                return defaults.create(cls);
+            }
+        };
+        return new CommandLine(new Main(), factory)
                 .setCaseInsensitiveEnumValuesAllowed(true)
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
                     cmd.getErr().println("portcullis: " + (e.getMessage() == null ? e.toString() : e.getMessage()));

@@ -3,6 +3,7 @@ package dev.portcullis.recording;
 import dev.portcullis.core.Identity;
 import dev.portcullis.core.Operation;
 import dev.portcullis.policy.Decision;
+import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -167,6 +168,116 @@ public sealed interface AuditEvent {
         @Override
         public boolean refused() {
             return true;
+        }
+    }
+    /**
+     * PC4000: an operation is held until it is approved. The requester is named by subject and token id.
+     *
+     * @param fingerprint SHA-256 over the exact operation; only that operation can be released
+     * @param approverGroups sorted
+     */
+    record ApprovalRequested(String approvalId, String connection, String subject, String tokenId, String protocol,
+                             String summary, String fingerprint, String ruleId, String reason,
+                             List<String> approverGroups, int approvalsRequired, Instant expiresAt)
+            implements AuditEvent {
+        public ApprovalRequested {
+            Objects.requireNonNull(approvalId, "approvalId");
+            Objects.requireNonNull(connection, "connection");
+            Objects.requireNonNull(subject, "subject");
+            Objects.requireNonNull(tokenId, "tokenId");
+            Objects.requireNonNull(protocol, "protocol");
+            Objects.requireNonNull(summary, "summary");
+            Objects.requireNonNull(fingerprint, "fingerprint");
+            Objects.requireNonNull(ruleId, "ruleId");
+            Objects.requireNonNull(reason, "reason");
+            approverGroups = approverGroups.stream().sorted().toList();
+            Objects.requireNonNull(expiresAt, "expiresAt");
+        }
+
+        @Override
+        public EventCode code() {
+            return EventCode.APPROVAL_REQUESTED;
+        }
+    }
+
+    /**
+     * PC4001: one approver approved; {@code approvals} of {@code approvalsRequired} so far. When they are
+     * equal the request is approved and its operation may be released once.
+     *
+     * @param approverGroups sorted
+     */
+    record ApprovalApproved(String approvalId, String approverSubject, List<String> approverGroups,
+                            String approverTokenId, int approvals, int approvalsRequired) implements AuditEvent {
+        public ApprovalApproved {
+            Objects.requireNonNull(approvalId, "approvalId");
+            Objects.requireNonNull(approverSubject, "approverSubject");
+            approverGroups = approverGroups.stream().sorted().toList();
+            Objects.requireNonNull(approverTokenId, "approverTokenId");
+        }
+
+        @Override
+        public EventCode code() {
+            return EventCode.APPROVAL_APPROVED;
+        }
+    }
+
+    /**
+     * PC4002: an approver denied the request; its operation is refused.
+     *
+     * @param approverGroups sorted
+     */
+    record ApprovalDenied(String approvalId, String approverSubject, List<String> approverGroups,
+                          String approverTokenId, String reason) implements AuditEvent {
+        public ApprovalDenied {
+            Objects.requireNonNull(approvalId, "approvalId");
+            Objects.requireNonNull(approverSubject, "approverSubject");
+            approverGroups = approverGroups.stream().sorted().toList();
+            Objects.requireNonNull(approverTokenId, "approverTokenId");
+            Objects.requireNonNull(reason, "reason");
+        }
+
+        @Override
+        public EventCode code() {
+            return EventCode.APPROVAL_DENIED;
+        }
+
+        @Override
+        public boolean refused() {
+            return true;
+        }
+    }
+
+    /** PC4003: nobody decided before {@code expiresAt}; the operation is refused. */
+    record ApprovalExpired(String approvalId, Instant expiresAt) implements AuditEvent {
+        public ApprovalExpired {
+            Objects.requireNonNull(approvalId, "approvalId");
+            Objects.requireNonNull(expiresAt, "expiresAt");
+        }
+
+        @Override
+        public EventCode code() {
+            return EventCode.APPROVAL_EXPIRED;
+        }
+
+        @Override
+        public boolean refused() {
+            return true;
+        }
+    }
+
+    /**
+     * PC4004: the approved operation, with the fingerprint it was approved for, is released to its
+     * target. Happens at most once per request.
+     */
+    record ApprovalReleased(String approvalId, String fingerprint) implements AuditEvent {
+        public ApprovalReleased {
+            Objects.requireNonNull(approvalId, "approvalId");
+            Objects.requireNonNull(fingerprint, "fingerprint");
+        }
+
+        @Override
+        public EventCode code() {
+            return EventCode.APPROVAL_RELEASED;
         }
     }
 }

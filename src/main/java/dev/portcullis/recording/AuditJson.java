@@ -5,11 +5,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.portcullis.recording.AuditEvent.ApprovalApproved;
+import dev.portcullis.recording.AuditEvent.ApprovalDenied;
+import dev.portcullis.recording.AuditEvent.ApprovalExpired;
+import dev.portcullis.recording.AuditEvent.ApprovalReleased;
+import dev.portcullis.recording.AuditEvent.ApprovalRequested;
 import dev.portcullis.recording.AuditEvent.AuthFailed;
 import dev.portcullis.recording.AuditEvent.OperationForwarding;
 import dev.portcullis.recording.AuditEvent.OperationRecorded;
 import dev.portcullis.recording.AuditEvent.SessionEnded;
 import dev.portcullis.recording.AuditEvent.SessionStarted;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -68,6 +74,46 @@ final class AuditJson {
                 o.put("reason", a.reason());
                 o.put("message", a.message());
             }
+            case ApprovalRequested r -> {
+                o.put("approvalId", r.approvalId());
+                o.put("connection", r.connection());
+                o.put("subject", r.subject());
+                o.put("tokenId", r.tokenId());
+                o.put("protocol", r.protocol());
+                o.put("summary", r.summary());
+                o.put("fingerprint", r.fingerprint());
+                o.put("ruleId", r.ruleId());
+                o.put("reason", r.reason());
+                ArrayNode groups = o.putArray("approverGroups");
+                r.approverGroups().forEach(groups::add);
+                o.put("approvalsRequired", r.approvalsRequired());
+                o.put("expiresAt", r.expiresAt().toString());
+            }
+            case ApprovalApproved a -> {
+                o.put("approvalId", a.approvalId());
+                o.put("approverSubject", a.approverSubject());
+                ArrayNode groups = o.putArray("approverGroups");
+                a.approverGroups().forEach(groups::add);
+                o.put("approverTokenId", a.approverTokenId());
+                o.put("approvals", a.approvals());
+                o.put("approvalsRequired", a.approvalsRequired());
+            }
+            case ApprovalDenied d -> {
+                o.put("approvalId", d.approvalId());
+                o.put("approverSubject", d.approverSubject());
+                ArrayNode groups = o.putArray("approverGroups");
+                d.approverGroups().forEach(groups::add);
+                o.put("approverTokenId", d.approverTokenId());
+                o.put("reason", d.reason());
+            }
+            case ApprovalExpired e -> {
+                o.put("approvalId", e.approvalId());
+                o.put("expiresAt", e.expiresAt().toString());
+            }
+            case ApprovalReleased r -> {
+                o.put("approvalId", r.approvalId());
+                o.put("fingerprint", r.fingerprint());
+            }
         }
         try {
             return MAPPER.writeValueAsString(o);
@@ -108,6 +154,17 @@ final class AuditJson {
             }
             case AUTH_FAILED -> new AuthFailed(text(o, "connection"), text(o, "protocol"), text(o, "clientAddress"),
                     text(o, "reason"), text(o, "message"));
+            case APPROVAL_REQUESTED -> new ApprovalRequested(text(o, "approvalId"), text(o, "connection"),
+                    text(o, "subject"), text(o, "tokenId"), text(o, "protocol"), text(o, "summary"),
+                    text(o, "fingerprint"), text(o, "ruleId"), text(o, "reason"), texts(o, "approverGroups"),
+                    o.path("approvalsRequired").asInt(), Instant.parse(text(o, "expiresAt")));
+            case APPROVAL_APPROVED -> new ApprovalApproved(text(o, "approvalId"), text(o, "approverSubject"),
+                    texts(o, "approverGroups"), text(o, "approverTokenId"), o.path("approvals").asInt(),
+                    o.path("approvalsRequired").asInt());
+            case APPROVAL_DENIED -> new ApprovalDenied(text(o, "approvalId"), text(o, "approverSubject"),
+                    texts(o, "approverGroups"), text(o, "approverTokenId"), text(o, "reason"));
+            case APPROVAL_EXPIRED -> new ApprovalExpired(text(o, "approvalId"), Instant.parse(text(o, "expiresAt")));
+            case APPROVAL_RELEASED -> new ApprovalReleased(text(o, "approvalId"), text(o, "fingerprint"));
         };
     }
 
@@ -159,6 +216,12 @@ final class AuditJson {
             case "not-forwarded" -> Upstream.NOT_FORWARDED;
             default -> throw new IllegalArgumentException("unknown upstream kind " + o.path("kind"));
         };
+    }
+
+    private static List<String> texts(JsonNode o, String field) {
+        List<String> out = new ArrayList<>();
+        o.path(field).forEach(v -> out.add(v.asText()));
+        return out;
     }
 
     private static String text(JsonNode o, String field) {

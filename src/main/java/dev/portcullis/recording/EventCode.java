@@ -5,7 +5,7 @@ package dev.portcullis.recording;
  * people, the code is what tools filter on.
  *
  * <p>Ranges: PC1xxx session lifecycle, PC2xxx operations, PC3xxx authentication,
- * PC4xxx approvals (request, approve, deny, expire), PC5xxx protocol-specific detail
+ * PC4xxx approvals (request, approve, deny, expire, release), PC5xxx protocol-specific detail
  * (SQL statements and row counts, SSH terminal output), PC9xxx gateway lifecycle.
  */
 public enum EventCode {
@@ -13,7 +13,12 @@ public enum EventCode {
     SESSION_END("session.end", "PC1001"),
     OPERATION("operation", "PC2000"),
     OPERATION_FORWARDING("operation.forwarding", "PC2001"),
-    AUTH_FAILED("auth.failed", "PC3000");
+    AUTH_FAILED("auth.failed", "PC3000"),
+    APPROVAL_REQUESTED("approval.requested", "PC4000"),
+    APPROVAL_APPROVED("approval.approved", "PC4001"),
+    APPROVAL_DENIED("approval.denied", "PC4002"),
+    APPROVAL_EXPIRED("approval.expired", "PC4003"),
+    APPROVAL_RELEASED("approval.released", "PC4004");
 
     private final String eventName;
     private final String code;

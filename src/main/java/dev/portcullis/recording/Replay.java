@@ -3,6 +3,11 @@ package dev.portcullis.recording;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.portcullis.recording.AuditEvent.ApprovalApproved;
+import dev.portcullis.recording.AuditEvent.ApprovalDenied;
+import dev.portcullis.recording.AuditEvent.ApprovalExpired;
+import dev.portcullis.recording.AuditEvent.ApprovalReleased;
+import dev.portcullis.recording.AuditEvent.ApprovalRequested;
 import dev.portcullis.recording.AuditEvent.AuthFailed;
 import dev.portcullis.recording.AuditEvent.OperationForwarding;
 import dev.portcullis.recording.AuditEvent.OperationRecorded;
@@ -83,6 +88,22 @@ public final class Replay {
                             .append(" from ").append(a.clientAddress()).append('\n');
                     if (!a.message().isEmpty()) line(out, a.message());
                 }
+                case ApprovalRequested r -> {
+                    out.append("approval ").append(r.approvalId()).append(" requested by ").append(r.subject())
+                            .append(" for ").append(r.summary()).append('\n');
+                    line(out, "rule " + r.ruleId() + ": " + r.reason() + "; needs " + r.approvalsRequired()
+                            + " of " + String.join(", ", r.approverGroups()) + "; expires " + time.format(r.expiresAt()));
+                    line(out, "fingerprint " + r.fingerprint());
+                }
+                case ApprovalApproved a -> out.append("approval ").append(a.approvalId()).append(" approved by ")
+                        .append(a.approverSubject()).append(" (").append(a.approvals()).append(" of ")
+                        .append(a.approvalsRequired()).append(")\n");
+                case ApprovalDenied d -> out.append("approval ").append(d.approvalId()).append(" denied by ")
+                        .append(d.approverSubject()).append(": ").append(d.reason()).append('\n');
+                case ApprovalExpired e -> out.append("approval ").append(e.approvalId()).append(" expired at ")
+                        .append(time.format(e.expiresAt())).append('\n');
+                case ApprovalReleased r -> out.append("approval ").append(r.approvalId())
+                        .append(" released its operation (fingerprint ").append(r.fingerprint()).append(")\n");
             }
         }
         return out.toString();

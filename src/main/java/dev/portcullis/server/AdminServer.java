@@ -2,6 +2,9 @@ package dev.portcullis.server;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.portcullis.approval.ApprovalApi;
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -9,6 +12,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -19,7 +23,7 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.VirtualThreadPool;
 
-/** The admin listener: liveness, readiness (with reasons) and Prometheus metrics. */
+/** The admin listener: liveness, readiness (with reasons), Prometheus metrics and, when given, the approvals API. */
 public final class AdminServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -36,6 +40,12 @@ public final class AdminServer implements AutoCloseable {
     }
 
     public static AdminServer start(InetSocketAddress listen, List<ReadinessCheck> checks, GatewayMetrics metrics) throws Exception {
+        return start(listen, checks, metrics, Optional.empty());
+    }
+
+    /** @param approvals the approvals API, served under {@value ApprovalApi#PREFIX} with its OpenAPI document */
+    public static AdminServer start(InetSocketAddress listen, List<ReadinessCheck> checks, GatewayMetrics metrics,
+                                    Optional<ApprovalApi> approvals) throws Exception {
         VirtualThreadPool threads = new VirtualThreadPool();
         threads.setName("admin");
         Server server = new Server(threads);
@@ -49,6 +59,10 @@ public final class AdminServer implements AutoCloseable {
             @Override
             public boolean handle(Request request, Response response, Callback callback) {
                 String path = request.getHttpURI().getPath();
+                if (approvals.isPresent() && ApprovalApi.serves(path)) {
+                    approvals(approvals.get(), request, response, callback);
+                    return true;
+                }
                 switch (path) {
                     case "/healthz" -> send(response, callback, 200, "application/json", "{\"status\":\"ok\"}");
                     case "/readyz" -> readiness(response, callback, checks);
@@ -79,6 +93,21 @@ public final class AdminServer implements AutoCloseable {
         }
         body.put("status", ready ? "ready" : "not-ready");
         send(response, callback, ready ? 200 : 503, "application/json", body.toString());
+    }
+
+    private static void approvals(ApprovalApi api, Request request, Response response, Callback callback) {
+        byte[] body;
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            body = in.readNBytes(ApprovalApi.MAX_BODY_BYTES + 1); // one more, so the API sees it is too large
+        } catch (IOException e) {
+            send(response, callback, 400, "application/problem+json",
+                    "{\"type\":\"about:blank\",\"title\":\"Bad request\",\"status\":400,\"detail\":\"cannot read the request body\"}");
+            return;
+        }
+        ApprovalApi.Reply reply = api.handle(request.getMethod(), request.getHttpURI().getPath(),
+                request.getHttpURI().getQuery(), request.getHeaders().get(HttpHeader.AUTHORIZATION), body);
+        reply.headers().forEach((name, value) -> response.getHeaders().put(name, value));
+        send(response, callback, reply.status(), reply.contentType(), reply.body());
     }
 
     private static void send(Response response, Callback callback, int status, String type, String text) {

@@ -1,5 +1,6 @@
 package dev.portcullis.store;
 
+import dev.portcullis.approval.ApprovalStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -86,6 +87,43 @@ public final class EmbeddedStore implements AuditStore {
 
     public Path file() {
         return file;
+    }
+
+    /** The approval requests kept in the same file, written through the same writer. */
+    public ApprovalStore approvals() {
+        return new EmbeddedApprovalStore(this);
+    }
+
+    /** Work on the writer connection inside one write transaction. */
+    interface WriteWork<T> {
+        T run(Connection writer) throws SQLException;
+    }
+
+    /** Runs {@code work} in one synchronous (forced to disk) write transaction, under the write lock. */
+    <T> T write(String what, WriteWork<T> work) {
+        writeLock.lock();
+        try {
+            ensureOpen();
+            try (Statement st = writer.createStatement()) {
+                if (!synced) {
+                    st.execute("PRAGMA synchronous = FULL");
+                    synced = true;
+                }
+                st.execute("BEGIN IMMEDIATE");
+                try {
+                    T result = work.run(writer);
+                    st.execute("COMMIT");
+                    return result;
+                } catch (SQLException | RuntimeException e) {
+                    rollbackQuietly(st);
+                    throw e;
+                }
+            }
+        } catch (SQLException e) {
+            throw new AuditStoreException("could not " + what + " in " + file + ": " + e.getMessage(), e);
+        } finally {
+            writeLock.unlock();
+        }
     }
 
     @Override
@@ -335,7 +373,7 @@ public final class EmbeddedStore implements AuditStore {
                 rs.getString(10));
     }
 
-    private Connection reader() throws SQLException {
+    Connection reader() throws SQLException {
         ensureOpen();
         return connect(file, busyTimeout, true);
     }

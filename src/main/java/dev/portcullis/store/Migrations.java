@@ -62,7 +62,31 @@ final class Migrations {
                         last_global_hash CHAR(64) NOT NULL
                     )""",
                     "INSERT INTO audit_chain_head (id, last_global_seq, last_global_hash) VALUES (1, 0, '"
-                            + ChainHash.GENESIS + "')")));
+                            + ChainHash.GENESIS + "')")),
+            // Lists (groups, approvals, the denial) are JSON text: read and written whole, never queried.
+            new Migration(2, "approval requests", List.of(
+                    """
+                    CREATE TABLE approval_request (
+                        id                 VARCHAR(64)   NOT NULL PRIMARY KEY,
+                        state              VARCHAR(16)   NOT NULL,
+                        version            BIGINT        NOT NULL,
+                        connection_name    VARCHAR(200)  NOT NULL,
+                        requester_subject  VARCHAR(512)  NOT NULL,
+                        requester_groups   TEXT          NOT NULL,
+                        requester_token_id VARCHAR(512)  NOT NULL,
+                        protocol           VARCHAR(32)   NOT NULL,
+                        summary            TEXT          NOT NULL,
+                        fingerprint        VARCHAR(80)   NOT NULL,
+                        rule_id            VARCHAR(200)  NOT NULL,
+                        reason             TEXT          NOT NULL,
+                        approver_groups    TEXT          NOT NULL,
+                        approvals_required INTEGER       NOT NULL,
+                        approvals          TEXT          NOT NULL,
+                        denial             TEXT          NOT NULL,
+                        created_at         BIGINT        NOT NULL,
+                        expires_at         BIGINT        NOT NULL
+                    )""",
+                    "CREATE INDEX approval_request_state ON approval_request (state, created_at)")));
 
     private Migrations() {
     }

@@ -12,7 +12,12 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
+import dev.portcullis.approval.ApprovalApiFixture;
+import dev.portcullis.approval.ApprovalRequest;
+import dev.portcullis.approval.ApprovalState;
+import dev.portcullis.approval.OperationFingerprint;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -26,12 +31,16 @@ class CliTest {
     }
 
     static Run run(String... args) {
+        return runWith(System.getenv(), args);
+    }
+
+    static Run runWith(Map<String, String> env, String... args) {
         PrintStream originalOut = System.out;
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         StringWriter err = new StringWriter();
         try {
             System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            CommandLine cli = Main.commandLine();
+            CommandLine cli = Main.commandLine(env);
             cli.setErr(new PrintWriter(err, true));
             int code = cli.execute(args);
             return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString());
@@ -43,7 +52,8 @@ class CliTest {
     @Test
     void everyCommandHasHelp() {
         for (List<String> command : List.of(List.of("serve"), List.of("dev"), List.of("dev-issuer"), List.of("sessions", "list"), List.of("replay"),
-                List.of("audit", "verify"), List.of("config", "check"), List.of("policy", "test"))) {
+                List.of("audit", "verify"), List.of("config", "check"), List.of("policy", "test"),
+                List.of("approvals", "list"), List.of("approve"), List.of("deny"))) {
             String[] args = new java.util.ArrayList<String>(command) {{ add("--help"); }}.toArray(String[]::new);
             Run r = run(args);
             assertThat(r.exitCode()).as(String.join(" ", command)).isZero();
@@ -132,5 +142,65 @@ class CliTest {
 
         assertThat(r.exitCode()).isNotZero();
         assertThat(r.err()).contains("no store at").contains("nope.db");
+    }
+
+    @Test
+    void approvalsAreListedApprovedAndDeniedAgainstTheRunningApi() throws Exception {
+        try (ApprovalApiFixture gw = new ApprovalApiFixture(dir)) {
+            ApprovalRequest first = gw.pendingRequest();
+            ApprovalRequest second = gw.pendingRequest();
+            String server = gw.base.toString();
+            Map<String, String> alice = Map.of("PORTCULLIS_TOKEN", gw.token("alice", "dba"));
+
+            Run list = runWith(alice, "approvals", "list", "--server", server);
+            assertThat(list.exitCode()).as(list.err()).isZero();
+            assertThat(list.out()).contains("ID", "OPERATION", first.id(), second.id(), "agent-7", "orders-db", "prod-writes",
+                    "0/1", "DELETE FROM orders WHERE id = $1");
+
+            Run approve = runWith(alice, "approve", first.id(), "--server", server);
+            assertThat(approve.exitCode()).as(approve.err()).isZero();
+            assertThat(approve.out()).contains("approved " + first.id(), "by alice");
+            assertThat(gw.service.consume(first.id(), OperationFingerprint.of(ApprovalApiFixture.DELETE))).isTrue();
+
+            Run deny = runWith(alice, "deny", second.id(), "--reason", "not during the freeze", "--server", server);
+            assertThat(deny.exitCode()).as(deny.err()).isZero();
+            assertThat(deny.out()).contains("denied " + second.id(), "not during the freeze");
+            assertThat(gw.service.get(second.id()).orElseThrow().state()).isEqualTo(ApprovalState.DENIED);
+
+            Run json = runWith(alice, "approvals", "list", "--state", "all", "--json", "--server", server);
+            assertThat(json.exitCode()).isZero();
+            assertThat(json.out()).contains("\"state\" : \"released\"", "\"state\" : \"denied\"");
+            assertThat(runWith(alice, "approvals", "list", "--server", server).out()).contains("no pending approval requests");
+        }
+    }
+
+    @Test
+    void aRefusalExitsNonZeroWithTheServersDetail() throws Exception {
+        try (ApprovalApiFixture gw = new ApprovalApiFixture(dir)) {
+            ApprovalRequest r = gw.pendingRequest();
+            String server = gw.base.toString();
+
+            Run outsider = runWith(Map.of("PORTCULLIS_TOKEN", gw.token("mallory", "marketing")), "approve", r.id(), "--server", server);
+            assertThat(outsider.exitCode()).isEqualTo(1);
+            assertThat(outsider.err()).contains("403", "none of the approver groups");
+
+            Run badToken = runWith(Map.of("PORTCULLIS_TOKEN", "not-a-token"), "approvals", "list", "--server", server);
+            assertThat(badToken.exitCode()).isEqualTo(1);
+            assertThat(badToken.err()).contains("401");
+
+            Run unknown = runWith(Map.of("PORTCULLIS_TOKEN", gw.token("alice", "dba")), "deny", "apr_aaaaaaaaaaaaaaaaaaaa",
+                    "--reason", "x", "--server", server);
+            assertThat(unknown.exitCode()).isEqualTo(1);
+            assertThat(unknown.err()).contains("404", "no approval request apr_aaaaaaaaaaaaaaaaaaaa");
+            assertThat(gw.service.get(r.id()).orElseThrow().state()).isEqualTo(ApprovalState.PENDING);
+        }
+    }
+
+    @Test
+    void withoutPortcullisTokenTheApprovalCommandsSaySo() {
+        Run r = runWith(Map.of(), "approve", "apr_aaaaaaaaaaaaaaaaaaaa", "--server", "http://127.0.0.1:1");
+
+        assertThat(r.exitCode()).isNotZero();
+        assertThat(r.err()).contains("PORTCULLIS_TOKEN is not set");
     }
 }

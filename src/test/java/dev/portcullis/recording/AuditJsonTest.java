@@ -22,7 +22,14 @@ class AuditJsonTest {
                 AuditEvent.OperationForwarding.of(new dev.portcullis.core.HttpCall("POST", "/z", "", java.util.Map.of(),
                                 "application/json", java.util.Optional.empty(), 2), new Excerpt("{}", false, 2),
                         dev.portcullis.policy.Decision.of(new dev.portcullis.policy.Verdict.Allow("r"))),
-                new AuditEvent.AuthFailed("okta", "http", "10.0.0.5", "expired", "expired"));
+                new AuditEvent.AuthFailed("okta", "http", "10.0.0.5", "expired", "expired"),
+                new AuditEvent.ApprovalRequested("apr_x", "orders-db", "agent-7", "jti-7", "sql", "DELETE FROM t",
+                        "sha256:00", "prod-writes", "needs a DBA", List.of("sre", "dba"), 2,
+                        java.time.Instant.parse("2026-11-23T09:10:00.000001Z")),
+                new AuditEvent.ApprovalApproved("apr_x", "alice", List.of("dba"), "jti-a", 1, 2),
+                new AuditEvent.ApprovalDenied("apr_x", "bob", List.of("dba", "admins"), "jti-b", "not now"),
+                new AuditEvent.ApprovalExpired("apr_x", java.time.Instant.parse("2026-11-23T09:10:00Z")),
+                new AuditEvent.ApprovalReleased("apr_x", "sha256:00"));
         for (AuditEvent e : events) {
             assertThat(AuditJson.read(e.code().code(), AuditJson.write(e))).isEqualTo(e);
         }
@@ -36,5 +43,18 @@ class AuditJsonTest {
         assertThat(AuditJson.write(a)).isEqualTo(AuditJson.write(b)).isEqualTo(
                 "{\"subject\":\"alice\",\"groups\":[\"admins\",\"ops\"],\"tokenId\":\"j\",\"clientId\":\"\","
                         + "\"issuer\":\"iss\",\"connection\":\"c\",\"protocol\":\"http\",\"clientAddress\":\"ip\"}");
+    }
+
+    @Test
+    void approvalEventsHaveStableCodesAndDenialsAndExpiriesCountAsRefusals() {
+        assertThat(new AuditEvent.ApprovalApproved("a", "s", List.of(), "j", 1, 1).code().code()).isEqualTo("PC4001");
+        assertThat(EventCode.fromCode("PC4000")).isEqualTo(EventCode.APPROVAL_REQUESTED);
+        assertThat(EventCode.fromCode("PC4004").eventName()).isEqualTo("approval.released");
+        assertThat(new AuditEvent.ApprovalDenied("a", "s", List.of(), "j", "r").refused()).isTrue();
+        assertThat(new AuditEvent.ApprovalExpired("a", java.time.Instant.EPOCH).refused()).isTrue();
+        assertThat(new AuditEvent.ApprovalReleased("a", "f").refused()).isFalse();
+        assertThat(AuditJson.write(new AuditEvent.ApprovalApproved("apr_x", "alice", List.of("ops", "dba"), "j", 1, 2)))
+                .isEqualTo("{\"approvalId\":\"apr_x\",\"approverSubject\":\"alice\",\"approverGroups\":[\"dba\",\"ops\"],"
+                        + "\"approverTokenId\":\"j\",\"approvals\":1,\"approvalsRequired\":2}");
     }
 }
