@@ -1,5 +1,7 @@
 package dev.portcullis.server;
 
+import dev.portcullis.approval.ApprovalApi;
+import dev.portcullis.approval.ApprovalService;
 import dev.portcullis.config.ConnectionConfig;
 import dev.portcullis.config.GatewayConfig;
 import dev.portcullis.config.HttpConnectionConfig;
@@ -17,6 +19,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,9 +79,24 @@ public final class Gateway implements AutoCloseable {
                     new AdminServer.ReadinessCheck("identity", () -> verifier.ready() ? Optional.empty()
                             : Optional.of("OIDC discovery/JWKS from " + config.identity().issuer() + " not loaded yet")),
                     new AdminServer.ReadinessCheck("store", recorder::notHealthyBecause));
-            AdminServer admin = AdminServer.start(config.admin().listen(), checks, metrics);
+            // Approval requests survive restarts: those that expired meanwhile are closed now, the rest
+            // on a schedule.
+            ApprovalService approvals = new ApprovalService(store.approvals(), recorder, clock);
+            approvals.expireDue();
+            ScheduledExecutorService expiry = Executors.newSingleThreadScheduledExecutor(
+                    Thread.ofPlatform().daemon().name("approval-expiry").factory());
+            expiry.scheduleWithFixedDelay(() -> {
+                try {
+                    approvals.expireDue();
+                } catch (RuntimeException e) {
+                    log.warn("closing expired approval requests failed: {}", e.getMessage());
+                }
+            }, 5, 5, TimeUnit.SECONDS);
+            opened.add(expiry::shutdownNow);
+            AdminServer admin = AdminServer.start(config.admin().listen(), checks, metrics,
+                    Optional.of(new ApprovalApi(approvals, verifier)));
             opened.add(admin);
-            log.info("admin listening on {}:{} (/healthz, /readyz, /metrics)", config.admin().listen().getHostString(), admin.port());
+            log.info("admin listening on {}:{} (/healthz, /readyz, /metrics, /api/v1/approvals)", config.admin().listen().getHostString(), admin.port());
             return new Gateway(List.copyOf(opened), ports, admin);
         } catch (Exception | Error e) {
             closeAll(opened);

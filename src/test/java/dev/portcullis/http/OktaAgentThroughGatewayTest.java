@@ -249,6 +249,18 @@ class OktaAgentThroughGatewayTest {
         assertThat(metrics).contains("portcullis_upstream_latency_seconds_bucket");
     }
 
+    @Test
+    void theApprovalApiIsServedOnTheAdminPortAndNeedsAToken() throws Exception {
+        assertThat(f.admin("/api/v1/openapi.json").body()).contains("\"openapi\"", "/api/v1/approvals");
+        HttpResponse<String> anonymous = f.admin("/api/v1/approvals");
+        assertThat(anonymous.statusCode()).isEqualTo(401);
+        var listed = f.http.send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + f.adminPort + "/api/v1/approvals?state=pending"))
+                .header("Authorization", "Bearer " + f.token("admin-1", "okta-admins")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(listed.statusCode()).isEqualTo(200);
+    }
+
     static Optional<ReceivedRequest> last() {
         List<ReceivedRequest> all = f.okta.received();
         return all.isEmpty() ? Optional.empty() : Optional.of(all.getLast());
