@@ -1,5 +1,8 @@
 package dev.portcullis.gate;
 
+import dev.portcullis.approval.ApprovalRequest;
+import dev.portcullis.approval.ApprovalService;
+import dev.portcullis.approval.OperationFingerprint;
 import dev.portcullis.core.Identity;
 import dev.portcullis.core.Operation;
 import dev.portcullis.identity.TokenRejectedException;
@@ -31,11 +34,59 @@ public final class Gate {
     private final TokenVerifier verifier;
     private final Recorder recorder;
     private final GatewayMetrics metrics;
+    private final ApprovalService approvals;
+    private final String approvalPageBase;
 
-    public Gate(TokenVerifier verifier, Recorder recorder, GatewayMetrics metrics) {
+    /**
+     * @param approvalPageBase where people approve, e.g. {@code http://127.0.0.1:8080/approvals/};
+     *                         refusals and notices name {@code approvalPageBase + id}
+     */
+    public Gate(TokenVerifier verifier, Recorder recorder, GatewayMetrics metrics, ApprovalService approvals,
+                String approvalPageBase) {
         this.verifier = verifier;
         this.recorder = recorder;
         this.metrics = metrics;
+        this.approvals = approvals;
+        this.approvalPageBase = approvalPageBase;
+    }
+
+    // ---- just-in-time approval: hold → (notify) → await → release
+
+    /**
+     * Opens a durable approval request for a held operation, bound to its fingerprint (the exact
+     * statement and parameters, or method, path, query and body bytes).
+     */
+    public ApprovalRequest requestApproval(SessionRecorder session, String connection, Identity identity,
+                                           Operation operation, byte[] body, Verdict.HoldForApproval hold)
+            throws GateUnavailableException {
+        try {
+            return approvals.request(identity, connection, operation, OperationFingerprint.of(operation, body), hold,
+                    hold.holdTimeout(), session);
+        } catch (RecordingFailedException | dev.portcullis.store.AuditStoreException e) {
+            throw unavailable(new RecordingFailedException(e.getMessage(), e));
+        }
+    }
+
+    /** Waits up to {@code max} for a decision; returns the request as it then stands. */
+    public ApprovalRequest awaitApproval(String id, java.time.Duration max) throws InterruptedException {
+        try {
+            return approvals.await(id, max);
+        } catch (dev.portcullis.approval.ApprovalRefusedException e) {
+            throw new IllegalStateException("approval request " + id + " vanished: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Releases an approved request for exactly this operation, once. False when it is not approved,
+     * already used, expired, or was approved for a different operation.
+     */
+    public boolean releaseApproved(String id, Operation operation, byte[] body) {
+        return approvals.consume(id, OperationFingerprint.of(operation, body));
+    }
+
+    /** The page where a person decides on this request. */
+    public String approvalPage(String id) {
+        return approvalPageBase + id;
     }
 
     /**

@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.net.InetSocketAddress;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -54,7 +55,24 @@ public final class Gateway implements AutoCloseable {
                     DurableRecorder.Settings.defaults().withFsyncAlways(config.recording().fsyncAlways()));
             opened.add(recorder);
             TokenVerifier verifier = TokenVerifier.create(config.identity(), clock);
-            Gate gate = new Gate(verifier, recorder, metrics);
+
+            // Approval requests survive restarts: those that expired meanwhile are closed now, the rest
+            // on a schedule.
+            ApprovalService approvals = new ApprovalService(store.approvals(), recorder, clock);
+            approvals.expireDue();
+            ScheduledExecutorService expiry = Executors.newSingleThreadScheduledExecutor(
+                    Thread.ofPlatform().daemon().name("approval-expiry").factory());
+            expiry.scheduleWithFixedDelay(() -> {
+                try {
+                    approvals.expireDue();
+                } catch (RuntimeException e) {
+                    log.warn("closing expired approval requests failed: {}", e.getMessage());
+                }
+            }, 5, 5, TimeUnit.SECONDS);
+            opened.add(expiry::shutdownNow);
+            InetSocketAddress adminListen = config.admin().listen();
+            Gate gate = new Gate(verifier, recorder, metrics, approvals,
+                    "http://" + adminListen.getHostString() + ":" + adminListen.getPort() + "/approvals/");
 
             Map<String, Integer> ports = new LinkedHashMap<>();
             for (ConnectionConfig connection : config.connections()) {
@@ -79,20 +97,6 @@ public final class Gateway implements AutoCloseable {
                     new AdminServer.ReadinessCheck("identity", () -> verifier.ready() ? Optional.empty()
                             : Optional.of("OIDC discovery/JWKS from " + config.identity().issuer() + " not loaded yet")),
                     new AdminServer.ReadinessCheck("store", recorder::notHealthyBecause));
-            // Approval requests survive restarts: those that expired meanwhile are closed now, the rest
-            // on a schedule.
-            ApprovalService approvals = new ApprovalService(store.approvals(), recorder, clock);
-            approvals.expireDue();
-            ScheduledExecutorService expiry = Executors.newSingleThreadScheduledExecutor(
-                    Thread.ofPlatform().daemon().name("approval-expiry").factory());
-            expiry.scheduleWithFixedDelay(() -> {
-                try {
-                    approvals.expireDue();
-                } catch (RuntimeException e) {
-                    log.warn("closing expired approval requests failed: {}", e.getMessage());
-                }
-            }, 5, 5, TimeUnit.SECONDS);
-            opened.add(expiry::shutdownNow);
             AdminServer admin = AdminServer.start(config.admin().listen(), checks, metrics,
                     Optional.of(new ApprovalApi(approvals, verifier)));
             opened.add(admin);
