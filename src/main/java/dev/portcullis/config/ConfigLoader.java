@@ -108,7 +108,7 @@ public final class ConfigLoader {
     }
 
     private GatewayConfig gateway(Node root) {
-        Obj o = tree.obj(root, "", List.of("identity", "store", "recording", "admin", "connections"));
+        Obj o = tree.obj(root, "", List.of("identity", "store", "recording", "admin", "approvals", "connections"));
         if (o == null) return null;
         IdentityConfig identity = o.has("identity") ? identity(o.get("identity"), "identity") : null;
         if (!o.has("identity")) o.missing("identity", "a mapping with issuer and audience");
@@ -119,10 +119,11 @@ public final class ConfigLoader {
         AdminConfig admin = new AdminConfig(InetSocketAddress.createUnresolved("127.0.0.1", 8080));
         if (o.has("admin")) admin = admin(o.get("admin"), "admin");
         if (admin != null) claimListen(admin.listen(), o.has("admin") ? o.get("admin") : o.node, "admin.listen");
+        ApprovalsConfig approvals = o.has("approvals") ? approvals(o.get("approvals"), "approvals") : ApprovalsConfig.NONE;
         List<ConnectionConfig> connections = o.has("connections") ? connections(o.get("connections"), "connections") : null;
         if (!o.has("connections")) o.missing("connections", "a list with at least one connection");
         if (tree.problemCount() > 0) return null;
-        return new GatewayConfig(identity, store, recording, admin, connections, source);
+        return new GatewayConfig(identity, store, recording, admin, approvals, connections, source);
     }
 
     // ---- identity
@@ -204,6 +205,39 @@ public final class ConfigLoader {
         }
         String file = required(o, "path", "a file path", Values::nonBlank, "./data/portcullis.db");
         return file == null ? null : new StoreConfig.Embedded(Path.of(file));
+    }
+
+    private ApprovalsConfig approvals(Node node, String path) {
+        Obj o = tree.obj(node, path, List.of("public-url", "notify"));
+        if (o == null) return null;
+        URI publicUrl = optional(o, "public-url", "an absolute http(s) URL", Values::httpUrl, null);
+        List<ApprovalsConfig.Channel> channels = new ArrayList<>();
+        if (o.has("notify")) {
+            List<Node> items = tree.list(o.get("notify"), o.child("notify"));
+            for (int i = 0; items != null && i < items.size(); i++) {
+                String at = o.child("notify") + "[" + i + "]";
+                Obj c = tree.obj(items.get(i), at, List.of("type", "url", "secret"));
+                if (c == null) continue;
+                String type = required(c, "type", "slack or webhook", ConfigLoader::channelType, "webhook");
+                URI url = required(c, "url", "an absolute http(s) URL", Values::httpUrl, PLACEHOLDER_URL);
+                if ("slack".equals(type) && url != null) {
+                    channels.add(new ApprovalsConfig.Slack(url));
+                } else if ("webhook".equals(type) && url != null) {
+                    String secret = secret(c, "secret");
+                    if (secret != null && secret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 16) {
+                        tree.problem(c.get("secret"), c.child("secret"), "expected a secret of at least 16 bytes");
+                    } else if (secret != null) {
+                        channels.add(new ApprovalsConfig.Webhook(url, secret));
+                    }
+                }
+            }
+        }
+        return new ApprovalsConfig(Optional.ofNullable(publicUrl), channels);
+    }
+
+    private static String channelType(String text) {
+        if (!text.equals("slack") && !text.equals("webhook")) throw new IllegalArgumentException("");
+        return text;
     }
 
     private RecordingConfig recording(Node node, String path) {

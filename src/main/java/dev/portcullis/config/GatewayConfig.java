@@ -12,8 +12,9 @@ import java.util.Optional;
  * @param source the file it was loaded from
  */
 public record GatewayConfig(IdentityConfig identity, StoreConfig store, RecordingConfig recording, AdminConfig admin,
-                            List<ConnectionConfig> connections, Path source) {
+                            ApprovalsConfig approvals, List<ConnectionConfig> connections, Path source) {
     public GatewayConfig {
+        Objects.requireNonNull(approvals, "approvals");
         Objects.requireNonNull(identity, "identity");
         Objects.requireNonNull(store, "store");
         Objects.requireNonNull(recording, "recording");

@@ -2,6 +2,7 @@ package dev.portcullis.server;
 
 import dev.portcullis.approval.ApprovalApi;
 import dev.portcullis.approval.ApprovalService;
+import dev.portcullis.approval.notify.Notifier;
 import dev.portcullis.config.ConnectionConfig;
 import dev.portcullis.config.GatewayConfig;
 import dev.portcullis.config.HttpConnectionConfig;
@@ -71,8 +72,12 @@ public final class Gateway implements AutoCloseable {
             }, 5, 5, TimeUnit.SECONDS);
             opened.add(expiry::shutdownNow);
             InetSocketAddress adminListen = config.admin().listen();
-            Gate gate = new Gate(verifier, recorder, metrics, approvals,
-                    "http://" + adminListen.getHostString() + ":" + adminListen.getPort() + "/approvals/");
+            String adminBase = config.approvals().publicUrl().map(u -> u.toString().replaceAll("/+$", ""))
+                    .orElse("http://" + adminListen.getHostString() + ":" + adminListen.getPort());
+            Notifier notifier = ApprovalNotifications.start(config.approvals(), adminBase, metrics);
+            opened.add(notifier);
+            approvals.subscribe(request -> notifier.send(ApprovalNotifications.of(request, adminBase)));
+            Gate gate = new Gate(verifier, recorder, metrics, approvals, adminBase + "/approvals/");
 
             Map<String, Integer> ports = new LinkedHashMap<>();
             for (ConnectionConfig connection : config.connections()) {

@@ -40,6 +40,15 @@ public final class GatewayMetrics {
                 .register(registry)).record(latency);
     }
 
+    private final ConcurrentMap<String, Counter> notifications = new ConcurrentHashMap<>();
+
+    public void notification(String channel, String outcome) {
+        notifications.computeIfAbsent(channel + '\0' + outcome, k -> Counter.builder("portcullis.approval.notifications")
+                .description("Approval notifications, by channel and outcome (delivered, failed)")
+                .tag("channel", channel).tag("outcome", outcome)
+                .register(registry)).increment();
+    }
+
     /** Prometheus text exposition. */
     public String scrape() {
         return registry.scrape();

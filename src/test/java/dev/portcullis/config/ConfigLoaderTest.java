@@ -247,4 +247,41 @@ class ConfigLoaderTest {
         GatewayConfig c = ConfigLoader.loadForPolicyTest(Path.of("examples/okta.yaml"), Map.of());
         assertThat(c.connection("okta").orElseThrow().policy().rules()).hasSize(5);
     }
+
+    // ---- approvals: where people approve, and who is told
+
+    private static final String APPROVALS = """
+            approvals:
+              public-url: https://portcullis.example.com/
+              notify:
+                - type: slack
+                  url: https://hooks.slack.com/services/T0/B0/x
+                - type: webhook
+                  url: https://tickets.example.com/hooks/portcullis
+                  secret: a-secret-of-sixteen-bytes-or-more
+            """;
+
+    @Test
+    void channelsAndThePublicUrlAreRead() throws Exception {
+        GatewayConfig cfg = ConfigLoader.load(write(APPROVALS + VALID), ENV);
+
+        assertThat(cfg.approvals().publicUrl()).contains(URI.create("https://portcullis.example.com/"));
+        assertThat(cfg.approvals().channels()).hasSize(2)
+                .first().isInstanceOf(ApprovalsConfig.Slack.class);
+        assertThat(cfg.approvals().toString()).doesNotContain("a-secret-of-sixteen", "T0/B0");
+    }
+
+    @Test
+    void withoutTheSectionNobodyIsNotified() throws Exception {
+        assertThat(ConfigLoader.load(write(VALID), ENV).approvals().channels()).isEmpty();
+    }
+
+    @Test
+    void anUnknownChannelTypeAndAShortSecretArePositionedErrors() throws Exception {
+        String errors = errorsOf(APPROVALS.replace("type: slack", "type: pager")
+                .replace("a-secret-of-sixteen-bytes-or-more", "short") + VALID);
+
+        assertThat(errors).contains("approvals.notify[0].type: expected slack or webhook, got 'pager'")
+                .contains("approvals.notify[1].secret: expected a secret of at least 16 bytes");
+    }
 }
