@@ -5,6 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.portcullis.dev.ReceivedRequest;
+import dev.portcullis.recording.AuditVerifier;
+import dev.portcullis.recording.Replay;
+import dev.portcullis.store.EmbeddedStore;
+import dev.portcullis.store.SessionQuery;
+import dev.portcullis.store.SessionSummary;
+import java.time.ZoneOffset;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -144,6 +150,16 @@ class HeldOktaCallsTest {
         assertThat(used.path("approvalId").asText()).isEqualTo(id);
         assertThat(f.okta.received()).hasSize(1);
         assertThat(state(id)).isEqualTo("released");
+
+        // The released call is recorded with its outcome like any forwarded one; the trail verifies.
+        try (EmbeddedStore store = EmbeddedStore.open(data.resolve("portcullis.db"))) {
+            List<SessionSummary> sessions = store.sessions(SessionQuery.newest().subject("agent-1"));
+            String transcripts = String.join("\n", sessions.stream()
+                    .map(s -> new Replay(store, ZoneOffset.UTC).text(s.id())).toList());
+            assertThat(transcripts).contains("POST /api/v1/users/" + user + "/roles", "rule " + RULE, "upstream: 201")
+                    .doesNotContain(agent).doesNotContain(OktaGatewayFixture.OKTA_API_TOKEN);
+            assertThat(AuditVerifier.verify(store).ok()).isTrue();
+        }
     }
 
     @Test
