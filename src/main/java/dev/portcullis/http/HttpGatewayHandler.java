@@ -2,6 +2,8 @@ package dev.portcullis.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.portcullis.approval.ApprovalRequest;
+import dev.portcullis.approval.OperationFingerprint;
 import dev.portcullis.config.HttpConnectionConfig;
 import dev.portcullis.core.HttpCall;
 import dev.portcullis.core.Identity;
@@ -18,6 +20,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,6 +46,19 @@ final class HttpGatewayHandler extends Handler.Abstract {
     private static final Logger log = LoggerFactory.getLogger(HttpGatewayHandler.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final JsonMasker MASKER = new JsonMasker();
+
+    /** The header an agent repeats a held call with, carrying the approval id; never forwarded upstream. */
+    static final String APPROVAL_HEADER = "Portcullis-Approval";
+
+    /**
+     * The longest a held HTTP request is kept open waiting for approval. HTTP clients and proxies in
+     * between commonly give up after 30 to 60 seconds, so the gateway answers
+     * before that: with the upstream's response when approved in time, otherwise with an
+     * {@code approval-pending} problem and the id to retry with.
+     */
+    static final Duration MAX_HOLD_WAIT = Duration.ofSeconds(25);
+
+    private static final java.util.regex.Pattern APPROVAL_ID = java.util.regex.Pattern.compile("apr_[a-z2-7]{20}");
 
     private final HttpConnectionConfig connection;
     private final Gate gate;
@@ -107,14 +123,160 @@ final class HttpGatewayHandler extends Handler.Abstract {
                 HttpProblem.denied(name, deny.ruleId(), deny.reason(), call.summary()).send(response, callback);
             }
             case Verdict.HoldForApproval hold -> {
-                judged.completeRefused(startNanos);
-                HttpProblem.approvalRequired(name, hold.ruleId(), hold.reason(), call.summary(), hold.approverGroups())
-                        .send(response, callback);
+                String presented = request.getHeaders().get(APPROVAL_HEADER);
+                if (presented == null) {
+                    hold(request, response, callback, identity, call, body, hold, judged, startNanos);
+                } else {
+                    retry(request, response, callback, identity, call, body, hold, presented.strip(), judged, startNanos);
+                }
             }
             case Verdict.Allow allow -> upstream.forward(request, response, callback, call, body, MaskPlan.NONE, judged, startNanos);
             case Verdict.Mask mask -> upstream.forward(request, response, callback, call, body, mask.plan(), judged, startNanos);
         }
         return true;
+    }
+
+    /**
+     * Holds a call policy wants approved: opens the approval request, then keeps the HTTP request
+     * open up to {@link #holdWait(Duration)} for a decision. Approved in time: forwarded as an allowed
+     * call would be. Otherwise refused with a problem naming the approval id, so the agent can retry.
+     */
+    private void hold(Request request, Response response, Callback callback, Identity identity, HttpCall call,
+                      byte[] body, Verdict.HoldForApproval hold, Gate.Judged judged, long startNanos) {
+        String name = connection.name();
+        ApprovalRequest opened;
+        try {
+            // No session recorder is handed over: an HTTP call is no live session, so the approval's
+            // events go to the connection's approvals session, each naming the approval id.
+            opened = gate.requestApproval(null, name, identity, call, body, hold);
+        } catch (GateUnavailableException e) {
+            judged.completeRefused(startNanos);
+            HttpProblem.unavailable(name, e.getMessage()).send(response, callback);
+            return;
+        }
+        String id = opened.id();
+        log.info("held {} by {} on {} for approval {} (rule {})", call.summary(), identity.subject(), name, id, hold.ruleId());
+        ApprovalRequest decided;
+        try {
+            decided = gate.awaitApproval(id, holdWait(hold.holdTimeout()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            judged.completeRefused(startNanos);
+            HttpProblem.unavailable(name, "the gateway stopped while " + id + " was waiting for approval; repeat the request with header '"
+                    + APPROVAL_HEADER + ": " + id + "' once it is approved").send(response, callback);
+            return;
+        }
+        switch (decided.state()) {
+            case APPROVED -> {
+                if (gate.releaseApproved(id, call, body)) {
+                    response.getHeaders().put(APPROVAL_HEADER, id);
+                    upstream.forward(request, response, callback, call, body, MaskPlan.NONE, judged, startNanos);
+                } else {
+                    // Released meanwhile (a concurrent retry with the header), or expired this instant.
+                    refuseUnusable(response, callback, call, body, hold, id, judged, startNanos);
+                }
+            }
+            case PENDING -> {
+                judged.completeRefused(startNanos);
+                HttpProblem.approvalPending(name, hold.ruleId(), hold.reason(), call.summary(), hold.approverGroups(),
+                        id, gate.approvalPage(id), decided.expiresAt()).send(response, callback);
+            }
+            default -> refuseUnusable(response, callback, call, body, hold, id, judged, startNanos);
+        }
+    }
+
+    /** The agent repeats a held call with {@value #APPROVAL_HEADER}: forwarded once, only if approved for exactly it. */
+    private void retry(Request request, Response response, Callback callback, Identity identity, HttpCall call,
+                       byte[] body, Verdict.HoldForApproval hold, String id, Gate.Judged judged, long startNanos) {
+        String name = connection.name();
+        if (!APPROVAL_ID.matcher(id).matches()) {
+            judged.completeRefused(startNanos);
+            HttpProblem.approvalNotUsable(name, hold.ruleId(), call.summary(), null, "unknown",
+                    "header " + APPROVAL_HEADER + " does not carry an approval id (apr_ and 20 characters)").send(response, callback);
+            return;
+        }
+        Optional<ApprovalRequest> found = lookUp(id);
+        if (found.isEmpty()) {
+            refuseUnusable(response, callback, call, body, hold, id, judged, startNanos);
+            return;
+        }
+        ApprovalRequest current = found.get();
+        // Someone else's approval is never spent on this call, even for the identical operation.
+        if (!current.connection().equals(name) || !current.requester().subject().equals(identity.subject())) {
+            judged.completeRefused(startNanos);
+            log.warn("{} presented approval {} of {} on {}; refused", identity.subject(), id, current.requester().subject(), name);
+            HttpProblem.approvalNotUsable(name, hold.ruleId(), call.summary(), id, "different-requester",
+                    "approval request " + id + " was opened by another caller or on another connection; it cannot release this call")
+                    .send(response, callback);
+            return;
+        }
+        if (gate.releaseApproved(id, call, body)) {
+            log.info("released {} by {} on {} under approval {}", call.summary(), identity.subject(), name, id);
+            response.getHeaders().put(APPROVAL_HEADER, id);
+            upstream.forward(request, response, callback, call, body, MaskPlan.NONE, judged, startNanos);
+            return;
+        }
+        refuseUnusable(response, callback, call, body, hold, id, judged, startNanos);
+    }
+
+    /** Refuses a held call that approval {@code id} cannot release, saying why as far as the request tells. */
+    private void refuseUnusable(Response response, Callback callback, HttpCall call, byte[] body,
+                                Verdict.HoldForApproval hold, String id, Gate.Judged judged, long startNanos) {
+        judged.completeRefused(startNanos);
+        String name = connection.name();
+        String rule = hold.ruleId();
+        Optional<ApprovalRequest> found = lookUp(id);
+        if (found.isEmpty()) {
+            HttpProblem.approvalNotUsable(name, rule, call.summary(), id, "unknown",
+                    "there is no approval request " + id).send(response, callback);
+            return;
+        }
+        ApprovalRequest r = found.get();
+        boolean sameOperation = r.fingerprint().equals(OperationFingerprint.of(call, body));
+        HttpProblem problem = switch (r.state()) {
+            case DENIED -> {
+                var denial = r.denial().orElseThrow();
+                yield HttpProblem.approvalDenied(name, r.ruleId(), call.summary(), id, denial.subject(), denial.reason());
+            }
+            case EXPIRED -> HttpProblem.approvalNotUsable(name, rule, call.summary(), id, "expired",
+                    "approval request " + id + " expired at " + r.expiresAt() + " without being approved; send the request again without the "
+                            + APPROVAL_HEADER + " header to ask anew");
+            case RELEASED -> HttpProblem.approvalNotUsable(name, rule, call.summary(), id, "already-used",
+                    "approval request " + id + " has already been used; an approval releases one call, once");
+            case PENDING -> HttpProblem.approvalNotUsable(name, rule, call.summary(), id, "not-approved",
+                    "approval request " + id + " is not approved yet (" + r.approvals().size() + " of " + r.approvalsRequired()
+                            + " approvals); approve it at " + gate.approvalPage(id) + ", then repeat the request");
+            case APPROVED -> !sameOperation
+                    ? HttpProblem.approvalNotUsable(name, rule, call.summary(), id, "different-operation",
+                            "approval request " + id + " was approved for a different operation (" + r.summary()
+                                    + "); only that exact request (method, path, query and body) can be released")
+                    : HttpProblem.approvalNotUsable(name, rule, call.summary(), id, "expired",
+                            "approval request " + id + " was approved but expired at " + r.expiresAt() + " before it was used");
+        };
+        problem.send(response, callback);
+    }
+
+    /** The approval request as it stands now (a pending one past its expiry is closed on the way). */
+    private Optional<ApprovalRequest> lookUp(String id) {
+        try {
+            return Optional.of(gate.awaitApproval(id, Duration.ZERO));
+        } catch (IllegalStateException e) {
+            return Optional.empty(); // no such request
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * How long a held HTTP request is kept open waiting for a decision: half the rule's
+     * {@code hold-timeout}, at most {@link #MAX_HOLD_WAIT}. Half, because the hold-timeout is also
+     * when the approval request expires: a call still pending after the wait must leave the agent
+     * time to retry with {@value #APPROVAL_HEADER} once it is approved.
+     */
+    static Duration holdWait(Duration holdTimeout) {
+        Duration half = holdTimeout.dividedBy(2);
+        return half.compareTo(MAX_HOLD_WAIT) < 0 ? half : MAX_HOLD_WAIT;
     }
 
     /** What the recording keeps of the request body: JSON bodies masked like responses would be. */

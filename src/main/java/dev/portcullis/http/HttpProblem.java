@@ -18,6 +18,7 @@ final class HttpProblem {
     private final ObjectNode body = JSON.createObjectNode();
     private final int status;
     private String wwwAuthenticate;
+    private String approvalId;
 
     private HttpProblem(int status, String type, String title, String detail) {
         this.status = status;
@@ -54,15 +55,59 @@ final class HttpProblem {
         return p;
     }
 
-    static HttpProblem approvalRequired(String connection, String rule, String reason, String operation,
-                                        Iterable<String> approverGroups) {
-        HttpProblem p = new HttpProblem(403, "approval-required", "Approval required", reason
-                + " Approvals are not available in this version of Portcullis, so the operation is refused.");
+    /**
+     * Held, and still undecided when the hold wait ended: the agent repeats the identical call with
+     * {@code Portcullis-Approval: <id>} once a person has approved it.
+     */
+    static HttpProblem approvalPending(String connection, String rule, String reason, String operation,
+                                       Iterable<String> approverGroups, String approvalId, String approvalPage,
+                                       java.time.Instant expiresAt) {
+        HttpProblem p = new HttpProblem(403, "approval-pending", "Approval pending", reason
+                + " Approval request " + approvalId + " is waiting for a decision at " + approvalPage
+                + ". Once it is approved, repeat exactly the same request (same method, path, query and body) with header '"
+                + HttpGatewayHandler.APPROVAL_HEADER + ": " + approvalId + "' before " + expiresAt + ".");
         p.body.put("connection", connection);
         p.body.put("rule", rule);
         p.body.put("operation", operation);
+        p.body.put("approvalId", approvalId);
+        p.body.put("approvalPage", approvalPage);
+        p.body.put("expiresAt", expiresAt.toString());
+        p.body.put("retryWithHeader", HttpGatewayHandler.APPROVAL_HEADER + ": " + approvalId);
         var groups = p.body.putArray("approverGroups");
         approverGroups.forEach(groups::add);
+        p.approvalId = approvalId;
+        return p;
+    }
+
+    /** An approver denied the held operation. */
+    static HttpProblem approvalDenied(String connection, String rule, String operation, String approvalId,
+                                      String deniedBy, String denialReason) {
+        HttpProblem p = new HttpProblem(403, "approval-denied", "Approval denied",
+                "approval request " + approvalId + " for rule " + rule + " was denied by " + deniedBy + ": " + denialReason);
+        p.body.put("connection", connection);
+        p.body.put("rule", rule);
+        p.body.put("operation", operation);
+        p.body.put("approvalId", approvalId);
+        p.body.put("deniedBy", deniedBy);
+        p.body.put("reason", denialReason);
+        p.approvalId = approvalId;
+        return p;
+    }
+
+    /**
+     * The operation cannot be released under this approval id; {@code why} is one of
+     * {@code unknown}, {@code not-approved}, {@code expired}, {@code already-used},
+     * {@code different-operation}, {@code different-requester}. Never forwarded.
+     */
+    static HttpProblem approvalNotUsable(String connection, String rule, String operation, String approvalId,
+                                         String why, String detail) {
+        HttpProblem p = new HttpProblem(403, "approval-not-usable", "Approval cannot be used", detail);
+        p.body.put("connection", connection);
+        p.body.put("rule", rule);
+        p.body.put("operation", operation);
+        p.body.put("approvalId", approvalId);
+        p.body.put("reason", why);
+        p.approvalId = approvalId;
         return p;
     }
 
@@ -114,6 +159,7 @@ final class HttpProblem {
         response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
         if (wwwAuthenticate != null) response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, wwwAuthenticate);
+        if (approvalId != null) response.getHeaders().put(HttpGatewayHandler.APPROVAL_HEADER, approvalId);
         response.write(true, ByteBuffer.wrap(bytes), callback);
     }
 }

@@ -5,7 +5,14 @@
  *  agent ──GET /api/v1/users, Authorization: Bearer|SSWS &lt;agent token&gt;──▶ HttpGatewayHandler
  *     1 Gate.authenticate (token → Identity)          refused → 401 problem+json, WWW-Authenticate
  *     2 body read up to max-request-bytes → HttpCall   too large → 413
- *     3 Gate.judge (policy → Decision, recorded)       Deny / HoldForApproval → 403 problem+json
+ *     3 Gate.judge (policy → Decision, recorded)       Deny → 403 problem+json
+ *       HoldForApproval, no Portcullis-Approval header: Gate.requestApproval, then the call is held
+ *         up to HttpGatewayHandler.holdWait (half the rule's hold-timeout, at most 25 s):
+ *         approved → Gate.releaseApproved → forwarded as below; denied → 403 approval-denied;
+ *         still pending → 403 approval-pending with the id, the approval page and header Portcullis-Approval
+ *       HoldForApproval with Portcullis-Approval: apr_…: same caller and Gate.releaseApproved(id, call, body)
+ *         → forwarded, once; otherwise 403 approval-not-usable (not-approved, expired, already-used,
+ *         different-operation, different-requester, unknown)
  *     4 HttpUpstream: agent credential removed, target credential injected ──▶ upstream
  *     5 response streamed through JsonMasker / TextStreamMasker ──▶ agent
  *     6 result recorded durably, then the response is completed

@@ -33,7 +33,7 @@ class OktaAgentThroughGatewayTest {
 
     @BeforeAll
     static void start() throws Exception {
-        f = new OktaGatewayFixture(data, 30);
+        f = new OktaGatewayFixture(data, 30, OktaGatewayFixture.holdTimeout("2s"));
         agentToken = f.token("agent-1", "agents");
     }
 
@@ -129,17 +129,17 @@ class OktaAgentThroughGatewayTest {
     }
 
     @Test
-    void grantingSuperAdminNeedsApprovalAndNeverReachesOkta() throws Exception {
+    void grantingSuperAdminOrOrgAdminIsHeldForApprovalAndNeverReachesOktaUnapproved() throws Exception {
         for (String role : List.of("SUPER_ADMIN", "ORG_ADMIN")) {
             HttpResponse<String> r = f.send("POST", "/api/v1/users/" + f.okta.userIds().getFirst() + "/roles", agentToken,
                     "{\"type\":\"" + role + "\"}");
 
             assertThat(r.statusCode()).isEqualTo(403);
             JsonNode problem = JSON.readTree(r.body());
-            assertThat(problem.path("type").asText()).endsWith("/approval-required");
+            assertThat(problem.path("type").asText()).endsWith("/approval-pending");
             assertThat(problem.path("rule").asText()).isEqualTo("admin-roles-need-approval");
             assertThat(problem.path("approverGroups").toString()).contains("okta-admins");
-            assertThat(problem.path("detail").asText()).contains("not available");
+            assertThat(problem.path("approvalId").asText()).startsWith("apr_");
         }
         assertThat(f.okta.received()).isEmpty();
     }

@@ -11,12 +11,14 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import no.nav.security.mock.oauth2.MockOAuth2Server;
 
 /**
@@ -36,7 +38,7 @@ final class OktaGatewayFixture implements AutoCloseable {
     final int adminPort;
 
     OktaGatewayFixture(Path data, int users) throws Exception {
-        this(data, users, null);
+        this(data, users, (URI) null);
     }
 
     /** @param upstreamOverride an upstream URL to use instead of the demo Okta (e.g. a dead port) */
@@ -46,6 +48,19 @@ final class OktaGatewayFixture implements AutoCloseable {
 
     /** @param issuerOverride an issuer URL to configure instead of the running one (e.g. a dead port) */
     OktaGatewayFixture(Path data, int users, URI upstreamOverride, URI issuerOverride) throws Exception {
+        this(data, users, upstreamOverride, issuerOverride, UnaryOperator.identity());
+    }
+
+    /**
+     * @param configEdit applied to the text of {@code examples/okta.yaml} before it is loaded, e.g.
+     *                   {@link #holdTimeout(String)}
+     */
+    OktaGatewayFixture(Path data, int users, UnaryOperator<String> configEdit) throws Exception {
+        this(data, users, null, null, configEdit);
+    }
+
+    private OktaGatewayFixture(Path data, int users, URI upstreamOverride, URI issuerOverride,
+                               UnaryOperator<String> configEdit) throws Exception {
         this.data = data;
         issuer.start(InetAddress.getByName("127.0.0.1"), 0);
         okta = DemoOkta.start(0, OKTA_API_TOKEN, users);
@@ -59,7 +74,14 @@ final class OktaGatewayFixture implements AutoCloseable {
         env.put("PORTCULLIS_DATA", data.toString());
         env.put("PORTCULLIS_OKTA_LISTEN", "127.0.0.1:" + port);
         env.put("PORTCULLIS_ADMIN_LISTEN", "127.0.0.1:" + adminPort);
-        GatewayConfig config = ConfigLoader.load(Path.of("examples/okta.yaml"), env);
+        Path configFile = Path.of("examples/okta.yaml");
+        String original = Files.readString(configFile);
+        String edited = configEdit.apply(original);
+        if (!edited.equals(original)) {
+            Files.createDirectories(data);
+            configFile = Files.writeString(data.resolve("okta.yaml"), edited);
+        }
+        GatewayConfig config = ConfigLoader.load(configFile, env);
         gateway = Gateway.start(config, Clock.systemUTC());
     }
 
@@ -82,6 +104,24 @@ final class OktaGatewayFixture implements AutoCloseable {
     HttpResponse<String> admin(String path) throws IOException, InterruptedException {
         return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path)).build(),
                 HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Sets the hold-timeout of rule admin-roles-need-approval (15m in the example) to {@code duration}. */
+    static UnaryOperator<String> holdTimeout(String duration) {
+        return yaml -> {
+            if (!yaml.contains("hold-timeout: 15m")) throw new IllegalStateException("examples/okta.yaml has no 'hold-timeout: 15m'");
+            return yaml.replace("hold-timeout: 15m", "hold-timeout: " + duration);
+        };
+    }
+
+    /** A call to the admin port's approval API as {@code token}; {@code jsonBody} null for none. */
+    HttpResponse<String> approvals(String method, String path, String token, String jsonBody) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/api/v1/approvals" + path))
+                .timeout(Duration.ofSeconds(10))
+                .header("Authorization", "Bearer " + token);
+        if (jsonBody != null) b.header("Content-Type", "application/json");
+        b.method(method, jsonBody == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(jsonBody));
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     static int freePort() throws IOException {

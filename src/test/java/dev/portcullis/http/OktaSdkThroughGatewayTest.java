@@ -34,7 +34,7 @@ class OktaSdkThroughGatewayTest {
 
     @BeforeAll
     static void start() throws Exception {
-        f = new OktaGatewayFixture(data, 40);
+        f = new OktaGatewayFixture(data, 40, OktaGatewayFixture.holdTimeout("2s"));
         // The SDK insists on https unless told it is testing; the gateway listens on loopback http here.
         System.setProperty("okta.testing.disableHttpsCheck", "true");
         sdk = Clients.builder()
