@@ -429,7 +429,7 @@ final class PgSession implements Runnable {
             Thread.currentThread().interrupt();
             throw new java.io.InterruptedIOException("interrupted while holding " + id);
         }
-        String detail = "statement: " + statement.summary();
+        String detail = "statement: " + statement.summary() + "\nrule " + hold.ruleId() + ": " + hold.reason();
         return switch (decided.state()) {
             case APPROVED -> {
                 if (gate.releaseApproved(id, statement, body)) {
@@ -439,11 +439,11 @@ final class PgSession implements Runnable {
                 yield Optional.of(PgErrors.error("42501", "Portcullis: approval request " + id
                         + " was approved but could not be released for this statement (expired or used already)", detail, null));
             }
-            case DENIED -> Optional.of(PgErrors.error("42501", "Portcullis: approval request " + id + " was denied"
+            case DENIED -> Optional.of(PgErrors.error("42501", "Portcullis: approval request " + id + " (rule " + hold.ruleId() + ") was denied"
                             + decided.denial().map(d -> " by " + d.subject() + ": " + d.reason()).orElse(""),
                     detail, null));
             case EXPIRED, PENDING -> Optional.of(PgErrors.error("42501", "Portcullis: approval request " + id
-                    + " expired: nobody in " + groups + " approved it within " + human(hold.holdTimeout())
+                    + " (rule " + hold.ruleId() + ") expired: nobody in " + groups + " approved it within " + human(hold.holdTimeout())
                     + ", so the statement was not run", detail, "send it again to request a new approval"));
             case RELEASED -> Optional.of(PgErrors.error("42501", "Portcullis: approval request " + id
                     + " was released already", detail, null));
@@ -472,6 +472,9 @@ final class PgSession implements Runnable {
                 }
                 for (SqlStatement s : statements) {
                     Decision d = gate.decide(config.name(), identity, resolveExecute(s), config.policy());
+                    // Preparing a statement that needs approval runs nothing: it is held when Executed,
+                    // with its bind parameters, so the approval names exactly what runs.
+                    if (d.verdict() instanceof Verdict.HoldForApproval && statements.size() == 1) continue;
                     Optional<BackendMessage.ErrorResponse> refusal = refusal(d.verdict(), s);
                     if (refusal.isPresent()) {
                         recordRefusal(s);
@@ -501,7 +504,14 @@ final class PgSession implements Runnable {
                     try {
                         Gate.Judged j = gate.judge(recording, config.name(), identity, statement, config.policy(),
                                 excerpt(statement));
-                        Optional<BackendMessage.ErrorResponse> refusal = refusal(j.decision().verdict(), statement);
+                        Optional<BackendMessage.ErrorResponse> refusal;
+                        if (j.decision().verdict() instanceof Verdict.HoldForApproval h) {
+                            // Held before this Execute joins the batch: what went before it in the batch is
+                            // still unsent (unless the client flushed), and nothing after it is read meanwhile.
+                            refusal = holdForApproval(statement, h, statement.text().getBytes(StandardCharsets.UTF_8));
+                        } else {
+                            refusal = refusal(j.decision().verdict(), statement);
+                        }
                         if (refusal.isPresent()) {
                             j.completeRefused(System.nanoTime());
                             unit.refusal = refusal.get();
@@ -622,8 +632,8 @@ final class PgSession implements Runnable {
                     "Portcullis: rule " + h.ruleId() + " requires approval by " + String.join(", ", h.approverGroups())
                             + ": " + h.reason(),
                     "statement: " + statement.summary(),
-                    "approvals hold simple-protocol queries only (psql without \\bind, or a client's simple query mode); "
-                            + "this client used the extended protocol (prepared statements), so the statement is refused"));
+                    "a statement that needs approval is held only when it is prepared and executed on its own, "
+                            + "so it is refused here"));
         };
     }
 

@@ -206,6 +206,44 @@ class StatementHeldForApprovalTest {
         assertThat(f.tableExists("scratch_two")).isTrue();
     }
 
+    @Test
+    void jdbcOverTheExtendedProtocolIsHeldAndReleasedOrDeniedToo() throws Exception {
+        scratch("scratch_jdbc");
+        try (Connection c = f.jdbc(agent); Statement st = c.createStatement()) {
+            var running = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return st.executeUpdate("DROP TABLE scratch_jdbc");
+                } catch (java.sql.SQLException e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            });
+            String id = awaitPending("DROP TABLE scratch_jdbc").get("id").asText();
+            assertThat(f.tableExists("scratch_jdbc")).isTrue();
+            assertThat(post(id, "approve", dba, "").statusCode()).isEqualTo(200);
+            running.get(30, TimeUnit.SECONDS);
+            assertThat(f.tableExists("scratch_jdbc")).isFalse();
+            assertThat((Object) st.getWarnings()).isNotNull();
+            assertThat(st.getWarnings().getMessage()).contains(id);
+
+            scratch("scratch_jdbc");
+            var denied = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return st.executeUpdate("DROP TABLE scratch_jdbc");
+                } catch (java.sql.SQLException e) {
+                    return e.getSQLState() + " " + e.getMessage();
+                }
+            });
+            String id2 = awaitPending("DROP TABLE scratch_jdbc").get("id").asText();
+            assertThat(post(id2, "deny", dba, "{\"reason\":\"keep it\"}").statusCode()).isEqualTo(200);
+            assertThat(denied.get(30, TimeUnit.SECONDS).toString()).contains("42501", id2, "keep it");
+            assertThat(f.tableExists("scratch_jdbc")).isTrue();
+            try (var rs = st.executeQuery("SELECT 7")) {
+                rs.next();
+                assertThat(rs.getInt(1)).as("the connection goes on").isEqualTo(7);
+            }
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------
 
     private static void scratch(String table) throws Exception {
