@@ -1,5 +1,6 @@
 package dev.portcullis.postgres;
 
+import dev.portcullis.approval.ApprovalRequest;
 import dev.portcullis.config.PostgresConnectionConfig;
 import dev.portcullis.core.Identity;
 import dev.portcullis.core.SqlStatement;
@@ -326,31 +327,131 @@ final class PgSession implements Runnable {
         }
         Unit unit = new Unit();
         List<Gate.Judged> judged = new ArrayList<>();
+        // A query with one statement that needs approval is held as a whole on that one approval: the
+        // statements of one Query run in one implicit transaction, so running the others without it (or
+        // splitting the query) would change what the client asked for. The others are judged by policy
+        // as usual, and were allowed, so the approval adds nothing to them. Two held statements in one
+        // query are refused: each approval names exactly one statement.
+        Gate.Judged held = null;
+        SqlStatement heldStatement = null;
+        Verdict.HoldForApproval hold = null;
         for (SqlStatement raw : statements) {
             SqlStatement statement = resolveExecute(raw);
             Gate.Judged j;
             try {
                 j = gate.judge(recording, config.name(), identity, statement, config.policy(), excerpt(statement));
             } catch (GateUnavailableException e) {
+                if (held != null) held.completeRefused(System.nanoTime());
                 for (Gate.Judged done : judged) done.completeUpstreamFailed("not sent: " + e.getMessage(), System.nanoTime());
                 refuseUnit(PgErrors.error("08006", "Portcullis: " + e.getMessage()));
                 return;
             }
-            Optional<BackendMessage.ErrorResponse> refusal = refusal(j.decision().verdict(), statement);
+            Optional<BackendMessage.ErrorResponse> refusal;
+            if (j.decision().verdict() instanceof Verdict.HoldForApproval h && held == null) {
+                held = j;
+                heldStatement = statement;
+                hold = h;
+                refusal = Optional.empty();
+            } else if (j.decision().verdict() instanceof Verdict.HoldForApproval h) {
+                refusal = Optional.of(PgErrors.error("42501",
+                        "Portcullis: rule " + h.ruleId() + " requires approval of this statement, and the query holds "
+                                + "another one that needs approval too",
+                        "statement: " + statement.summary(), "send statements that need approval one query at a time"));
+            } else {
+                refusal = refusal(j.decision().verdict(), statement);
+            }
             if (refusal.isPresent()) {
                 j.completeRefused(System.nanoTime());
+                if (held != null) held.completeRefused(System.nanoTime());
                 for (Gate.Judged done : judged) done.completeUpstreamFailed("not sent: another statement of the query was refused", System.nanoTime());
                 refuseUnit(refusal.get());
                 return;
             }
-            judged.add(j);
+            if (j != held) judged.add(j);
             unit.addSlot(j, statement, maskPlan(j.decision().verdict()));
+        }
+        if (held != null) {
+            // Held before the unit is queued: nothing of this query reaches the server until it is released,
+            // and the client's later queries wait behind it, in order.
+            Optional<BackendMessage.ErrorResponse> notReleased =
+                    holdForApproval(heldStatement, hold, query.sql().getBytes(StandardCharsets.UTF_8));
+            if (notReleased.isPresent()) {
+                held.completeRefused(System.nanoTime());
+                for (Gate.Judged done : judged) {
+                    done.completeUpstreamFailed("not sent: the query's held statement was not approved", System.nanoTime());
+                }
+                refuseUnit(notReleased.get());
+                return;
+            }
+            // Released (PC4004 is durable): the held statement now goes as an allowed one would, and its
+            // outcome is recorded in its slot when the server answers.
         }
         remember(statements);
         forwardUnit(unit, () -> {
             toServer.write(query);
             toServer.flush();
         });
+    }
+
+    /**
+     * Holds this client's thread (a virtual thread) until the held statement is approved and released,
+     * denied, or expires. The client is told at once, by a NoticeResponse, which request it waits for and
+     * where it is decided. A client that goes away meanwhile is noticed only when the wait ends (at the
+     * latest at the hold timeout); an approval after that still releases the statement to a dead session,
+     * whose forwarding then fails with the connection.
+     *
+     * @return empty once released: forward the statement; else the refusal the client gets instead
+     */
+    private Optional<BackendMessage.ErrorResponse> holdForApproval(SqlStatement statement, Verdict.HoldForApproval hold,
+                                                                   byte[] body) throws IOException {
+        String groups = String.join(", ", hold.approverGroups());
+        ApprovalRequest request;
+        try {
+            request = gate.requestApproval(recording, config.name(), identity, statement, body, hold);
+        } catch (GateUnavailableException e) {
+            return Optional.of(PgErrors.error("08006", "Portcullis: " + e.getMessage()));
+        }
+        String id = request.id();
+        String page = gate.approvalPage(id);
+        log.info("{} on '{}': {} held for approval by {} as {}", identity.subject(), config.name(), statement.summary(),
+                groups, id);
+        synchronized (clientWriteLock) {
+            clientOut.write(PgErrors.notice("01000",
+                    "Portcullis: statement waits for approval by " + groups + " (request " + id + ")",
+                    "statement: " + statement.summary() + "\nrule " + hold.ruleId() + ": " + hold.reason(),
+                    "approve or deny at " + page + "; this session waits up to " + human(hold.holdTimeout())));
+            clientOut.flush();
+        }
+        ApprovalRequest decided;
+        try {
+            decided = gate.awaitApproval(id, hold.holdTimeout());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while holding " + id);
+        }
+        String detail = "statement: " + statement.summary() + "\nrule " + hold.ruleId() + ": " + hold.reason();
+        return switch (decided.state()) {
+            case APPROVED -> {
+                if (gate.releaseApproved(id, statement, body)) {
+                    log.info("{} on '{}': {} released", identity.subject(), config.name(), id);
+                    yield Optional.empty();
+                }
+                yield Optional.of(PgErrors.error("42501", "Portcullis: approval request " + id
+                        + " was approved but could not be released for this statement (expired or used already)", detail, null));
+            }
+            case DENIED -> Optional.of(PgErrors.error("42501", "Portcullis: approval request " + id + " (rule " + hold.ruleId() + ") was denied"
+                            + decided.denial().map(d -> " by " + d.subject() + ": " + d.reason()).orElse(""),
+                    detail, null));
+            case EXPIRED, PENDING -> Optional.of(PgErrors.error("42501", "Portcullis: approval request " + id
+                    + " (rule " + hold.ruleId() + ") expired: nobody in " + groups + " approved it within " + human(hold.holdTimeout())
+                    + ", so the statement was not run", detail, "send it again to request a new approval"));
+            case RELEASED -> Optional.of(PgErrors.error("42501", "Portcullis: approval request " + id
+                    + " was released already", detail, null));
+        };
+    }
+
+    private static String human(java.time.Duration d) {
+        return d.toString().substring(2).toLowerCase(java.util.Locale.ROOT);
     }
 
     private void extended(RawMessage raw, PgMessageWriter toServer) throws IOException {
@@ -371,6 +472,9 @@ final class PgSession implements Runnable {
                 }
                 for (SqlStatement s : statements) {
                     Decision d = gate.decide(config.name(), identity, resolveExecute(s), config.policy());
+                    // Preparing a statement that needs approval runs nothing: it is held when Executed,
+                    // with its bind parameters, so the approval names exactly what runs.
+                    if (d.verdict() instanceof Verdict.HoldForApproval && statements.size() == 1) continue;
                     Optional<BackendMessage.ErrorResponse> refusal = refusal(d.verdict(), s);
                     if (refusal.isPresent()) {
                         recordRefusal(s);
@@ -400,7 +504,14 @@ final class PgSession implements Runnable {
                     try {
                         Gate.Judged j = gate.judge(recording, config.name(), identity, statement, config.policy(),
                                 excerpt(statement));
-                        Optional<BackendMessage.ErrorResponse> refusal = refusal(j.decision().verdict(), statement);
+                        Optional<BackendMessage.ErrorResponse> refusal;
+                        if (j.decision().verdict() instanceof Verdict.HoldForApproval h) {
+                            // Held before this Execute joins the batch: what went before it in the batch is
+                            // still unsent (unless the client flushed), and nothing after it is read meanwhile.
+                            refusal = holdForApproval(statement, h, statement.text().getBytes(StandardCharsets.UTF_8));
+                        } else {
+                            refusal = refusal(j.decision().verdict(), statement);
+                        }
                         if (refusal.isPresent()) {
                             j.completeRefused(System.nanoTime());
                             unit.refusal = refusal.get();
@@ -521,7 +632,8 @@ final class PgSession implements Runnable {
                     "Portcullis: rule " + h.ruleId() + " requires approval by " + String.join(", ", h.approverGroups())
                             + ": " + h.reason(),
                     "statement: " + statement.summary(),
-                    "approvals are not available in this version of Portcullis, so the statement is refused"));
+                    "a statement that needs approval is held only when it is prepared and executed on its own, "
+                            + "so it is refused here"));
         };
     }
 

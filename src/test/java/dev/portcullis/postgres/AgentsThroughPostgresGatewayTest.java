@@ -34,7 +34,10 @@ class AgentsThroughPostgresGatewayTest {
 
     @BeforeAll
     static void start() throws Exception {
-        f = new PostgresGatewayFixture(data);
+        // Statements that need a DBA's approval are held; nobody approves here, so a short hold
+        // ends them quickly as refused (StatementHeldForApprovalTest covers approving them).
+        f = new PostgresGatewayFixture(data, yaml -> yaml.replace("          approvers: [dba]\n",
+                "          approvers: [dba]\n          hold-timeout: 1s\n"));
         agent = f.token("agent-1", "agents");
         writer = f.token("writer-1", "agent-writers");
     }

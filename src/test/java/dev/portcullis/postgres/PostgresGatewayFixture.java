@@ -36,6 +36,8 @@ final class PostgresGatewayFixture implements AutoCloseable {
     final Gateway gateway;
     final Path data;
     final int port;
+    /** The admin listener: health, metrics and the approval API. */
+    final int adminPort;
 
     PostgresGatewayFixture(Path data) throws Exception {
         this(data, UnaryOperator.identity());
@@ -78,7 +80,8 @@ final class PostgresGatewayFixture implements AutoCloseable {
         env.put("PORTCULLIS_OIDC_ISSUER", issuer.issuerUrl("default").toString());
         env.put("PORTCULLIS_OIDC_AUDIENCE", AUDIENCE);
         env.put("PORTCULLIS_DATA", data.toString());
-        env.put("PORTCULLIS_ADMIN_LISTEN", "127.0.0.1:" + freePort());
+        adminPort = freePort();
+        env.put("PORTCULLIS_ADMIN_LISTEN", "127.0.0.1:" + adminPort);
         env.put("PORTCULLIS_PG_LISTEN", "127.0.0.1:" + port);
         env.put("PG_HOST", "127.0.0.1");
         env.put("PG_PORT", String.valueOf(postgres.getPort()));

@@ -1,0 +1,338 @@
+package dev.portcullis.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.portcullis.recording.AuditVerifier;
+import dev.portcullis.recording.Replay;
+import dev.portcullis.store.EmbeddedStore;
+import dev.portcullis.store.SessionQuery;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A risky statement in a live psql session is held until a member of {@code dba} decides on it through
+ * the approval API, then runs (or is refused) in that same session.
+ */
+class StatementHeldForApprovalTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final Pattern ID = Pattern.compile("apr_[A-Za-z0-9]+");
+
+    @TempDir
+    static Path data;
+
+    static PostgresGatewayFixture f;
+    static String agent;
+    static String dba;
+
+    @BeforeAll
+    static void start() throws Exception {
+        // TRUNCATE gets a rule of its own with a short hold, for the expiry case; DROP keeps the shipped 15 min.
+        f = new PostgresGatewayFixture(data, yaml -> yaml.replace("        - id: schema-and-privileges-need-a-dba\n", """
+                        - id: truncate-quickly
+                          when:
+                            sql:
+                              kinds: [truncate]
+                          action: require-approval
+                          approvers: [dba]
+                          hold-timeout: 2s
+                          message: Truncation needs a DBA, quickly.
+
+                        - id: schema-and-privileges-need-a-dba
+                """));
+        agent = f.token("agent-1", "agents");
+        dba = f.token("dba-1", "dba");
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (f != null) f.close();
+    }
+
+    @Test
+    void approvedDropRunsInTheSameSessionAndReturnsItsResult() throws Exception {
+        scratch("scratch_approved");
+        BackgroundPsql psql = BackgroundPsql.start(agent, "DROP TABLE scratch_approved", "SELECT 41 + 1 AS answer");
+
+        JsonNode request = awaitPending("DROP TABLE scratch_approved");
+        String id = request.get("id").asText();
+        assertThat(request.get("requester").get("subject").asText()).isEqualTo("agent-1");
+        assertThat(request.get("approverGroups").toString()).contains("dba");
+        String notice = psql.awaitErr(id);
+        assertThat(notice).contains("NOTICE:", "waits for approval by dba", id, "/approvals/" + id);
+        assertThat(psql.process.isAlive()).as("psql is still waiting").isTrue();
+        assertThat(f.tableExists("scratch_approved")).isTrue();
+
+        assertThat(post(id, "approve", dba, "").statusCode()).isEqualTo(200);
+
+        PostgresGatewayFixture.PsqlRun r = psql.finish();
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("DROP TABLE").contains("answer").contains("42");
+        assertThat(r.err()).doesNotContain("ERROR");
+        assertThat(f.tableExists("scratch_approved")).isFalse();
+        assertThat(get(id).get("state").asText()).isEqualTo("released");
+
+        try (EmbeddedStore store = EmbeddedStore.open(data.resolve("portcullis.db"))) {
+            var session = store.sessions(SessionQuery.newest().subject("agent-1")).stream()
+                    .filter(s -> transcript(store, s.id()).contains("DROP TABLE scratch_approved")).findFirst().orElseThrow();
+            String transcript = transcript(store, session.id());
+            assertThat(transcript).contains("DROP TABLE scratch_approved", "schema-and-privileges-need-a-dba", id);
+            assertThat(AuditVerifier.verify(store).ok()).isTrue();
+        }
+    }
+
+    @Test
+    void deniedDropFailsWithTheReasonAndTheSessionGoesOn() throws Exception {
+        scratch("scratch_denied");
+        BackgroundPsql psql = BackgroundPsql.start(agent, "DROP TABLE scratch_denied", "SELECT 'still here' AS after");
+
+        String id = awaitPending("DROP TABLE scratch_denied").get("id").asText();
+        psql.awaitErr(id);
+        assertThat(post(id, "deny", dba, "{\"reason\":\"not during business hours\"}").statusCode()).isEqualTo(200);
+
+        PostgresGatewayFixture.PsqlRun r = psql.finish();
+        assertThat(r.err()).contains("ERROR:", id, "denied", "dba-1", "not during business hours");
+        assertThat(r.out()).as("the next statement in the same session runs").contains("still here");
+        assertThat(f.tableExists("scratch_denied")).isTrue();
+        assertThat(get(id).get("state").asText()).isEqualTo("denied");
+    }
+
+    @Test
+    void aHoldNobodyDecidesExpiresAndNothingRuns() throws Exception {
+        scratch("scratch_expiring");
+        try (Connection c = f.admin(); Statement st = c.createStatement()) {
+            st.execute("INSERT INTO scratch_expiring VALUES (1), (2)");
+        }
+        BackgroundPsql psql = BackgroundPsql.start(agent, "TRUNCATE scratch_expiring", "SELECT 'after expiry' AS after");
+
+        PostgresGatewayFixture.PsqlRun r = psql.finish();
+        assertThat(r.err()).contains("NOTICE:", "waits for approval").contains("ERROR:", "expired", "2s");
+        assertThat(r.out()).contains("after expiry");
+        assertThat(f.count("scratch_expiring")).isEqualTo(2);
+        String id = firstId(r.err());
+        assertThat(get(id).get("state").asText()).isIn("expired", "pending"); // the sweeper may not have run yet
+    }
+
+    @Test
+    void theRequesterCannotApproveItsOwnStatementNorCanSomeoneOutsideTheApproverGroups() throws Exception {
+        scratch("scratch_self");
+        String dbaAgent = f.token("dba-agent", "agents", "dba");
+        BackgroundPsql psql = BackgroundPsql.start(dbaAgent, "DROP TABLE scratch_self");
+        String id = awaitPending("DROP TABLE scratch_self").get("id").asText();
+        psql.awaitErr(id);
+
+        HttpResponse<String> own = post(id, "approve", dbaAgent, "");
+        assertThat(own.statusCode()).as(own.body()).isEqualTo(403);
+        assertThat(own.body()).contains("Own request");
+        HttpResponse<String> outsider = post(id, "approve", f.token("someone", "agents"), "");
+        assertThat(outsider.statusCode()).as(outsider.body()).isEqualTo(403);
+        assertThat(outsider.body()).contains("Not an approver");
+
+        Thread.sleep(300);
+        assertThat(get(id).get("state").asText()).isEqualTo("pending");
+        assertThat(psql.process.isAlive()).as("still held").isTrue();
+        assertThat(f.tableExists("scratch_self")).isTrue();
+
+        assertThat(post(id, "deny", dba, "{\"reason\":\"ask someone else\"}").statusCode()).isEqualTo(200);
+        assertThat(psql.finish().err()).contains("ask someone else");
+        assertThat(f.tableExists("scratch_self")).isTrue();
+    }
+
+    @Test
+    void anApprovalReleasesOnlyItsOwnStatement() throws Exception {
+        scratch("scratch_a");
+        scratch("scratch_b");
+        BackgroundPsql a = BackgroundPsql.start(agent, "DROP TABLE scratch_a");
+        BackgroundPsql b = BackgroundPsql.start(agent, "DROP TABLE scratch_b");
+        String idA = awaitPending("DROP TABLE scratch_a").get("id").asText();
+        String idB = awaitPending("DROP TABLE scratch_b").get("id").asText();
+        assertThat(idA).isNotEqualTo(idB);
+        assertThat(get(idA).get("fingerprint").asText()).isNotEqualTo(get(idB).get("fingerprint").asText());
+
+        assertThat(post(idA, "approve", dba, "").statusCode()).isEqualTo(200);
+        assertThat(a.finish().out()).contains("DROP TABLE");
+        assertThat(f.tableExists("scratch_a")).isFalse();
+
+        Thread.sleep(1_000); // longer than the service's await poll
+        assertThat(get(idA).get("state").asText()).isEqualTo("released");
+        assertThat(get(idB).get("state").asText()).isEqualTo("pending");
+        assertThat(b.process.isAlive()).isTrue();
+        assertThat(f.tableExists("scratch_b")).isTrue();
+        // a second approval of A changes nothing: it is used up
+        assertThat(post(idA, "approve", dba, "").statusCode()).isEqualTo(409);
+
+        post(idB, "deny", dba, "{\"reason\":\"clean-up\"}");
+        assertThat(b.finish().err()).contains("denied");
+        assertThat(f.tableExists("scratch_b")).isTrue();
+    }
+
+    @Test
+    void aQueryWithOneHeldStatementIsHeldAsAWholeOnThatApproval() throws Exception {
+        scratch("scratch_multi");
+        BackgroundPsql psql = BackgroundPsql.start(agent, "SELECT 1 AS before; DROP TABLE scratch_multi; SELECT 2 AS after");
+        String id = awaitPending("DROP TABLE scratch_multi").get("id").asText();
+        psql.awaitErr(id);
+        assertThat(post(id, "approve", dba, "").statusCode()).isEqualTo(200);
+        PostgresGatewayFixture.PsqlRun r = psql.finish();
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("after");
+        assertThat(f.tableExists("scratch_multi")).isFalse();
+    }
+
+    @Test
+    void twoHeldStatementsInOneQueryAreRefused() throws Exception {
+        scratch("scratch_two");
+        var r = f.psql(agent, "DROP TABLE scratch_two; TRUNCATE scratch_two", "SELECT 'on' AS after");
+        assertThat(r.err()).contains("ERROR:", "one query at a time");
+        assertThat(r.out()).contains("on");
+        assertThat(f.tableExists("scratch_two")).isTrue();
+    }
+
+    @Test
+    void jdbcOverTheExtendedProtocolIsHeldAndReleasedOrDeniedToo() throws Exception {
+        scratch("scratch_jdbc");
+        try (Connection c = f.jdbc(agent); Statement st = c.createStatement()) {
+            var running = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return st.executeUpdate("DROP TABLE scratch_jdbc");
+                } catch (java.sql.SQLException e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            });
+            String id = awaitPending("DROP TABLE scratch_jdbc").get("id").asText();
+            assertThat(f.tableExists("scratch_jdbc")).isTrue();
+            assertThat(post(id, "approve", dba, "").statusCode()).isEqualTo(200);
+            running.get(30, TimeUnit.SECONDS);
+            assertThat(f.tableExists("scratch_jdbc")).isFalse();
+            assertThat((Object) st.getWarnings()).isNotNull();
+            assertThat(st.getWarnings().getMessage()).contains(id);
+
+            scratch("scratch_jdbc");
+            var denied = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return st.executeUpdate("DROP TABLE scratch_jdbc");
+                } catch (java.sql.SQLException e) {
+                    return e.getSQLState() + " " + e.getMessage();
+                }
+            });
+            String id2 = awaitPending("DROP TABLE scratch_jdbc").get("id").asText();
+            assertThat(post(id2, "deny", dba, "{\"reason\":\"keep it\"}").statusCode()).isEqualTo(200);
+            assertThat(denied.get(30, TimeUnit.SECONDS).toString()).contains("42501", id2, "keep it");
+            assertThat(f.tableExists("scratch_jdbc")).isTrue();
+            try (var rs = st.executeQuery("SELECT 7")) {
+                rs.next();
+                assertThat(rs.getInt(1)).as("the connection goes on").isEqualTo(7);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    private static void scratch(String table) throws Exception {
+        try (Connection c = f.admin(); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE " + table + " (id int)");
+            st.execute("ALTER TABLE " + table + " OWNER TO " + PostgresGatewayFixture.DB_USER);
+        }
+    }
+
+    private static String transcript(EmbeddedStore store, String sessionId) {
+        try {
+            return new Replay(store, ZoneOffset.UTC).text(sessionId);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static String firstId(String text) {
+        Matcher m = ID.matcher(text);
+        assertThat(m.find()).as(text).isTrue();
+        return m.group();
+    }
+
+    private static URI api(String rest) {
+        return URI.create("http://127.0.0.1:" + f.adminPort + "/api/v1/approvals" + rest);
+    }
+
+    private static JsonNode awaitPending(String summary) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < deadline) {
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(api("?state=pending"))
+                    .header("Authorization", "Bearer " + dba).GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            for (JsonNode a : JSON.readTree(r.body()).get("approvals")) {
+                if (a.get("summary").asText().equals(summary)) return a;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("no pending approval request for " + summary);
+    }
+
+    private static JsonNode get(String id) throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(api("/" + id))
+                .header("Authorization", "Bearer " + dba).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return JSON.readTree(r.body());
+    }
+
+    private static HttpResponse<String> post(String id, String action, String token, String body) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(api("/" + id + "/" + action))
+                .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** psql running in the background, its output in files that can be read while it waits. */
+    private record BackgroundPsql(Process process, Path out, Path err) {
+        static BackgroundPsql start(String token, String... commands) throws Exception {
+            List<String> cmd = new ArrayList<>(List.of("psql", "-X", "-v", "ON_ERROR_STOP=0",
+                    "host=127.0.0.1 port=" + f.port + " dbname=customers user=agent sslmode=disable"));
+            for (String c : commands) {
+                cmd.add("-c");
+                cmd.add(c);
+            }
+            ProcessBuilder pb = new ProcessBuilder(cmd);
+            pb.environment().put("PGPASSWORD", token);
+            pb.environment().put("PGCONNECT_TIMEOUT", "10");
+            Path out = Files.createTempFile(data, "psql", ".out");
+            Path err = Files.createTempFile(data, "psql", ".err");
+            pb.redirectOutput(out.toFile()).redirectError(err.toFile());
+            return new BackgroundPsql(pb.start(), out, err);
+        }
+
+        /** Waits until psql has printed {@code expected} on stderr (notices go there as they arrive). */
+        String awaitErr(String expected) throws Exception {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (System.nanoTime() < deadline) {
+                String text = Files.readString(err);
+                if (text.contains(expected)) return text;
+                Thread.sleep(50);
+            }
+            throw new AssertionError("psql did not print " + expected + ": " + Files.readString(err));
+        }
+
+        PostgresGatewayFixture.PsqlRun finish() throws Exception {
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new AssertionError("psql did not finish: " + Files.readString(err));
+            }
+            return new PostgresGatewayFixture.PsqlRun(process.exitValue(), Files.readString(out), Files.readString(err));
+        }
+    }
+}
