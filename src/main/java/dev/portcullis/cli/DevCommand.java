@@ -109,9 +109,12 @@ final class DevCommand implements Callable<Integer> {
                 # refused by rule no-user-deletion; the upstream never sees it
                 curl -s -X DELETE -H "Authorization: Bearer $TOKEN" %s/api/v1/users/%s
 
-                # needs approval by okta-admins
+                # needs approval by okta-admins: held up to 25 s, then 403 approval-pending with an id
                 curl -s -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
                      -d '{"type":"SUPER_ADMIN"}' %s/api/v1/users/%s/roles
+                # approve it as an okta-admin, then repeat the call with -H "Portcullis-Approval: <id>"
+                PORTCULLIS_TOKEN=$(curl -s -d subject=admin-1 -d groups=okta-admins %s | sed 's/.*"access_token":"\\([^"]*\\)".*/\\1/') \\
+                  bin/portcullis approve <id> --server http://%s
 
                 # a bad token: 401, recorded, never forwarded
                 curl -s -H "Authorization: Bearer not-a-token" %s/api/v1/users
@@ -121,7 +124,8 @@ final class DevCommand implements Callable<Integer> {
                 PORTCULLIS_DATA=%s bin/portcullis replay latest
                 PORTCULLIS_DATA=%s bin/portcullis audit verify
                 """.formatted(data, base, admin, issuer.issuer(), upstreamUrl, demo == null ? "" : "   (demo Okta)",
-                issuer.tokenEndpoint(), token, base, base, someUser, base, someUser, base, data, data, data));
+                issuer.tokenEndpoint(), token, base, base, someUser, base, someUser, issuer.tokenEndpoint(), admin, base, data,
+                data, data));
         System.out.flush();
         ServeCommand.awaitShutdown(running.reversed().toArray(AutoCloseable[]::new));
         return 0;
