@@ -302,6 +302,15 @@ public final class ApprovalService {
         changed.signalAll();
     }
 
+    /**
+     * Records that approvers were told of a request through a channel, or could not be. A failed
+     * delivery is part of the trail: approvers may never have seen the request.
+     */
+    public void recordNotification(String id, String channel, boolean delivered, int attempts, String error) {
+        store.get(id).ifPresent(request -> sessionOf(request).record(
+                new AuditEvent.ApprovalNotified(id, channel, delivered, attempts, error == null ? "" : error)));
+    }
+
     private SessionRecorder sessionOf(ApprovalRequest request) {
         SessionRecorder own = requesterSessions.get(request.id());
         if (own != null) return own;

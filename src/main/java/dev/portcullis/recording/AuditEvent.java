@@ -269,6 +269,26 @@ public sealed interface AuditEvent {
      * PC4004: the approved operation, with the fingerprint it was approved for, is released to its
      * target. Happens at most once per request.
      */
+    /**
+     * PC4005: approvers were told of a request through a channel, or could not be.
+     *
+     * @param channel  the channel's name (never its URL, which may be a credential)
+     * @param error    why the delivery failed; empty when delivered
+     */
+    record ApprovalNotified(String approvalId, String channel, boolean delivered, int attempts, String error)
+            implements AuditEvent {
+        public ApprovalNotified {
+            Objects.requireNonNull(approvalId, "approvalId");
+            Objects.requireNonNull(channel, "channel");
+            Objects.requireNonNull(error, "error");
+        }
+
+        @Override
+        public EventCode code() {
+            return EventCode.APPROVAL_NOTIFIED;
+        }
+    }
+
     record ApprovalReleased(String approvalId, String fingerprint) implements AuditEvent {
         public ApprovalReleased {
             Objects.requireNonNull(approvalId, "approvalId");

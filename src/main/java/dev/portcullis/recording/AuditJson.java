@@ -114,6 +114,13 @@ final class AuditJson {
                 o.put("approvalId", r.approvalId());
                 o.put("fingerprint", r.fingerprint());
             }
+            case AuditEvent.ApprovalNotified n -> {
+                o.put("approvalId", n.approvalId());
+                o.put("channel", n.channel());
+                o.put("delivered", n.delivered());
+                o.put("attempts", n.attempts());
+                o.put("error", n.error());
+            }
         }
         try {
             return MAPPER.writeValueAsString(o);
@@ -165,6 +172,8 @@ final class AuditJson {
                     texts(o, "approverGroups"), text(o, "approverTokenId"), text(o, "reason"));
             case APPROVAL_EXPIRED -> new ApprovalExpired(text(o, "approvalId"), Instant.parse(text(o, "expiresAt")));
             case APPROVAL_RELEASED -> new ApprovalReleased(text(o, "approvalId"), text(o, "fingerprint"));
+            case APPROVAL_NOTIFIED -> new AuditEvent.ApprovalNotified(text(o, "approvalId"), text(o, "channel"),
+                    o.path("delivered").asBoolean(), o.path("attempts").asInt(), text(o, "error"));
         };
     }
 

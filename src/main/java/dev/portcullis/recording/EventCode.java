@@ -18,7 +18,8 @@ public enum EventCode {
     APPROVAL_APPROVED("approval.approved", "PC4001"),
     APPROVAL_DENIED("approval.denied", "PC4002"),
     APPROVAL_EXPIRED("approval.expired", "PC4003"),
-    APPROVAL_RELEASED("approval.released", "PC4004");
+    APPROVAL_RELEASED("approval.released", "PC4004"),
+    APPROVAL_NOTIFIED("approval.notified", "PC4005");
 
     private final String eventName;
     private final String code;

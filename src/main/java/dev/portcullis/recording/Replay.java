@@ -104,6 +104,10 @@ public final class Replay {
                         .append(time.format(e.expiresAt())).append('\n');
                 case ApprovalReleased r -> out.append("approval ").append(r.approvalId())
                         .append(" released its operation (fingerprint ").append(r.fingerprint()).append(")\n");
+                case AuditEvent.ApprovalNotified n -> out.append("approval ").append(n.approvalId())
+                        .append(n.delivered() ? " notified through " : " could not be notified through ").append(n.channel())
+                        .append(" (").append(n.attempts()).append(n.attempts() == 1 ? " attempt" : " attempts")
+                        .append(n.delivered() ? "" : ": " + n.error()).append(")\n");
             }
         }
         return out.toString();

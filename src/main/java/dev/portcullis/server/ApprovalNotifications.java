@@ -1,6 +1,7 @@
 package dev.portcullis.server;
 
 import dev.portcullis.approval.ApprovalRequest;
+import dev.portcullis.approval.ApprovalService;
 import dev.portcullis.approval.notify.DeliveryListener;
 import dev.portcullis.approval.notify.Notification;
 import dev.portcullis.approval.notify.NotificationChannel;
@@ -22,7 +23,7 @@ final class ApprovalNotifications {
     private ApprovalNotifications() {
     }
 
-    static Notifier start(ApprovalsConfig config, String adminBase, GatewayMetrics metrics) {
+    static Notifier start(ApprovalsConfig config, GatewayMetrics metrics, ApprovalService approvals) {
         List<NotificationChannel> channels = new ArrayList<>();
         for (ApprovalsConfig.Channel c : config.channels()) {
             channels.add(switch (c) {
@@ -34,6 +35,7 @@ final class ApprovalNotifications {
             @Override
             public void delivered(String channel, String requestId, int attempts) {
                 metrics.notification(channel, "delivered");
+                record(approvals, requestId, channel, true, attempts, "");
             }
 
             @Override
@@ -41,8 +43,18 @@ final class ApprovalNotifications {
                 metrics.notification(channel, "failed");
                 log.error("approval {}: notification through {} failed after {} attempt(s): {}", requestId, channel,
                         attempts, lastError);
+                record(approvals, requestId, channel, false, attempts, lastError);
             }
         }, Notifier.Settings.DEFAULTS);
+    }
+
+    private static void record(ApprovalService approvals, String id, String channel, boolean delivered, int attempts,
+                               String error) {
+        try {
+            approvals.recordNotification(id, channel, delivered, attempts, error);
+        } catch (RuntimeException e) {
+            log.error("approval {}: could not record the notification outcome: {}", id, e.getMessage());
+        }
     }
 
     static Notification of(ApprovalRequest r, String adminBase) {

@@ -74,7 +74,7 @@ public final class Gateway implements AutoCloseable {
             InetSocketAddress adminListen = config.admin().listen();
             String adminBase = config.approvals().publicUrl().map(u -> u.toString().replaceAll("/+$", ""))
                     .orElse("http://" + adminListen.getHostString() + ":" + adminListen.getPort());
-            Notifier notifier = ApprovalNotifications.start(config.approvals(), adminBase, metrics);
+            Notifier notifier = ApprovalNotifications.start(config.approvals(), metrics, approvals);
             opened.add(notifier);
             approvals.subscribe(request -> notifier.send(ApprovalNotifications.of(request, adminBase)));
             Gate gate = new Gate(verifier, recorder, metrics, approvals, adminBase + "/approvals/");

@@ -66,6 +66,20 @@ class ApprovalNotificationTest {
             assertThat(response.statusCode()).isEqualTo(403); // nobody approved: pending, with the id
             assertThat(response.body()).contains(n.path("requestId").asText());
             assertThat(f.okta.received()).isEmpty();
+            // The delivery is part of the trail, in order after the request.
+            String id = n.path("requestId").asText();
+            String transcript = null;
+            for (int i = 0; i < 50; i++) {
+                try (var store = dev.portcullis.store.EmbeddedStore.open(data.resolve("portcullis.db"))) {
+                    var sessions = store.sessions(dev.portcullis.store.SessionQuery.newest().subject("portcullis:approvals"));
+                    transcript = sessions.isEmpty() ? "" : new dev.portcullis.recording.Replay(store, java.time.ZoneOffset.UTC)
+                            .text(sessions.getFirst().id());
+                }
+                if (transcript.contains("approval.notified")) break;
+                Thread.sleep(100);
+            }
+            assertThat(transcript).contains("approval " + id + " requested by agent-1")
+                    .contains("approval " + id + " notified through webhook:127.0.0.1");
         } finally {
             receiver.stop(0);
         }

@@ -29,7 +29,9 @@ class AuditJsonTest {
                 new AuditEvent.ApprovalApproved("apr_x", "alice", List.of("dba"), "jti-a", 1, 2),
                 new AuditEvent.ApprovalDenied("apr_x", "bob", List.of("dba", "admins"), "jti-b", "not now"),
                 new AuditEvent.ApprovalExpired("apr_x", java.time.Instant.parse("2026-11-23T09:10:00Z")),
-                new AuditEvent.ApprovalReleased("apr_x", "sha256:00"));
+                new AuditEvent.ApprovalReleased("apr_x", "sha256:00"),
+                new AuditEvent.ApprovalNotified("apr_x", "webhook:tickets.example.com", false, 5, "HTTP 503: busy"),
+                new AuditEvent.ApprovalNotified("apr_x", "slack:hooks.slack.com", true, 1, ""));
         for (AuditEvent e : events) {
             assertThat(AuditJson.read(e.code().code(), AuditJson.write(e))).isEqualTo(e);
         }
