@@ -142,6 +142,18 @@ final class PostgresGatewayFixture implements AutoCloseable {
 
     /** Runs the real psql with that sslmode. */
     PsqlRun psqlWith(String sslmode, String token, String... commands) throws Exception {
+        Path out = Files.createTempFile(data, "psql", ".out");
+        Path err = Files.createTempFile(data, "psql", ".err");
+        Process p = startPsql(sslmode, token, out, err, commands);
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("psql did not finish: " + Files.readString(err));
+        }
+        return new PsqlRun(p.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    /** Starts the real psql, one {@code -c} per command, its output going to the two files. */
+    Process startPsql(String sslmode, String token, Path out, Path err, String... commands) throws IOException {
         List<String> cmd = new ArrayList<>(List.of("psql", "-X", "-v", "ON_ERROR_STOP=0",
                 "host=127.0.0.1 port=" + port + " dbname=customers user=agent sslmode=" + sslmode));
         for (String c : commands) {
@@ -151,15 +163,8 @@ final class PostgresGatewayFixture implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().put("PGPASSWORD", token);
         pb.environment().put("PGCONNECT_TIMEOUT", "10");
-        Path out = Files.createTempFile(data, "psql", ".out");
-        Path err = Files.createTempFile(data, "psql", ".err");
         pb.redirectOutput(out.toFile()).redirectError(err.toFile());
-        Process p = pb.start();
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("psql did not finish: " + Files.readString(err));
-        }
-        return new PsqlRun(p.exitValue(), Files.readString(out), Files.readString(err));
+        return pb.start();
     }
 
     record PsqlRun(int exitCode, String out, String err) {

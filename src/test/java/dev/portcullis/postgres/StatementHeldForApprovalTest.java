@@ -301,19 +301,9 @@ class StatementHeldForApprovalTest {
     /** psql running in the background, its output in files that can be read while it waits. */
     private record BackgroundPsql(Process process, Path out, Path err) {
         static BackgroundPsql start(String token, String... commands) throws Exception {
-            List<String> cmd = new ArrayList<>(List.of("psql", "-X", "-v", "ON_ERROR_STOP=0",
-                    "host=127.0.0.1 port=" + f.port + " dbname=customers user=agent sslmode=disable"));
-            for (String c : commands) {
-                cmd.add("-c");
-                cmd.add(c);
-            }
-            ProcessBuilder pb = new ProcessBuilder(cmd);
-            pb.environment().put("PGPASSWORD", token);
-            pb.environment().put("PGCONNECT_TIMEOUT", "10");
             Path out = Files.createTempFile(data, "psql", ".out");
             Path err = Files.createTempFile(data, "psql", ".err");
-            pb.redirectOutput(out.toFile()).redirectError(err.toFile());
-            return new BackgroundPsql(pb.start(), out, err);
+            return new BackgroundPsql(f.startPsql("disable", token, out, err, commands), out, err);
         }
 
         /** Waits until psql has printed {@code expected} on stderr (notices go there as they arrive). */
