@@ -63,6 +63,10 @@ public final class AdminServer implements AutoCloseable {
                     approvals(approvals.get(), request, response, callback);
                     return true;
                 }
+                if (approvals.isPresent() && ApprovalPage.serves(path)) {
+                    ApprovalPage.serve(request.getMethod(), path, response, callback);
+                    return true;
+                }
                 switch (path) {
                     case "/healthz" -> send(response, callback, 200, "application/json", "{\"status\":\"ok\"}");
                     case "/readyz" -> readiness(response, callback, checks);
@@ -110,7 +114,7 @@ public final class AdminServer implements AutoCloseable {
         send(response, callback, reply.status(), reply.contentType(), reply.body());
     }
 
-    private static void send(Response response, Callback callback, int status, String type, String text) {
+    static void send(Response response, Callback callback, int status, String type, String text) {
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
         response.setStatus(status);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);

@@ -1,0 +1,193 @@
+// Portcullis approval page. All text from the API is rendered with textContent, never as HTML.
+// Acting on a request always needs a button click: nothing is decided on page load.
+(function () {
+  'use strict';
+  var API = '/api/v1/approvals';
+  var KEY = 'portcullis.approvals.token';
+  var ID = /^apr_[a-z2-7]{20}$/;
+
+  var path = window.location.pathname.replace(/\/+$/, '');
+  var single = path.indexOf('/approvals/') === 0 ? decodeURIComponent(path.substring('/approvals/'.length)) : null;
+  var preselect = new URLSearchParams(window.location.search).get('decision');
+  if (preselect !== 'approve' && preselect !== 'deny') preselect = null;
+
+  var tokenInput, statusEl, listEl;
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+
+  function say(target, text, kind) {
+    target.textContent = text || '';
+    target.className = kind || '';
+  }
+
+  function token() {
+    return (sessionStorage.getItem(KEY) || '').trim();
+  }
+
+  function problemText(res, body) {
+    if (body && typeof body.detail === 'string' && body.detail) return body.detail;
+    if (body && typeof body.title === 'string' && body.title) return body.title;
+    return 'HTTP ' + res.status;
+  }
+
+  function api(method, url, payload) {
+    var headers = { 'Accept': 'application/json', 'Authorization': 'Bearer ' + token() };
+    var init = { method: method, headers: headers, cache: 'no-store', credentials: 'omit', redirect: 'error' };
+    if (payload !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(payload);
+    }
+    return fetch(url, init).then(function (res) {
+      return res.text().then(function (text) {
+        var body = null;
+        try { body = text ? JSON.parse(text) : null; } catch (e) { body = null; }
+        if (!res.ok) {
+          var err = new Error(problemText(res, body));
+          err.status = res.status;
+          throw err;
+        }
+        return body;
+      });
+    });
+  }
+
+  function row(dl, label, value) {
+    dl.appendChild(el('dt', null, label));
+    var dd = el('dd');
+    if (value instanceof Node) dd.appendChild(value); else dd.textContent = value === undefined || value === null ? '' : String(value);
+    dl.appendChild(dd);
+  }
+
+  function when(iso) {
+    var d = new Date(iso);
+    return isNaN(d.getTime()) ? String(iso) : d.toLocaleString() + ' (' + iso + ')';
+  }
+
+  function render(r) {
+    var art = el('article');
+    art.setAttribute('data-id', r.id);
+    var h = el('h2');
+    var a = el('a', null, r.id);
+    a.href = '/approvals/' + encodeURIComponent(r.id);
+    h.appendChild(a);
+    h.appendChild(document.createTextNode(' \u2014 ' + r.state));
+    art.appendChild(h);
+
+    var dl = el('dl');
+    row(dl, 'Operation', el('code', 'op', (r.protocol ? r.protocol + ': ' : '') + r.summary));
+    var groups = r.requester && Array.isArray(r.requester.groups) && r.requester.groups.length ? ' (' + r.requester.groups.join(', ') + ')' : '';
+    row(dl, 'Requester', (r.requester ? r.requester.subject : '') + groups);
+    row(dl, 'Connection', r.connection);
+    row(dl, 'Rule', r.ruleId);
+    row(dl, 'Reason', r.reason);
+    var approvals = Array.isArray(r.approvals) ? r.approvals : [];
+    var who = approvals.map(function (x) { return x.subject; }).join(', ');
+    row(dl, 'Approvals', approvals.length + ' of ' + r.approvalsRequired + (who ? ': ' + who : '')
+        + (Array.isArray(r.approverGroups) && r.approverGroups.length ? ' \u2014 approvers: ' + r.approverGroups.join(', ') : ''));
+    row(dl, 'Expires', when(r.expiresAt));
+    if (r.denial) row(dl, 'Denied', r.denial.subject + ': ' + r.denial.reason);
+    art.appendChild(dl);
+
+    var msg = el('p', null);
+    msg.setAttribute('role', 'alert');
+    msg.setAttribute('data-message', r.id);
+
+    if (r.state === 'pending') {
+      var actions = el('div', 'actions');
+      var approve = el('button', 'approve', 'Approve');
+      approve.type = 'button';
+      approve.setAttribute('data-id', r.id);
+      var reason = el('input', 'deny-reason');
+      reason.type = 'text';
+      reason.maxLength = 2000;
+      reason.placeholder = 'Reason for denying';
+      reason.setAttribute('aria-label', 'Reason for denying ' + r.id);
+      reason.setAttribute('data-id', r.id);
+      var deny = el('button', 'deny', 'Deny');
+      deny.type = 'button';
+      deny.setAttribute('data-id', r.id);
+      actions.appendChild(approve);
+      actions.appendChild(reason);
+      actions.appendChild(deny);
+      art.appendChild(actions);
+
+      var buttons = [approve, deny];
+      approve.addEventListener('click', function () {
+        decide(r.id, 'approve', undefined, msg, buttons);
+      });
+      deny.addEventListener('click', function () {
+        var text = reason.value.trim();
+        if (!text) { say(msg, 'A denial needs a reason.', 'error'); reason.focus(); return; }
+        decide(r.id, 'deny', { reason: text }, msg, buttons);
+      });
+      if (single && preselect) {
+        art.classList.add('preselected');
+        (preselect === 'approve' ? approve : reason).focus();
+      }
+    }
+    art.appendChild(msg);
+    return art;
+  }
+
+  function decide(id, action, payload, msg, buttons) {
+    if (!ID.test(id)) return;
+    buttons.forEach(function (b) { b.disabled = true; });
+    say(msg, action === 'approve' ? 'Approving\u2026' : 'Denying\u2026');
+    api('POST', API + '/' + encodeURIComponent(id) + '/' + action, payload).then(function (r) {
+      var art = render(r);
+      var m = art.querySelector('[data-message]');
+      say(m, (action === 'approve' ? 'Approved' : 'Denied') + ': request is now ' + r.state + '.', 'ok');
+      var old = listEl.querySelector('article[data-id="' + id + '"]');
+      if (old) listEl.replaceChild(art, old); else listEl.appendChild(art);
+    }, function (e) {
+      say(msg, e.message, 'error');
+      buttons.forEach(function (b) { b.disabled = false; });
+    });
+  }
+
+  function load() {
+    listEl.textContent = '';
+    if (!token()) { say(statusEl, 'Paste your OIDC access token and press Load.'); return; }
+    if (single !== null) {
+      if (!ID.test(single)) { say(statusEl, 'Not an approval request id: ' + single, 'error'); return; }
+      say(statusEl, 'Loading\u2026');
+      api('GET', API + '/' + encodeURIComponent(single)).then(function (r) {
+        say(statusEl, r.state === 'pending' ? '' : 'This request is ' + r.state + '; it can no longer be decided.');
+        listEl.appendChild(render(r));
+      }, function (e) { say(statusEl, e.message, 'error'); });
+    } else {
+      say(statusEl, 'Loading\u2026');
+      api('GET', API + '?state=pending').then(function (body) {
+        var items = body && Array.isArray(body.approvals) ? body.approvals : [];
+        say(statusEl, items.length ? items.length + ' pending request' + (items.length === 1 ? '' : 's') + '.' : 'No pending requests.');
+        items.forEach(function (r) { listEl.appendChild(render(r)); });
+      }, function (e) { say(statusEl, e.message, 'error'); });
+    }
+  }
+
+  document.addEventListener('DOMContentLoaded', function () {
+    tokenInput = document.getElementById('token');
+    statusEl = document.getElementById('status');
+    listEl = document.getElementById('requests');
+    tokenInput.value = token();
+    function save() {
+      var t = tokenInput.value.trim();
+      if (t) sessionStorage.setItem(KEY, t); else sessionStorage.removeItem(KEY);
+    }
+    tokenInput.addEventListener('change', save);
+    tokenInput.addEventListener('keydown', function (ev) { if (ev.key === 'Enter') { save(); load(); } });
+    document.getElementById('load').addEventListener('click', function () { save(); load(); });
+    document.getElementById('forget').addEventListener('click', function () {
+      sessionStorage.removeItem(KEY);
+      tokenInput.value = '';
+      listEl.textContent = '';
+      say(statusEl, 'Token forgotten.');
+    });
+    load();
+  });
+})();

@@ -1,0 +1,165 @@
+package dev.portcullis.approval.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.portcullis.approval.ApprovalApiFixture;
+import dev.portcullis.approval.ApprovalRequest;
+import dev.portcullis.approval.ApprovalState;
+import dev.portcullis.approval.OperationFingerprint;
+import dev.portcullis.core.Identity;
+import dev.portcullis.core.SqlStatement;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The approval page in a real headless Chromium, driven over W3C WebDriver, against the real API and OIDC issuer. */
+class ApprovalPageTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @TempDir
+    Path dir;
+    ApprovalApiFixture gw;
+    WebDriver browser;
+
+    @BeforeEach
+    void start() throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(WebDriver.CHROMEDRIVER), "no /usr/bin/chromedriver (bin/setup installs it)");
+        gw = new ApprovalApiFixture(dir);
+        browser = new WebDriver();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (browser != null) browser.close();
+        if (gw != null) gw.close();
+    }
+
+    private void signIn(String path, String token) throws Exception {
+        browser.navigate(gw.base + path);
+        WebDriver.Element field = browser.await("#token");
+        browser.type(field, token);
+        browser.click(browser.await("#load"));
+    }
+
+    private JsonNode fetch(String id) throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(gw.base + "/api/v1/approvals/" + id))
+                .header("Authorization", "Bearer " + gw.token("auditor", "dba")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        return JSON.readTree(r.body());
+    }
+
+    @Test
+    void anApproverApprovesAPendingRequestFromTheList() throws Exception {
+        ApprovalRequest r = gw.pendingRequest();
+        signIn("/approvals", gw.token("alice", "dba"));
+
+        String card = browser.awaitText("article[data-id='" + r.id() + "']", t -> t.contains("orders-db"));
+        assertThat(card).contains("DELETE FROM orders WHERE id = $1", "agent-7", "prod-writes",
+                "writes to production need a DBA", "0 of 1");
+        browser.click(browser.await("button.approve[data-id='" + r.id() + "']"));
+
+        assertThat(browser.awaitText("[data-message='" + r.id() + "']", t -> !t.isBlank())).contains("Approved");
+        JsonNode decided = fetch(r.id());
+        assertThat(decided.path("state").asText()).isEqualTo("approved");
+        assertThat(decided.path("approvals").get(0).path("subject").asText()).isEqualTo("alice");
+        assertThat(gw.service.get(r.id()).orElseThrow().state()).isEqualTo(ApprovalState.APPROVED);
+        // the token stays in this tab's session storage, nowhere else
+        assertThat(browser.script("return sessionStorage.getItem('portcullis.approvals.token') !== null"
+                + " && localStorage.length === 0 && document.cookie === ''").asBoolean()).isTrue();
+    }
+
+    @Test
+    void anApproverDeniesWithAReasonFromTheRequestPage() throws Exception {
+        ApprovalRequest r = gw.pendingRequest();
+        signIn("/approvals/" + r.id() + "?decision=deny", gw.token("bob", "dba"));
+
+        WebDriver.Element reason = browser.await("input.deny-reason[data-id='" + r.id() + "']");
+        browser.type(reason, "not during the freeze");
+        browser.click(browser.await("button.deny[data-id='" + r.id() + "']"));
+
+        assertThat(browser.awaitText("[data-message='" + r.id() + "']", t -> !t.isBlank())).contains("Denied");
+        JsonNode decided = fetch(r.id());
+        assertThat(decided.path("state").asText()).isEqualTo("denied");
+        assertThat(decided.path("denial").path("reason").asText()).isEqualTo("not during the freeze");
+        assertThat(decided.path("denial").path("subject").asText()).isEqualTo("bob");
+    }
+
+    @Test
+    void theRequesterSeesTheOwnRequestRefusalAndTheRequestStaysPending() throws Exception {
+        ApprovalRequest r = gw.pendingRequest();
+        signIn("/approvals", gw.token("agent-7", "dba"));
+
+        browser.click(browser.await("button.approve[data-id='" + r.id() + "']"));
+
+        String shown = browser.awaitText("[data-message='" + r.id() + "']", t -> !t.isBlank() && !t.startsWith("Approving"));
+        assertThat(shown).contains("cannot decide on it");
+        assertThat(fetch(r.id()).path("state").asText()).isEqualTo("pending");
+        assertThat(gw.service.get(r.id()).orElseThrow().state()).isEqualTo(ApprovalState.PENDING);
+    }
+
+    @Test
+    void aPreselectedDecisionInTheLinkNeverActsWithoutAClick() throws Exception {
+        ApprovalRequest r = gw.pendingRequest();
+        signIn("/approvals/" + r.id() + "?decision=approve", gw.token("alice", "dba"));
+
+        browser.await("article.preselected button.approve[data-id='" + r.id() + "']");
+        Thread.sleep(300);
+        assertThat(fetch(r.id()).path("state").asText()).isEqualTo("pending");
+        // reloading with the token already in session storage does not act either
+        browser.navigate(gw.base + "/approvals/" + r.id() + "?decision=approve");
+        browser.await("button.approve[data-id='" + r.id() + "']");
+        assertThat(fetch(r.id()).path("state").asText()).isEqualTo("pending");
+    }
+
+    @Test
+    void textFromTheApiIsRenderedAsTextNeverAsMarkup() throws Exception {
+        String evil = "DELETE FROM t WHERE x = '<img src=x id=pwned onerror=\"document.title=1\">'";
+        SqlStatement op = SqlStatement.unparseable(evil);
+        Identity agent = new Identity("<b id=bold>agent</b>", Set.of("agents"), "jti-x", "agent", "https://idp", Map.of(),
+                Instant.now().plusSeconds(3600));
+        ApprovalRequest r = gw.service.request(agent, "orders-db", op, OperationFingerprint.of(op), ApprovalApiFixture.HOLD,
+                ApprovalApiFixture.HOLD.holdTimeout());
+        signIn("/approvals", gw.token("alice", "dba"));
+
+        String card = browser.awaitText("article[data-id='" + r.id() + "']", t -> t.contains("orders-db"));
+        assertThat(card).contains("<img src=x id=pwned", "<b id=bold>agent</b>");
+        assertThat(browser.find("#pwned")).isEmpty();
+        assertThat(browser.find("#bold")).isEmpty();
+    }
+
+    @Test
+    void thePageIsServedWithAStrictPolicyAndOnlyOnGet() throws Exception {
+        for (String path : new String[] {"/approvals", "/approvals/apr_aaaaaaaaaaaaaaaaaaaa", "/approvals/app.js"}) {
+            HttpResponse<String> page = HTTP.send(HttpRequest.newBuilder(URI.create(gw.base + path)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(page.statusCode()).as(path).isEqualTo(200);
+            assertThat(page.headers().firstValue("Content-Security-Policy")).as(path).hasValueSatisfying(csp ->
+                    assertThat(csp).contains("default-src 'none'", "script-src 'self'", "frame-ancestors 'none'")
+                            .doesNotContain("unsafe-inline", "unsafe-eval"));
+            assertThat(page.headers().firstValue("X-Frame-Options")).hasValue("DENY");
+            assertThat(page.headers().firstValue("Cache-Control")).hasValue("no-store");
+            assertThat(page.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
+        }
+        HttpResponse<String> html = HTTP.send(HttpRequest.newBuilder(URI.create(gw.base + "/approvals")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(html.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/html"));
+        assertThat(html.body()).contains("src=\"/approvals/app.js\"").doesNotContain("<script>", "style=");
+        HttpResponse<String> post = HTTP.send(HttpRequest.newBuilder(URI.create(gw.base + "/approvals/apr_aaaaaaaaaaaaaaaaaaaa"))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(post.statusCode()).isEqualTo(405);
+    }
+}
