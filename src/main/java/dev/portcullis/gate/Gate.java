@@ -67,6 +67,12 @@ public final class Gate {
         }
     }
 
+    /** As above, for an operation judged in its session: the approval's events join that session. */
+    public ApprovalRequest requestApproval(Judged judged, Identity identity, byte[] body, Verdict.HoldForApproval hold)
+            throws GateUnavailableException {
+        return requestApproval(judged.session, judged.connection, identity, judged.operation, body, hold);
+    }
+
     /** Waits up to {@code max} for a decision; returns the request as it then stands. */
     public ApprovalRequest awaitApproval(String id, java.time.Duration max) throws InterruptedException {
         try {

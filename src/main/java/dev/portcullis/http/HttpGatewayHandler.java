@@ -146,9 +146,8 @@ final class HttpGatewayHandler extends Handler.Abstract {
         String name = connection.name();
         ApprovalRequest opened;
         try {
-            // No session recorder is handed over: an HTTP call is no live session, so the approval's
-            // events go to the connection's approvals session, each naming the approval id.
-            opened = gate.requestApproval(null, name, identity, call, body, hold);
+            // The approval's events join the agent's session, beside the call they are about.
+            opened = gate.requestApproval(judged, identity, body, hold);
         } catch (GateUnavailableException e) {
             judged.completeRefused(startNanos);
             HttpProblem.unavailable(name, e.getMessage()).send(response, callback);

@@ -66,12 +66,12 @@ class ApprovalNotificationTest {
             assertThat(response.statusCode()).isEqualTo(403); // nobody approved: pending, with the id
             assertThat(response.body()).contains(n.path("requestId").asText());
             assertThat(f.okta.received()).isEmpty();
-            // The delivery is part of the trail, in order after the request.
+            // The delivery is part of the trail: in the agent's own session, in order after the request.
             String id = n.path("requestId").asText();
             String transcript = null;
             for (int i = 0; i < 50; i++) {
                 try (var store = dev.portcullis.store.EmbeddedStore.open(data.resolve("portcullis.db"))) {
-                    var sessions = store.sessions(dev.portcullis.store.SessionQuery.newest().subject("portcullis:approvals"));
+                    var sessions = store.sessions(dev.portcullis.store.SessionQuery.newest().subject("agent-1"));
                     transcript = sessions.isEmpty() ? "" : new dev.portcullis.recording.Replay(store, java.time.ZoneOffset.UTC)
                             .text(sessions.getFirst().id());
                 }
