@@ -278,6 +278,26 @@ public final class PgFrameReader {
     }
 
     /** Makes at least {@code count} (≤ buffer size) bytes available; false if the stream ended first. */
+    /**
+     * Whether the peer has closed the connection. Looks no further than one read, bounded by the
+     * socket's timeout (the caller sets a short one); whatever arrives is kept for the next message.
+     */
+    public boolean peerClosed() throws IOException {
+        if (limit - position > 0) return false; // it sent more: still there
+        if (position > 0) {
+            limit = 0;
+            position = 0;
+        }
+        try {
+            int n = in.read(buffer, limit, buffer.length - limit);
+            if (n < 0) return true;
+            limit += n;
+            return false;
+        } catch (java.net.SocketTimeoutException e) {
+            return false;
+        }
+    }
+
     private boolean fillAtLeast(int count) throws IOException {
         if (limit - position >= count) {
             return true;

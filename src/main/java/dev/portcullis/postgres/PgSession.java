@@ -275,6 +275,17 @@ final class PgSession implements Runnable {
         return true;
     }
 
+    /** Whether the client closed its connection (a short, non-destructive look). */
+    private boolean clientLeft() throws IOException {
+        int previous = socket.getSoTimeout();
+        socket.setSoTimeout(20);
+        try {
+            return clientIn.peerClosed();
+        } finally {
+            socket.setSoTimeout(previous);
+        }
+    }
+
     void cancelUpstream() {
         UpstreamConnection u = upstream;
         if (u == null) return;
@@ -424,7 +435,19 @@ final class PgSession implements Runnable {
         }
         ApprovalRequest decided;
         try {
-            decided = gate.awaitApproval(id, hold.holdTimeout());
+            // Waited in slices, checking between them that the client is still there: an approval given
+            // after the client left must not run a statement nobody is waiting for.
+            long deadline = System.nanoTime() + hold.holdTimeout().toNanos();
+            while (true) {
+                long left = deadline - System.nanoTime();
+                decided = gate.awaitApproval(id, java.time.Duration.ofNanos(Math.max(0, Math.min(left, 1_000_000_000L))));
+                if (decided.state() != dev.portcullis.approval.ApprovalState.PENDING || left <= 0) break;
+                if (clientLeft()) {
+                    log.info("{} on '{}': client left while {} was held; it will not run", identity.subject(),
+                            config.name(), id);
+                    throw new EOFException("the client left while " + id + " was held");
+                }
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new java.io.InterruptedIOException("interrupted while holding " + id);

@@ -116,6 +116,22 @@ class StatementHeldForApprovalTest {
     }
 
     @Test
+    void aClientThatLeavesDuringTheHoldNeverHasItsStatementRunEvenIfApprovedLater() throws Exception {
+        scratch("scratch_left");
+        BackgroundPsql psql = BackgroundPsql.start(agent, "DROP TABLE scratch_left");
+        String id = awaitPending("DROP TABLE scratch_left").get("id").asText();
+        psql.awaitErr(id);
+
+        psql.process().destroyForcibly().waitFor();
+        Thread.sleep(2_500); // the hold notices within a second
+        assertThat(post(id, "approve", dba, "").statusCode()).isEqualTo(200);
+        Thread.sleep(1_500);
+
+        assertThat(f.tableExists("scratch_left")).isTrue();
+        assertThat(get(id).get("state").asText()).as("approved, but never released").isEqualTo("approved");
+    }
+
+    @Test
     void aHoldNobodyDecidesExpiresAndNothingRuns() throws Exception {
         scratch("scratch_expiring");
         try (Connection c = f.admin(); Statement st = c.createStatement()) {
