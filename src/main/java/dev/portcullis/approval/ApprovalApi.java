@@ -37,7 +37,7 @@ public final class ApprovalApi {
     public static final int MAX_REASON_CHARS = 2000;
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern ITEM = Pattern.compile("^" + PREFIX + "/([A-Za-z0-9_-]{1,64})(/approve|/deny)?$");
+    private static final Pattern ITEM = Pattern.compile("^" + PREFIX + "/([A-Za-z0-9_-]{1,64})(/approve|/deny|/revoke)?$");
 
     /** What to answer: status, content type, body, and extra headers. */
     public record Reply(int status, String contentType, String body, Map<String, String> headers) {
@@ -112,11 +112,14 @@ public final class ApprovalApi {
             if (body.length > MAX_BODY_BYTES) return problem(413, "Request body too large", "at most " + MAX_BODY_BYTES + " bytes");
             if (action.equals("/approve")) return Reply.json(200, json(service.approve(id, caller)));
             Optional<String> reason = reason(body);
+            String what = action.equals("/deny") ? "a denial" : "a revocation";
             if (reason.isEmpty()) {
-                return problem(400, "Bad request", "a denial needs a JSON body {\"reason\": \"...\"} with a non-empty reason of at most "
+                return problem(400, "Bad request", what + " needs a JSON body {\"reason\": \"...\"} with a non-empty reason of at most "
                         + MAX_REASON_CHARS + " characters");
             }
-            return Reply.json(200, json(service.deny(id, caller, reason.get())));
+            return Reply.json(200, json(action.equals("/deny")
+                    ? service.deny(id, caller, reason.get())
+                    : service.revoke(id, caller, reason.get())));
         } catch (ApprovalRefusedException e) {
             return switch (e.kind()) {
                 case UNKNOWN -> problem(404, "Not found", e.getMessage());
@@ -181,10 +184,20 @@ public final class ApprovalApi {
         o.put("approvalsRequired", r.approvalsRequired());
         ArrayNode approvals = o.putArray("approvals");
         r.approvals().forEach(a -> approvals.addObject().put("subject", a.subject()).put("at", a.at().toString()));
-        r.denial().ifPresentOrElse(d -> o.putObject("denial").put("subject", d.subject()).put("reason", d.reason())
-                .put("at", d.at().toString()), () -> o.putNull("denial"));
+        // The store keeps a revocation where it keeps a denial; the API names each for what it is.
+        boolean revoked = r.state() == ApprovalState.REVOKED;
+        o.putNull("denial");
+        o.putNull("revocation");
+        r.denial().ifPresent(d -> o.putObject(revoked ? "revocation" : "denial").put("subject", d.subject())
+                .put("reason", d.reason()).put("at", d.at().toString()));
         o.put("createdAt", r.createdAt().toString());
         o.put("expiresAt", r.expiresAt().toString());
+        r.grant().ifPresentOrElse(g -> {
+            ObjectNode grant = o.putObject("grant");
+            grant.put("duration", g.duration().toString());
+            grant.put("minutes", g.duration().toMinutes());
+            g.until().ifPresentOrElse(u -> grant.put("until", u.toString()), () -> grant.putNull("until"));
+        }, () -> o.putNull("grant"));
         return o;
     }
 

@@ -1,5 +1,6 @@
 package dev.portcullis.approval;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
@@ -22,15 +23,18 @@ import java.util.Set;
  * @param approvalsRequired distinct approvers needed
  * @param approvals         approvals so far, oldest first, one per approver
  * @param state             where it stands
- * @param denial            who denied it and why, when {@link ApprovalState#DENIED}
+ * @param denial            who denied it and why, when {@link ApprovalState#DENIED}; who revoked it and why,
+ *                          when {@link ApprovalState#REVOKED}
  * @param createdAt         when it was requested
  * @param expiresAt         when a still-pending request expires
  * @param version           starts at 1, one higher with each change
+ * @param grant             for a time-boxed grant: how long access lasts once approved, and until when
  */
 public record ApprovalRequest(String id, String connection, Requester requester, String protocol, String summary,
                               String fingerprint, String ruleId, String reason, List<String> approverGroups,
                               int approvalsRequired, List<Approval> approvals, ApprovalState state,
-                              Optional<Denial> denial, Instant createdAt, Instant expiresAt, long version) {
+                              Optional<Denial> denial, Instant createdAt, Instant expiresAt, long version,
+                              Optional<Grant> grant) {
 
     public ApprovalRequest {
         Objects.requireNonNull(id, "id");
@@ -48,7 +52,26 @@ public record ApprovalRequest(String id, String connection, Requester requester,
         Objects.requireNonNull(denial, "denial");
         Objects.requireNonNull(createdAt, "createdAt");
         Objects.requireNonNull(expiresAt, "expiresAt");
+        Objects.requireNonNull(grant, "grant");
     }
+
+    /**
+     * A time-boxed grant: once approved, the requester may run every operation of the rule on the
+     * connection for {@code duration}, until {@code until} (empty until it is approved).
+     */
+    public record Grant(Duration duration, Optional<Instant> until) {
+        public Grant {
+            Objects.requireNonNull(duration, "duration");
+            if (duration.isNegative() || duration.isZero()) throw new IllegalArgumentException("grant duration must be positive");
+            Objects.requireNonNull(until, "until");
+        }
+    }
+
+    /** True for an approved grant whose time has not run out at {@code now}. */
+    public boolean grantActiveAt(Instant now) {
+        return state == ApprovalState.APPROVED && grant.flatMap(Grant::until).map(now::isBefore).orElse(false);
+    }
+
 
     /** Who sent the held operation: subject, groups and token id (never the token itself). */
     public record Requester(String subject, Set<String> groups, String tokenId) {
@@ -84,18 +107,28 @@ public record ApprovalRequest(String id, String connection, Requester requester,
         List<Approval> more = new java.util.ArrayList<>(approvals);
         more.add(approval);
         ApprovalState next = more.size() >= approvalsRequired ? ApprovalState.APPROVED : ApprovalState.PENDING;
+        // A grant's time starts when it is approved, not when it was asked for.
+        Optional<Grant> g = next == ApprovalState.APPROVED
+                ? grant.map(x -> new Grant(x.duration(), Optional.of(approval.at().plus(x.duration()))))
+                : grant;
         return new ApprovalRequest(id, connection, requester, protocol, summary, fingerprint, ruleId, reason,
-                approverGroups, approvalsRequired, more, next, denial, createdAt, expiresAt, version + 1);
+                approverGroups, approvalsRequired, more, next, denial, createdAt, expiresAt, version + 1, g);
     }
 
     ApprovalRequest denied(Denial by) {
         return new ApprovalRequest(id, connection, requester, protocol, summary, fingerprint, ruleId, reason,
                 approverGroups, approvalsRequired, approvals, ApprovalState.DENIED, Optional.of(by), createdAt,
-                expiresAt, version + 1);
+                expiresAt, version + 1, grant);
+    }
+
+    ApprovalRequest revoked(Denial by) {
+        return new ApprovalRequest(id, connection, requester, protocol, summary, fingerprint, ruleId, reason,
+                approverGroups, approvalsRequired, approvals, ApprovalState.REVOKED, Optional.of(by), createdAt,
+                expiresAt, version + 1, grant);
     }
 
     ApprovalRequest inState(ApprovalState next) {
         return new ApprovalRequest(id, connection, requester, protocol, summary, fingerprint, ruleId, reason,
-                approverGroups, approvalsRequired, approvals, next, denial, createdAt, expiresAt, version + 1);
+                approverGroups, approvalsRequired, approvals, next, denial, createdAt, expiresAt, version + 1, grant);
     }
 }

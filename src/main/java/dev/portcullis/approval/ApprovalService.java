@@ -3,6 +3,7 @@ package dev.portcullis.approval;
 import dev.portcullis.approval.ApprovalRefusedException.Kind;
 import dev.portcullis.approval.ApprovalRequest.Approval;
 import dev.portcullis.approval.ApprovalRequest.Denial;
+import dev.portcullis.approval.ApprovalRequest.Grant;
 import dev.portcullis.approval.ApprovalRequest.Requester;
 import dev.portcullis.core.Identity;
 import dev.portcullis.core.Operation;
@@ -102,22 +103,34 @@ public final class ApprovalService {
         if (holdTimeout.isNegative() || holdTimeout.isZero()) {
             throw new IllegalArgumentException("holdTimeout must be positive, was " + holdTimeout);
         }
-        Instant now = clock.instant();
-        ApprovalRequest request = new ApprovalRequest(newId(), connection,
-                new Requester(requester.subject(), requester.groups(), requester.tokenId()), operation.protocol(),
-                operation.summary(), fingerprint, hold.ruleId(), hold.reason(), hold.approverGroups(),
-                hold.approvalsRequired(), List.of(), ApprovalState.PENDING, Optional.empty(), now,
-                now.plus(holdTimeout), 1);
-        if (requesterSession != null) requesterSessions.put(request.id(), requesterSession);
+        ApprovalRequest request;
+        lock.lock();
         try {
-            sessionOf(request).recordSynced(new AuditEvent.ApprovalRequested(request.id(), connection,
-                    requester.subject(), requester.tokenId(), request.protocol(), request.summary(), fingerprint,
-                    request.ruleId(), request.reason(), request.approverGroups(), request.approvalsRequired(),
-                    request.expiresAt()));
-            store.insert(request);
-        } catch (RuntimeException e) {
-            requesterSessions.remove(request.id());
-            throw e;
+            // One grant request at a time per requester and rule: further operations wait on the pending one.
+            if (hold.grant().isPresent()) {
+                Optional<ApprovalRequest> pending = store.grants(requester.subject(), connection, hold.ruleId()).stream()
+                        .filter(r -> r.state() == ApprovalState.PENDING && !expired(r)).findFirst();
+                if (pending.isPresent()) return pending.get();
+            }
+            Instant now = clock.instant();
+            request = new ApprovalRequest(newId(), connection,
+                    new Requester(requester.subject(), requester.groups(), requester.tokenId()), operation.protocol(),
+                    operation.summary(), fingerprint, hold.ruleId(), hold.reason(), hold.approverGroups(),
+                    hold.approvalsRequired(), List.of(), ApprovalState.PENDING, Optional.empty(), now,
+                    now.plus(holdTimeout), 1, hold.grant().map(d -> new Grant(d, Optional.empty())));
+            if (requesterSession != null) requesterSessions.put(request.id(), requesterSession);
+            try {
+                sessionOf(request).recordSynced(new AuditEvent.ApprovalRequested(request.id(), connection,
+                        requester.subject(), requester.tokenId(), request.protocol(), request.summary(), fingerprint,
+                        request.ruleId(), request.reason(), request.approverGroups(), request.approvalsRequired(),
+                        request.expiresAt(), hold.grant()));
+                store.insert(request);
+            } catch (RuntimeException e) {
+                requesterSessions.remove(request.id());
+                throw e;
+            }
+        } finally {
+            lock.unlock();
         }
         for (ApprovalListener listener : listeners) {
             try {
@@ -146,7 +159,8 @@ public final class ApprovalService {
             }
             ApprovalRequest next = current.withApproval(new Approval(approver.subject(), clock.instant()));
             commit(current, next, new AuditEvent.ApprovalApproved(id, approver.subject(), List.copyOf(approver.groups()),
-                    approver.tokenId(), next.approvals().size(), next.approvalsRequired()));
+                    approver.tokenId(), next.approvals().size(), next.approvalsRequired(),
+                    next.grant().flatMap(Grant::until)));
             return next;
         } finally {
             lock.unlock();
@@ -207,6 +221,13 @@ public final class ApprovalService {
             Optional<ApprovalRequest> found = store.get(id);
             if (found.isEmpty()) return false;
             ApprovalRequest current = found.get();
+            if (current.grant().isPresent()) {
+                // A grant covers every operation of its rule, not one fingerprint; the held one is released
+                // (and recorded as such) while the grant runs, and the grant stays approved.
+                if (!current.grantActiveAt(clock.instant())) return false;
+                sessionOf(current).recordSynced(new AuditEvent.ApprovalReleased(id, fingerprint));
+                return true;
+            }
             if (current.state() != ApprovalState.APPROVED || expired(current)) return false;
             if (!current.fingerprint().equals(fingerprint)) {
                 log.warn("approval {} was presented for a different operation; refused", id);
@@ -242,10 +263,62 @@ public final class ApprovalService {
                     log.debug("approval {} changed while expiring: {}", r.id(), e.getMessage());
                 }
             }
+            Instant now = clock.instant();
+            for (ApprovalRequest r : store.list(Optional.of(ApprovalState.APPROVED), LIST_LIMIT)) {
+                if (r.grant().isEmpty() || r.grantActiveAt(now)) continue;
+                try {
+                    commit(r, r.inState(ApprovalState.EXPIRED),
+                            new AuditEvent.GrantEnded(r.id(), r.grant().flatMap(Grant::until).orElse(now)));
+                    done.add(r.inState(ApprovalState.EXPIRED));
+                } catch (ApprovalRefusedException e) {
+                    log.debug("grant {} changed while ending: {}", r.id(), e.getMessage());
+                }
+            }
         } finally {
             lock.unlock();
         }
         return done;
+    }
+
+    /**
+     * The running time-boxed grant of {@code subject} for rule {@code ruleId} on {@code connection}, if
+     * any: approved, not revoked, and its time not run out.
+     *
+     * @throws dev.portcullis.store.AuditStoreException when the store cannot answer: hold the operation as if there were none
+     */
+    public Optional<ApprovalRequest> activeGrant(String subject, String connection, String ruleId) {
+        Instant now = clock.instant();
+        return store.grants(subject, connection, ruleId).stream().filter(r -> r.grantActiveAt(now))
+                .max(java.util.Comparator.comparing(r -> r.grant().flatMap(Grant::until).orElseThrow()));
+    }
+
+    /**
+     * Revokes an approved request or a running grant: nothing more is released under it. Members of
+     * the approver groups may revoke, and so may the requester (giving access back early).
+     *
+     * @throws ApprovalRefusedException unknown id, neither approver nor requester, or not approved
+     */
+    public ApprovalRequest revoke(String id, Identity by, String reason) throws ApprovalRefusedException {
+        Objects.requireNonNull(reason, "reason");
+        lock.lock();
+        try {
+            ApprovalRequest current = find(id);
+            boolean requester = by.subject().equals(current.requester().subject());
+            if (!requester && !by.inAnyGroup(current.approverGroups())) {
+                throw new ApprovalRefusedException(Kind.NOT_AN_APPROVER, by.subject() + " is in none of the approver groups of "
+                        + id + " (" + String.join(", ", current.approverGroups()) + ") and did not request it");
+            }
+            if (current.state() != ApprovalState.APPROVED) {
+                throw new ApprovalRefusedException(Kind.NOT_PENDING, id + " is " + current.state().label()
+                        + "; only an approved request or a running grant can be revoked");
+            }
+            ApprovalRequest next = current.revoked(new Denial(by.subject(), reason, clock.instant()));
+            commit(current, next, new AuditEvent.ApprovalRevoked(id, by.subject(), List.copyOf(by.groups()),
+                    by.tokenId(), reason));
+            return next;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Requests in {@code state}, or all when empty; oldest first. */

@@ -23,4 +23,10 @@ public interface ApprovalStore {
 
     /** Requests in {@code state} (every state when empty), oldest first, at most {@code limit}. */
     List<ApprovalRequest> list(Optional<ApprovalState> state, int limit);
+
+    /**
+     * Time-boxed grant requests of {@code subject} for rule {@code ruleId} on {@code connection} that are
+     * still pending or approved (an approved one may be past its end until it is swept), oldest first.
+     */
+    List<ApprovalRequest> grants(String subject, String connection, String ruleId);
 }

@@ -453,7 +453,7 @@ public final class ConfigLoader {
     // ---- policy
 
     private static final List<String> RULE_KEYS = List.of("id", "description", "when", "action", "mask", "message",
-            "approvers", "approvals-required", "hold-timeout", "dry-run");
+            "approvers", "approvals-required", "hold-timeout", "grant", "dry-run");
 
     private Policy policy(Node node, String path) {
         Obj o = tree.obj(node, path, List.of("rules"));
@@ -500,6 +500,7 @@ public final class ConfigLoader {
         List<String> approvers = List.of();
         int approvalsRequired = Rule.DEFAULT_APPROVALS_REQUIRED;
         Duration holdTimeout = Rule.DEFAULT_HOLD_TIMEOUT;
+        Optional<Duration> grant = Optional.empty();
         if (action == Action.REQUIRE_APPROVAL) {
             if (!o.has("approvers")) o.missing("approvers", "a non-empty list of groups whose members may approve");
             else approvers = tree.texts(o.get("approvers"), o.child("approvers"));
@@ -508,15 +509,27 @@ public final class ConfigLoader {
             if (n != null) approvalsRequired = n;
             Duration d = optional(o, "hold-timeout", "a duration like 15m", Values::positiveDuration, Rule.DEFAULT_HOLD_TIMEOUT);
             if (d != null) holdTimeout = d;
+            if (o.has("grant")) {
+                Duration g = optional(o, "grant", "a duration like 30m, at most " + Rule.MAX_GRANT.toHours() + "h",
+                        ConfigLoader::grantDuration, null);
+                if (g != null) grant = Optional.of(g);
+            }
         } else if (action != null) {
-            for (String key : List.of("approvers", "approvals-required", "hold-timeout")) {
+            for (String key : List.of("approvers", "approvals-required", "hold-timeout", "grant")) {
                 if (o.has(key)) {
                     tree.problem(o.get(key), o.child(key), "only applies to action require-approval, not " + action.configName());
                 }
             }
         }
         if (tree.problemCount() > before) return null;
-        return new Rule(id, description, when, action, mask, message, approvers, approvalsRequired, holdTimeout, dryRun);
+        return new Rule(id, description, when, action, mask, message, approvers, approvalsRequired, holdTimeout, dryRun,
+                grant);
+    }
+
+    private static Duration grantDuration(String text) {
+        Duration d = Values.positiveDuration(text);
+        if (d.compareTo(Rule.MAX_GRANT) > 0) throw new IllegalArgumentException("longer than " + Rule.MAX_GRANT.toHours() + "h");
+        return d;
     }
 
     private static String ruleId(String text) {

@@ -148,6 +148,7 @@ public final class PolicyTestRunner {
             case Verdict.Mask m -> "mask";
             case Verdict.Deny d -> "deny";
             case Verdict.HoldForApproval h -> "require-approval";
+            case Verdict.Granted g -> "grant";
         };
     }
 
@@ -157,6 +158,7 @@ public final class PolicyTestRunner {
             case Verdict.Mask m -> "";
             case Verdict.Deny d -> d.reason();
             case Verdict.HoldForApproval h -> h.reason();
+            case Verdict.Granted g -> "";
         };
     }
 

@@ -152,7 +152,12 @@ public final class Gate {
      * recorded one by one later. Counted in metrics only when refused.
      */
     public Decision decide(String connection, Identity identity, Operation operation, Policy policy) {
-        Decision decision = policy.decide(identity, operation);
+        Decision decision;
+        try {
+            decision = underGrant(policy.decide(identity, operation), connection, identity);
+        } catch (dev.portcullis.store.AuditStoreException e) {
+            decision = policy.decide(identity, operation); // no grant can be proven: the hold stands
+        }
         Verdict verdict = decision.verdict();
         if (verdict instanceof Verdict.Deny || verdict instanceof Verdict.HoldForApproval) {
             metrics.operation(connection, kind(verdict), verdict.ruleId());
@@ -164,7 +169,12 @@ public final class Gate {
     public Judged judge(SessionRecorder session, String connection, Identity identity, Operation operation, Policy policy,
                         String maskedRequestExcerpt) throws GateUnavailableException {
         long decideStart = System.nanoTime();
-        Decision decision = policy.decide(identity, operation);
+        Decision decision;
+        try {
+            decision = underGrant(policy.decide(identity, operation), connection, identity);
+        } catch (dev.portcullis.store.AuditStoreException e) {
+            throw unavailable(new RecordingFailedException("cannot look up grants: " + e.getMessage(), e));
+        }
         long decideNanos = System.nanoTime() - decideStart;
         Verdict verdict = decision.verdict();
         metrics.operation(connection, kind(verdict), verdict.ruleId());
@@ -176,7 +186,8 @@ public final class Gate {
         Judged judged = new Judged(connection, session, operation, decision, request, decideNanos);
         // An operation that may change the target is on disk before it is forwarded. A read is
         // recorded once, with its outcome, before its response completes (Judged.completeForwarded).
-        if ((verdict instanceof Verdict.Allow || verdict instanceof Verdict.Mask) && operation.mayChangeTarget()) {
+        if ((verdict instanceof Verdict.Allow || verdict instanceof Verdict.Mask || verdict instanceof Verdict.Granted)
+                && operation.mayChangeTarget()) {
             try {
                 session.recordSynced(AuditEvent.OperationForwarding.of(operation, request, decision));
             } catch (RecordingFailedException e) {
@@ -184,6 +195,18 @@ public final class Gate {
             }
         }
         return judged;
+    }
+
+    /**
+     * A hold of a rule with a time-boxed grant becomes {@link Verdict.Granted} while the caller holds a
+     * running grant of that rule on this connection. Policy stays pure; grants live in the approval store.
+     */
+    private Decision underGrant(Decision decision, String connection, Identity identity) {
+        if (!(decision.verdict() instanceof Verdict.HoldForApproval hold) || hold.grant().isEmpty()) return decision;
+        return approvals.activeGrant(identity.subject(), connection, hold.ruleId())
+                .map(g -> new Decision(new Verdict.Granted(hold.ruleId(), g.id(), g.grant().orElseThrow().until().orElseThrow()),
+                        decision.shadow()))
+                .orElse(decision);
     }
 
     /**
@@ -217,13 +240,14 @@ public final class Gate {
                 + "); Portcullis refuses operations it cannot record", e);
     }
 
-    /** Names used in metrics and logs: allow, mask, deny, require-approval. */
+    /** Names used in metrics and logs: allow, mask, deny, require-approval, grant. */
     public static String kind(Verdict verdict) {
         return switch (verdict) {
             case Verdict.Allow a -> "allow";
             case Verdict.Mask m -> "mask";
             case Verdict.Deny d -> "deny";
             case Verdict.HoldForApproval h -> "require-approval";
+            case Verdict.Granted g -> "grant";
         };
     }
 

@@ -131,6 +131,10 @@ final class HttpGatewayHandler extends Handler.Abstract {
                 }
             }
             case Verdict.Allow allow -> upstream.forward(request, response, callback, call, body, MaskPlan.NONE, judged, startNanos);
+            case Verdict.Granted granted -> {
+                response.getHeaders().put(APPROVAL_HEADER, granted.approvalId());
+                upstream.forward(request, response, callback, call, body, MaskPlan.NONE, judged, startNanos);
+            }
             case Verdict.Mask mask -> upstream.forward(request, response, callback, call, body, mask.plan(), judged, startNanos);
         }
         return true;
@@ -237,7 +241,16 @@ final class HttpGatewayHandler extends Handler.Abstract {
                 var denial = r.denial().orElseThrow();
                 yield HttpProblem.approvalDenied(name, r.ruleId(), call.summary(), id, denial.subject(), denial.reason());
             }
-            case EXPIRED -> HttpProblem.approvalNotUsable(name, rule, call.summary(), id, "expired",
+            case REVOKED -> {
+                var revocation = r.denial().orElseThrow();
+                yield HttpProblem.approvalNotUsable(name, rule, call.summary(), id, "revoked",
+                        "approval request " + id + " was revoked by " + revocation.subject() + ": " + revocation.reason());
+            }
+            case EXPIRED -> r.grant().flatMap(g -> g.until()).isPresent()
+                    ? HttpProblem.approvalNotUsable(name, rule, call.summary(), id, "expired",
+                            "the grant of approval request " + id + " ended at " + r.grant().get().until().get()
+                                    + "; send the request again without the " + APPROVAL_HEADER + " header to ask anew")
+                    : HttpProblem.approvalNotUsable(name, rule, call.summary(), id, "expired",
                     "approval request " + id + " expired at " + r.expiresAt() + " without being approved; send the request again without the "
                             + APPROVAL_HEADER + " header to ask anew");
             case RELEASED -> HttpProblem.approvalNotUsable(name, rule, call.summary(), id, "already-used",

@@ -19,10 +19,16 @@ import java.util.Optional;
  * @param approvalsRequired distinct approvers needed, at least 1
  * @param holdTimeout       how long an operation is held before it is refused
  * @param dryRun            a matching dry-run rule is recorded as a shadow verdict and evaluation continues
+ * @param grant             for {@link Action#REQUIRE_APPROVAL} only: once approved, the requester may run every
+ *                          operation this rule matches on the connection for this long (a time-boxed grant),
+ *                          instead of the one held operation
  */
 public record Rule(String id, String description, Conditions when, Action action, Optional<MaskPlan> mask,
                    String message, List<String> approvers, int approvalsRequired, Duration holdTimeout,
-                   boolean dryRun) {
+                   boolean dryRun, Optional<Duration> grant) {
+
+    /** The longest grant a rule may give; longer access is standing access, which belongs in an allow rule. */
+    public static final Duration MAX_GRANT = Duration.ofHours(24);
 
     public static final int DEFAULT_APPROVALS_REQUIRED = 1;
     public static final Duration DEFAULT_HOLD_TIMEOUT = Duration.ofMinutes(15);
@@ -47,6 +53,23 @@ public record Rule(String id, String description, Conditions when, Action action
         if (holdTimeout.isNegative() || holdTimeout.isZero()) {
             throw new IllegalArgumentException("rule " + id + ": holdTimeout must be positive");
         }
+        Objects.requireNonNull(grant, "grant");
+        if (grant.isPresent()) {
+            if (action != Action.REQUIRE_APPROVAL) {
+                throw new IllegalArgumentException("rule " + id + ": grant only applies to action require-approval");
+            }
+            Duration g = grant.get();
+            if (g.isNegative() || g.isZero() || g.compareTo(MAX_GRANT) > 0) {
+                throw new IllegalArgumentException("rule " + id + ": grant must be positive and at most " + MAX_GRANT);
+            }
+        }
+    }
+
+    /** A rule without a grant. */
+    public Rule(String id, String description, Conditions when, Action action, Optional<MaskPlan> mask,
+                String message, List<String> approvers, int approvalsRequired, Duration holdTimeout, boolean dryRun) {
+        this(id, description, when, action, mask, message, approvers, approvalsRequired, holdTimeout, dryRun,
+                Optional.empty());
     }
 
     /** A rule with the defaults for everything but what it decides. */
@@ -64,7 +87,7 @@ public record Rule(String id, String description, Conditions when, Action action
             case DENY -> new Verdict.Deny(id, message.isEmpty() ? "refused by rule " + id : message);
             case REQUIRE_APPROVAL -> new Verdict.HoldForApproval(id,
                     message.isEmpty() ? "needs approval by " + String.join(" or ", approvers) : message,
-                    approvers, approvalsRequired, holdTimeout);
+                    approvers, approvalsRequired, holdTimeout, grant);
         };
     }
 }

@@ -429,7 +429,9 @@ final class PgSession implements Runnable {
         synchronized (clientWriteLock) {
             clientOut.write(PgErrors.notice("01000",
                     "Portcullis: statement waits for approval by " + groups + " (request " + id + ")",
-                    "statement: " + statement.summary() + "\nrule " + hold.ruleId() + ": " + hold.reason(),
+                    "statement: " + statement.summary() + "\nrule " + hold.ruleId() + ": " + hold.reason()
+                            + hold.grant().map(g -> "\nonce approved, statements of this rule run without asking for "
+                                    + human(g)).orElse(""),
                     "approve or deny at " + page + "; this session waits up to " + human(hold.holdTimeout())));
             clientOut.flush();
         }
@@ -470,6 +472,9 @@ final class PgSession implements Runnable {
                     + ", so the statement was not run", detail, "send it again to request a new approval"));
             case RELEASED -> Optional.of(PgErrors.error("42501", "Portcullis: approval request " + id
                     + " was released already", detail, null));
+            case REVOKED -> Optional.of(PgErrors.error("42501", "Portcullis: approval request " + id + " (rule " + hold.ruleId() + ") was revoked"
+                            + decided.denial().map(d -> " by " + d.subject() + ": " + d.reason()).orElse(""),
+                    detail, null));
         };
     }
 
@@ -648,6 +653,7 @@ final class PgSession implements Runnable {
         return switch (verdict) {
             case Verdict.Allow a -> Optional.empty();
             case Verdict.Mask m -> Optional.empty();
+            case Verdict.Granted g -> Optional.empty();
             case Verdict.Deny d -> Optional.of(PgErrors.error("42501",
                     "Portcullis: refused by rule " + d.ruleId() + ": " + d.reason(),
                     "statement: " + statement.summary(), null));

@@ -3,9 +3,11 @@ package dev.portcullis.recording;
 import dev.portcullis.core.Identity;
 import dev.portcullis.core.Operation;
 import dev.portcullis.policy.Decision;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -175,10 +177,12 @@ public sealed interface AuditEvent {
      *
      * @param fingerprint SHA-256 over the exact operation; only that operation can be released
      * @param approverGroups sorted
+     * @param grant       for a time-boxed grant: how long the requester may run the rule's operations once approved
      */
     record ApprovalRequested(String approvalId, String connection, String subject, String tokenId, String protocol,
                              String summary, String fingerprint, String ruleId, String reason,
-                             List<String> approverGroups, int approvalsRequired, Instant expiresAt)
+                             List<String> approverGroups, int approvalsRequired, Instant expiresAt,
+                             Optional<Duration> grant)
             implements AuditEvent {
         public ApprovalRequested {
             Objects.requireNonNull(approvalId, "approvalId");
@@ -192,6 +196,7 @@ public sealed interface AuditEvent {
             Objects.requireNonNull(reason, "reason");
             approverGroups = approverGroups.stream().sorted().toList();
             Objects.requireNonNull(expiresAt, "expiresAt");
+            Objects.requireNonNull(grant, "grant");
         }
 
         @Override
@@ -202,17 +207,27 @@ public sealed interface AuditEvent {
 
     /**
      * PC4001: one approver approved; {@code approvals} of {@code approvalsRequired} so far. When they are
-     * equal the request is approved and its operation may be released once.
+     * equal the request is approved and its operation may be released once, or, for a time-boxed grant,
+     * the rule's operations are granted to the requester until {@code grantUntil}.
      *
      * @param approverGroups sorted
      */
     record ApprovalApproved(String approvalId, String approverSubject, List<String> approverGroups,
-                            String approverTokenId, int approvals, int approvalsRequired) implements AuditEvent {
+                            String approverTokenId, int approvals, int approvalsRequired,
+                            Optional<Instant> grantUntil) implements AuditEvent {
         public ApprovalApproved {
             Objects.requireNonNull(approvalId, "approvalId");
             Objects.requireNonNull(approverSubject, "approverSubject");
             approverGroups = approverGroups.stream().sorted().toList();
             Objects.requireNonNull(approverTokenId, "approverTokenId");
+            Objects.requireNonNull(grantUntil, "grantUntil");
+        }
+
+        /** An approval that opens no grant. */
+        public ApprovalApproved(String approvalId, String approverSubject, List<String> approverGroups,
+                                String approverTokenId, int approvals, int approvalsRequired) {
+            this(approvalId, approverSubject, approverGroups, approverTokenId, approvals, approvalsRequired,
+                    Optional.empty());
         }
 
         @Override
@@ -266,10 +281,6 @@ public sealed interface AuditEvent {
     }
 
     /**
-     * PC4004: the approved operation, with the fingerprint it was approved for, is released to its
-     * target. Happens at most once per request.
-     */
-    /**
      * PC4005: approvers were told of a request through a channel, or could not be.
      *
      * @param channel  the channel's name (never its URL, which may be a credential)
@@ -289,6 +300,11 @@ public sealed interface AuditEvent {
         }
     }
 
+    /**
+     * PC4004: the approved operation, with the fingerprint it was approved for, is released to its
+     * target. Happens at most once per request; under a time-boxed grant, once per held operation
+     * (operations sent while the grant runs are recorded as operations with verdict {@code grant}).
+     */
     record ApprovalReleased(String approvalId, String fingerprint) implements AuditEvent {
         public ApprovalReleased {
             Objects.requireNonNull(approvalId, "approvalId");
@@ -298,6 +314,41 @@ public sealed interface AuditEvent {
         @Override
         public EventCode code() {
             return EventCode.APPROVAL_RELEASED;
+        }
+    }
+
+    /**
+     * PC4006: an approver (or the requester) revoked an approved request or a running grant; nothing
+     * more is released under it.
+     *
+     * @param groups sorted
+     */
+    record ApprovalRevoked(String approvalId, String subject, List<String> groups, String tokenId, String reason)
+            implements AuditEvent {
+        public ApprovalRevoked {
+            Objects.requireNonNull(approvalId, "approvalId");
+            Objects.requireNonNull(subject, "subject");
+            groups = groups.stream().sorted().toList();
+            Objects.requireNonNull(tokenId, "tokenId");
+            Objects.requireNonNull(reason, "reason");
+        }
+
+        @Override
+        public EventCode code() {
+            return EventCode.APPROVAL_REVOKED;
+        }
+    }
+
+    /** PC4007: a time-boxed grant's time ran out at {@code endedAt}; its rule holds operations again. */
+    record GrantEnded(String approvalId, Instant endedAt) implements AuditEvent {
+        public GrantEnded {
+            Objects.requireNonNull(approvalId, "approvalId");
+            Objects.requireNonNull(endedAt, "endedAt");
+        }
+
+        @Override
+        public EventCode code() {
+            return EventCode.GRANT_ENDED;
         }
     }
 }

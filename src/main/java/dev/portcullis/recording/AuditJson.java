@@ -15,9 +15,11 @@ import dev.portcullis.recording.AuditEvent.OperationForwarding;
 import dev.portcullis.recording.AuditEvent.OperationRecorded;
 import dev.portcullis.recording.AuditEvent.SessionEnded;
 import dev.portcullis.recording.AuditEvent.SessionStarted;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Canonical JSON for audit events. Fields are written by hand in a fixed order (no reflection, no
@@ -88,6 +90,7 @@ final class AuditJson {
                 r.approverGroups().forEach(groups::add);
                 o.put("approvalsRequired", r.approvalsRequired());
                 o.put("expiresAt", r.expiresAt().toString());
+                r.grant().ifPresent(g -> o.put("grant", g.toString()));
             }
             case ApprovalApproved a -> {
                 o.put("approvalId", a.approvalId());
@@ -97,6 +100,7 @@ final class AuditJson {
                 o.put("approverTokenId", a.approverTokenId());
                 o.put("approvals", a.approvals());
                 o.put("approvalsRequired", a.approvalsRequired());
+                a.grantUntil().ifPresent(u -> o.put("grantUntil", u.toString()));
             }
             case ApprovalDenied d -> {
                 o.put("approvalId", d.approvalId());
@@ -120,6 +124,18 @@ final class AuditJson {
                 o.put("delivered", n.delivered());
                 o.put("attempts", n.attempts());
                 o.put("error", n.error());
+            }
+            case AuditEvent.ApprovalRevoked r -> {
+                o.put("approvalId", r.approvalId());
+                o.put("subject", r.subject());
+                ArrayNode groups = o.putArray("groups");
+                r.groups().forEach(groups::add);
+                o.put("tokenId", r.tokenId());
+                o.put("reason", r.reason());
+            }
+            case AuditEvent.GrantEnded g -> {
+                o.put("approvalId", g.approvalId());
+                o.put("endedAt", g.endedAt().toString());
             }
         }
         try {
@@ -164,16 +180,21 @@ final class AuditJson {
             case APPROVAL_REQUESTED -> new ApprovalRequested(text(o, "approvalId"), text(o, "connection"),
                     text(o, "subject"), text(o, "tokenId"), text(o, "protocol"), text(o, "summary"),
                     text(o, "fingerprint"), text(o, "ruleId"), text(o, "reason"), texts(o, "approverGroups"),
-                    o.path("approvalsRequired").asInt(), Instant.parse(text(o, "expiresAt")));
+                    o.path("approvalsRequired").asInt(), Instant.parse(text(o, "expiresAt")),
+                    o.has("grant") ? Optional.of(Duration.parse(text(o, "grant"))) : Optional.empty());
             case APPROVAL_APPROVED -> new ApprovalApproved(text(o, "approvalId"), text(o, "approverSubject"),
                     texts(o, "approverGroups"), text(o, "approverTokenId"), o.path("approvals").asInt(),
-                    o.path("approvalsRequired").asInt());
+                    o.path("approvalsRequired").asInt(),
+                    o.has("grantUntil") ? Optional.of(Instant.parse(text(o, "grantUntil"))) : Optional.empty());
             case APPROVAL_DENIED -> new ApprovalDenied(text(o, "approvalId"), text(o, "approverSubject"),
                     texts(o, "approverGroups"), text(o, "approverTokenId"), text(o, "reason"));
             case APPROVAL_EXPIRED -> new ApprovalExpired(text(o, "approvalId"), Instant.parse(text(o, "expiresAt")));
             case APPROVAL_RELEASED -> new ApprovalReleased(text(o, "approvalId"), text(o, "fingerprint"));
             case APPROVAL_NOTIFIED -> new AuditEvent.ApprovalNotified(text(o, "approvalId"), text(o, "channel"),
                     o.path("delivered").asBoolean(), o.path("attempts").asInt(), text(o, "error"));
+            case APPROVAL_REVOKED -> new AuditEvent.ApprovalRevoked(text(o, "approvalId"), text(o, "subject"),
+                    texts(o, "groups"), text(o, "tokenId"), text(o, "reason"));
+            case GRANT_ENDED -> new AuditEvent.GrantEnded(text(o, "approvalId"), Instant.parse(text(o, "endedAt")));
         };
     }
 

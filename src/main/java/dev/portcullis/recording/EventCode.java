@@ -5,7 +5,7 @@ package dev.portcullis.recording;
  * people, the code is what tools filter on.
  *
  * <p>Ranges: PC1xxx session lifecycle, PC2xxx operations, PC3xxx authentication,
- * PC4xxx approvals (request, approve, deny, expire, release), PC5xxx protocol-specific detail
+ * PC4xxx approvals (request, approve, deny, expire, release, notify, revoke, grant end), PC5xxx protocol-specific detail
  * (SQL statements and row counts, SSH terminal output), PC9xxx gateway lifecycle.
  */
 public enum EventCode {
@@ -19,7 +19,9 @@ public enum EventCode {
     APPROVAL_DENIED("approval.denied", "PC4002"),
     APPROVAL_EXPIRED("approval.expired", "PC4003"),
     APPROVAL_RELEASED("approval.released", "PC4004"),
-    APPROVAL_NOTIFIED("approval.notified", "PC4005");
+    APPROVAL_NOTIFIED("approval.notified", "PC4005"),
+    APPROVAL_REVOKED("approval.revoked", "PC4006"),
+    GRANT_ENDED("approval.grant-ended", "PC4007");
 
     private final String eventName;
     private final String code;

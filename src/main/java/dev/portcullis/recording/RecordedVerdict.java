@@ -6,7 +6,8 @@ import java.util.Objects;
 
 /**
  * A verdict as recorded: its kind, the deciding rule and the reason shown to the caller (empty for
- * allow). Mask plans are not recorded here; the masked excerpts show their effect.
+ * allow; the grant and its end for an operation allowed under a time-boxed grant). Mask plans are
+ * not recorded here; the masked excerpts show their effect.
  */
 public record RecordedVerdict(Kind kind, String ruleId, String reason) {
     public RecordedVerdict {
@@ -16,7 +17,7 @@ public record RecordedVerdict(Kind kind, String ruleId, String reason) {
     }
 
     public enum Kind {
-        ALLOW, MASK, DENY, HOLD;
+        ALLOW, MASK, DENY, HOLD, GRANT;
 
         public String label() {
             return name().toLowerCase(Locale.ROOT);
@@ -33,6 +34,8 @@ public record RecordedVerdict(Kind kind, String ruleId, String reason) {
             case Verdict.Mask m -> new RecordedVerdict(Kind.MASK, m.ruleId(), "");
             case Verdict.Deny d -> new RecordedVerdict(Kind.DENY, d.ruleId(), d.reason());
             case Verdict.HoldForApproval h -> new RecordedVerdict(Kind.HOLD, h.ruleId(), h.reason());
+            case Verdict.Granted g -> new RecordedVerdict(Kind.GRANT, g.ruleId(), "under grant " + g.approvalId()
+                    + " until " + g.until());
         };
     }
 }

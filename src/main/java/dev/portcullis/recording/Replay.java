@@ -92,12 +92,14 @@ public final class Replay {
                     out.append("approval ").append(r.approvalId()).append(" requested by ").append(r.subject())
                             .append(" for ").append(r.summary()).append('\n');
                     line(out, "rule " + r.ruleId() + ": " + r.reason() + "; needs " + r.approvalsRequired()
-                            + " of " + String.join(", ", r.approverGroups()) + "; expires " + time.format(r.expiresAt()));
+                            + " of " + String.join(", ", r.approverGroups()) + "; expires " + time.format(r.expiresAt())
+                            + r.grant().map(g -> "; grants " + g.toMinutes() + " min of access once approved").orElse(""));
                     line(out, "fingerprint " + r.fingerprint());
                 }
                 case ApprovalApproved a -> out.append("approval ").append(a.approvalId()).append(" approved by ")
                         .append(a.approverSubject()).append(" (").append(a.approvals()).append(" of ")
-                        .append(a.approvalsRequired()).append(")\n");
+                        .append(a.approvalsRequired()).append(")")
+                        .append(a.grantUntil().map(u -> ", access granted until " + time.format(u)).orElse("")).append('\n');
                 case ApprovalDenied d -> out.append("approval ").append(d.approvalId()).append(" denied by ")
                         .append(d.approverSubject()).append(": ").append(d.reason()).append('\n');
                 case ApprovalExpired e -> out.append("approval ").append(e.approvalId()).append(" expired at ")
@@ -108,6 +110,10 @@ public final class Replay {
                         .append(n.delivered() ? " notified through " : " could not be notified through ").append(n.channel())
                         .append(" (").append(n.attempts()).append(n.attempts() == 1 ? " attempt" : " attempts")
                         .append(n.delivered() ? "" : ": " + n.error()).append(")\n");
+                case AuditEvent.ApprovalRevoked r -> out.append("approval ").append(r.approvalId()).append(" revoked by ")
+                        .append(r.subject()).append(": ").append(r.reason()).append('\n');
+                case AuditEvent.GrantEnded g -> out.append("approval ").append(g.approvalId()).append(" grant ended at ")
+                        .append(time.format(g.endedAt())).append('\n');
             }
         }
         return out.toString();

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.portcullis.approval.ApprovalRequest;
 import dev.portcullis.approval.ApprovalRequest.Approval;
 import dev.portcullis.approval.ApprovalRequest.Denial;
+import dev.portcullis.approval.ApprovalRequest.Grant;
 import dev.portcullis.approval.ApprovalRequest.Requester;
 import dev.portcullis.approval.ApprovalState;
 import dev.portcullis.approval.ApprovalStore;
@@ -15,18 +16,19 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 
-/** Approval requests in the embedded store's {@code approval_request} table (migration 2). */
+/** Approval requests in the embedded store's {@code approval_request} table (migrations 2 and 3). */
 final class EmbeddedApprovalStore implements ApprovalStore {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String COLUMNS = "id, state, version, connection_name, requester_subject, requester_groups,"
             + " requester_token_id, protocol, summary, fingerprint, rule_id, reason, approver_groups,"
-            + " approvals_required, approvals, denial, created_at, expires_at";
+            + " approvals_required, approvals, denial, created_at, expires_at, grant_seconds, grant_until";
 
     private final EmbeddedStore store;
 
@@ -38,7 +40,7 @@ final class EmbeddedApprovalStore implements ApprovalStore {
     public void insert(ApprovalRequest r) {
         store.write("store approval request " + r.id(), writer -> {
             try (PreparedStatement ps = writer.prepareStatement("INSERT INTO approval_request (" + COLUMNS
-                    + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                    + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                 ps.setString(1, r.id());
                 ps.setString(2, r.state().label());
                 ps.setLong(3, r.version());
@@ -57,6 +59,8 @@ final class EmbeddedApprovalStore implements ApprovalStore {
                 ps.setString(16, denial(r.denial()));
                 ps.setLong(17, Micros.of(r.createdAt()));
                 ps.setLong(18, Micros.of(r.expiresAt()));
+                ps.setLong(19, r.grant().map(g -> g.duration().toSeconds()).orElse(0L));
+                ps.setLong(20, grantUntil(r));
                 return ps.executeUpdate();
             }
         });
@@ -67,13 +71,14 @@ final class EmbeddedApprovalStore implements ApprovalStore {
         return store.write("update approval request " + next.id(), writer -> {
             // Only what a decision changes; the rest is fixed at creation.
             try (PreparedStatement ps = writer.prepareStatement("UPDATE approval_request SET state = ?, version = ?,"
-                    + " approvals = ?, denial = ? WHERE id = ? AND version = ?")) {
+                    + " approvals = ?, denial = ?, grant_until = ? WHERE id = ? AND version = ?")) {
                 ps.setString(1, next.state().label());
                 ps.setLong(2, next.version());
                 ps.setString(3, approvals(next.approvals()));
                 ps.setString(4, denial(next.denial()));
-                ps.setString(5, next.id());
-                ps.setLong(6, next.version() - 1);
+                ps.setLong(5, grantUntil(next));
+                ps.setString(6, next.id());
+                ps.setLong(7, next.version() - 1);
                 return ps.executeUpdate() == 1;
             }
         });
@@ -111,13 +116,39 @@ final class EmbeddedApprovalStore implements ApprovalStore {
         }
     }
 
+    @Override
+    public List<ApprovalRequest> grants(String subject, String connection, String ruleId) {
+        try (Connection c = store.reader(); PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS
+                + " FROM approval_request WHERE requester_subject = ? AND connection_name = ? AND rule_id = ?"
+                + " AND grant_seconds > 0 AND state IN ('pending', 'approved') ORDER BY created_at, id")) {
+            ps.setString(1, subject);
+            ps.setString(2, connection);
+            ps.setString(3, ruleId);
+            List<ApprovalRequest> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) out.add(request(rs));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new AuditStoreException("cannot look up grants in " + store.file() + ": " + e.getMessage(), e);
+        }
+    }
+
     private static ApprovalRequest request(ResultSet rs) throws SQLException {
+        long grantSeconds = rs.getLong(19);
+        long grantUntil = rs.getLong(20);
+        Optional<Grant> grant = grantSeconds <= 0 ? Optional.empty() : Optional.of(new Grant(
+                Duration.ofSeconds(grantSeconds), grantUntil == 0 ? Optional.empty() : Optional.of(Micros.toInstant(grantUntil))));
         return new ApprovalRequest(rs.getString(1), rs.getString(4),
                 new Requester(rs.getString(5), new LinkedHashSet<>(strings(rs.getString(6))), rs.getString(7)),
                 rs.getString(8), rs.getString(9), rs.getString(10), rs.getString(11), rs.getString(12),
                 strings(rs.getString(13)), rs.getInt(14), approvals(rs.getString(15)),
                 ApprovalState.fromLabel(rs.getString(2)), denial(rs.getString(16)),
-                Micros.toInstant(rs.getLong(17)), Micros.toInstant(rs.getLong(18)), rs.getLong(3));
+                Micros.toInstant(rs.getLong(17)), Micros.toInstant(rs.getLong(18)), rs.getLong(3), grant);
+    }
+
+    private static long grantUntil(ApprovalRequest r) {
+        return r.grant().flatMap(Grant::until).map(Micros::of).orElse(0L);
     }
 
     private static String strings(List<String> values) {

@@ -86,7 +86,13 @@ final class Migrations {
                         created_at         BIGINT        NOT NULL,
                         expires_at         BIGINT        NOT NULL
                     )""",
-                    "CREATE INDEX approval_request_state ON approval_request (state, created_at)")));
+                    "CREATE INDEX approval_request_state ON approval_request (state, created_at)")),
+            // A grant's duration is fixed at creation; its end is set when it is approved. 0 = no grant / not yet.
+            new Migration(3, "time-boxed grants", List.of(
+                    "ALTER TABLE approval_request ADD COLUMN grant_seconds BIGINT NOT NULL DEFAULT 0",
+                    "ALTER TABLE approval_request ADD COLUMN grant_until BIGINT NOT NULL DEFAULT 0",
+                    "CREATE INDEX approval_request_grant ON approval_request (requester_subject, connection_name, rule_id)"
+                            + " WHERE grant_seconds > 0")));
 
     private Migrations() {
     }

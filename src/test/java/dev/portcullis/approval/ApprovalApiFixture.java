@@ -69,11 +69,13 @@ public final class ApprovalApiFixture implements AutoCloseable {
                 List.of("someone-else"), Map.of(GROUPS_CLAIM, List.of("dba")), 3600)).serialize();
     }
 
+    /** The requester of {@link #pendingRequest()}. */
+    public static final Identity AGENT = new Identity("agent-7", Set.of("agents"), "jti-agent-7", "agent", "https://idp",
+            Map.of(), Instant.now().plusSeconds(24 * 3600));
+
     /** A pending request by {@code agent-7} for {@link #DELETE}, held by {@link #HOLD}. */
     public ApprovalRequest pendingRequest() {
-        Identity agent = new Identity("agent-7", Set.of("agents"), "jti-agent-7", "agent", "https://idp", Map.of(),
-                Instant.now().plusSeconds(3600));
-        return service.request(agent, "orders-db", DELETE, OperationFingerprint.of(DELETE), HOLD, HOLD.holdTimeout());
+        return service.request(AGENT, "orders-db", DELETE, OperationFingerprint.of(DELETE), HOLD, HOLD.holdTimeout());
     }
 
     @Override

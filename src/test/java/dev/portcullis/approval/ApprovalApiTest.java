@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.portcullis.policy.Verdict.HoldForApproval;
 import dev.portcullis.recording.AuditVerifier;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -132,6 +133,40 @@ class ApprovalApiTest {
     }
 
     @Test
+    void aGrantShowsItsDurationAndEndAndIsRevokedWithAReason() throws Exception {
+        HoldForApproval grant = new HoldForApproval("jit-writes", "writes need a DBA", List.of("dba"), 1,
+                java.time.Duration.ofMinutes(10), java.util.Optional.of(java.time.Duration.ofMinutes(45)));
+        ApprovalRequest r = gw.service.request(ApprovalApiFixture.AGENT, "orders-db", ApprovalApiFixture.DELETE,
+                OperationFingerprint.of(ApprovalApiFixture.DELETE), grant, grant.holdTimeout());
+        String alice = gw.token("alice", "dba");
+
+        JsonNode pending = call("GET", "/api/v1/approvals/" + r.id(), alice, null).body();
+        assertThat(pending.path("grant").path("duration").asText()).isEqualTo("PT45M");
+        assertThat(pending.path("grant").path("minutes").asInt()).isEqualTo(45);
+        assertThat(pending.path("grant").path("until").isNull()).isTrue();
+        assertThat(call("POST", "/api/v1/approvals/" + r.id() + "/revoke", alice, "{\"reason\":\"early\"}").status())
+                .as("a pending request is denied, not revoked").isEqualTo(409);
+
+        JsonNode approved = call("POST", "/api/v1/approvals/" + r.id() + "/approve", alice, null).body();
+        assertThat(java.time.Instant.parse(approved.path("grant").path("until").asText()))
+                .isAfter(java.time.Instant.now().plus(java.time.Duration.ofMinutes(44)));
+
+        assertThat(call("POST", "/api/v1/approvals/" + r.id() + "/revoke", alice, null).status()).isEqualTo(400);
+        Answer outsider = call("POST", "/api/v1/approvals/" + r.id() + "/revoke", gw.token("mallory", "marketing"),
+                "{\"reason\":\"mine\"}");
+        assertThat(outsider.status()).isEqualTo(403);
+        Answer revoked = call("POST", "/api/v1/approvals/" + r.id() + "/revoke", gw.token("bob", "dba"),
+                "{\"reason\":\"incident closed\"}");
+        assertThat(revoked.status()).isEqualTo(200);
+        assertThat(revoked.body().path("state").asText()).isEqualTo("revoked");
+        assertThat(revoked.body().path("revocation").path("subject").asText()).isEqualTo("bob");
+        assertThat(revoked.body().path("revocation").path("reason").asText()).isEqualTo("incident closed");
+        assertThat(revoked.body().path("denial").isNull()).isTrue();
+        assertThat(gw.service.activeGrant("agent-7", "orders-db", "jit-writes")).isEmpty();
+        assertThat(call("GET", "/api/v1/approvals?state=revoked", alice, null).body().path("approvals")).hasSize(1);
+    }
+
+    @Test
     void unknownIdsAre404AndDecidedRequestsAre409() throws Exception {
         String alice = gw.token("alice", "dba");
         assertThat(call("GET", "/api/v1/approvals/apr_aaaaaaaaaaaaaaaaaaaa", alice, null).status()).isEqualTo(404);
@@ -156,7 +191,8 @@ class ApprovalApiTest {
         List<String> paths = new ArrayList<>();
         doc.body().path("paths").fieldNames().forEachRemaining(paths::add);
         assertThat(paths).containsExactlyInAnyOrder("/api/v1/approvals", "/api/v1/approvals/{id}",
-                "/api/v1/approvals/{id}/approve", "/api/v1/approvals/{id}/deny", "/api/v1/openapi.json");
+                "/api/v1/approvals/{id}/approve", "/api/v1/approvals/{id}/deny", "/api/v1/approvals/{id}/revoke",
+                "/api/v1/openapi.json");
         // every $ref resolves inside the document
         List<String> refs = new ArrayList<>();
         collectRefs(doc.body(), refs);

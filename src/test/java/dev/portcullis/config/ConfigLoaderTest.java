@@ -211,6 +211,26 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aGrantIsReadForRequireApprovalAndRefusedElsewhereOrWhenTooLong() throws Exception {
+        String grant = VALID.replace("action: allow", """
+                action: require-approval
+                          approvers: [dba]
+                          grant: 30m""");
+        GatewayConfig config = ConfigLoader.load(write(grant), ENV);
+        var rule = ((HttpConnectionConfig) config.connections().getFirst()).policy().rules().getFirst();
+        assertThat(rule.grant()).contains(java.time.Duration.ofMinutes(30));
+        assertThat(rule.verdict()).isInstanceOfSatisfying(dev.portcullis.policy.Verdict.HoldForApproval.class,
+                h -> assertThat(h.grant()).contains(java.time.Duration.ofMinutes(30)));
+
+        assertThat(errorsOf(grant.replace("grant: 30m", "grant: 25h")))
+                .contains("connections[0].policy.rules[0].grant: expected a duration like 30m, at most 24h, got '25h'");
+        assertThat(errorsOf(grant.replace("grant: 30m", "grant: soon")))
+                .contains("connections[0].policy.rules[0].grant: expected a duration like 30m");
+        assertThat(errorsOf(VALID.replace("action: allow", "action: allow\n          grant: 30m")))
+                .contains("connections[0].policy.rules[0].grant: only applies to action require-approval, not allow");
+    }
+
+    @Test
     void unknownDetectorListsTheKnownOnes() throws Exception {
         assertThat(errorsOf(VALID.replace("action: allow", "action: allow\n          mask: {detectors: [emial]}")))
                 .contains("rules[0].mask.detectors[0]: expected one of email, phone, card, ssn, iban, jwt, api-key, got 'emial'");

@@ -30,7 +30,7 @@ class EmbeddedApprovalStoreTest {
         return new ApprovalRequest(id, "orders-db", new Requester("agent-7", Set.of("agents", "ci"), "jti-7"), "sql",
                 "DELETE FROM orders WHERE id = $1", "sha256:" + "ab".repeat(32), "prod-writes", "needs a DBA",
                 List.of("dba", "sre"), 2, List.of(), ApprovalState.PENDING, Optional.empty(), created,
-                created.plusSeconds(600), 1);
+                created.plusSeconds(600), 1, Optional.empty());
     }
 
     @Test
@@ -39,7 +39,7 @@ class EmbeddedApprovalStoreTest {
         ApprovalRequest decided = new ApprovalRequest(r.id(), r.connection(), r.requester(), r.protocol(), r.summary(),
                 r.fingerprint(), r.ruleId(), r.reason(), r.approverGroups(), r.approvalsRequired(),
                 List.of(new Approval("alice", T0.plusSeconds(5))), ApprovalState.DENIED,
-                Optional.of(new Denial("bob", "not now", T0.plusSeconds(9))), r.createdAt(), r.expiresAt(), 2);
+                Optional.of(new Denial("bob", "not now", T0.plusSeconds(9))), r.createdAt(), r.expiresAt(), 2, Optional.empty());
         Path file = dir.resolve("p.db");
         try (EmbeddedStore store = EmbeddedStore.open(file)) {
             store.approvals().insert(r);
@@ -109,12 +109,14 @@ class EmbeddedApprovalStoreTest {
             assertThat(rs.getInt(1)).isEqualTo(1);
             assertThat(rs.next()).isTrue();
             assertThat(rs.getInt(1)).isEqualTo(2);
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getInt(1)).isEqualTo(3);
         }
     }
 
     private static ApprovalRequest withState(ApprovalRequest r, ApprovalState state, long version) {
         return new ApprovalRequest(r.id(), r.connection(), r.requester(), r.protocol(), r.summary(), r.fingerprint(),
                 r.ruleId(), r.reason(), r.approverGroups(), r.approvalsRequired(), r.approvals(), state, r.denial(),
-                r.createdAt(), r.expiresAt(), version);
+                r.createdAt(), r.expiresAt(), version, r.grant());
     }
 }
