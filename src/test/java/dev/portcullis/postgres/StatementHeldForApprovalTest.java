@@ -56,6 +56,28 @@ class StatementHeldForApprovalTest {
                           hold-timeout: 2s
                           message: Truncation needs a DBA, quickly.
 
+                        - id: jit-writes
+                          description: Agents may write once a DBA grants them ten minutes.
+                          when:
+                            groups: [agents]
+                            sql:
+                              kinds: [insert, update]
+                              changes-schema: false
+                              runs-code: false
+                          action: require-approval
+                          approvers: [dba]
+                          grant: 10m
+
+                        - id: jit-deletes-briefly
+                          when:
+                            groups: [agents]
+                            sql:
+                              kinds: [delete]
+                              has-where: true
+                          action: require-approval
+                          approvers: [dba]
+                          grant: 2s
+
                         - id: schema-and-privileges-need-a-dba
                 """));
         agent = f.token("agent-1", "agents");
@@ -258,6 +280,87 @@ class StatementHeldForApprovalTest {
                 assertThat(rs.getInt(1)).as("the connection goes on").isEqualTo(7);
             }
         }
+    }
+
+    @Test
+    void anApprovedGrantLetsTheRequesterRunTheRulesStatementsForItsTimeInEverySessionAndNobodyElse() throws Exception {
+        scratch("jit_orders");
+        String granted = f.token("agent-g1", "agents");
+        BackgroundPsql psql = BackgroundPsql.start(granted, "INSERT INTO jit_orders VALUES (1)",
+                "INSERT INTO jit_orders VALUES (2)", "UPDATE jit_orders SET id = 3 WHERE id = 2",
+                "SELECT count(*) AS rows_now FROM jit_orders");
+
+        JsonNode request = awaitPending("INSERT INTO jit_orders VALUES (1)");
+        String id = request.get("id").asText();
+        assertThat(request.get("grant").get("minutes").asInt()).isEqualTo(10);
+        assertThat(psql.awaitErr(id)).contains("statements of this rule run without asking for 10m");
+        assertThat(f.count("jit_orders")).as("held: nothing ran yet").isZero();
+
+        assertThat(post(id, "approve", dba, "").statusCode()).isEqualTo(200);
+
+        PostgresGatewayFixture.PsqlRun r = psql.finish();
+        assertThat(r.err()).doesNotContain("ERROR");
+        assertThat(r.out()).contains("INSERT 0 1", "UPDATE 1", "rows_now", "2");
+        assertThat(r.err().split("waits for approval", -1)).as("held once, for the first statement only").hasSize(2);
+        JsonNode approved = get(id);
+        assertThat(approved.get("state").asText()).isEqualTo("approved");
+        assertThat(approved.get("grant").get("until").asText()).isNotEmpty();
+
+        // Another session of the same agent: the grant covers the connection, not one client connection.
+        PostgresGatewayFixture.PsqlRun again = f.psql(granted, "INSERT INTO jit_orders VALUES (4)");
+        assertThat(again.err()).doesNotContain("waits for approval").doesNotContain("ERROR");
+        assertThat(f.count("jit_orders")).isEqualTo(3);
+
+        // Another agent is held on its own request, and the grant does not stretch to other rules.
+        BackgroundPsql other = BackgroundPsql.start(f.token("agent-g2", "agents"), "INSERT INTO jit_orders VALUES (99)");
+        String otherId = awaitPending("INSERT INTO jit_orders VALUES (99)").get("id").asText();
+        assertThat(otherId).isNotEqualTo(id);
+        assertThat(post(otherId, "deny", dba, "{\"reason\":\"not you\"}").statusCode()).isEqualTo(200);
+        assertThat(other.finish().err()).contains("ERROR:", "not you");
+        assertThat(f.psql(granted, "DELETE FROM jit_orders").err()).contains("ERROR:", "default-deny");
+        assertThat(f.count("jit_orders")).isEqualTo(3);
+
+        // Revoked: the agent is held again.
+        assertThat(post(id, "revoke", dba, "{\"reason\":\"incident closed\"}").statusCode()).isEqualTo(200);
+        BackgroundPsql afterRevoke = BackgroundPsql.start(granted, "INSERT INTO jit_orders VALUES (5)");
+        String anew = awaitPending("INSERT INTO jit_orders VALUES (5)").get("id").asText();
+        assertThat(anew).isNotEqualTo(id);
+        assertThat(post(anew, "deny", dba, "{\"reason\":\"enough for today\"}").statusCode()).isEqualTo(200);
+        assertThat(afterRevoke.finish().err()).contains("ERROR:", "enough for today");
+        assertThat(f.count("jit_orders")).isEqualTo(3);
+
+        try (EmbeddedStore store = EmbeddedStore.open(data.resolve("portcullis.db"))) {
+            String all = store.sessions(SessionQuery.newest().subject("agent-g1")).stream()
+                    .map(s -> transcript(store, s.id())).reduce("", String::concat);
+            assertThat(all).contains("INSERT INTO jit_orders VALUES (2)", "under grant " + id, "revoked by dba-1: incident closed");
+            assertThat(AuditVerifier.verify(store).ok()).isTrue();
+        }
+    }
+
+    @Test
+    void aGrantEndsOnTimeAndTheNextStatementIsHeldAgain() throws Exception {
+        scratch("jit_brief");
+        try (Connection c = f.admin(); Statement st = c.createStatement()) {
+            st.execute("INSERT INTO jit_brief VALUES (1), (2), (3)");
+        }
+        String agentG3 = f.token("agent-g3", "agents");
+        BackgroundPsql psql = BackgroundPsql.start(agentG3, "DELETE FROM jit_brief WHERE id = 1");
+        String id = awaitPending("DELETE FROM jit_brief WHERE id = 1").get("id").asText();
+        assertThat(post(id, "approve", dba, "").statusCode()).isEqualTo(200);
+        assertThat(psql.finish().out()).contains("DELETE 1");
+
+        Thread.sleep(2_200); // the 2 s grant runs out
+        BackgroundPsql late = BackgroundPsql.start(agentG3, "DELETE FROM jit_brief WHERE id = 2");
+        String anew = awaitPending("DELETE FROM jit_brief WHERE id = 2").get("id").asText();
+        assertThat(anew).isNotEqualTo(id);
+        assertThat(f.count("jit_brief")).isEqualTo(2);
+        assertThat(post(anew, "deny", dba, "{\"reason\":\"time is up\"}").statusCode()).isEqualTo(200);
+        assertThat(late.finish().err()).contains("ERROR:", "time is up");
+        assertThat(f.count("jit_brief")).isEqualTo(2);
+
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15); // the sweep runs every 5 s
+        while (!get(id).get("state").asText().equals("expired") && System.nanoTime() < deadline) Thread.sleep(200);
+        assertThat(get(id).get("state").asText()).isEqualTo("expired");
     }
 
     // ---------------------------------------------------------------------------------------------
