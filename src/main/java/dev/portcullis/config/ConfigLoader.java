@@ -293,7 +293,7 @@ public final class ConfigLoader {
     }
 
     private static final List<String> HTTP_CONNECTION_KEYS = List.of("name", "type", "listen", "upstream",
-            "credentials", "max-request-bytes", "policy");
+            "credentials", "max-request-bytes", "approval-pending-status", "policy");
 
     private ConnectionConfig connection(Node node, String path, Map<String, String> names) {
         Map<String, Node> raw = tree.entries(node, path);
@@ -347,12 +347,22 @@ public final class ConfigLoader {
         }
         Long maxRequestBytes = optional(o, "max-request-bytes", "a size in bytes", Values::size,
                 HttpConnectionConfig.DEFAULT_MAX_REQUEST_BYTES);
+        Integer approvalPendingStatus = optional(o, "approval-pending-status", "403 or 202",
+                ConfigLoader::approvalPendingStatus, HttpConnectionConfig.DEFAULT_APPROVAL_PENDING_STATUS);
         Policy policy = null;
         if (!o.has("policy")) o.missing("policy", "a mapping with rules");
         else policy = policy(o.get("policy"), o.child("policy"));
         if (tree.problemCount() > before) return null;
         return new HttpConnectionConfig(name, listen, url, connectTimeout, responseTimeout, credentials,
-                maxRequestBytes, policy);
+                maxRequestBytes, approvalPendingStatus, policy);
+    }
+
+    private static Integer approvalPendingStatus(String text) {
+        return switch (text.strip()) {
+            case "403" -> 403;
+            case "202" -> 202;
+            default -> throw new IllegalArgumentException("");
+        };
     }
 
     private static final List<String> POSTGRES_CONNECTION_KEYS = List.of("name", "type", "listen", "upstream", "tls",

@@ -12,14 +12,17 @@ import java.util.Objects;
  * @param upstreamUrl     absolute http(s) URL the calls are forwarded to
  * @param credentials     the header injected upstream in place of the agent's own
  * @param maxRequestBytes larger request bodies are refused
+ * @param approvalPendingStatus the HTTP status of the answer to a held call still pending when the hold
+ *                        wait ends: {@code 403} (default) or {@code 202} for clients that treat 403 as fatal
  */
 public record HttpConnectionConfig(String name, InetSocketAddress listen, URI upstreamUrl, Duration connectTimeout,
                                    Duration responseTimeout, Credentials credentials, long maxRequestBytes,
-                                   Policy policy) implements ConnectionConfig {
+                                   int approvalPendingStatus, Policy policy) implements ConnectionConfig {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_RESPONSE_TIMEOUT = Duration.ofSeconds(60);
     public static final long DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
+    public static final int DEFAULT_APPROVAL_PENDING_STATUS = 403;
 
     public HttpConnectionConfig {
         Objects.requireNonNull(name, "name");
@@ -29,6 +32,9 @@ public record HttpConnectionConfig(String name, InetSocketAddress listen, URI up
         Objects.requireNonNull(responseTimeout, "responseTimeout");
         Objects.requireNonNull(credentials, "credentials");
         if (maxRequestBytes < 0) throw new IllegalArgumentException("maxRequestBytes < 0");
+        if (approvalPendingStatus != 403 && approvalPendingStatus != 202) {
+            throw new IllegalArgumentException("approvalPendingStatus must be 403 or 202, not " + approvalPendingStatus);
+        }
         Objects.requireNonNull(policy, "policy");
     }
 

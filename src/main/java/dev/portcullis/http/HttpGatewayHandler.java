@@ -143,7 +143,9 @@ final class HttpGatewayHandler extends Handler.Abstract {
     /**
      * Holds a call policy wants approved: opens the approval request, then keeps the HTTP request
      * open up to {@link #holdWait(Duration)} for a decision. Approved in time: forwarded as an allowed
-     * call would be. Otherwise refused with a problem naming the approval id, so the agent can retry.
+     * call would be. Otherwise refused with a problem naming the approval id, so the agent can retry:
+     * still pending, with the connection's {@code approval-pending-status} (403 or 202); denied or
+     * otherwise unusable, always 403.
      */
     private void hold(Request request, Response response, Callback callback, Identity identity, HttpCall call,
                       byte[] body, Verdict.HoldForApproval hold, Gate.Judged judged, long startNanos) {
@@ -180,9 +182,11 @@ final class HttpGatewayHandler extends Handler.Abstract {
                 }
             }
             case PENDING -> {
+                // Not forwarded, so recorded as refused even when answered 202 (approval-pending-status).
                 judged.completeRefused(startNanos);
-                HttpProblem.approvalPending(name, hold.ruleId(), hold.reason(), call.summary(), hold.approverGroups(),
-                        id, gate.approvalPage(id), decided.expiresAt()).send(response, callback);
+                HttpProblem.approvalPending(connection.approvalPendingStatus(), name, hold.ruleId(), hold.reason(),
+                        call.summary(), hold.approverGroups(), id, gate.approvalPage(id), decided.expiresAt())
+                        .send(response, callback);
             }
             default -> refuseUnusable(response, callback, call, body, hold, id, judged, startNanos);
         }

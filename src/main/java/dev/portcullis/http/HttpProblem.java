@@ -19,6 +19,8 @@ final class HttpProblem {
     private final int status;
     private String wwwAuthenticate;
     private String approvalId;
+    private String location;
+    private String retryAfter;
 
     private HttpProblem(int status, String type, String title, String detail) {
         this.status = status;
@@ -55,14 +57,22 @@ final class HttpProblem {
         return p;
     }
 
+    /** Seconds a {@code 202} approval-pending answer suggests waiting before looking again ({@code Retry-After}). */
+    static final int PENDING_RETRY_AFTER_SECONDS = 5;
+
     /**
      * Held, and still undecided when the hold wait ended: the agent repeats the identical call with
      * {@code Portcullis-Approval: <id>} once a person has approved it.
+     *
+     * @param status {@code 403}, or {@code 202} where the connection's {@code approval-pending-status}
+     *               says so (for clients that treat 403 as fatal): the same body, plus
+     *               {@code Location: <approval page>} and {@code Retry-After}. Nothing was forwarded either way.
      */
-    static HttpProblem approvalPending(String connection, String rule, String reason, String operation,
+    static HttpProblem approvalPending(int status, String connection, String rule, String reason, String operation,
                                        Iterable<String> approverGroups, String approvalId, String approvalPage,
                                        java.time.Instant expiresAt) {
-        HttpProblem p = new HttpProblem(403, "approval-pending", "Approval pending", reason
+        if (status != 403 && status != 202) throw new IllegalArgumentException("approval-pending status " + status);
+        HttpProblem p = new HttpProblem(status, "approval-pending", "Approval pending", reason
                 + " Approval request " + approvalId + " is waiting for a decision at " + approvalPage
                 + ". Once it is approved, repeat exactly the same request (same method, path, query and body) with header '"
                 + HttpGatewayHandler.APPROVAL_HEADER + ": " + approvalId + "' before " + expiresAt + ".");
@@ -76,6 +86,10 @@ final class HttpProblem {
         var groups = p.body.putArray("approverGroups");
         approverGroups.forEach(groups::add);
         p.approvalId = approvalId;
+        if (status == 202) {
+            p.location = approvalPage;
+            p.retryAfter = Integer.toString(PENDING_RETRY_AFTER_SECONDS);
+        }
         return p;
     }
 
@@ -160,6 +174,8 @@ final class HttpProblem {
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
         if (wwwAuthenticate != null) response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, wwwAuthenticate);
         if (approvalId != null) response.getHeaders().put(HttpGatewayHandler.APPROVAL_HEADER, approvalId);
+        if (location != null) response.getHeaders().put(HttpHeader.LOCATION, location);
+        if (retryAfter != null) response.getHeaders().put(HttpHeader.RETRY_AFTER, retryAfter);
         response.write(true, ByteBuffer.wrap(bytes), callback);
     }
 }

@@ -10,6 +10,7 @@
  *         up to HttpGatewayHandler.holdWait (half the rule's hold-timeout, at most 25 s):
  *         approved → Gate.releaseApproved → forwarded as below; denied → 403 approval-denied;
  *         still pending → 403 approval-pending with the id, the approval page and header Portcullis-Approval
+ *         (202 with Location and Retry-After instead where the connection's approval-pending-status is 202)
  *       HoldForApproval with Portcullis-Approval: apr_…: same caller and Gate.releaseApproved(id, call, body)
  *         → forwarded, once; otherwise 403 approval-not-usable (not-approved, expired, already-used,
  *         different-operation, different-requester, unknown)

@@ -91,6 +91,7 @@ class ConfigLoaderTest {
         assertThat(okta.upstreamUrl()).isEqualTo(URI.create("https://example.okta.com"));
         assertThat(okta.credentials().value()).isEqualTo("SSWS 00s3cr3t-token");
         assertThat(okta.maxRequestBytes()).isEqualTo(1048576);
+        assertThat(okta.approvalPendingStatus()).isEqualTo(403);
 
         Identity agent = new Identity("agent-1", Set.of("agents"), "j", "", "i", Map.of(), Instant.MAX);
         var policy = okta.policy();
@@ -119,6 +120,21 @@ class ConfigLoaderTest {
         assertThat(h.connectTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(h.responseTimeout()).isEqualTo(Duration.ofSeconds(60));
         assertThat(h.maxRequestBytes()).isEqualTo(1024 * 1024);
+        assertThat(h.approvalPendingStatus()).isEqualTo(403);
+    }
+
+    @Test
+    void approvalPendingStatusIs403Or202() throws Exception {
+        String with202 = VALID.replace("    policy:\n", "    approval-pending-status: 202\n    policy:\n");
+        GatewayConfig c = ConfigLoader.load(write(with202), ENV);
+        assertThat(((HttpConnectionConfig) c.connections().getFirst()).approvalPendingStatus()).isEqualTo(202);
+        GatewayConfig explicit403 = ConfigLoader.load(write(with202.replace(": 202", ": 403")), ENV);
+        assertThat(((HttpConnectionConfig) explicit403.connections().getFirst()).approvalPendingStatus()).isEqualTo(403);
+
+        assertThat(errorsOf(with202.replace(": 202", ": 200")))
+                .isEqualTo("gw.yaml:13:30: connections[0].approval-pending-status: expected 403 or 202, got '200'");
+        assertThat(errorsOf(with202.replace(": 202", ": accepted")))
+                .isEqualTo("gw.yaml:13:30: connections[0].approval-pending-status: expected 403 or 202, got 'accepted'");
     }
 
     @Test

@@ -118,9 +118,13 @@ class HeldOktaCallsTest {
         HttpResponse<String> r = send(user, "SUPER_ADMIN", null);
 
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(2900), Duration.ofSeconds(5));
+        // approval-pending-status is not set in the example: the default, 403, without Location or Retry-After.
         assertThat(r.statusCode()).isEqualTo(403);
+        assertThat(r.headers().firstValue("Location")).isEmpty();
+        assertThat(r.headers().firstValue("Retry-After")).isEmpty();
         JsonNode problem = JSON.readTree(r.body());
         assertThat(problem.path("type").asText()).endsWith("/approval-pending");
+        assertThat(problem.path("status").asInt()).isEqualTo(403);
         assertThat(problem.path("rule").asText()).isEqualTo(RULE);
         String id = problem.path("approvalId").asText();
         assertThat(id).matches("apr_[a-z2-7]{20}");

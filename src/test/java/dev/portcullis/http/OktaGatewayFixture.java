@@ -114,6 +114,15 @@ final class OktaGatewayFixture implements AutoCloseable {
         };
     }
 
+    /** Sets {@code approval-pending-status} on connection okta (unset in the example, so 403). */
+    static UnaryOperator<String> approvalPendingStatus(int status) {
+        return yaml -> {
+            String anchor = "    max-request-bytes: 1048576\n";
+            if (!yaml.contains(anchor)) throw new IllegalStateException("examples/okta.yaml has no 'max-request-bytes: 1048576'");
+            return yaml.replace(anchor, anchor + "    approval-pending-status: " + status + "\n");
+        };
+    }
+
     /** A call to the admin port's approval API as {@code token}; {@code jsonBody} null for none. */
     HttpResponse<String> approvals(String method, String path, String token, String jsonBody) throws IOException, InterruptedException {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/api/v1/approvals" + path))
