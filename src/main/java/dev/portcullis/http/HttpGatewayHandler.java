@@ -259,7 +259,11 @@ final class HttpGatewayHandler extends Handler.Abstract {
                             + APPROVAL_HEADER + " header to ask anew");
             case RELEASED -> HttpProblem.approvalNotUsable(name, rule, call.summary(), id, "already-used",
                     "approval request " + id + " has already been used; an approval releases one call, once");
-            case PENDING -> HttpProblem.approvalNotUsable(name, rule, call.summary(), id, "not-approved",
+            // An agent in 202 mode that polls (Retry-After) before anyone decided hears "still pending", not a refusal.
+            case PENDING -> sameOperation && connection.approvalPendingStatus() == 202
+                    ? HttpProblem.approvalPending(202, name, rule, hold.reason(), call.summary(), hold.approverGroups(),
+                            id, gate.approvalPage(id), r.expiresAt())
+                    : HttpProblem.approvalNotUsable(name, rule, call.summary(), id, "not-approved",
                     "approval request " + id + " is not approved yet (" + r.approvals().size() + " of " + r.approvalsRequired()
                             + " approvals); approve it at " + gate.approvalPage(id) + ", then repeat the request");
             case APPROVED -> !sameOperation

@@ -87,10 +87,15 @@ class HeldOktaCallsAnswer202Test {
         assertThat(f.okta.received()).isEmpty();
         assertThat(state(id)).isEqualTo("pending");
 
-        // A retry with the header before anyone approved is a refusal (403 not-approved), not a second 202.
+        // Polling with the header before anyone approved is answered "still pending" (202 again), not refused.
         HttpResponse<String> early = send(user, "SUPER_ADMIN", id);
-        assertThat(early.statusCode()).isEqualTo(403);
-        assertThat(JSON.readTree(early.body()).path("reason").asText()).isEqualTo("not-approved");
+        assertThat(early.statusCode()).isEqualTo(202);
+        assertThat(JSON.readTree(early.body()).path("type").asText()).endsWith("/approval-pending");
+        assertThat(JSON.readTree(early.body()).path("approvalId").asText()).isEqualTo(id);
+        assertThat(early.headers().firstValue("Retry-After")).contains("5");
+        // ... but not for a different operation under the same id.
+        HttpResponse<String> otherRole = send(user, "ORG_ADMIN", id);
+        assertThat(otherRole.statusCode()).isEqualTo(403);
         assertThat(f.okta.received()).isEmpty();
 
         assertThat(f.approvals("POST", "/" + id + "/approve", approver, null).statusCode()).isEqualTo(200);
@@ -111,15 +116,15 @@ class HeldOktaCallsAnswer202Test {
         assertThat(f.okta.received()).hasSize(1);
         assertThat(state(id)).isEqualTo("released");
 
-        // Four calls: the one answered 202, the early and the spent retries are recorded as not
-        // forwarded; only the released retry has an upstream status (Okta's 201).
+        // Five calls: the one answered 202, the early poll, the other role and the spent retry are
+        // recorded as not forwarded; only the released retry has an upstream status (Okta's 201).
         try (EmbeddedStore store = EmbeddedStore.open(data.resolve("portcullis.db"))) {
             List<SessionSummary> sessions = store.sessions(SessionQuery.newest().subject(AGENT));
             String transcripts = String.join("\n", sessions.stream()
                     .map(s -> new Replay(store, ZoneOffset.UTC).text(s.id())).toList());
             String operation = Pattern.quote("POST /api/v1/users/" + user + "/roles") + "\n    verdict: [^\n]*"
                     + Pattern.quote("(rule " + RULE + ")") + "[^\n]*\n    upstream: ";
-            assertThat(Pattern.compile(operation + "not forwarded;").matcher(transcripts).results()).hasSize(3);
+            assertThat(Pattern.compile(operation + "not forwarded;").matcher(transcripts).results()).hasSize(4);
             assertThat(Pattern.compile(operation + "201;").matcher(transcripts).results()).hasSize(1);
             assertThat(transcripts).doesNotContain(agent).doesNotContain(OktaGatewayFixture.OKTA_API_TOKEN);
             assertThat(AuditVerifier.verify(store).ok()).isTrue();
