@@ -14,7 +14,7 @@ import java.util.Objects;
 import picocli.CommandLine.Option;
 
 /**
- * How {@code approvals}, {@code approve} and {@code deny} reach the gateway's approvals API: {@code --server},
+ * How {@code approvals}, {@code approve}, {@code deny} and {@code revoke} reach the gateway's approvals API: {@code --server},
  * and the person's own OIDC access token from {@value #TOKEN_ENV}.
  */
 final class ApprovalServer {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
@@ -19,6 +20,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "approvals", mixinStandardHelpOptions = true, description = "Operations held for approval.",
         subcommands = ApprovalsCommand.ListApprovals.class)
 final class ApprovalsCommand implements Runnable {
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneId.systemDefault());
+
     @Override
     public void run() {
         new picocli.CommandLine(this).usage(System.out);
@@ -34,7 +37,7 @@ final class ApprovalsCommand implements Runnable {
         CommandSpec spec;
 
         @Option(names = "--state", defaultValue = "pending",
-                description = "pending, approved, denied, expired, released or all (default: ${DEFAULT-VALUE}).")
+                description = "pending, approved, denied, expired, released, revoked or all (default: ${DEFAULT-VALUE}).")
         String state;
 
         @Option(names = "--json", description = "Machine-readable output: the API's JSON.")
@@ -53,14 +56,17 @@ final class ApprovalsCommand implements Runnable {
                 System.out.println("no " + (state.equals("all") ? "" : state + " ") + "approval requests");
                 return 0;
             }
-            DateTimeFormatter time = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneId.systemDefault());
-            String format = "%-24s  %-8s  %-9s  %-16s  %-14s  %-16s  %-19s  %s%n";
-            System.out.printf(format, "ID", "STATE", "APPROVALS", "REQUESTER", "CONNECTION", "RULE", "EXPIRES", "OPERATION");
+            String format = "%-24s  %-8s  %-9s  %-16s  %-14s  %-16s  %-19s  %-6s  %-19s  %s%n";
+            System.out.printf(format, "ID", "STATE", "APPROVALS", "REQUESTER", "CONNECTION", "RULE", "EXPIRES", "GRANT",
+                    "GRANT UNTIL", "OPERATION");
             for (JsonNode a : approvals) {
+                JsonNode grant = a.path("grant");
                 System.out.printf(format, a.path("id").asText(), a.path("state").asText(),
                         a.path("approvals").size() + "/" + a.path("approvalsRequired").asInt(),
                         a.path("requester").path("subject").asText(), a.path("connection").asText(),
-                        a.path("ruleId").asText(), time.format(Instant.parse(a.path("expiresAt").asText())),
+                        a.path("ruleId").asText(), time(a.path("expiresAt")),
+                        grant.isObject() ? grantLength(grant) : "-",
+                        grant.path("until").isTextual() ? time(grant.path("until")) : "-",
                         a.path("summary").asText());
             }
             return 0;
@@ -71,6 +77,19 @@ final class ApprovalsCommand implements Runnable {
     static int refused(CommandSpec spec, ApprovalServer.Answer answer) {
         spec.commandLine().getErr().println("portcullis: refused: " + answer.problem());
         return 1;
+    }
+
+    /** An instant from the API, in this machine's time zone: {@code 2026-11-23 10:34:00}. */
+    static String time(JsonNode instant) {
+        return TIME.format(Instant.parse(instant.asText()));
+    }
+
+    /** A grant's length as a rule's {@code grant:} would say it: {@code 30m}, {@code 1h30m}, {@code 24h}. */
+    static String grantLength(JsonNode grant) {
+        Duration d = Duration.parse(grant.path("duration").asText());
+        String text = (d.toHours() > 0 ? d.toHours() + "h" : "") + (d.toMinutesPart() > 0 ? d.toMinutesPart() + "m" : "")
+                + (d.toSecondsPart() > 0 ? d.toSecondsPart() + "s" : "");
+        return text.isEmpty() ? d.toString() : text;
     }
 
     static List<String> approvers(JsonNode request) {

@@ -29,7 +29,14 @@ final class ApproveCommand implements Callable<Integer> {
         JsonNode r = answer.body();
         int have = r.path("approvals").size();
         int need = r.path("approvalsRequired").asInt();
-        if (r.path("state").asText().equals("approved")) {
+        JsonNode grant = r.path("grant");
+        if (r.path("state").asText().equals("approved") && grant.path("until").isTextual()) {
+            System.out.println("approved " + id + ": " + r.path("summary").asText() + " (by " + String.join(", ",
+                    ApprovalsCommand.approvers(r)) + "); " + r.path("requester").path("subject").asText()
+                    + " may run every operation of rule " + r.path("ruleId").asText() + " on " + r.path("connection").asText()
+                    + " for " + ApprovalsCommand.grantLength(grant) + ", until " + ApprovalsCommand.time(grant.path("until"))
+                    + "; portcullis revoke " + id + " --reason TEXT ends it early");
+        } else if (r.path("state").asText().equals("approved")) {
             System.out.println("approved " + id + ": " + r.path("summary").asText() + " (by " + String.join(", ",
                     ApprovalsCommand.approvers(r)) + "); the operation may now run once");
         } else {

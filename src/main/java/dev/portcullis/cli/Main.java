@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
                 ApprovalsCommand.class,
                 ApproveCommand.class,
                 DenyCommand.class,
+                RevokeCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -2,8 +2,8 @@
  * {@code bin/portcullis}: the one binary (picocli). {@code serve} and {@code dev} run the gateway;
  * {@code sessions}, {@code replay} and {@code audit verify} read the recordings straight from the
  * store (another process may be writing it); {@code config check} and {@code policy test} need no
- * running gateway; {@code approvals}, {@code approve} and {@code deny} talk to a running gateway's
- * admin API as the approver whose token is in {@code PORTCULLIS_TOKEN}. Each command has
+ * running gateway; {@code approvals}, {@code approve}, {@code deny} and {@code revoke} talk to a running
+ * gateway's admin API as the person whose token is in {@code PORTCULLIS_TOKEN}. Each command has
  * {@code --help}.
  */
 package dev.portcullis.cli;

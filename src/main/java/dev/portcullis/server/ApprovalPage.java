@@ -11,9 +11,10 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 
 /**
- * The approval web page on the admin listener: {@code /approvals} (pending requests) and
- * {@code /approvals/{id}} (one request) serve the same static page, whose script calls the approvals
- * REST API with the approver's own token. The page never decides anything on GET.
+ * The approval web page on the admin listener: {@code /approvals} (pending requests, or another state
+ * with {@code ?state=}) and {@code /approvals/{id}} (one request) serve the same static page, whose
+ * script calls the approvals REST API with the approver's own token: approve, deny with a reason, and
+ * revoke a running time-boxed grant with a reason. The page never decides anything on GET.
  */
 final class ApprovalPage {
     static final String PAGE = "/approvals";

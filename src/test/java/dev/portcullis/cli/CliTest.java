@@ -16,6 +16,12 @@ import dev.portcullis.approval.ApprovalApiFixture;
 import dev.portcullis.approval.ApprovalRequest;
 import dev.portcullis.approval.ApprovalState;
 import dev.portcullis.approval.OperationFingerprint;
+import dev.portcullis.policy.Verdict.HoldForApproval;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.Optional;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -53,7 +59,7 @@ class CliTest {
     void everyCommandHasHelp() {
         for (List<String> command : List.of(List.of("serve"), List.of("dev"), List.of("dev-issuer"), List.of("sessions", "list"), List.of("replay"),
                 List.of("audit", "verify"), List.of("config", "check"), List.of("policy", "test"),
-                List.of("approvals", "list"), List.of("approve"), List.of("deny"))) {
+                List.of("approvals", "list"), List.of("approve"), List.of("deny"), List.of("revoke"))) {
             String[] args = new java.util.ArrayList<String>(command) {{ add("--help"); }}.toArray(String[]::new);
             Run r = run(args);
             assertThat(r.exitCode()).as(String.join(" ", command)).isZero();
@@ -172,6 +178,64 @@ class CliTest {
             assertThat(json.out()).contains("\"state\" : \"released\"", "\"state\" : \"denied\"");
             assertThat(runWith(alice, "approvals", "list", "--server", server).out()).contains("no pending approval requests");
         }
+    }
+
+    @Test
+    void aGrantIsListedWithItsLengthApprovedWithItsEndAndRevokedWithAReason() throws Exception {
+        try (ApprovalApiFixture gw = new ApprovalApiFixture(dir)) {
+            HoldForApproval grant = new HoldForApproval("jit-writes", "writes need a DBA", List.of("dba"), 1,
+                    Duration.ofMinutes(10), Optional.of(Duration.ofMinutes(90)));
+            ApprovalRequest r = gw.service.request(ApprovalApiFixture.AGENT, "orders-db", ApprovalApiFixture.DELETE,
+                    OperationFingerprint.of(ApprovalApiFixture.DELETE), grant, grant.holdTimeout());
+            ApprovalRequest single = gw.pendingRequest();
+            String server = gw.base.toString();
+            Map<String, String> alice = Map.of("PORTCULLIS_TOKEN", gw.token("alice", "dba"));
+
+            Run pending = runWith(alice, "approvals", "list", "--server", server);
+            assertThat(pending.exitCode()).as(pending.err()).isZero();
+            assertThat(pending.out()).contains("GRANT", "GRANT UNTIL");
+            assertThat(line(pending.out(), r.id())).contains("jit-writes").containsPattern("1h30m\\s+-\\s+DELETE");
+            assertThat(line(pending.out(), single.id())).containsPattern("  -\\s+-\\s+DELETE");
+
+            Run early = runWith(alice, "revoke", r.id(), "--reason", "not yet", "--server", server);
+            assertThat(early.exitCode()).isEqualTo(1);
+            assertThat(early.err()).contains("409", "only an approved request or a running grant can be revoked");
+
+            Run approve = runWith(alice, "approve", r.id(), "--server", server);
+            assertThat(approve.exitCode()).as(approve.err()).isZero();
+            Instant until = gw.service.get(r.id()).orElseThrow().grant().orElseThrow().until().orElseThrow();
+            String untilLocal = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneId.systemDefault()).format(until);
+            assertThat(approve.out()).contains("approved " + r.id(), "agent-7 may run every operation of rule jit-writes on orders-db",
+                    "for 1h30m, until " + untilLocal, "portcullis revoke " + r.id()).doesNotContain("run once");
+
+            Run approved = runWith(alice, "approvals", "list", "--state", "approved", "--server", server);
+            assertThat(line(approved.out(), r.id())).contains("approved", "1h30m", untilLocal);
+            Run json = runWith(alice, "approvals", "list", "--state", "approved", "--json", "--server", server);
+            assertThat(json.out()).contains("\"duration\" : \"PT1H30M\"", "\"minutes\" : 90", "\"until\" : \"" + until + "\"");
+
+            assertThat(runWith(alice, "revoke", r.id(), "--server", server).err()).contains("Missing required option: '--reason=TEXT'");
+            Run outsider = runWith(Map.of("PORTCULLIS_TOKEN", gw.token("mallory", "marketing")), "revoke", r.id(),
+                    "--reason", "mine now", "--server", server);
+            assertThat(outsider.exitCode()).isEqualTo(1);
+            assertThat(outsider.err()).contains("403");
+            assertThat(gw.service.activeGrant("agent-7", "orders-db", "jit-writes")).isPresent();
+
+            Run revoke = runWith(alice, "revoke", r.id(), "--reason", "incident closed", "--server", server);
+            assertThat(revoke.exitCode()).as(revoke.err()).isZero();
+            assertThat(revoke.out()).contains("revoked " + r.id(), "reason: incident closed",
+                    "the grant of rule jit-writes to agent-7 has ended");
+            assertThat(gw.service.get(r.id()).orElseThrow().state()).isEqualTo(ApprovalState.REVOKED);
+            assertThat(gw.service.activeGrant("agent-7", "orders-db", "jit-writes")).isEmpty();
+            assertThat(line(runWith(alice, "approvals", "list", "--state", "revoked", "--server", server).out(), r.id()))
+                    .contains("revoked", "1h30m");
+            assertThat(runWith(alice, "approvals", "list", "--state", "revoked", "--json", "--server", server).out())
+                    .contains("\"revocation\" : {", "\"subject\" : \"alice\"", "\"reason\" : \"incident closed\"");
+        }
+    }
+
+    /** The one line of a table that mentions {@code id}. */
+    private static String line(String table, String id) {
+        return table.lines().filter(l -> l.contains(id)).findFirst().orElseThrow(() -> new AssertionError(id + " not in\n" + table));
     }
 
     @Test

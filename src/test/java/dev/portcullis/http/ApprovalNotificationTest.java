@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import dev.portcullis.approval.notify.SignedWebhookChannel;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +16,7 @@ import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,9 +30,8 @@ class ApprovalNotificationTest {
     record Received(String signature, byte[] body) {
     }
 
-    @Test
-    void aHeldCallSendsASignedWebhookThatTheReceiverVerifies() throws Exception {
-        BlockingQueue<Received> received = new LinkedBlockingQueue<>();
+    /** A webhook receiver on a free port that queues what it gets. */
+    private static HttpServer receiver(BlockingQueue<Received> received) throws IOException {
         HttpServer receiver = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 0);
         receiver.createContext("/hooks", exchange -> {
             received.add(new Received(exchange.getRequestHeaders().getFirst("Portcullis-Signature"),
@@ -39,6 +40,11 @@ class ApprovalNotificationTest {
             exchange.close();
         });
         receiver.start();
+        return receiver;
+    }
+
+    /** Adds an {@code approvals:} section that notifies {@code receiver} to the config. */
+    private static UnaryOperator<String> notifying(HttpServer receiver) {
         String approvals = """
                 approvals:
                   notify:
@@ -47,8 +53,15 @@ class ApprovalNotificationTest {
                       secret: %s
 
                 connections:""".formatted(receiver.getAddress().getPort(), SECRET);
+        return yaml -> yaml.replaceFirst("(?m)^connections:", approvals);
+    }
+
+    @Test
+    void aHeldCallSendsASignedWebhookThatTheReceiverVerifies() throws Exception {
+        BlockingQueue<Received> received = new LinkedBlockingQueue<>();
+        HttpServer receiver = receiver(received);
         try (OktaGatewayFixture f = new OktaGatewayFixture(data, 2,
-                yaml -> OktaGatewayFixture.holdTimeout("4s").apply(yaml).replaceFirst("(?m)^connections:", approvals))) {
+                yaml -> notifying(receiver).apply(OktaGatewayFixture.holdTimeout("4s").apply(yaml)))) {
             String user = f.okta.userIds().getFirst();
             var response = f.send("POST", "/api/v1/users/" + user + "/roles", f.token("agent-1", "agents"),
                     "{\"type\":\"SUPER_ADMIN\"}");
@@ -63,6 +76,7 @@ class ApprovalNotificationTest {
             assertThat(n.path("ruleId").asText()).isEqualTo("admin-roles-need-approval");
             assertThat(n.path("requesterSubject").asText()).isEqualTo("agent-1");
             assertThat(n.path("operationSummary").asText()).contains("/roles");
+            assertThat(n.path("grant").isNull()).isTrue();
             assertThat(response.statusCode()).isEqualTo(403); // nobody approved: pending, with the id
             assertThat(response.body()).contains(n.path("requestId").asText());
             assertThat(f.okta.received()).isEmpty();
@@ -80,6 +94,32 @@ class ApprovalNotificationTest {
             }
             assertThat(transcript).contains("approval " + id + " requested by agent-1")
                     .contains("approval " + id + " notified through webhook:127.0.0.1");
+        } finally {
+            receiver.stop(0);
+        }
+    }
+
+    @Test
+    void aHeldCallUnderAGrantRuleTellsApproversHowLongTheGrantLasts() throws Exception {
+        BlockingQueue<Received> received = new LinkedBlockingQueue<>();
+        HttpServer receiver = receiver(received);
+        UnaryOperator<String> grant = yaml -> OktaGatewayFixture.holdTimeout("2s").apply(yaml)
+                .replace("hold-timeout: 2s", "hold-timeout: 2s\n          grant: 20m");
+        try (OktaGatewayFixture f = new OktaGatewayFixture(data, 2, yaml -> notifying(receiver).apply(grant.apply(yaml)))) {
+            String user = f.okta.userIds().getFirst();
+            var response = f.send("POST", "/api/v1/users/" + user + "/roles", f.token("agent-1", "agents"),
+                    "{\"type\":\"SUPER_ADMIN\"}");
+
+            Received hook = received.poll(10, TimeUnit.SECONDS);
+            assertThat(hook).as("webhook delivered").isNotNull();
+            assertThat(SignedWebhookChannel.verify(hook.signature(), hook.body(), SECRET.getBytes(StandardCharsets.UTF_8),
+                    Clock.systemUTC(), Duration.ofMinutes(5))).isTrue();
+            JsonNode n = new ObjectMapper().readTree(hook.body());
+            assertThat(n.path("ruleId").asText()).isEqualTo("admin-roles-need-approval");
+            assertThat(n.path("grant").path("duration").asText()).isEqualTo("PT20M");
+            assertThat(n.path("grant").path("minutes").asInt()).isEqualTo(20);
+            assertThat(response.statusCode()).isEqualTo(403);
+            assertThat(f.okta.received()).isEmpty();
         } finally {
             receiver.stop(0);
         }

@@ -1,15 +1,19 @@
 package dev.portcullis.approval.notify;
 
 import java.net.URI;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * What approvers are told about one held operation. Decoupled from the approval service's own types
  * so this package can be built, tested and evolved on its own.
  *
  * @param operationSummary already masked by the caller; channels show it verbatim (escaped)
+ * @param grant            for a time-boxed grant: how long the requester may run every operation of
+ *                         the rule once approved, so approvers know they approve more than this one
  * @param approvePageUrl   the human page where an approver decides
  * @param apiUrl           the REST resource {@code …/api/v1/approvals/{id}}, for bots and ticketing systems
  */
@@ -22,6 +26,7 @@ public record Notification(
         String reason,
         List<String> approverGroups,
         int approvalsRequired,
+        Optional<Duration> grant,
         Instant createdAt,
         Instant expiresAt,
         URI approvePageUrl,
@@ -35,6 +40,7 @@ public record Notification(
         Objects.requireNonNull(ruleId, "ruleId");
         Objects.requireNonNull(reason, "reason");
         approverGroups = List.copyOf(approverGroups);
+        Objects.requireNonNull(grant, "grant");
         Objects.requireNonNull(createdAt, "createdAt");
         Objects.requireNonNull(expiresAt, "expiresAt");
         Objects.requireNonNull(approvePageUrl, "approvePageUrl");

@@ -133,8 +133,11 @@ public final class SignedWebhookChannel implements NotificationChannel {
                 .put("ruleId", n.ruleId())
                 .put("reason", n.reason());
         n.approverGroups().forEach(json.putArray("approverGroups")::add);
-        json.put("approvalsRequired", n.approvalsRequired())
-                .put("createdAt", n.createdAt().toString())
+        json.put("approvalsRequired", n.approvalsRequired());
+        // As the approvals API shows it, without "until": that is only known once approved.
+        n.grant().ifPresentOrElse(g -> json.putObject("grant").put("duration", g.toString()).put("minutes", g.toMinutes()),
+                () -> json.putNull("grant"));
+        json.put("createdAt", n.createdAt().toString())
                 .put("expiresAt", n.expiresAt().toString())
                 .put("approvePageUrl", n.approvePageUrl().toString())
                 .put("apiUrl", n.apiUrl().toString());

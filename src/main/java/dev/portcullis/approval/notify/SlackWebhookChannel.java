@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.URI;
 import java.net.http.HttpRequest;
+import java.util.Optional;
 
 /**
  * POSTs a Block Kit message to a Slack (or Slack-compatible: Mattermost, Rocket.Chat) incoming webhook.
@@ -49,7 +50,8 @@ public final class SlackWebhookChannel implements NotificationChannel {
         ObjectNode message = JSON.createObjectNode();
         // The fallback for notifications and clients that cannot show blocks.
         message.put("text", "Approval needed: " + escape(n.requesterSubject()) + " on " + escape(n.connection())
-                + " (rule " + escape(n.ruleId()) + "): " + n.approvePageUrl());
+                + " (rule " + escape(n.ruleId()) + "): " + n.approvePageUrl()
+                + grantLine(n).map(line -> ". " + line).orElse(""));
         ArrayNode blocks = message.putArray("blocks");
 
         blocks.addObject().put("type", "header").putObject("text")
@@ -59,6 +61,9 @@ public final class SlackWebhookChannel implements NotificationChannel {
         blocks.addObject().put("type", "section").putObject("text")
                 .put("type", "mrkdwn")
                 .put("text", "```" + codeBlock(n.operationSummary()) + "```");
+
+        grantLine(n).ifPresent(line -> blocks.addObject().put("type", "section").putObject("text")
+                .put("type", "mrkdwn").put("text", ":hourglass_flowing_sand: " + line));
 
         ArrayNode fields = blocks.addObject().put("type", "section").putArray("fields");
         field(fields, "Requester", escape(n.requesterSubject()));
@@ -79,6 +84,16 @@ public final class SlackWebhookChannel implements NotificationChannel {
                 .put("type", "mrkdwn")
                 .put("text", "Request `" + escape(n.requestId()) + "` · API: " + n.apiUrl());
         return message;
+    }
+
+    /**
+     * For a time-boxed grant: approvers approve access for a while, not just the operation shown, and
+     * must read that before they click.
+     */
+    static Optional<String> grantLine(Notification n) {
+        return n.grant().map(g -> "Approving grants " + g.toMinutes() + (g.toMinutes() == 1 ? " minute" : " minutes")
+                + " of access under rule " + escape(n.ruleId()) + ": " + escape(n.requesterSubject())
+                + " may then run every operation it matches on " + escape(n.connection()) + " without asking again.");
     }
 
     private static void field(ArrayNode fields, String label, String mrkdwn) {

@@ -5,13 +5,18 @@
   var API = '/api/v1/approvals';
   var KEY = 'portcullis.approvals.token';
   var ID = /^apr_[a-z2-7]{20}$/;
+  var STATES = ['pending', 'approved', 'denied', 'expired', 'released', 'revoked', 'all'];
+  var DONE = { approve: 'Approved', deny: 'Denied', revoke: 'Revoked' };
+  var DOING = { approve: 'Approving\u2026', deny: 'Denying\u2026', revoke: 'Revoking\u2026' };
 
   var path = window.location.pathname.replace(/\/+$/, '');
   var single = path.indexOf('/approvals/') === 0 ? decodeURIComponent(path.substring('/approvals/'.length)) : null;
   var preselect = new URLSearchParams(window.location.search).get('decision');
   if (preselect !== 'approve' && preselect !== 'deny') preselect = null;
+  var initialState = new URLSearchParams(window.location.search).get('state');
+  if (STATES.indexOf(initialState) < 0) initialState = 'pending';
 
-  var tokenInput, statusEl, listEl;
+  var tokenInput, statusEl, listEl, stateSelect;
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -68,6 +73,32 @@
     return isNaN(d.getTime()) ? String(iso) : d.toLocaleString() + ' (' + iso + ')';
   }
 
+  function minutes(n) {
+    return n + ' minute' + (n === 1 ? '' : 's');
+  }
+
+  // An approved grant whose time has not run out: only then can it be revoked.
+  function running(r) {
+    return r.state === 'approved' && r.grant && typeof r.grant.until === 'string' && Date.parse(r.grant.until) > Date.now();
+  }
+
+  function reasonInput(cls, label, id) {
+    var input = el('input', cls);
+    input.type = 'text';
+    input.maxLength = 2000;
+    input.placeholder = label;
+    input.setAttribute('aria-label', label + ' ' + id);
+    input.setAttribute('data-id', id);
+    return input;
+  }
+
+  function button(cls, label, id) {
+    var b = el('button', cls, label);
+    b.type = 'button';
+    b.setAttribute('data-id', id);
+    return b;
+  }
+
   function render(r) {
     var art = el('article');
     art.setAttribute('data-id', r.id);
@@ -90,7 +121,16 @@
     row(dl, 'Approvals', approvals.length + ' of ' + r.approvalsRequired + (who ? ': ' + who : '')
         + (Array.isArray(r.approverGroups) && r.approverGroups.length ? ' \u2014 approvers: ' + r.approverGroups.join(', ') : ''));
     row(dl, 'Expires', when(r.expiresAt));
+    if (r.grant) {
+      row(dl, 'Grant', 'grants ' + minutes(r.grant.minutes) + ' of access to rule ' + r.ruleId + ' once approved');
+      if (typeof r.grant.until === 'string' && r.state === 'approved') {
+        row(dl, 'Access', 'access until ' + when(r.grant.until) + (running(r) ? '' : ' (ended)'));
+      } else if (typeof r.grant.until === 'string' && r.state === 'expired') {
+        row(dl, 'Access', 'access ended ' + when(r.grant.until));
+      }
+    }
     if (r.denial) row(dl, 'Denied', r.denial.subject + ': ' + r.denial.reason);
+    if (r.revocation) row(dl, 'Revoked', r.revocation.subject + ': ' + r.revocation.reason + ' \u2014 ' + when(r.revocation.at));
     art.appendChild(dl);
 
     var msg = el('p', null);
@@ -99,18 +139,9 @@
 
     if (r.state === 'pending') {
       var actions = el('div', 'actions');
-      var approve = el('button', 'approve', 'Approve');
-      approve.type = 'button';
-      approve.setAttribute('data-id', r.id);
-      var reason = el('input', 'deny-reason');
-      reason.type = 'text';
-      reason.maxLength = 2000;
-      reason.placeholder = 'Reason for denying';
-      reason.setAttribute('aria-label', 'Reason for denying ' + r.id);
-      reason.setAttribute('data-id', r.id);
-      var deny = el('button', 'deny', 'Deny');
-      deny.type = 'button';
-      deny.setAttribute('data-id', r.id);
+      var approve = button('approve', 'Approve', r.id);
+      var reason = reasonInput('deny-reason', 'Reason for denying', r.id);
+      var deny = button('deny', 'Deny', r.id);
       actions.appendChild(approve);
       actions.appendChild(reason);
       actions.appendChild(deny);
@@ -129,6 +160,18 @@
         art.classList.add('preselected');
         (preselect === 'approve' ? approve : reason).focus();
       }
+    } else if (running(r)) {
+      var revokeActions = el('div', 'actions');
+      var why = reasonInput('revoke-reason', 'Reason for revoking', r.id);
+      var revoke = button('revoke', 'Revoke', r.id);
+      revokeActions.appendChild(why);
+      revokeActions.appendChild(revoke);
+      art.appendChild(revokeActions);
+      revoke.addEventListener('click', function () {
+        var text = why.value.trim();
+        if (!text) { say(msg, 'A revocation needs a reason.', 'error'); why.focus(); return; }
+        decide(r.id, 'revoke', { reason: text }, msg, [revoke]);
+      });
     }
     art.appendChild(msg);
     return art;
@@ -137,11 +180,11 @@
   function decide(id, action, payload, msg, buttons) {
     if (!ID.test(id)) return;
     buttons.forEach(function (b) { b.disabled = true; });
-    say(msg, action === 'approve' ? 'Approving\u2026' : 'Denying\u2026');
+    say(msg, DOING[action]);
     api('POST', API + '/' + encodeURIComponent(id) + '/' + action, payload).then(function (r) {
       var art = render(r);
       var m = art.querySelector('[data-message]');
-      say(m, (action === 'approve' ? 'Approved' : 'Denied') + ': request is now ' + r.state + '.', 'ok');
+      say(m, DONE[action] + ': request is now ' + r.state + '.', 'ok');
       var old = listEl.querySelector('article[data-id="' + id + '"]');
       if (old) listEl.replaceChild(art, old); else listEl.appendChild(art);
     }, function (e) {
@@ -157,14 +200,18 @@
       if (!ID.test(single)) { say(statusEl, 'Not an approval request id: ' + single, 'error'); return; }
       say(statusEl, 'Loading\u2026');
       api('GET', API + '/' + encodeURIComponent(single)).then(function (r) {
-        say(statusEl, r.state === 'pending' ? '' : 'This request is ' + r.state + '; it can no longer be decided.');
+        say(statusEl, r.state === 'pending' ? '' : running(r) ? 'This grant is running; it can be revoked.'
+            : 'This request is ' + r.state + '; it can no longer be decided.');
         listEl.appendChild(render(r));
       }, function (e) { say(statusEl, e.message, 'error'); });
     } else {
+      var state = STATES.indexOf(stateSelect.value) < 0 ? 'pending' : stateSelect.value;
+      var kind = state === 'all' ? '' : state + ' ';
       say(statusEl, 'Loading\u2026');
-      api('GET', API + '?state=pending').then(function (body) {
+      api('GET', API + '?state=' + encodeURIComponent(state)).then(function (body) {
         var items = body && Array.isArray(body.approvals) ? body.approvals : [];
-        say(statusEl, items.length ? items.length + ' pending request' + (items.length === 1 ? '' : 's') + '.' : 'No pending requests.');
+        say(statusEl, items.length ? items.length + ' ' + kind + 'request' + (items.length === 1 ? '' : 's') + '.'
+            : 'No ' + kind + 'requests.');
         items.forEach(function (r) { listEl.appendChild(render(r)); });
       }, function (e) { say(statusEl, e.message, 'error'); });
     }
@@ -174,6 +221,15 @@
     tokenInput = document.getElementById('token');
     statusEl = document.getElementById('status');
     listEl = document.getElementById('requests');
+    stateSelect = document.getElementById('state');
+    stateSelect.value = initialState;
+    document.getElementById('filter').hidden = single !== null;
+    stateSelect.addEventListener('change', function () {
+      var url = new URL(window.location.href);
+      url.searchParams.set('state', stateSelect.value);
+      window.history.replaceState(null, '', url.pathname + url.search);
+      load();
+    });
     tokenInput.value = token();
     function save() {
       var t = tokenInput.value.trim();

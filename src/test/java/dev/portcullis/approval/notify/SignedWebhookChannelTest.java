@@ -22,9 +22,13 @@ class SignedWebhookChannelTest {
     private final MutableClock clock = new MutableClock(Instant.parse("2030-01-02T03:05:00Z"));
 
     private WebhookReceiver.Received sendOne() throws Exception {
+        return sendOne(Notifications.sample("apr-1"));
+    }
+
+    private WebhookReceiver.Received sendOne(Notification n) throws Exception {
         try (WebhookReceiver receiver = new WebhookReceiver(); HttpClient http = HttpClient.newHttpClient()) {
             var channel = new SignedWebhookChannel(receiver.url(), SECRET, clock);
-            HttpResponse<Void> r = http.send(channel.request(Notifications.sample("apr-1")),
+            HttpResponse<Void> r = http.send(channel.request(n),
                     HttpResponse.BodyHandlers.discarding());
             assertThat(r.statusCode()).isEqualTo(200);
             return receiver.next();
@@ -49,6 +53,20 @@ class SignedWebhookChannelTest {
         assertThat(body.path("approvalsRequired").asInt()).isEqualTo(2);
         assertThat(body.path("expiresAt").asText()).isEqualTo("2030-01-02T03:19:05Z");
         assertThat(body.path("operationSummary").asText()).startsWith("DELETE /api/v1/users/00u1");
+        assertThat(body.has("grant")).isTrue();
+        assertThat(body.path("grant").isNull()).as("a single-use approval is no grant").isTrue();
+    }
+
+    @Test
+    void aGrantIsInTheSignedBodyWithItsDurationAndMinutes() throws Exception {
+        WebhookReceiver.Received got = sendOne(Notifications.grant("apr-2", Duration.ofMinutes(90)));
+
+        assertThat(SignedWebhookChannel.verify(got.header("Portcullis-Signature"), got.body(), SECRET, clock, TOLERANCE))
+                .isTrue();
+        JsonNode grant = JSON.readTree(got.body()).path("grant");
+        assertThat(grant.path("duration").asText()).isEqualTo("PT1H30M");
+        assertThat(grant.path("minutes").asInt()).isEqualTo(90);
+        assertThat(grant.has("until")).as("only known once approved").isFalse();
     }
 
     @Test

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -54,6 +55,23 @@ class SlackWebhookChannelTest {
     }
 
     @Test
+    void aGrantSaysRightAfterTheOperationThatApprovingOpensTheRuleForAWhile() throws Exception {
+        JsonNode message = sendOne(Notifications.grant("apr-9", Duration.ofMinutes(30)));
+
+        String line = "Approving grants 30 minutes of access under rule okta-user-delete";
+        assertThat(message.path("text").asText()).contains("https://gw.example.com/approvals/apr-9", line);
+        List<JsonNode> sections = blocks(message, "section");
+        assertThat(sections.getFirst().path("text").path("text").asText()).startsWith("```DELETE");
+        assertThat(sections.get(1).path("text").path("text").asText()).contains(line,
+                "agent-7 may then run every operation it matches on okta without asking again");
+        assertThat(sections.get(2).path("fields").toString()).contains("*Rule*\\nokta-user-delete");
+
+        JsonNode single = sendOne(Notifications.sample("apr-9"));
+        assertThat(single.toString()).doesNotContain("Approving grants");
+        assertThat(blocks(single, "section")).hasSize(2);
+    }
+
+    @Test
     void approveAndDenyAreUrlButtonsToTheApprovalPage() throws Exception {
         JsonNode actions = blocks(sendOne(Notifications.sample("apr-9")), "actions").getFirst();
 
@@ -83,7 +101,7 @@ class SlackWebhookChannelTest {
     void aLongOperationIsCutToFitSlacksLimits() throws Exception {
         Notification n = Notifications.sample("apr-9");
         Notification huge = new Notification(n.requestId(), n.connection(), n.requesterSubject(), "x".repeat(10_000),
-                n.ruleId(), "r".repeat(5_000), n.approverGroups(), n.approvalsRequired(), n.createdAt(), n.expiresAt(),
+                n.ruleId(), "r".repeat(5_000), n.approverGroups(), n.approvalsRequired(), n.grant(), n.createdAt(), n.expiresAt(),
                 n.approvePageUrl(), n.apiUrl());
         JsonNode message = sendOne(huge);
 

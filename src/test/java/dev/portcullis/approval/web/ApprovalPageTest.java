@@ -10,14 +10,18 @@ import dev.portcullis.approval.ApprovalState;
 import dev.portcullis.approval.OperationFingerprint;
 import dev.portcullis.core.Identity;
 import dev.portcullis.core.SqlStatement;
+import dev.portcullis.policy.Verdict.HoldForApproval;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
@@ -96,6 +100,50 @@ class ApprovalPageTest {
         assertThat(decided.path("state").asText()).isEqualTo("denied");
         assertThat(decided.path("denial").path("reason").asText()).isEqualTo("not during the freeze");
         assertThat(decided.path("denial").path("subject").asText()).isEqualTo("bob");
+    }
+
+    @Test
+    void aGrantCardShowsItsMinutesThenItsEndAndTheRunningGrantIsRevokedWithAReason() throws Exception {
+        HoldForApproval jit = new HoldForApproval("jit-writes", "writes need a DBA", List.of("dba"), 1,
+                Duration.ofMinutes(10), Optional.of(Duration.ofMinutes(30)));
+        ApprovalRequest r = gw.service.request(ApprovalApiFixture.AGENT, "orders-db", ApprovalApiFixture.DELETE,
+                OperationFingerprint.of(ApprovalApiFixture.DELETE), jit, jit.holdTimeout());
+        String article = "article[data-id='" + r.id() + "']";
+        String message = "[data-message='" + r.id() + "']";
+        signIn("/approvals", gw.token("alice", "dba"));
+
+        String pending = browser.awaitText(article, t -> t.contains("orders-db"));
+        assertThat(pending).contains("grants 30 minutes of access to rule jit-writes once approved").doesNotContain("access until");
+        assertThat(browser.find("button.revoke[data-id='" + r.id() + "']")).isEmpty();
+        browser.click(browser.await("button.approve[data-id='" + r.id() + "']"));
+
+        assertThat(browser.awaitText(message, t -> t.startsWith("Approved"))).contains("now approved");
+        // to the second: the answer to the click has the clock's nanoseconds, the store keeps microseconds
+        String until = fetch(r.id()).path("grant").path("until").asText().substring(0, "2026-11-23T09:30:00".length());
+        assertThat(browser.awaitText(article, t -> t.contains("access until"))).contains("access until ").contains("(" + until);
+
+        browser.click(browser.await("button.revoke[data-id='" + r.id() + "']"));
+        assertThat(browser.awaitText(message, t -> t.contains("needs a reason"))).contains("A revocation needs a reason");
+        assertThat(gw.service.get(r.id()).orElseThrow().state()).isEqualTo(ApprovalState.APPROVED);
+
+        browser.type(browser.await("input.revoke-reason[data-id='" + r.id() + "']"), "incident closed");
+        browser.click(browser.await("button.revoke[data-id='" + r.id() + "']"));
+
+        assertThat(browser.awaitText(message, t -> t.startsWith("Revoked"))).contains("now revoked");
+        assertThat(browser.awaitText(article, t -> t.contains("incident closed"))).contains("alice: incident closed");
+        assertThat(browser.find("button.revoke[data-id='" + r.id() + "']")).isEmpty();
+        JsonNode revoked = fetch(r.id());
+        assertThat(revoked.path("state").asText()).isEqualTo("revoked");
+        assertThat(revoked.path("revocation").path("subject").asText()).isEqualTo("alice");
+        assertThat(revoked.path("revocation").path("reason").asText()).isEqualTo("incident closed");
+        assertThat(gw.service.get(r.id()).orElseThrow().state()).isEqualTo(ApprovalState.REVOKED);
+        assertThat(gw.service.activeGrant("agent-7", "orders-db", "jit-writes")).isEmpty();
+
+        // the list can show revoked requests, and a link can ask for them
+        browser.navigate(gw.base + "/approvals?state=revoked");
+        assertThat(browser.awaitText(article, t -> t.contains("incident closed"))).contains("grants 30 minutes");
+        assertThat(browser.script("return document.getElementById('state').value").asText()).isEqualTo("revoked");
+        assertThat(browser.awaitText("#status", t -> !t.startsWith("Loading"))).isEqualTo("1 revoked request.");
     }
 
     @Test
