@@ -112,7 +112,7 @@ public final class ApprovalService {
                         .filter(r -> r.state() == ApprovalState.PENDING && !expired(r)).findFirst();
                 if (pending.isPresent()) return pending.get();
             }
-            Instant now = clock.instant();
+            Instant now = now();
             request = new ApprovalRequest(newId(), connection,
                     new Requester(requester.subject(), requester.groups(), requester.tokenId()), operation.protocol(),
                     operation.summary(), fingerprint, hold.ruleId(), hold.reason(), hold.approverGroups(),
@@ -157,7 +157,7 @@ public final class ApprovalService {
                 throw new ApprovalRefusedException(Kind.ALREADY_APPROVED,
                         approver.subject() + " has already approved " + id + "; each approver counts once");
             }
-            ApprovalRequest next = current.withApproval(new Approval(approver.subject(), clock.instant()));
+            ApprovalRequest next = current.withApproval(new Approval(approver.subject(), now()));
             commit(current, next, new AuditEvent.ApprovalApproved(id, approver.subject(), List.copyOf(approver.groups()),
                     approver.tokenId(), next.approvals().size(), next.approvalsRequired(),
                     next.grant().flatMap(Grant::until)));
@@ -177,7 +177,7 @@ public final class ApprovalService {
         lock.lock();
         try {
             ApprovalRequest current = decidable(id, approver);
-            ApprovalRequest next = current.denied(new Denial(approver.subject(), reason, clock.instant()));
+            ApprovalRequest next = current.denied(new Denial(approver.subject(), reason, now()));
             commit(current, next, new AuditEvent.ApprovalDenied(id, approver.subject(), List.copyOf(approver.groups()),
                     approver.tokenId(), reason));
             return next;
@@ -224,7 +224,7 @@ public final class ApprovalService {
             if (current.grant().isPresent()) {
                 // A grant covers every operation of its rule, not one fingerprint; the held one is released
                 // (and recorded as such) while the grant runs, and the grant stays approved.
-                if (!current.grantActiveAt(clock.instant())) return false;
+                if (!current.grantActiveAt(now())) return false;
                 sessionOf(current).recordSynced(new AuditEvent.ApprovalReleased(id, fingerprint));
                 return true;
             }
@@ -263,7 +263,7 @@ public final class ApprovalService {
                     log.debug("approval {} changed while expiring: {}", r.id(), e.getMessage());
                 }
             }
-            Instant now = clock.instant();
+            Instant now = now();
             for (ApprovalRequest r : store.list(Optional.of(ApprovalState.APPROVED), LIST_LIMIT)) {
                 if (r.grant().isEmpty() || r.grantActiveAt(now)) continue;
                 try {
@@ -287,7 +287,7 @@ public final class ApprovalService {
      * @throws dev.portcullis.store.AuditStoreException when the store cannot answer: hold the operation as if there were none
      */
     public Optional<ApprovalRequest> activeGrant(String subject, String connection, String ruleId) {
-        Instant now = clock.instant();
+        Instant now = now();
         return store.grants(subject, connection, ruleId).stream().filter(r -> r.grantActiveAt(now))
                 .max(java.util.Comparator.comparing(r -> r.grant().flatMap(Grant::until).orElseThrow()));
     }
@@ -312,7 +312,7 @@ public final class ApprovalService {
                 throw new ApprovalRefusedException(Kind.NOT_PENDING, id + " is " + current.state().label()
                         + "; only an approved request or a running grant can be revoked");
             }
-            ApprovalRequest next = current.revoked(new Denial(by.subject(), reason, clock.instant()));
+            ApprovalRequest next = current.revoked(new Denial(by.subject(), reason, now()));
             commit(current, next, new AuditEvent.ApprovalRevoked(id, by.subject(), List.copyOf(by.groups()),
                     by.tokenId(), reason));
             return next;
@@ -353,8 +353,13 @@ public final class ApprovalService {
         return store.get(id).orElseThrow(() -> new ApprovalRefusedException(Kind.UNKNOWN, "no approval request " + id));
     }
 
+    /** The store keeps microseconds: so do requests, so what the API answers is what is enforced. */
+    private Instant now() {
+        return clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+    }
+
     private boolean expired(ApprovalRequest r) {
-        return !clock.instant().isBefore(r.expiresAt());
+        return !now().isBefore(r.expiresAt());
     }
 
     private ApprovalRequest expire(ApprovalRequest current) throws ApprovalRefusedException {
