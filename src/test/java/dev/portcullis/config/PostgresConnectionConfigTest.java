@@ -128,6 +128,8 @@ class PostgresConnectionConfigTest {
         assertThat(pg.name()).isEqualTo("customers");
         assertThat(pg.upstream().user()).isEqualTo("gateway");
         assertThat(pg.policy().rules()).extracting(dev.portcullis.policy.Rule::id).containsExactly("agents-read-only",
-                "writers-insert", "writers-update-delete-with-where", "schema-and-privileges-need-a-dba");
+                "writers-insert", "writers-update-delete-with-where", "jit-writers-on-approval",
+                "schema-and-privileges-need-a-dba");
+        assertThat(pg.policy().rules().get(3).grant()).contains(java.time.Duration.ofMinutes(30));
     }
 }
