@@ -176,6 +176,7 @@ public final class ApprovalApi {
         requester.put("tokenId", r.requester().tokenId());
         o.put("protocol", r.protocol());
         o.put("summary", r.summary());
+        o.put("detail", r.detail());
         o.put("fingerprint", r.fingerprint());
         o.put("ruleId", r.ruleId());
         o.put("reason", r.reason());

@@ -16,6 +16,8 @@ import java.util.Set;
  * @param requester         who sent the operation; never the raw token
  * @param protocol          {@code sql}, {@code http}, ...
  * @param summary           the operation on one line, as policy and recordings show it
+ * @param detail            what approvers read to decide: the whole statement with its bind parameters, or
+ *                          the masked request body, with content detectors applied, at most {@value #MAX_DETAIL_CHARS} characters
  * @param fingerprint       {@link OperationFingerprint} of the exact operation; only it can be released
  * @param ruleId            the rule that required approval
  * @param reason            the rule's reason, shown to approvers
@@ -31,7 +33,7 @@ import java.util.Set;
  * @param grant             for a time-boxed grant: how long access lasts once approved, and until when
  */
 public record ApprovalRequest(String id, String connection, Requester requester, String protocol, String summary,
-                              String fingerprint, String ruleId, String reason, List<String> approverGroups,
+                              String detail, String fingerprint, String ruleId, String reason, List<String> approverGroups,
                               int approvalsRequired, List<Approval> approvals, ApprovalState state,
                               Optional<Denial> denial, Instant createdAt, Instant expiresAt, long version,
                               Optional<Grant> grant) {
@@ -42,6 +44,7 @@ public record ApprovalRequest(String id, String connection, Requester requester,
         Objects.requireNonNull(requester, "requester");
         Objects.requireNonNull(protocol, "protocol");
         Objects.requireNonNull(summary, "summary");
+        Objects.requireNonNull(detail, "detail");
         Objects.requireNonNull(fingerprint, "fingerprint");
         Objects.requireNonNull(ruleId, "ruleId");
         Objects.requireNonNull(reason, "reason");
@@ -72,6 +75,15 @@ public record ApprovalRequest(String id, String connection, Requester requester,
         return state == ApprovalState.APPROVED && grant.flatMap(Grant::until).map(now::isBefore).orElse(false);
     }
 
+
+    /** Longer details are cut; the fingerprint still binds the whole operation. */
+    public static final int MAX_DETAIL_CHARS = 16 * 1024;
+
+    /** {@code text} cut to {@link #MAX_DETAIL_CHARS}, saying so. */
+    public static String detailOf(String text) {
+        if (text.length() <= MAX_DETAIL_CHARS) return text;
+        return text.substring(0, MAX_DETAIL_CHARS) + "\n… (" + (text.length() - MAX_DETAIL_CHARS) + " more characters not shown)";
+    }
 
     /** Who sent the held operation: subject, groups and token id (never the token itself). */
     public record Requester(String subject, Set<String> groups, String tokenId) {
@@ -111,24 +123,24 @@ public record ApprovalRequest(String id, String connection, Requester requester,
         Optional<Grant> g = next == ApprovalState.APPROVED
                 ? grant.map(x -> new Grant(x.duration(), Optional.of(approval.at().plus(x.duration()))))
                 : grant;
-        return new ApprovalRequest(id, connection, requester, protocol, summary, fingerprint, ruleId, reason,
+        return new ApprovalRequest(id, connection, requester, protocol, summary, detail, fingerprint, ruleId, reason,
                 approverGroups, approvalsRequired, more, next, denial, createdAt, expiresAt, version + 1, g);
     }
 
     ApprovalRequest denied(Denial by) {
-        return new ApprovalRequest(id, connection, requester, protocol, summary, fingerprint, ruleId, reason,
+        return new ApprovalRequest(id, connection, requester, protocol, summary, detail, fingerprint, ruleId, reason,
                 approverGroups, approvalsRequired, approvals, ApprovalState.DENIED, Optional.of(by), createdAt,
                 expiresAt, version + 1, grant);
     }
 
     ApprovalRequest revoked(Denial by) {
-        return new ApprovalRequest(id, connection, requester, protocol, summary, fingerprint, ruleId, reason,
+        return new ApprovalRequest(id, connection, requester, protocol, summary, detail, fingerprint, ruleId, reason,
                 approverGroups, approvalsRequired, approvals, ApprovalState.REVOKED, Optional.of(by), createdAt,
                 expiresAt, version + 1, grant);
     }
 
     ApprovalRequest inState(ApprovalState next) {
-        return new ApprovalRequest(id, connection, requester, protocol, summary, fingerprint, ruleId, reason,
+        return new ApprovalRequest(id, connection, requester, protocol, summary, detail, fingerprint, ruleId, reason,
                 approverGroups, approvalsRequired, approvals, next, denial, createdAt, expiresAt, version + 1, grant);
     }
 }

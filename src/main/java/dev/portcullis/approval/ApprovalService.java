@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * an approved operation is released at most once. Changes in this process are serialised by one lock.
  *
  * <p>Where events are recorded: in the requester's session when the adapter passed its
- * {@link SessionRecorder} to {@link #request(Identity, String, Operation, String, HoldForApproval, Duration, SessionRecorder)}
+ * {@link SessionRecorder} to {@link #request(Identity, String, Operation, String, String, HoldForApproval, Duration, SessionRecorder)}
  * and this process still holds it; otherwise (HTTP without a session, or after a restart) in the
  * connection's {@value #APPROVALS_PROTOCOL} session, a session of the synthetic subject
  * {@value #APPROVALS_SUBJECT}. Every event names its approval id, so a request's whole story can be
@@ -78,23 +78,26 @@ public final class ApprovalService {
         listeners.add(Objects.requireNonNull(listener, "listener"));
     }
 
-    /** As the seven-argument form, recording in the connection's approvals session. */
+    /** As the eight-argument form, without a detail, recording in the connection's approvals session. */
     public ApprovalRequest request(Identity requester, String connection, Operation operation, String fingerprint,
                                    HoldForApproval hold, Duration holdTimeout) {
-        return request(requester, connection, operation, fingerprint, hold, holdTimeout, null);
+        return request(requester, connection, operation, "", fingerprint, hold, holdTimeout, null);
     }
 
     /**
      * Creates a durable pending request for an operation policy held, records it, then tells the listeners.
      *
+     * @param detail           what approvers read: the whole statement and parameters, or the masked body
+     *                         (cut to {@link ApprovalRequest#MAX_DETAIL_CHARS}); never raw secrets
      * @param fingerprint      {@link OperationFingerprint#of} the held operation
      * @param holdTimeout      how long it may stay pending (usually {@code hold.holdTimeout()}; an adapter may shorten it)
      * @param requesterSession the requester's session, to record the approval's events in; null when there is none
      * @throws dev.portcullis.recording.RecordingFailedException or {@code AuditStoreException} when it could
      *         not be made durable: refuse the operation
      */
-    public ApprovalRequest request(Identity requester, String connection, Operation operation, String fingerprint,
-                                   HoldForApproval hold, Duration holdTimeout, SessionRecorder requesterSession) {
+    public ApprovalRequest request(Identity requester, String connection, Operation operation, String detail,
+                                   String fingerprint, HoldForApproval hold, Duration holdTimeout,
+                                   SessionRecorder requesterSession) {
         Objects.requireNonNull(requester, "requester");
         Objects.requireNonNull(connection, "connection");
         Objects.requireNonNull(operation, "operation");
@@ -115,13 +118,14 @@ public final class ApprovalService {
             Instant now = now();
             request = new ApprovalRequest(newId(), connection,
                     new Requester(requester.subject(), requester.groups(), requester.tokenId()), operation.protocol(),
-                    operation.summary(), fingerprint, hold.ruleId(), hold.reason(), hold.approverGroups(),
+                    operation.summary(), ApprovalRequest.detailOf(detail), fingerprint, hold.ruleId(), hold.reason(), hold.approverGroups(),
                     hold.approvalsRequired(), List.of(), ApprovalState.PENDING, Optional.empty(), now,
                     now.plus(holdTimeout), 1, hold.grant().map(d -> new Grant(d, Optional.empty())));
             if (requesterSession != null) requesterSessions.put(request.id(), requesterSession);
             try {
                 sessionOf(request).recordSynced(new AuditEvent.ApprovalRequested(request.id(), connection,
-                        requester.subject(), requester.tokenId(), request.protocol(), request.summary(), fingerprint,
+                        requester.subject(), requester.tokenId(), request.protocol(), request.summary(),
+                        request.detail(), fingerprint,
                         request.ruleId(), request.reason(), request.approverGroups(), request.approvalsRequired(),
                         request.expiresAt(), hold.grant()));
                 store.insert(request);

@@ -55,13 +55,15 @@ public final class Gate {
     /**
      * Opens a durable approval request for a held operation, bound to its fingerprint (the exact
      * statement and parameters, or method, path, query and body bytes).
+     *
+     * @param detail what approvers read to decide: the masked excerpt the recording keeps of the request
      */
     public ApprovalRequest requestApproval(SessionRecorder session, String connection, Identity identity,
-                                           Operation operation, byte[] body, Verdict.HoldForApproval hold)
+                                           Operation operation, String detail, byte[] body, Verdict.HoldForApproval hold)
             throws GateUnavailableException {
         try {
-            return approvals.request(identity, connection, operation, OperationFingerprint.of(operation, body), hold,
-                    hold.holdTimeout(), session);
+            return approvals.request(identity, connection, operation, detail, OperationFingerprint.of(operation, body),
+                    hold, hold.holdTimeout(), session);
         } catch (RecordingFailedException | dev.portcullis.store.AuditStoreException e) {
             throw unavailable(new RecordingFailedException(e.getMessage(), e));
         }
@@ -70,7 +72,8 @@ public final class Gate {
     /** As above, for an operation judged in its session: the approval's events join that session. */
     public ApprovalRequest requestApproval(Judged judged, Identity identity, byte[] body, Verdict.HoldForApproval hold)
             throws GateUnavailableException {
-        return requestApproval(judged.session, judged.connection, identity, judged.operation, body, hold);
+        return requestApproval(judged.session, judged.connection, identity, judged.operation, judged.request.text(),
+                body, hold);
     }
 
     /** Waits up to {@code max} for a decision; returns the request as it then stands. */

@@ -418,7 +418,7 @@ final class PgSession implements Runnable {
         String groups = String.join(", ", hold.approverGroups());
         ApprovalRequest request;
         try {
-            request = gate.requestApproval(recording, config.name(), identity, statement, body, hold);
+            request = gate.requestApproval(recording, config.name(), identity, statement, excerpt(statement), body, hold);
         } catch (GateUnavailableException e) {
             return Optional.of(PgErrors.error("08006", "Portcullis: " + e.getMessage()));
         }

@@ -175,12 +175,13 @@ public sealed interface AuditEvent {
     /**
      * PC4000: an operation is held until it is approved. The requester is named by subject and token id.
      *
+     * @param detail      what approvers are shown: the whole statement and parameters, or the masked body
      * @param fingerprint SHA-256 over the exact operation; only that operation can be released
      * @param approverGroups sorted
      * @param grant       for a time-boxed grant: how long the requester may run the rule's operations once approved
      */
     record ApprovalRequested(String approvalId, String connection, String subject, String tokenId, String protocol,
-                             String summary, String fingerprint, String ruleId, String reason,
+                             String summary, String detail, String fingerprint, String ruleId, String reason,
                              List<String> approverGroups, int approvalsRequired, Instant expiresAt,
                              Optional<Duration> grant)
             implements AuditEvent {
@@ -191,6 +192,7 @@ public sealed interface AuditEvent {
             Objects.requireNonNull(tokenId, "tokenId");
             Objects.requireNonNull(protocol, "protocol");
             Objects.requireNonNull(summary, "summary");
+            Objects.requireNonNull(detail, "detail");
             Objects.requireNonNull(fingerprint, "fingerprint");
             Objects.requireNonNull(ruleId, "ruleId");
             Objects.requireNonNull(reason, "reason");

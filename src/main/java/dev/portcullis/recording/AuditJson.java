@@ -83,6 +83,7 @@ final class AuditJson {
                 o.put("tokenId", r.tokenId());
                 o.put("protocol", r.protocol());
                 o.put("summary", r.summary());
+                o.put("detail", r.detail());
                 o.put("fingerprint", r.fingerprint());
                 o.put("ruleId", r.ruleId());
                 o.put("reason", r.reason());
@@ -179,7 +180,7 @@ final class AuditJson {
                     text(o, "reason"), text(o, "message"));
             case APPROVAL_REQUESTED -> new ApprovalRequested(text(o, "approvalId"), text(o, "connection"),
                     text(o, "subject"), text(o, "tokenId"), text(o, "protocol"), text(o, "summary"),
-                    text(o, "fingerprint"), text(o, "ruleId"), text(o, "reason"), texts(o, "approverGroups"),
+                    o.path("detail").asText(""), text(o, "fingerprint"), text(o, "ruleId"), text(o, "reason"), texts(o, "approverGroups"),
                     o.path("approvalsRequired").asInt(), Instant.parse(text(o, "expiresAt")),
                     o.has("grant") ? Optional.of(Duration.parse(text(o, "grant"))) : Optional.empty());
             case APPROVAL_APPROVED -> new ApprovalApproved(text(o, "approvalId"), text(o, "approverSubject"),

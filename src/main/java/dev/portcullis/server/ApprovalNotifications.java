@@ -58,7 +58,7 @@ final class ApprovalNotifications {
     }
 
     static Notification of(ApprovalRequest r, String adminBase) {
-        return new Notification(r.id(), r.connection(), r.requester().subject(), r.summary(), r.ruleId(), r.reason(),
+        return new Notification(r.id(), r.connection(), r.requester().subject(), r.summary(), r.detail(), r.ruleId(), r.reason(),
                 r.approverGroups(), r.approvalsRequired(), r.grant().map(ApprovalRequest.Grant::duration),
                 r.createdAt(), r.expiresAt(),
                 URI.create(adminBase + "/approvals/" + r.id()), URI.create(adminBase + "/api/v1/approvals/" + r.id()));

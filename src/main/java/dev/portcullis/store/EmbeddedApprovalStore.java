@@ -28,7 +28,7 @@ final class EmbeddedApprovalStore implements ApprovalStore {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String COLUMNS = "id, state, version, connection_name, requester_subject, requester_groups,"
             + " requester_token_id, protocol, summary, fingerprint, rule_id, reason, approver_groups,"
-            + " approvals_required, approvals, denial, created_at, expires_at, grant_seconds, grant_until";
+            + " approvals_required, approvals, denial, created_at, expires_at, grant_seconds, grant_until, detail";
 
     private final EmbeddedStore store;
 
@@ -40,7 +40,7 @@ final class EmbeddedApprovalStore implements ApprovalStore {
     public void insert(ApprovalRequest r) {
         store.write("store approval request " + r.id(), writer -> {
             try (PreparedStatement ps = writer.prepareStatement("INSERT INTO approval_request (" + COLUMNS
-                    + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                    + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                 ps.setString(1, r.id());
                 ps.setString(2, r.state().label());
                 ps.setLong(3, r.version());
@@ -61,6 +61,7 @@ final class EmbeddedApprovalStore implements ApprovalStore {
                 ps.setLong(18, Micros.of(r.expiresAt()));
                 ps.setLong(19, r.grant().map(g -> g.duration().toSeconds()).orElse(0L));
                 ps.setLong(20, grantUntil(r));
+                ps.setString(21, r.detail());
                 return ps.executeUpdate();
             }
         });
@@ -141,7 +142,7 @@ final class EmbeddedApprovalStore implements ApprovalStore {
                 Duration.ofSeconds(grantSeconds), grantUntil == 0 ? Optional.empty() : Optional.of(Micros.toInstant(grantUntil))));
         return new ApprovalRequest(rs.getString(1), rs.getString(4),
                 new Requester(rs.getString(5), new LinkedHashSet<>(strings(rs.getString(6))), rs.getString(7)),
-                rs.getString(8), rs.getString(9), rs.getString(10), rs.getString(11), rs.getString(12),
+                rs.getString(8), rs.getString(9), rs.getString(21), rs.getString(10), rs.getString(11), rs.getString(12),
                 strings(rs.getString(13)), rs.getInt(14), approvals(rs.getString(15)),
                 ApprovalState.fromLabel(rs.getString(2)), denial(rs.getString(16)),
                 Micros.toInstant(rs.getLong(17)), Micros.toInstant(rs.getLong(18)), rs.getLong(3), grant);

@@ -88,7 +88,9 @@ final class Migrations {
                     )""",
                     "CREATE INDEX approval_request_state ON approval_request (state, created_at)")),
             // A grant's duration is fixed at creation; its end is set when it is approved. 0 = no grant / not yet.
-            new Migration(3, "time-boxed grants", List.of(
+            // detail: what approvers read (the whole statement, or the masked body); '' for older rows.
+            new Migration(3, "time-boxed grants and operation detail", List.of(
+                    "ALTER TABLE approval_request ADD COLUMN detail TEXT NOT NULL DEFAULT ''",
                     "ALTER TABLE approval_request ADD COLUMN grant_seconds BIGINT NOT NULL DEFAULT 0",
                     "ALTER TABLE approval_request ADD COLUMN grant_until BIGINT NOT NULL DEFAULT 0",
                     "CREATE INDEX approval_request_grant ON approval_request (requester_subject, connection_name, rule_id)"

@@ -293,7 +293,7 @@ class ApprovalServiceTest {
     @Test
     void eventsGoToTheRequestersSessionWhenTheAdapterGivesIt() throws Exception {
         SessionRecorder psql = recorder.openSession(AGENT, "orders-db", "postgres", "10.0.0.9");
-        ApprovalRequest r = service.request(AGENT, "orders-db", DELETE, OperationFingerprint.of(DELETE), HOLD,
+        ApprovalRequest r = service.request(AGENT, "orders-db", DELETE, DELETE.text(), OperationFingerprint.of(DELETE), HOLD,
                 HOLD.holdTimeout(), psql);
         service.approve(r.id(), ALICE);
         service.consume(r.id(), r.fingerprint());

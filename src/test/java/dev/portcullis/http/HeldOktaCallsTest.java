@@ -85,6 +85,26 @@ class HeldOktaCallsTest {
     }
 
     @Test
+    void approversReadTheExactBodyMaskedAndTheHookHearsIt() throws Exception {
+        String user = f.okta.userIds().get(5);
+        HttpRequest held = HttpRequest.newBuilder(f.uri("/api/v1/users/" + user + "/roles"))
+                .timeout(Duration.ofSeconds(30))
+                .header("Authorization", "Bearer " + agent)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"type\":\"ORG_ADMIN\",\"note\":\"for mallory@example.com\"}"))
+                .build();
+        CompletableFuture<HttpResponse<String>> pending = f.http.sendAsync(held, HttpResponse.BodyHandlers.ofString());
+
+        String id = awaitPending(user);
+        JsonNode request = JSON.readTree(f.approvals("GET", "/" + id, approver, null).body());
+        assertThat(request.path("summary").asText()).isEqualTo("POST /api/v1/users/" + user + "/roles");
+        assertThat(request.path("detail").asText()).contains("ORG_ADMIN").doesNotContain("mallory@example.com");
+        assertThat(f.approvals("POST", "/" + id + "/deny", approver, "{\"reason\":\"no\"}").statusCode()).isEqualTo(200);
+        assertThat(pending.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(403);
+        assertThat(f.okta.received()).isEmpty();
+    }
+
+    @Test
     void deniedDuringTheWaitTheAgentHearsTheReasonAndOktaNothing() throws Exception {
         String user = f.okta.userIds().get(2);
         CompletableFuture<HttpResponse<String>> held = sendAsync(user, "SUPER_ADMIN", null);

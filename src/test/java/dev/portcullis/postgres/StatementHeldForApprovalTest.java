@@ -122,6 +122,21 @@ class StatementHeldForApprovalTest {
     }
 
     @Test
+    void approversReadTheWholeStatementWithSecretsLikeValuesMasked() throws Exception {
+        scratch("jit_detail");
+        String longTail = " OR id IN (" + "1, ".repeat(120) + "2)";
+        String sql = "UPDATE jit_detail SET id = 5 WHERE id = 9 AND 'carol@example.com' <> ''" + longTail;
+        BackgroundPsql psql = BackgroundPsql.start(f.token("agent-g4", "agents"), sql);
+        JsonNode request = awaitPendingOf("agent-g4");
+        assertThat(request.get("summary").asText()).endsWith("…").hasSizeLessThan(sql.length());
+        assertThat(request.get("detail").asText()).contains("UPDATE jit_detail SET id = 5", "1, 1, 1, 2)")
+                .doesNotContain("carol@example.com");
+        String id = request.get("id").asText();
+        assertThat(post(id, "deny", dba, "{\"reason\":\"no\"}").statusCode()).isEqualTo(200);
+        assertThat(psql.finish().err()).contains("ERROR:", "no");
+    }
+
+    @Test
     void deniedDropFailsWithTheReasonAndTheSessionGoesOn() throws Exception {
         scratch("scratch_denied");
         BackgroundPsql psql = BackgroundPsql.start(agent, "DROP TABLE scratch_denied", "SELECT 'still here' AS after");
@@ -402,6 +417,19 @@ class StatementHeldForApprovalTest {
             Thread.sleep(100);
         }
         throw new AssertionError("no pending approval request for " + summary);
+    }
+
+    private static JsonNode awaitPendingOf(String subject) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < deadline) {
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(api("?state=pending"))
+                    .header("Authorization", "Bearer " + dba).GET().build(), HttpResponse.BodyHandlers.ofString());
+            for (JsonNode a : JSON.readTree(r.body()).get("approvals")) {
+                if (a.get("requester").get("subject").asText().equals(subject)) return a;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("no pending approval request of " + subject);
     }
 
     private static JsonNode get(String id) throws Exception {

@@ -28,7 +28,7 @@ class EmbeddedApprovalStoreTest {
 
     static ApprovalRequest pending(String id, Instant created) {
         return new ApprovalRequest(id, "orders-db", new Requester("agent-7", Set.of("agents", "ci"), "jti-7"), "sql",
-                "DELETE FROM orders WHERE id = $1", "sha256:" + "ab".repeat(32), "prod-writes", "needs a DBA",
+                "DELETE FROM orders WHERE id = $1", "DELETE FROM orders WHERE id = $1\nparameters: [42]", "sha256:" + "ab".repeat(32), "prod-writes", "needs a DBA",
                 List.of("dba", "sre"), 2, List.of(), ApprovalState.PENDING, Optional.empty(), created,
                 created.plusSeconds(600), 1, Optional.empty());
     }
@@ -37,7 +37,7 @@ class EmbeddedApprovalStoreTest {
     void aRequestRoundTripsWithEveryFieldAndSurvivesReopening() {
         ApprovalRequest r = pending("apr_aaaaaaaaaaaaaaaaaaaa", T0);
         ApprovalRequest decided = new ApprovalRequest(r.id(), r.connection(), r.requester(), r.protocol(), r.summary(),
-                r.fingerprint(), r.ruleId(), r.reason(), r.approverGroups(), r.approvalsRequired(),
+                r.detail(), r.fingerprint(), r.ruleId(), r.reason(), r.approverGroups(), r.approvalsRequired(),
                 List.of(new Approval("alice", T0.plusSeconds(5))), ApprovalState.DENIED,
                 Optional.of(new Denial("bob", "not now", T0.plusSeconds(9))), r.createdAt(), r.expiresAt(), 2, Optional.empty());
         Path file = dir.resolve("p.db");
@@ -115,7 +115,7 @@ class EmbeddedApprovalStoreTest {
     }
 
     private static ApprovalRequest withState(ApprovalRequest r, ApprovalState state, long version) {
-        return new ApprovalRequest(r.id(), r.connection(), r.requester(), r.protocol(), r.summary(), r.fingerprint(),
+        return new ApprovalRequest(r.id(), r.connection(), r.requester(), r.protocol(), r.summary(), r.detail(), r.fingerprint(),
                 r.ruleId(), r.reason(), r.approverGroups(), r.approvalsRequired(), r.approvals(), state, r.denial(),
                 r.createdAt(), r.expiresAt(), version, r.grant());
     }

@@ -130,6 +130,7 @@ public final class SignedWebhookChannel implements NotificationChannel {
                 .put("connection", n.connection())
                 .put("requesterSubject", n.requesterSubject())
                 .put("operationSummary", n.operationSummary())
+                .put("operationDetail", n.operationDetail())
                 .put("ruleId", n.ruleId())
                 .put("reason", n.reason());
         n.approverGroups().forEach(json.putArray("approverGroups")::add);

@@ -60,7 +60,7 @@ public final class SlackWebhookChannel implements NotificationChannel {
 
         blocks.addObject().put("type", "section").putObject("text")
                 .put("type", "mrkdwn")
-                .put("text", "```" + codeBlock(n.operationSummary()) + "```");
+                .put("text", "```" + codeBlock(n.operationDetail().isBlank() ? n.operationSummary() : n.operationDetail()) + "```");
 
         grantLine(n).ifPresent(line -> blocks.addObject().put("type", "section").putObject("text")
                 .put("type", "mrkdwn").put("text", ":hourglass_flowing_sand: " + line));

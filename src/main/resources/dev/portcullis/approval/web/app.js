@@ -111,6 +111,9 @@
 
     var dl = el('dl');
     row(dl, 'Operation', el('code', 'op', (r.protocol ? r.protocol + ': ' : '') + r.summary));
+    if (typeof r.detail === 'string' && r.detail !== '' && r.detail !== r.summary) {
+      row(dl, 'Exactly', el('pre', 'detail', r.detail));
+    }
     var groups = r.requester && Array.isArray(r.requester.groups) && r.requester.groups.length ? ' (' + r.requester.groups.join(', ') + ')' : '';
     row(dl, 'Requester', (r.requester ? r.requester.subject : '') + groups);
     row(dl, 'Connection', r.connection);

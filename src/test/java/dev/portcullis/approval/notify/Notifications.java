@@ -22,7 +22,7 @@ final class Notifications {
     private static Notification sample(String requestId, Optional<Duration> grant) {
         Instant created = Instant.parse("2030-01-02T03:04:05Z");
         return new Notification(requestId, "okta", "agent-7", "DELETE /api/v1/users/00u1 <@channel> & ```x```",
-                "okta-user-delete", "deleting a user needs a human", List.of("sre", "iam-admins"), 2, grant, created,
+                "", "okta-user-delete", "deleting a user needs a human", List.of("sre", "iam-admins"), 2, grant, created,
                 created.plusSeconds(900), URI.create("https://gw.example.com/approvals/" + requestId),
                 URI.create("https://gw.example.com/api/v1/approvals/" + requestId));
     }

@@ -53,6 +53,7 @@ class SignedWebhookChannelTest {
         assertThat(body.path("approvalsRequired").asInt()).isEqualTo(2);
         assertThat(body.path("expiresAt").asText()).isEqualTo("2030-01-02T03:19:05Z");
         assertThat(body.path("operationSummary").asText()).startsWith("DELETE /api/v1/users/00u1");
+        assertThat(body.has("operationDetail")).isTrue();
         assertThat(body.has("grant")).isTrue();
         assertThat(body.path("grant").isNull()).as("a single-use approval is no grant").isTrue();
     }

@@ -101,7 +101,7 @@ class SlackWebhookChannelTest {
     void aLongOperationIsCutToFitSlacksLimits() throws Exception {
         Notification n = Notifications.sample("apr-9");
         Notification huge = new Notification(n.requestId(), n.connection(), n.requesterSubject(), "x".repeat(10_000),
-                n.ruleId(), "r".repeat(5_000), n.approverGroups(), n.approvalsRequired(), n.grant(), n.createdAt(), n.expiresAt(),
+                "y".repeat(10_000), n.ruleId(), "r".repeat(5_000), n.approverGroups(), n.approvalsRequired(), n.grant(), n.createdAt(), n.expiresAt(),
                 n.approvePageUrl(), n.apiUrl());
         JsonNode message = sendOne(huge);
 

@@ -179,14 +179,15 @@ class ApprovalPageTest {
         SqlStatement op = SqlStatement.unparseable(evil);
         Identity agent = new Identity("<b id=bold>agent</b>", Set.of("agents"), "jti-x", "agent", "https://idp", Map.of(),
                 Instant.now().plusSeconds(3600));
-        ApprovalRequest r = gw.service.request(agent, "orders-db", op, OperationFingerprint.of(op), ApprovalApiFixture.HOLD,
-                ApprovalApiFixture.HOLD.holdTimeout());
+        ApprovalRequest r = gw.service.request(agent, "orders-db", op, evil + "\nparameters: [<i id=italic>1</i>]",
+                OperationFingerprint.of(op), ApprovalApiFixture.HOLD, ApprovalApiFixture.HOLD.holdTimeout(), null);
         signIn("/approvals", gw.token("alice", "dba"));
 
         String card = browser.awaitText("article[data-id='" + r.id() + "']", t -> t.contains("orders-db"));
-        assertThat(card).contains("<img src=x id=pwned", "<b id=bold>agent</b>");
+        assertThat(card).contains("<img src=x id=pwned", "<b id=bold>agent</b>", "parameters: [<i id=italic>1</i>]");
         assertThat(browser.find("#pwned")).isEmpty();
         assertThat(browser.find("#bold")).isEmpty();
+        assertThat(browser.find("#italic")).isEmpty();
     }
 
     @Test
