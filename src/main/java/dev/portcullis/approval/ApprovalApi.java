@@ -99,13 +99,13 @@ public final class ApprovalApi {
         try {
             if (list) {
                 if (!method.equals("GET")) return notAllowed("GET");
-                return list(rawQuery);
+                return list(rawQuery, caller);
             }
             String id = item.group(1);
             String action = item.group(2);
             if (action == null) {
                 if (!method.equals("GET")) return notAllowed("GET");
-                return service.get(id).map(r -> Reply.json(200, json(r)))
+                return service.get(id).filter(r -> visibleTo(r, caller)).map(r -> Reply.json(200, json(r)))
                         .orElseGet(() -> problem(404, "Not found", "no approval request " + id));
             }
             if (!method.equals("POST")) return notAllowed("POST");
@@ -132,7 +132,15 @@ public final class ApprovalApi {
         }
     }
 
-    private Reply list(String rawQuery) {
+    /**
+     * Who may read a request: members of its approver groups, and its requester. Requests carry
+     * operations (masked, but still other people's work); nobody else needs to see them.
+     */
+    static boolean visibleTo(ApprovalRequest r, Identity caller) {
+        return caller.inAnyGroup(r.approverGroups()) || caller.subject().equals(r.requester().subject());
+    }
+
+    private Reply list(String rawQuery, Identity caller) {
         Optional<ApprovalState> state = Optional.empty();
         for (String pair : rawQuery == null ? new String[0] : rawQuery.split("&")) {
             int eq = pair.indexOf('=');
@@ -147,7 +155,7 @@ public final class ApprovalApi {
         }
         ObjectNode out = JSON.createObjectNode();
         ArrayNode items = out.putArray("approvals");
-        service.list(state).forEach(r -> items.add(json(r)));
+        service.list(state).stream().filter(r -> visibleTo(r, caller)).forEach(r -> items.add(json(r)));
         return Reply.json(200, out);
     }
 

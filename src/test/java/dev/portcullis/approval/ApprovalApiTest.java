@@ -167,6 +167,23 @@ class ApprovalApiTest {
     }
 
     @Test
+    void onlyApproversAndTheRequesterCanReadARequest() throws Exception {
+        ApprovalRequest r = gw.pendingRequest();
+
+        String outsider = gw.token("mallory", "marketing");
+        assertThat(call("GET", "/api/v1/approvals", outsider, null).body().path("approvals")).isEmpty();
+        Answer hidden = call("GET", "/api/v1/approvals/" + r.id(), outsider, null);
+        assertThat(hidden.status()).as("as if it did not exist").isEqualTo(404);
+        assertThat(hidden.body().path("detail").asText()).doesNotContain("DELETE");
+
+        String requester = gw.token("agent-7", "agents");
+        assertThat(call("GET", "/api/v1/approvals", requester, null).body().path("approvals")).singleElement()
+                .satisfies(a -> assertThat(a.path("id").asText()).isEqualTo(r.id()));
+        assertThat(call("GET", "/api/v1/approvals/" + r.id(), requester, null).status()).isEqualTo(200);
+        assertThat(call("GET", "/api/v1/approvals/" + r.id(), gw.token("alice", "dba"), null).status()).isEqualTo(200);
+    }
+
+    @Test
     void unknownIdsAre404AndDecidedRequestsAre409() throws Exception {
         String alice = gw.token("alice", "dba");
         assertThat(call("GET", "/api/v1/approvals/apr_aaaaaaaaaaaaaaaaaaaa", alice, null).status()).isEqualTo(404);
