@@ -266,7 +266,11 @@ final class HttpGatewayHandler extends Handler.Abstract {
                     : HttpProblem.approvalNotUsable(name, rule, call.summary(), id, "not-approved",
                     "approval request " + id + " is not approved yet (" + r.approvals().size() + " of " + r.approvalsRequired()
                             + " approvals); approve it at " + gate.approvalPage(id) + ", then repeat the request");
-            case APPROVED -> !sameOperation
+            case APPROVED -> r.grant().flatMap(g -> g.until()).isPresent()
+                    ? HttpProblem.approvalNotUsable(name, rule, call.summary(), id, "expired",
+                            "the grant of approval request " + id + " ended at " + r.grant().get().until().get()
+                                    + "; send the request again without the " + APPROVAL_HEADER + " header to ask anew")
+                    : !sameOperation
                     ? HttpProblem.approvalNotUsable(name, rule, call.summary(), id, "different-operation",
                             "approval request " + id + " was approved for a different operation (" + r.summary()
                                     + "); only that exact request (method, path, query and body) can be released")
