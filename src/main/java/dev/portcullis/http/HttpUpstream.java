@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Forwards an allowed call to the connection's upstream with the target's credential injected, and
- * streams the response back through the masker. The agent's own credential never leaves the gateway.
+ * streams the response back through the masker, with the upstream's URLs in headers and JSON bodies
+ * pointed at the gateway ({@link UpstreamLinks}). The agent's own credential never leaves the gateway.
  */
 final class HttpUpstream implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HttpUpstream.class);
@@ -115,11 +116,12 @@ final class HttpUpstream implements AutoCloseable {
         response.setStatus(upResponse.getStatus());
         HttpFields.Mutable headers = response.getHeaders();
         // Links point back at the gateway, as the agent addressed it, never around it.
-        String gatewayOrigin = request.getHttpURI().getScheme() + "://" + request.getHttpURI().getAuthority();
+        UpstreamLinks links = new UpstreamLinks(base,
+                request.getHttpURI().getScheme() + "://" + request.getHttpURI().getAuthority());
         for (HttpField f : upResponse.getHeaders()) {
             if (!UpstreamHeaders.forwardDownstream(f.getName())) continue;
-            if (UpstreamHeaders.needsUrlRewrite(f.getName())) {
-                headers.add(f.getName(), UpstreamHeaders.rewriteOrigin(f.getValue(), base, gatewayOrigin));
+            if (UpstreamLinks.carriesUrls(f.getName())) {
+                headers.add(f.getName(), links.header(f.getName(), f.getValue()));
             } else {
                 headers.add(f);
             }
@@ -133,7 +135,12 @@ final class HttpUpstream implements AutoCloseable {
         CappedCapture capture = new CappedCapture(clientOut, maxRecordedResponseBytes);
         try (InputStream in = listener.getInputStream()) {
             switch (mode) {
-                case JSON -> jsonMasker.mask(in, capture, plan);
+                // Every string value that is an upstream URL, not only hrefs under _links: HAL links
+                // nest anywhere (_embedded resources carry their own), and other APIs put them in
+                // next cursors, "self", "url" or SCIM's meta.location. A string that names the upstream
+                // as data (an authorization server's issuer) reads as the gateway's too; an agent
+                // that follows it lands on the gateway, which is the safe side to err on.
+                case JSON -> jsonMasker.mask(in, capture, plan, links::url);
                 case TEXT -> new TextStreamMasker(TextMasker.of(plan.detectors())).mask(in, capture);
                 case PASS_THROUGH -> in.transferTo(capture);
                 case UNMASKABLE -> throw new IllegalStateException("handled above");
@@ -238,8 +245,11 @@ final class HttpUpstream implements AutoCloseable {
         JSON, TEXT, PASS_THROUGH, UNMASKABLE;
 
         static BodyMode of(MaskPlan plan, String contentType, String contentEncoding) {
-            if (plan.isEmpty()) return PASS_THROUGH;
-            if (contentEncoding != null && !contentEncoding.equalsIgnoreCase("identity")) return UNMASKABLE;
+            boolean encoded = contentEncoding != null && !contentEncoding.equalsIgnoreCase("identity");
+            // Nothing to mask, but a JSON body's links must still point at the gateway: it is copied
+            // token by token too (and, like a masked one, aborted if it turns out not to be JSON).
+            if (plan.isEmpty()) return isJson(contentType) && !encoded ? JSON : PASS_THROUGH;
+            if (encoded) return UNMASKABLE;
             if (isJson(contentType)) return JSON;
             if (isText(contentType)) return TEXT;
             if (contentType == null) return JSON; // sniffed by the parser: non-JSON fails closed

@@ -5,9 +5,8 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * Which headers cross the gateway, in each direction, and how upstream URLs are rewritten so a client
- * that follows a {@code Link} or {@code Location} header comes back through the gateway instead of
- * going around it.
+ * Which headers cross the gateway, in each direction. The URLs in {@code Link} and {@code Location}
+ * headers that cross are pointed back at the gateway by {@link UpstreamLinks}.
  */
 final class UpstreamHeaders {
     /** Hop-by-hop headers (RFC 9110 section 7.6.1) plus those the gateway owns. */
@@ -33,17 +32,6 @@ final class UpstreamHeaders {
 
     static boolean forwardDownstream(String name) {
         return !NOT_FORWARDED_DOWNSTREAM.contains(name.toLowerCase(Locale.ROOT));
-    }
-
-    static boolean needsUrlRewrite(String name) {
-        return name.equalsIgnoreCase("link") || name.equalsIgnoreCase("location")
-                || name.equalsIgnoreCase("content-location");
-    }
-
-    /** Replaces the upstream origin (scheme://host[:port]) in a header value with the gateway's. */
-    static String rewriteOrigin(String value, URI upstream, String gatewayOrigin) {
-        String origin = origin(upstream);
-        return value.replace(origin, gatewayOrigin);
     }
 
     static String origin(URI uri) {

@@ -15,7 +15,8 @@
  *         → forwarded, once; otherwise 403 approval-not-usable (not-approved, expired, already-used,
  *         different-operation, different-requester, unknown)
  *     4 HttpUpstream: agent credential removed, target credential injected ──▶ upstream
- *     5 response streamed through JsonMasker / TextStreamMasker ──▶ agent
+ *     5 response streamed through JsonMasker / TextStreamMasker ──▶ agent; upstream URLs in Link and
+ *       Location headers and in JSON string values point at the gateway (UpstreamLinks)
  *     6 result recorded durably, then the response is completed
  * </pre>
  * Only this package knows HTTP; what it hands the core is an {@link dev.portcullis.core.HttpCall}.

@@ -15,6 +15,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.util.function.UnaryOperator;
 
 /**
  * Masks JSON token by token, from a parser straight into a generator: memory depends on the
@@ -22,7 +23,8 @@ import java.io.UncheckedIOException;
  *
  * <p>A value whose field a selector matches becomes {@code "[masked]"}, whatever it was (its
  * children are skipped unread by the generator); every other string value goes through the
- * plan's detectors. Field names are schema and pass unchanged; numbers keep their exact text.
+ * plan's detectors, then through the caller's rewrite, if any (the HTTP adapter points upstream URLs
+ * at the gateway). Field names are schema and pass unchanged; numbers keep their exact text.
  *
  * <p>Fail closed: if the upstream JSON breaks off or goes wrong midway, {@link MaskingException} is
  * thrown and nothing more is written. Only masked bytes ever reach {@code out}, but they may be a
@@ -61,10 +63,20 @@ public final class JsonMasker {
      * @throws IOException      reading {@code in} or writing {@code out} failed
      */
     public void mask(InputStream in, OutputStream out, MaskPlan plan) throws IOException, MaskingException {
+        mask(in, out, plan, UnaryOperator.identity());
+    }
+
+    /**
+     * As {@link #mask(InputStream, OutputStream, MaskPlan)}, and every string value that is not masked
+     * by field passes through {@code rewrite} after the detectors: {@code rewrite} sees what the
+     * detectors left, never a masked value, and what it returns is written as is (escaped as JSON).
+     */
+    public void mask(InputStream in, OutputStream out, MaskPlan plan, UnaryOperator<String> rewrite)
+            throws IOException, MaskingException {
         Compiled compiled = compile(plan);
         try (JsonParser parser = factory.createParser(in)) {
             JsonGenerator generator = factory.createGenerator(out);
-            copyMasked(parser, generator, compiled, true);
+            copyMasked(parser, generator, compiled, rewrite, true);
             generator.close(); // flushes; only reached when the whole body was read and masked
         } catch (JsonProcessingException e) {
             throw new MaskingException("upstream JSON could not be masked: " + e.getOriginalMessage(), e);
@@ -76,7 +88,7 @@ public final class JsonMasker {
         StringWriter out = new StringWriter(json.length());
         try (JsonParser parser = factory.createParser(json);
                 JsonGenerator generator = factory.createGenerator(out)) {
-            copyMasked(parser, generator, compile(plan), true);
+            copyMasked(parser, generator, compile(plan), UnaryOperator.identity(), true);
         } catch (JsonProcessingException e) {
             throw new MaskingException("JSON could not be masked: " + e.getOriginalMessage(), e);
         } catch (IOException e) {
@@ -89,7 +101,7 @@ public final class JsonMasker {
     public JsonNode mask(JsonNode tree, MaskPlan plan) {
         try (JsonParser parser = tree.traverse(mapper);
                 TokenBuffer buffer = new TokenBuffer(mapper, false)) {
-            copyMasked(parser, buffer, compile(plan), false);
+            copyMasked(parser, buffer, compile(plan), UnaryOperator.identity(), false);
             try (JsonParser masked = buffer.asParser(mapper)) {
                 return mapper.readTree(masked);
             }
@@ -115,7 +127,8 @@ public final class JsonMasker {
      * The one loop. {@code textual}: the parser reads text, so a number's original spelling is
      * available and copied verbatim; a tree keeps exact values instead.
      */
-    private static void copyMasked(JsonParser p, JsonGenerator g, Compiled plan, boolean textual) throws IOException {
+    private static void copyMasked(JsonParser p, JsonGenerator g, Compiled plan, UnaryOperator<String> rewrite,
+                                   boolean textual) throws IOException {
         long flushedAt = 0;
         JsonToken token;
         while ((token = p.nextToken()) != null) {
@@ -129,7 +142,7 @@ public final class JsonMasker {
                         g.writeString(MASKED);
                     }
                 }
-                case VALUE_STRING -> g.writeString(plan.text().mask(p.getText()));
+                case VALUE_STRING -> g.writeString(rewrite.apply(plan.text().mask(p.getText())));
                 case VALUE_NUMBER_INT -> g.copyCurrentEvent(p);
                 case VALUE_NUMBER_FLOAT -> {
                     if (textual) g.writeNumber(p.getText());

@@ -73,6 +73,9 @@ class HeldOktaCallsTest {
         HttpResponse<String> r = held.get(10, TimeUnit.SECONDS);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
         assertThat(JSON.readTree(r.body()).path("type").asText()).isEqualTo("SUPER_ADMIN");
+        // Nothing to mask on this call, but its links still lead back through the gateway.
+        assertThat(JSON.readTree(r.body()).path("_links").path("assignee").path("href").asText())
+                .isEqualTo("http://127.0.0.1:" + f.port + "/api/v1/users/" + user);
         assertThat(r.headers().firstValue("Portcullis-Approval")).contains(id);
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
         assertThat(f.okta.received()).singleElement().satisfies(req -> {

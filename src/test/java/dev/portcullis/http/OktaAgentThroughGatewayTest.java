@@ -13,6 +13,7 @@ import dev.portcullis.store.SessionSummary;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
@@ -90,6 +91,61 @@ class OktaAgentThroughGatewayTest {
         List<String> links = r.headers().allValues("Link");
         assertThat(links).isNotEmpty().allSatisfy(l -> assertThat(l).startsWith("<http://127.0.0.1:" + f.port + "/"));
         assertThat(String.join(",", links)).doesNotContain(f.okta.orgUrl().toString());
+    }
+
+    @Test
+    void everyHrefInTheBodiesPointsAtTheGatewayNotAtOkta() throws Exception {
+        String gateway = "http://127.0.0.1:" + f.port + "/";
+        HttpResponse<String> list = f.send("GET", "/api/v1/users?limit=12", agentToken, null);
+        HttpResponse<String> one = f.send("GET", "/api/v1/users/" + f.okta.userIds().get(4), agentToken, null);
+
+        List<String> hrefs = new ArrayList<>();
+        int selves = 0;
+        for (HttpResponse<String> r : List.of(list, one)) {
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            assertThat(r.body()).doesNotContain(f.okta.orgUrl().toString());
+            JsonNode body = JSON.readTree(r.body());
+            hrefs.addAll(body.findValuesAsText("href"));
+            selves += body.findValues("self").size();
+        }
+        assertThat(selves).isEqualTo(13);
+        assertThat(hrefs).hasSizeGreaterThanOrEqualTo(13).allSatisfy(h -> assertThat(h).startsWith(gateway + "api/v1/users/00u"));
+        // Masking still applies around the links.
+        assertThat(JSON.readTree(one.body()).path("profile").path("email").asText()).isEqualTo("[masked]");
+    }
+
+    @Test
+    void followingSelfWithTheAgentTokenComesBackThroughTheGatewayAndIsRecorded() throws Exception {
+        String token = f.token("link-follower", "agents");
+        String id = f.okta.userIds().get(7);
+        JsonNode listed = JSON.readTree(f.send("GET", "/api/v1/users?limit=12", token, null).body());
+        String self = null;
+        for (JsonNode u : listed) if (u.path("id").asText().equals(id)) self = u.path("_links").path("self").path("href").asText();
+        assertThat(self).isEqualTo("http://127.0.0.1:" + f.port + "/api/v1/users/" + id);
+
+        HttpResponse<String> followed = f.http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(self))
+                .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(followed.statusCode()).as(followed.body()).isEqualTo(200);
+        JsonNode read = JSON.readTree(followed.body());
+        assertThat(read.path("id").asText()).isEqualTo(id);
+        assertThat(read.path("profile").path("email").asText()).isEqualTo("[masked]");
+        assertThat(read.path("_links").path("self").path("href").asText()).isEqualTo(self);
+        // Okta heard both calls from the gateway, with its own credential.
+        assertThat(f.okta.received()).hasSize(2).allSatisfy(r ->
+                assertThat(r.authorization()).contains("SSWS " + OktaGatewayFixture.OKTA_API_TOKEN));
+        assertThat(last()).hasValueSatisfying(r -> assertThat(r.path()).isEqualTo("/api/v1/users/" + id));
+
+        try (EmbeddedStore store = EmbeddedStore.open(data.resolve("portcullis.db"))) {
+            List<SessionSummary> sessions = store.sessions(SessionQuery.newest().subject("link-follower"));
+            assertThat(sessions).hasSize(1);
+            String transcript = new Replay(store, ZoneOffset.UTC).text(sessions.getFirst().id());
+            // The recording keeps what the agent received: the links as rewritten.
+            assertThat(transcript)
+                    .contains("GET /api/v1/users?limit=12", "GET /api/v1/users/" + id, "upstream: 200", self)
+                    .doesNotContain(f.okta.orgUrl().toString())
+                    .doesNotContain(token);
+        }
     }
 
     @Test

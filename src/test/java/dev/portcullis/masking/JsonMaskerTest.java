@@ -8,8 +8,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -186,6 +188,23 @@ class JsonMaskerTest {
     void emptyPlanCopiesTheDocument() throws Exception {
         String in = j("{'a':[1,true,null,'ann@example.com']}");
         assertThat(MASKER.maskJson(in, MaskPlan.NONE)).isEqualTo(in);
+    }
+
+    @Test
+    void theRewriteSeesStringValuesAfterTheDetectorsNeverFieldNamesOrMaskedValues() throws Exception {
+        String in = j("{'name':'x','email':'a@b.co','notes':'mail ann@example.com','list':['y',{'inner':'z'}],'n':1}");
+        List<String> seen = new ArrayList<>();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+        MASKER.mask(new ByteArrayInputStream(in.getBytes(StandardCharsets.UTF_8)), out,
+                new MaskPlan(List.of("email"), EnumSet.of(Detector.EMAIL)), s -> {
+                    seen.add(s);
+                    return s.toUpperCase(Locale.ROOT) + "\"";
+                });
+
+        assertThat(seen).containsExactly("x", "mail [email]", "y", "z");
+        assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo(
+                j("{'name':'X\\'','email':'[masked]','notes':'MAIL [EMAIL]\\'','list':['Y\\'',{'inner':'Z\\''}],'n':1}"));
     }
 
     @Nested
