@@ -18,6 +18,9 @@
  *     5 response streamed through JsonMasker / TextStreamMasker ──▶ agent
  *     6 result recorded durably, then the response is completed
  * </pre>
+ * With the connection's {@code tls:} the listener ({@link dev.portcullis.http.HttpListener}) speaks HTTPS
+ * only, so the agent's token is never on the wire in the clear; without it, only on loopback unless the
+ * configuration says {@code allow-plaintext}.
  * Only this package knows HTTP; what it hands the core is an {@link dev.portcullis.core.HttpCall}.
  */
 package dev.portcullis.http;
