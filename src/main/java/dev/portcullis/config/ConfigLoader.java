@@ -17,6 +17,7 @@ import dev.portcullis.policy.Policy;
 import dev.portcullis.policy.Rule;
 import dev.portcullis.policy.SqlCondition;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -276,6 +277,16 @@ public final class ConfigLoader {
         return host.equals("0.0.0.0") || host.equals("::") || host.equals("*");
     }
 
+    /** {@code localhost} or a loopback IP literal; any other name counts as reachable (loading does no DNS). */
+    static boolean isLoopback(String host) {
+        if (host.equalsIgnoreCase("localhost")) return true;
+        try {
+            return InetAddress.ofLiteral(host).isLoopbackAddress();
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
     // ---- connections
 
     private List<ConnectionConfig> connections(Node node, String path) {
@@ -292,8 +303,8 @@ public final class ConfigLoader {
         return out;
     }
 
-    private static final List<String> HTTP_CONNECTION_KEYS = List.of("name", "type", "listen", "upstream",
-            "credentials", "max-request-bytes", "approval-pending-status", "policy");
+    private static final List<String> HTTP_CONNECTION_KEYS = List.of("name", "type", "listen", "tls", "allow-plaintext",
+            "upstream", "credentials", "max-request-bytes", "approval-pending-status", "policy");
 
     private ConnectionConfig connection(Node node, String path, Map<String, String> names) {
         Map<String, Node> raw = tree.entries(node, path);
@@ -320,6 +331,18 @@ public final class ConfigLoader {
         int before = tree.problemCount();
         String name = connectionName(o, names);
         InetSocketAddress listen = connectionListen(o);
+        Optional<TlsConfig> tls = tls(o);
+        Boolean allowPlaintext = optional(o, "allow-plaintext", "true or false", Values::bool, false);
+        if (tls.isPresent() && Boolean.TRUE.equals(allowPlaintext)) {
+            tree.problem(o.get("allow-plaintext"), o.child("allow-plaintext"), "a listener with tls accepts TLS only;"
+                    + " remove allow-plaintext, or remove tls to listen in plaintext");
+        } else if (!o.has("tls") && Boolean.FALSE.equals(allowPlaintext) && listen != null && listen != PLACEHOLDER_LISTEN
+                && !isLoopback(listen.getHostString())) {
+            // Agents send their tokens to this listener: in plaintext only where they cannot leave the machine.
+            tree.problem(o.get("listen"), o.child("listen"), listen.getHostString() + " is not a loopback address and"
+                    + " there is no tls, so agents' tokens would cross the network in plaintext; add tls (keystore,"
+                    + " password), or allow-plaintext: true where TLS is terminated in front of the gateway");
+        }
 
         URI url = null;
         Duration connectTimeout = null;
@@ -353,8 +376,8 @@ public final class ConfigLoader {
         if (!o.has("policy")) o.missing("policy", "a mapping with rules");
         else policy = policy(o.get("policy"), o.child("policy"));
         if (tree.problemCount() > before) return null;
-        return new HttpConnectionConfig(name, listen, url, connectTimeout, responseTimeout, credentials,
-                maxRequestBytes, approvalPendingStatus, policy);
+        return new HttpConnectionConfig(name, listen, tls, allowPlaintext, url, connectTimeout, responseTimeout,
+                credentials, maxRequestBytes, approvalPendingStatus, policy);
     }
 
     private static Integer approvalPendingStatus(String text) {
@@ -387,18 +410,7 @@ public final class ConfigLoader {
                 }
             }
         }
-        Optional<PostgresConnectionConfig.Tls> tls = Optional.empty();
-        if (o.has("tls")) {
-            Obj t = tree.obj(o.get("tls"), o.child("tls"), List.of("keystore", "password"));
-            if (t != null) {
-                String keystore = required(t, "keystore", "the path of a PKCS#12 key store", Values::nonBlank, "x.p12");
-                String password = secret(t, "password");
-                if (keystore != null && password != null) {
-                    // Relative to the configuration file; read (and any problem reported) when the listener starts.
-                    tls = Optional.of(new PostgresConnectionConfig.Tls(source.resolveSibling(keystore), password));
-                }
-            }
-        }
+        Optional<TlsConfig> tls = tls(o);
         Boolean allowPlaintext = optional(o, "allow-plaintext", "true or false", Values::bool, false);
         if (tls.isEmpty() && Boolean.FALSE.equals(allowPlaintext)) {
             o.missing("tls", "a tls key store, or allow-plaintext: true (only where the network is trusted)");
@@ -429,6 +441,18 @@ public final class ConfigLoader {
         }
         if (port < 1 || port > 65535) throw new IllegalArgumentException("");
         return port;
+    }
+
+    /** A connection's {@code tls:} block, if it has one and it is valid. */
+    private Optional<TlsConfig> tls(Obj o) {
+        if (!o.has("tls")) return Optional.empty();
+        Obj t = tree.obj(o.get("tls"), o.child("tls"), List.of("keystore", "password"));
+        if (t == null) return Optional.empty();
+        String keystore = required(t, "keystore", "the path of a PKCS#12 key store", Values::nonBlank, "x.p12");
+        String password = secret(t, "password");
+        if (keystore == null || password == null) return Optional.empty();
+        // Relative to the configuration file; read (and any problem reported) when the listener starts.
+        return Optional.of(new TlsConfig(source.resolveSibling(keystore), password));
     }
 
     /** A connection's name, checked for uniqueness across connections. */

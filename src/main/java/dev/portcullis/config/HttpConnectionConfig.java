@@ -5,17 +5,23 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A REST API (Okta's admin API, ...) reached over HTTP(S).
  *
+ * @param tls             the listener's certificate; present: agents call over https only
+ * @param allowPlaintext  without tls, whether the listener may be on an address other than loopback
+ *                        (where TLS is terminated in front of the gateway, or the network is trusted);
+ *                        {@link ConfigLoader} refuses plaintext beyond loopback without it
  * @param upstreamUrl     absolute http(s) URL the calls are forwarded to
  * @param credentials     the header injected upstream in place of the agent's own
  * @param maxRequestBytes larger request bodies are refused
  * @param approvalPendingStatus the HTTP status of the answer to a held call still pending when the hold
  *                        wait ends: {@code 403} (default) or {@code 202} for clients that treat 403 as fatal
  */
-public record HttpConnectionConfig(String name, InetSocketAddress listen, URI upstreamUrl, Duration connectTimeout,
+public record HttpConnectionConfig(String name, InetSocketAddress listen, Optional<TlsConfig> tls,
+                                   boolean allowPlaintext, URI upstreamUrl, Duration connectTimeout,
                                    Duration responseTimeout, Credentials credentials, long maxRequestBytes,
                                    int approvalPendingStatus, Policy policy) implements ConnectionConfig {
 
@@ -27,6 +33,10 @@ public record HttpConnectionConfig(String name, InetSocketAddress listen, URI up
     public HttpConnectionConfig {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(listen, "listen");
+        Objects.requireNonNull(tls, "tls");
+        if (tls.isPresent() && allowPlaintext) {
+            throw new IllegalArgumentException("connection '" + name + "' has tls, which accepts TLS only, and allows plaintext");
+        }
         Objects.requireNonNull(upstreamUrl, "upstreamUrl");
         Objects.requireNonNull(connectTimeout, "connectTimeout");
         Objects.requireNonNull(responseTimeout, "responseTimeout");

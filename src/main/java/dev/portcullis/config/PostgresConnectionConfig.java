@@ -2,7 +2,6 @@ package dev.portcullis.config;
 
 import dev.portcullis.policy.Policy;
 import java.net.InetSocketAddress;
-import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -15,7 +14,7 @@ import java.util.Optional;
  * @param maxMessageBytes  frontend messages larger than this end the session with an error
  * @param recordedRows     how many rows of each result the recording keeps (masked)
  */
-public record PostgresConnectionConfig(String name, InetSocketAddress listen, Upstream upstream, Optional<Tls> tls,
+public record PostgresConnectionConfig(String name, InetSocketAddress listen, Upstream upstream, Optional<TlsConfig> tls,
                                        boolean allowPlaintext, int maxMessageBytes, int recordedRows, Policy policy)
         implements ConnectionConfig {
     public PostgresConnectionConfig {
@@ -41,14 +40,6 @@ public record PostgresConnectionConfig(String name, InetSocketAddress listen, Up
         @Override
         public String toString() {
             return "Upstream[" + user + "@" + host + ":" + port + "/" + database + ", password=(redacted)]";
-        }
-    }
-
-    /** A PKCS#12 key store holding the gateway's certificate and key. */
-    public record Tls(Path keystore, String password) {
-        @Override
-        public String toString() {
-            return "Tls[keystore=" + keystore + ", password=(redacted)]";
         }
     }
 }

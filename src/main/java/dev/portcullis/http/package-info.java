@@ -19,6 +19,9 @@
  *       Location headers and in JSON string values point at the gateway (UpstreamLinks)
  *     6 result recorded durably, then the response is completed
  * </pre>
+ * With the connection's {@code tls:} the listener ({@link dev.portcullis.http.HttpListener}) speaks HTTPS
+ * only, so the agent's token is never on the wire in the clear; without it, only on loopback unless the
+ * configuration says {@code allow-plaintext}.
  * Only this package knows HTTP; what it hands the core is an {@link dev.portcullis.core.HttpCall}.
  */
 package dev.portcullis.http;

@@ -1,14 +1,13 @@
 package dev.portcullis.postgres;
 
 import dev.portcullis.config.PostgresConnectionConfig;
+import dev.portcullis.config.TlsConfig;
 import dev.portcullis.gate.Gate;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.file.Files;
 import java.security.KeyStore;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -34,7 +33,7 @@ public final class PgListener implements AutoCloseable {
     }
 
     public static PgListener start(PostgresConnectionConfig config, Gate gate) throws IOException {
-        SSLContext tls = config.tls().isPresent() ? sslContext(config.tls().get()) : null;
+        SSLContext tls = config.tls().isPresent() ? sslContext(config) : null;
         InetSocketAddress listen = config.listen();
         ServerSocket server = new ServerSocket();
         server.setReuseAddress(true);
@@ -62,17 +61,23 @@ public final class PgListener implements AutoCloseable {
         return new PgListener(server, sessions, catalog, acceptor);
     }
 
-    private static SSLContext sslContext(PostgresConnectionConfig.Tls tls) throws IOException {
-        try (InputStream in = Files.newInputStream(tls.keystore())) {
-            KeyStore store = KeyStore.getInstance("PKCS12");
-            store.load(in, tls.password().toCharArray());
+    private static SSLContext sslContext(PostgresConnectionConfig config) throws IOException {
+        TlsConfig tls = config.tls().get();
+        KeyStore store;
+        try {
+            store = tls.load();
+        } catch (IOException e) {
+            throw new IOException("connection '" + config.name() + "': " + e.getMessage(), e);
+        }
+        try {
             KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
             kmf.init(store, tls.password().toCharArray());
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(kmf.getKeyManagers(), null, null);
             return context;
         } catch (java.security.GeneralSecurityException e) {
-            throw new IOException("cannot load the TLS key store " + tls.keystore() + ": " + e.getMessage(), e);
+            throw new IOException("connection '" + config.name() + "': cannot use the TLS key store " + tls.keystore()
+                    + ": " + e.getMessage(), e);
         }
     }
 

@@ -86,8 +86,9 @@ public final class Gateway implements AutoCloseable {
                         HttpListener listener = HttpListener.start(http, gate, config.recording().maxResponseBytes());
                         opened.add(listener);
                         ports.put(http.name(), listener.port());
-                        log.info("connection '{}' (http) listening on {}:{} → {}", http.name(),
-                                http.listen().getHostString(), listener.port(), http.upstreamUrl());
+                        log.info("connection '{}' (http) listening on {}://{}:{} → {}", http.name(),
+                                http.tls().isPresent() ? "https" : "http", http.listen().getHostString(),
+                                listener.port(), http.upstreamUrl());
                     }
                     case PostgresConnectionConfig pg -> {
                         PgListener listener = PgListener.start(pg, gate);

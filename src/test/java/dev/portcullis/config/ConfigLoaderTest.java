@@ -64,9 +64,13 @@ class ConfigLoaderTest {
     }
 
     String errorsOf(String yaml) throws IOException {
-        Path f = write(yaml);
+        return errorsOf(write(yaml), ENV);
+    }
+
+    /** The problems loading {@code f} reports, with its path shown as {@code gw.yaml}. */
+    static String errorsOf(Path f, Map<String, String> env) {
         try {
-            ConfigLoader.load(f, ENV);
+            ConfigLoader.load(f, env);
         } catch (ConfigException e) {
             return e.getMessage().replace(f.toString(), "gw.yaml");
         }

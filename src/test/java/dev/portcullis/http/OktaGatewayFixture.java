@@ -81,8 +81,15 @@ final class OktaGatewayFixture implements AutoCloseable {
             Files.createDirectories(data);
             configFile = Files.writeString(data.resolve("okta.yaml"), edited);
         }
-        GatewayConfig config = ConfigLoader.load(configFile, env);
-        gateway = Gateway.start(config, Clock.systemUTC());
+        try {
+            GatewayConfig config = ConfigLoader.load(configFile, env);
+            gateway = Gateway.start(config, Clock.systemUTC());
+        } catch (Exception | Error e) {
+            // A test that expects start-up to fail must not leave the issuer and the stand-in running.
+            okta.close();
+            issuer.shutdown();
+            throw e;
+        }
     }
 
     String token(String subject, String... groups) {
@@ -120,6 +127,15 @@ final class OktaGatewayFixture implements AutoCloseable {
             String anchor = "    max-request-bytes: 1048576\n";
             if (!yaml.contains(anchor)) throw new IllegalStateException("examples/okta.yaml has no 'max-request-bytes: 1048576'");
             return yaml.replace(anchor, anchor + "    approval-pending-status: " + status + "\n");
+        };
+    }
+
+    /** Uncomments the example's {@code tls:} block on connection okta, with this key store and password. */
+    static UnaryOperator<String> tls(Path keystore, String password) {
+        return yaml -> {
+            String commented = "    # tls:\n    #   keystore: /etc/portcullis/gateway.p12\n    #   password: ${PORTCULLIS_TLS_PASSWORD}\n";
+            if (!yaml.contains(commented)) throw new IllegalStateException("examples/okta.yaml has no commented tls block");
+            return yaml.replace(commented, "    tls:\n      keystore: " + keystore + "\n      password: " + password + "\n");
         };
     }
 

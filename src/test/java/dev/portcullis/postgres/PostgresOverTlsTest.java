@@ -3,6 +3,7 @@ package dev.portcullis.postgres;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.portcullis.testing.SelfSignedKeyStore;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -10,7 +11,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Properties;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,14 +28,7 @@ class PostgresOverTlsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                "-genkeypair", "-alias", "gateway", "-keyalg", "RSA", "-keysize", "2048", "-storetype", "PKCS12",
-                "-keystore", data.resolve("gateway.p12").toString(), "-storepass", KEYSTORE_PASSWORD,
-                "-dname", "CN=127.0.0.1", "-ext", "SAN=ip:127.0.0.1", "-validity", "2")
-                .redirectErrorStream(true).start();
-        String out = new String(keytool.getInputStream().readAllBytes());
-        assertThat(keytool.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(keytool.exitValue()).as(out).isZero();
+        SelfSignedKeyStore.create(data.resolve("gateway.p12"), KEYSTORE_PASSWORD);
         f = new PostgresGatewayFixture(data, yaml -> yaml
                 .replace("    # tls:\n    #   keystore: /etc/portcullis/gateway.p12\n    #   password: ${PORTCULLIS_TLS_PASSWORD}\n",
                         "    tls:\n      keystore: gateway.p12\n      password: " + KEYSTORE_PASSWORD + "\n")
