@@ -2,10 +2,33 @@ package dev.portcullis.config;
 
 import java.net.InetSocketAddress;
 import java.util.Objects;
+import java.util.Optional;
 
-/** @param listen where /healthz, /readyz, /metrics and the admin API listen (unresolved) */
-public record AdminConfig(InetSocketAddress listen) {
+/**
+ * The admin listener: /healthz, /readyz, /metrics, the approvals API and the approval page, where
+ * approvers send their own tokens.
+ *
+ * @param listen         where it listens (unresolved)
+ * @param tls            its certificate; present: it speaks HTTPS only
+ * @param allowPlaintext without tls, whether it may listen on an address other than loopback (where
+ *                       TLS is terminated in front of the gateway, or the network is trusted);
+ *                       {@link ConfigLoader} refuses plaintext beyond loopback without it
+ */
+public record AdminConfig(InetSocketAddress listen, Optional<TlsConfig> tls, boolean allowPlaintext) {
+    /** Plain HTTP on 127.0.0.1:8080, where approvers' tokens do not leave the machine. */
+    public static final AdminConfig DEFAULT =
+            new AdminConfig(InetSocketAddress.createUnresolved("127.0.0.1", 8080), Optional.empty(), false);
+
     public AdminConfig {
         Objects.requireNonNull(listen, "listen");
+        Objects.requireNonNull(tls, "tls");
+        if (tls.isPresent() && allowPlaintext) {
+            throw new IllegalArgumentException("admin has tls, which accepts TLS only, and allows plaintext");
+        }
+    }
+
+    /** {@code https} with tls, else {@code http}. */
+    public String scheme() {
+        return tls.isPresent() ? "https" : "http";
     }
 }

@@ -9,7 +9,7 @@ import java.util.Optional;
  * Where people approve held operations and who is told about them.
  *
  * @param publicUrl the gateway's admin address as approvers reach it (links in refusals, notices and
- *                  notifications); empty: the admin listen address
+ *                  notifications); empty: the admin listen address, https with {@code admin.tls}
  * @param channels  channels told of every new approval request (`notify:` in the file)
  */
 public record ApprovalsConfig(Optional<URI> publicUrl, List<Channel> channels) {

@@ -117,9 +117,9 @@ public final class ConfigLoader {
                 : new StoreConfig.Embedded(Path.of("./data/portcullis.db"));
         RecordingConfig recording = new RecordingConfig(RecordingConfig.DEFAULT_MAX_RESPONSE_BYTES);
         if (o.has("recording")) recording = recording(o.get("recording"), "recording");
-        AdminConfig admin = new AdminConfig(InetSocketAddress.createUnresolved("127.0.0.1", 8080));
+        AdminConfig admin = AdminConfig.DEFAULT;
         if (o.has("admin")) admin = admin(o.get("admin"), "admin");
-        if (admin != null) claimListen(admin.listen(), o.has("admin") ? o.get("admin") : o.node, "admin.listen");
+        else claimListen(admin.listen(), o.node, "admin.listen");
         ApprovalsConfig approvals = o.has("approvals") ? approvals(o.get("approvals"), "approvals") : ApprovalsConfig.NONE;
         List<ConnectionConfig> connections = o.has("connections") ? connections(o.get("connections"), "connections") : null;
         if (!o.has("connections")) o.missing("connections", "a list with at least one connection");
@@ -251,11 +251,15 @@ public final class ConfigLoader {
     }
 
     private AdminConfig admin(Node node, String path) {
-        Obj o = tree.obj(node, path, List.of("listen"));
+        Obj o = tree.obj(node, path, List.of("listen", "tls", "allow-plaintext"));
         if (o == null) return null;
-        InetSocketAddress listen = optional(o, "listen", "host:port", Values::listen,
-                InetSocketAddress.createUnresolved("127.0.0.1", 8080));
-        return listen == null ? null : new AdminConfig(listen);
+        int before = tree.problemCount();
+        InetSocketAddress listen = optional(o, "listen", "host:port", Values::listen, AdminConfig.DEFAULT.listen());
+        if (listen != null) claimListen(listen, o.has("listen") ? o.get("listen") : node, o.child("listen"));
+        Optional<TlsConfig> tls = tls(o);
+        Boolean allowPlaintext = plaintextAllowed(o, listen, tls, "approvers'");
+        if (tree.problemCount() > before) return null;
+        return new AdminConfig(listen, tls, allowPlaintext);
     }
 
     private void claimListen(InetSocketAddress address, Node at, String path) {
@@ -332,17 +336,7 @@ public final class ConfigLoader {
         String name = connectionName(o, names);
         InetSocketAddress listen = connectionListen(o);
         Optional<TlsConfig> tls = tls(o);
-        Boolean allowPlaintext = optional(o, "allow-plaintext", "true or false", Values::bool, false);
-        if (tls.isPresent() && Boolean.TRUE.equals(allowPlaintext)) {
-            tree.problem(o.get("allow-plaintext"), o.child("allow-plaintext"), "a listener with tls accepts TLS only;"
-                    + " remove allow-plaintext, or remove tls to listen in plaintext");
-        } else if (!o.has("tls") && Boolean.FALSE.equals(allowPlaintext) && listen != null && listen != PLACEHOLDER_LISTEN
-                && !isLoopback(listen.getHostString())) {
-            // Agents send their tokens to this listener: in plaintext only where they cannot leave the machine.
-            tree.problem(o.get("listen"), o.child("listen"), listen.getHostString() + " is not a loopback address and"
-                    + " there is no tls, so agents' tokens would cross the network in plaintext; add tls (keystore,"
-                    + " password), or allow-plaintext: true where TLS is terminated in front of the gateway");
-        }
+        Boolean allowPlaintext = plaintextAllowed(o, listen, tls, "agents'");
 
         URI url = null;
         Duration connectTimeout = null;
@@ -443,7 +437,28 @@ public final class ConfigLoader {
         return port;
     }
 
-    /** A connection's {@code tls:} block, if it has one and it is valid. */
+    /**
+     * {@code allow-plaintext} of an HTTP listener that people send their tokens to (an HTTP connection's,
+     * the admin's): plaintext only where the tokens cannot leave the machine, unless allowed outright;
+     * never together with {@code tls}. Problems are reported at the offending line.
+     *
+     * @param whoseTokens who would send tokens in plaintext, for the message: {@code agents'}, {@code approvers'}
+     */
+    private Boolean plaintextAllowed(Obj o, InetSocketAddress listen, Optional<TlsConfig> tls, String whoseTokens) {
+        Boolean allowPlaintext = optional(o, "allow-plaintext", "true or false", Values::bool, false);
+        if (tls.isPresent() && Boolean.TRUE.equals(allowPlaintext)) {
+            tree.problem(o.get("allow-plaintext"), o.child("allow-plaintext"), "a listener with tls accepts TLS only;"
+                    + " remove allow-plaintext, or remove tls to listen in plaintext");
+        } else if (!o.has("tls") && Boolean.FALSE.equals(allowPlaintext) && listen != null && listen != PLACEHOLDER_LISTEN
+                && !isLoopback(listen.getHostString())) {
+            tree.problem(o.get("listen"), o.child("listen"), listen.getHostString() + " is not a loopback address and"
+                    + " there is no tls, so " + whoseTokens + " tokens would cross the network in plaintext; add tls"
+                    + " (keystore, password), or allow-plaintext: true where TLS is terminated in front of the gateway");
+        }
+        return allowPlaintext;
+    }
+
+    /** A listener's {@code tls:} block, if it has one and it is valid. */
     private Optional<TlsConfig> tls(Obj o) {
         if (!o.has("tls")) return Optional.empty();
         Obj t = tree.obj(o.get("tls"), o.child("tls"), List.of("keystore", "password"));

@@ -1,19 +1,12 @@
 package dev.portcullis.http;
 
 import dev.portcullis.config.HttpConnectionConfig;
-import dev.portcullis.config.TlsConfig;
 import dev.portcullis.gate.Gate;
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.Executors;
-import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
-import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.server.SslConnectionFactory;
-import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
@@ -32,7 +25,6 @@ public final class HttpListener implements AutoCloseable {
     }
 
     public static HttpListener start(HttpConnectionConfig connection, Gate gate, int maxRecordedResponseBytes) throws Exception {
-        SslContextFactory.Server tls = connection.tls().isPresent() ? sslContextFactory(connection) : null;
         // Selectors and acceptors on a few platform threads; each request's blocking pipeline on a
         // virtual thread of its own.
         QueuedThreadPool threads = new QueuedThreadPool(64, 4);
@@ -45,17 +37,9 @@ public final class HttpListener implements AutoCloseable {
         http.setSendDateHeader(false);
         http.setSendXPoweredBy(false);
         http.setRequestHeaderSize(16 * 1024);
-        if (tls != null) {
-            // Marks requests https, so the Link/Location headers rewritten to point at the gateway say so.
-            http.addCustomizer(new SecureRequestCustomizer());
-        }
-        ServerConnector connector = tls == null
-                ? new ServerConnector(server, 1, 1, new HttpConnectionFactory(http))
-                : new ServerConnector(server, 1, 1, new SslConnectionFactory(tls, HttpVersion.HTTP_1_1.asString()),
-                        new HttpConnectionFactory(http));
         InetSocketAddress listen = connection.listen();
-        connector.setHost(listen.getHostString());
-        connector.setPort(listen.getPort());
+        ServerConnector connector = ListenerConnector.create(server, http, listen, connection.tls(),
+                "connection '" + connection.name() + "'");
         connector.setAcceptQueueSize(1024);
         server.addConnector(connector);
         HttpUpstream upstream = new HttpUpstream(connection, maxRecordedResponseBytes);
@@ -69,20 +53,6 @@ public final class HttpListener implements AutoCloseable {
                     + listen.getHostString() + ":" + listen.getPort() + ": " + e.getMessage(), e);
         }
         return new HttpListener(server, connector, upstream);
-    }
-
-    /** TLS 1.2 or 1.3 with the connection's key store; HTTP/1.1 only (no ALPN, so no HTTP/2). */
-    private static SslContextFactory.Server sslContextFactory(HttpConnectionConfig connection) throws IOException {
-        TlsConfig config = connection.tls().get();
-        SslContextFactory.Server factory = new SslContextFactory.Server();
-        try {
-            factory.setKeyStore(config.load());
-        } catch (IOException e) {
-            throw new IOException("connection '" + connection.name() + "': " + e.getMessage(), e);
-        }
-        factory.setKeyStorePassword(config.password());
-        factory.setIncludeProtocols("TLSv1.3", "TLSv1.2");
-        return factory;
     }
 
     /** The port actually bound (differs from the configured one when that was 0). */

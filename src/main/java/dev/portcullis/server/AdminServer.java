@@ -3,6 +3,8 @@ package dev.portcullis.server;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.portcullis.approval.ApprovalApi;
+import dev.portcullis.config.AdminConfig;
+import dev.portcullis.http.ListenerConnector;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -15,7 +17,6 @@ import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
@@ -23,7 +24,10 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.VirtualThreadPool;
 
-/** The admin listener: liveness, readiness (with reasons), Prometheus metrics and, when given, the approvals API. */
+/**
+ * The admin listener: liveness, readiness (with reasons), Prometheus metrics and, when given, the
+ * approvals API and page; HTTPS only when the configuration gives it {@code tls:}.
+ */
 public final class AdminServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -39,21 +43,19 @@ public final class AdminServer implements AutoCloseable {
         this.connector = connector;
     }
 
-    public static AdminServer start(InetSocketAddress listen, List<ReadinessCheck> checks, GatewayMetrics metrics) throws Exception {
-        return start(listen, checks, metrics, Optional.empty());
-    }
-
-    /** @param approvals the approvals API, served under {@value ApprovalApi#PREFIX} with its OpenAPI document */
-    public static AdminServer start(InetSocketAddress listen, List<ReadinessCheck> checks, GatewayMetrics metrics,
+    /**
+     * @param admin     where to listen, over TLS when it has {@code tls:}
+     * @param approvals the approvals API, served under {@value ApprovalApi#PREFIX} with its OpenAPI document
+     */
+    public static AdminServer start(AdminConfig admin, List<ReadinessCheck> checks, GatewayMetrics metrics,
                                     Optional<ApprovalApi> approvals) throws Exception {
         VirtualThreadPool threads = new VirtualThreadPool();
         threads.setName("admin");
         Server server = new Server(threads);
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
-        ServerConnector connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
-        connector.setHost(listen.getHostString());
-        connector.setPort(listen.getPort());
+        InetSocketAddress listen = admin.listen();
+        ServerConnector connector = ListenerConnector.create(server, http, listen, admin.tls(), "admin");
         server.addConnector(connector);
         server.setHandler(new Handler.Abstract() {
             @Override

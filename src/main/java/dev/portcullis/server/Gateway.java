@@ -73,7 +73,7 @@ public final class Gateway implements AutoCloseable {
             opened.add(expiry::shutdownNow);
             InetSocketAddress adminListen = config.admin().listen();
             String adminBase = config.approvals().publicUrl().map(u -> u.toString().replaceAll("/+$", ""))
-                    .orElse("http://" + adminListen.getHostString() + ":" + adminListen.getPort());
+                    .orElse(config.admin().scheme() + "://" + adminListen.getHostString() + ":" + adminListen.getPort());
             Notifier notifier = ApprovalNotifications.start(config.approvals(), metrics, approvals);
             opened.add(notifier);
             approvals.subscribe(request -> notifier.send(ApprovalNotifications.of(request, adminBase)));
@@ -103,10 +103,11 @@ public final class Gateway implements AutoCloseable {
                     new AdminServer.ReadinessCheck("identity", () -> verifier.ready() ? Optional.empty()
                             : Optional.of("OIDC discovery/JWKS from " + config.identity().issuer() + " not loaded yet")),
                     new AdminServer.ReadinessCheck("store", recorder::notHealthyBecause));
-            AdminServer admin = AdminServer.start(config.admin().listen(), checks, metrics,
+            AdminServer admin = AdminServer.start(config.admin(), checks, metrics,
                     Optional.of(new ApprovalApi(approvals, verifier)));
             opened.add(admin);
-            log.info("admin listening on {}:{} (/healthz, /readyz, /metrics, /api/v1/approvals)", config.admin().listen().getHostString(), admin.port());
+            log.info("admin listening on {}://{}:{} (/healthz, /readyz, /metrics, /api/v1/approvals, /approvals)",
+                    config.admin().scheme(), adminListen.getHostString(), admin.port());
             return new Gateway(List.copyOf(opened), ports, admin);
         } catch (Exception | Error e) {
             closeAll(opened);

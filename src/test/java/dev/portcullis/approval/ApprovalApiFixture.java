@@ -1,5 +1,7 @@
 package dev.portcullis.approval;
 
+import dev.portcullis.config.AdminConfig;
+import dev.portcullis.config.TlsConfig;
 import dev.portcullis.core.Identity;
 import dev.portcullis.core.SqlStatement;
 import dev.portcullis.identity.IdentityConfig;
@@ -44,6 +46,11 @@ public final class ApprovalApiFixture implements AutoCloseable {
     public final URI base;
 
     public ApprovalApiFixture(Path dir) throws Exception {
+        this(dir, Optional.empty());
+    }
+
+    /** @param tls the admin listener's key store: it then serves https only, and {@link #base} is https */
+    public ApprovalApiFixture(Path dir, Optional<TlsConfig> tls) throws Exception {
         issuer = new MockOAuth2Server();
         issuer.start(InetAddress.getByName("127.0.0.1"), 0);
         Clock clock = Clock.systemUTC();
@@ -52,9 +59,9 @@ public final class ApprovalApiFixture implements AutoCloseable {
         store = EmbeddedStore.open(dir.resolve("portcullis.db"));
         recorder = new DurableRecorder(store, clock);
         service = new ApprovalService(store.approvals(), recorder, clock);
-        admin = AdminServer.start(new InetSocketAddress("127.0.0.1", 0), List.of(), new GatewayMetrics(),
-                Optional.of(new ApprovalApi(service, verifier)));
-        base = URI.create("http://127.0.0.1:" + admin.port());
+        AdminConfig config = new AdminConfig(new InetSocketAddress("127.0.0.1", 0), tls, false);
+        admin = AdminServer.start(config, List.of(), new GatewayMetrics(), Optional.of(new ApprovalApi(service, verifier)));
+        base = URI.create(config.scheme() + "://127.0.0.1:" + admin.port());
     }
 
     /** A token from the gateway's issuer for this subject and groups. */

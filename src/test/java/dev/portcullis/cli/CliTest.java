@@ -16,7 +16,9 @@ import dev.portcullis.approval.ApprovalApiFixture;
 import dev.portcullis.approval.ApprovalRequest;
 import dev.portcullis.approval.ApprovalState;
 import dev.portcullis.approval.OperationFingerprint;
+import dev.portcullis.config.TlsConfig;
 import dev.portcullis.policy.Verdict.HoldForApproval;
+import dev.portcullis.testing.SelfSignedKeyStore;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -258,6 +260,94 @@ class CliTest {
             assertThat(unknown.err()).contains("404", "no approval request apr_aaaaaaaaaaaaaaaaaaaa");
             assertThat(gw.service.get(r.id()).orElseThrow().state()).isEqualTo(ApprovalState.PENDING);
         }
+    }
+
+    @Test
+    void againstAnHttpsAdminListenerTheCommandsTrustItsCertificateThroughCacertOrPortcullisCacert() throws Exception {
+        SelfSignedKeyStore keyStore = SelfSignedKeyStore.create(dir.resolve("admin.p12"), "changeit-cli");
+        Path pem = keyStore.writePem(dir.resolve("admin.pem"));
+        try (ApprovalApiFixture gw = new ApprovalApiFixture(dir, Optional.of(new TlsConfig(keyStore.path(), "changeit-cli")))) {
+            ApprovalRequest first = gw.pendingRequest();
+            ApprovalRequest second = gw.pendingRequest();
+            String server = gw.base.toString();
+            assertThat(server).startsWith("https://127.0.0.1:");
+            String token = gw.token("alice", "dba");
+
+            Run list = runWith(Map.of("PORTCULLIS_TOKEN", token), "approvals", "list", "--server", server, "--cacert", pem.toString());
+            assertThat(list.exitCode()).as(list.err()).isZero();
+            assertThat(list.out()).contains(first.id(), second.id(), "prod-writes");
+
+            Run approve = runWith(Map.of("PORTCULLIS_TOKEN", token, "PORTCULLIS_CACERT", pem.toString()), "approve", first.id(),
+                    "--server", server);
+            assertThat(approve.exitCode()).as(approve.err()).isZero();
+            assertThat(approve.out()).contains("approved " + first.id(), "by alice");
+
+            Run deny = runWith(Map.of("PORTCULLIS_TOKEN", token, "PORTCULLIS_CACERT", dir.resolve("elsewhere.pem").toString()),
+                    "deny", second.id(), "--reason", "not now", "--server", server, "--cacert", pem.toString());
+            assertThat(deny.exitCode()).as("--cacert wins over PORTCULLIS_CACERT: " + deny.err()).isZero();
+            assertThat(gw.service.get(second.id()).orElseThrow().state()).isEqualTo(ApprovalState.DENIED);
+        }
+    }
+
+    @Test
+    void withoutCacertAnHttpsAdminListenerWithAPrivateCertificateIsAClearCertificateError() throws Exception {
+        SelfSignedKeyStore keyStore = SelfSignedKeyStore.create(dir.resolve("admin.p12"), "changeit-cli");
+        SelfSignedKeyStore another = SelfSignedKeyStore.create(dir.resolve("another.p12"), "changeit-cli");
+        Path anotherPem = another.writePem(dir.resolve("another.pem"));
+        try (ApprovalApiFixture gw = new ApprovalApiFixture(dir, Optional.of(new TlsConfig(keyStore.path(), "changeit-cli")))) {
+            ApprovalRequest r = gw.pendingRequest();
+            String server = gw.base.toString();
+            Map<String, String> alice = Map.of("PORTCULLIS_TOKEN", gw.token("alice", "dba"));
+
+            Run untrusted = runWith(alice, "approve", r.id(), "--server", server);
+            assertThat(untrusted.exitCode()).isEqualTo(1);
+            assertThat(untrusted.err()).startsWith("portcullis: cannot verify the TLS certificate of " + server + ": it is"
+                    + " not signed by a CA in the default trust store, or not issued for 127.0.0.1; for a private CA or a"
+                    + " self-signed certificate pass the CA's certificate (PEM), or the gateway's own, with --cacert FILE"
+                    + " or PORTCULLIS_CACERT=FILE [").contains("PKIX path building failed");
+
+            Run plainHttp = runWith(alice, "approve", r.id(), "--server", server.replace("https://", "http://"));
+            assertThat(plainHttp.exitCode()).isEqualTo(1);
+            assertThat(plainHttp.err()).startsWith("portcullis: " + server.replace("https://", "http://") + " gave no HTTP answer (")
+                    .contains("; if the admin listener has tls, use --server https://...");
+
+            Run wrongCa = runWith(alice, "approve", r.id(), "--server", server, "--cacert", anotherPem.toString());
+            assertThat(wrongCa.exitCode()).isEqualTo(1);
+            assertThat(wrongCa.err()).startsWith("portcullis: cannot verify the TLS certificate of " + server + ": it is"
+                    + " not signed by a certificate in --cacert " + anotherPem + ", or not issued for 127.0.0.1 [");
+            assertThat(gw.service.get(r.id()).orElseThrow().state()).isEqualTo(ApprovalState.PENDING);
+        }
+    }
+
+    @Test
+    void httpsAgainstAPlainHttpAdminListenerSaysToUseHttp() throws Exception {
+        try (ApprovalApiFixture gw = new ApprovalApiFixture(dir)) {
+            String https = gw.base.toString().replace("http://", "https://");
+
+            Run r = runWith(Map.of("PORTCULLIS_TOKEN", gw.token("alice", "dba")), "approvals", "list", "--server", https);
+
+            assertThat(r.exitCode()).isEqualTo(1);
+            assertThat(r.err()).startsWith("portcullis: TLS with " + https + " failed (")
+                    .contains("); if the admin listener has no tls, use --server http://...");
+        }
+    }
+
+    @Test
+    void aCacertFileThatIsMissingOrHoldsNoCertificateIsNamed() throws Exception {
+        Map<String, String> env = Map.of("PORTCULLIS_TOKEN", "any");
+        Path missing = dir.resolve("missing.pem");
+        Path notPem = Files.writeString(dir.resolve("key.pem"), "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
+
+        Run noFile = runWith(env, "approvals", "list", "--server", "https://127.0.0.1:1", "--cacert", missing.toString());
+        Run fromEnv = runWith(Map.of("PORTCULLIS_TOKEN", "any", "PORTCULLIS_CACERT", missing.toString()), "approvals", "list",
+                "--server", "https://127.0.0.1:1");
+        Run noCertificate = runWith(env, "approvals", "list", "--server", "https://127.0.0.1:1", "--cacert", notPem.toString());
+
+        assertThat(noFile.exitCode()).isEqualTo(1);
+        assertThat(noFile.err().strip()).isEqualTo("portcullis: --cacert " + missing + ": no such file");
+        assertThat(fromEnv.err().strip()).isEqualTo("portcullis: PORTCULLIS_CACERT=" + missing + ": no such file");
+        assertThat(noCertificate.exitCode()).isEqualTo(1);
+        assertThat(noCertificate.err()).startsWith("portcullis: --cacert " + notPem + ": not a PEM certificate (-----BEGIN CERTIFICATE-----): ");
     }
 
     @Test

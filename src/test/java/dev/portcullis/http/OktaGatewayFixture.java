@@ -139,6 +139,20 @@ final class OktaGatewayFixture implements AutoCloseable {
         };
     }
 
+    /** Uncomments the example's {@code tls:} block of the admin listener, with this key store and password. */
+    static UnaryOperator<String> adminTls(Path keystore, String password) {
+        return yaml -> {
+            String commented = "  # tls:\n  #   keystore: /etc/portcullis/gateway.p12\n  #   password: ${PORTCULLIS_TLS_PASSWORD}\n";
+            int admin = yaml.indexOf("\nadmin:\n");
+            int at = yaml.indexOf(commented, admin);
+            if (admin < 0 || at < 0 || yaml.indexOf("\n\n", admin) < at) {
+                throw new IllegalStateException("examples/okta.yaml has no commented tls block under admin");
+            }
+            return yaml.substring(0, at) + "  tls:\n    keystore: " + keystore + "\n    password: " + password + "\n"
+                    + yaml.substring(at + commented.length());
+        };
+    }
+
     /** A call to the admin port's approval API as {@code token}; {@code jsonBody} null for none. */
     HttpResponse<String> approvals(String method, String path, String token, String jsonBody) throws IOException, InterruptedException {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/api/v1/approvals" + path))

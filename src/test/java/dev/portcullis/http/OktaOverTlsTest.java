@@ -141,19 +141,11 @@ class OktaOverTlsTest {
 
     @Test
     void plaintextHttpToTheTlsPortGetsATlsAlertAndNothingReachesOkta() throws Exception {
-        String response;
-        try (Socket s = new Socket("127.0.0.1", f.port)) {
-            s.setSoTimeout(10_000);
-            s.getOutputStream().write(("GET /api/v1/users HTTP/1.1\r\nHost: 127.0.0.1:" + f.port + "\r\n"
-                    + "Authorization: Bearer " + agentToken + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            response = readUntilClosed(s.getInputStream());
-        }
+        String answer = answerToPlaintextGet(f.port, "/api/v1/users", agentToken);
 
         // The TLS engine cannot read an HTTP request as a ClientHello: one fatal TLS alert record, then
         // the connection is closed. No HTTP answer at all, so nothing was routed.
-        byte[] answer = response.getBytes(StandardCharsets.ISO_8859_1);
-        assertThat(HexFormat.of().formatHex(answer)).as("content type alert, TLS 1.2 record, 2 bytes, fatal")
-                .hasSize(14).startsWith("150303000202");
+        assertThat(answer).as("content type alert, TLS 1.2 record, 2 bytes, fatal").hasSize(14).startsWith("150303000202");
         assertThat(f.okta.received()).isEmpty();
 
         assertThatThrownBy(() -> f.send("GET", "/api/v1/users", agentToken, null)).isInstanceOf(IOException.class);
@@ -177,6 +169,16 @@ class OktaOverTlsTest {
                 .isInstanceOf(IOException.class)
                 .hasMessage("connection 'okta': cannot load the TLS key store " + keyStore.path()
                         + " (tls.keystore): wrong password (tls.password)");
+    }
+
+    /** Sends a plain HTTP GET with this bearer token to a local port; what came back until it closed, in hex. */
+    static String answerToPlaintextGet(int port, String path, String token) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\n"
+                    + "Authorization: Bearer " + token + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            return HexFormat.of().formatHex(readUntilClosed(s.getInputStream()).getBytes(StandardCharsets.ISO_8859_1));
+        }
     }
 
     private static String readUntilClosed(InputStream in) throws IOException {
