@@ -4,12 +4,15 @@
 #   nginx      wrk → nginx reverse proxy → upstream
 #   portcullis wrk → Portcullis (token validation, policy, masking, recording on) → upstream
 # Prints requests/s and p99 latency for each and the ratios portcullis/direct, portcullis/nginx.
-# Usage: bench/http.sh [duration-seconds] [connections]
+# Usage: [WARMUP=seconds] bench/http.sh [duration-seconds] [connections]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-15}
 CONNECTIONS=${2:-32}
 THREADS=2
+# Every path gets the same warm-up. On two cores the JVM's C2 compiler still used ~30% of the
+# gateway's CPU after 10 s of load (perf, 2026-11-23), which measured a half-compiled gateway.
+WARMUP=${WARMUP:-40}
 for tool in wrk nginx; do
   command -v $tool >/dev/null || { echo "bench: installing wrk and nginx-light"; apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light >/dev/null; break; }
 done
@@ -61,7 +64,7 @@ echo "$check" | grep -q '00ub0oNGTSWTBKOLGLNR' || { echo "bench: portcullis did 
 run() { # name url [auth]
   local name=$1 url=$2
   shift 2
-  wrk -t$THREADS -c$CONNECTIONS -d10s "$@" "$url" >/dev/null 2>&1   # warm-up (JIT, pools)
+  wrk -t$THREADS -c$CONNECTIONS -d${WARMUP}s "$@" "$url" >/dev/null 2>&1   # warm-up (JIT, pools)
   wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency "$@" "$url" > "$WORK/$name.txt" 2>&1
   local rps p99
   rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/$name.txt")
@@ -76,7 +79,7 @@ to_ms() { # wrk latency like 1.23ms / 850.00us / 1.02s → milliseconds
     if (u=="us") n=n/1000; else if (u=="s") n=n*1000; printf "%.3f", n }'
 }
 
-echo "Portcullis HTTP benchmark: GET $PATH_UNDER_TEST, wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $(nproc) cores"
+echo "Portcullis HTTP benchmark: GET $PATH_UNDER_TEST, wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s after ${WARMUP}s warm-up, $(nproc) cores"
 direct=$(run direct "http://127.0.0.1:$UP$PATH_UNDER_TEST")
 nginx=$(run nginx "http://127.0.0.1:$PROXY$PATH_UNDER_TEST")
 portcullis=$(run portcullis "http://127.0.0.1:$GW$PATH_UNDER_TEST" -H "Authorization: Bearer $TOKEN")

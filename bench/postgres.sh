@@ -7,11 +7,12 @@
 # Select-only pgbench (-S, scale 10) with -M simple and -M prepared: TPS and p99 latency for each, and
 # the ratios portcullis/direct and portcullis/pgbouncer. Then one large result (1,000,000 rows with an
 # email column that Portcullis masks) read with psql directly and through Portcullis: rows/s and ratio.
-# Usage: bench/postgres.sh [duration-seconds]   (runs as root: the server runs as the postgres OS user)
+# Usage: [WARMUP=seconds] bench/postgres.sh [duration-seconds]   (runs as root: the server runs as the postgres OS user)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-15}
-WARMUP=10
+# Every path gets the same warm-up; a JVM on two cores is still compiling after 10 s (see bench/http.sh).
+WARMUP=${WARMUP:-40}
 CLIENTS=8
 THREADS=2
 SCALE=10
