@@ -8,6 +8,7 @@ import dev.portcullis.identity.IdentityConfig;
 import dev.portcullis.identity.IdentityConfig.IntrospectionConfig;
 import dev.portcullis.masking.Detector;
 import dev.portcullis.masking.MaskPlan;
+import dev.portcullis.masking.PredicateMode;
 import dev.portcullis.policy.Action;
 import dev.portcullis.policy.Conditions;
 import dev.portcullis.policy.HttpCondition;
@@ -595,7 +596,7 @@ public final class ConfigLoader {
     }
 
     private MaskPlan maskPlan(Node node, String path) {
-        Obj o = tree.obj(node, path, List.of("fields", "detectors"));
+        Obj o = tree.obj(node, path, List.of("fields", "detectors", "predicates"));
         if (o == null) return null;
         int before = tree.problemCount();
         List<String> fields = o.has("fields") ? tree.texts(o.get("fields"), o.child("fields")) : List.of();
@@ -609,9 +610,15 @@ public final class ConfigLoader {
                 if (d != null) detectors.add(d);
             }
         }
+        PredicateMode predicates = PredicateMode.DEFAULT;
+        if (o.has("predicates")) {
+            PredicateMode m = tree.convert(o.get("predicates"), o.child("predicates"), "one of refuse, equality, allow",
+                    quiet(PredicateMode::fromConfigName), null);
+            if (m != null) predicates = m;
+        }
         if (!o.has("fields") && !o.has("detectors")) o.missing("fields", "fields and/or detectors");
         if (tree.problemCount() > before) return null;
-        return new MaskPlan(fields, Set.copyOf(detectors));
+        return new MaskPlan(fields, Set.copyOf(detectors), predicates);
     }
 
     private Conditions conditions(Node node, String path) {

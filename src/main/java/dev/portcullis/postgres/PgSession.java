@@ -1012,7 +1012,9 @@ final class PgSession implements Runnable {
             Set<Detector> detectors = EnumSet.noneOf(Detector.class);
             detectors.addAll(a.detectors());
             detectors.addAll(b.detectors());
-            return new MaskPlan(fields, detectors);
+            // the stricter predicate mode of the two: REFUSE before EQUALITY before ALLOW
+            var predicates = a.predicates().compareTo(b.predicates()) <= 0 ? a.predicates() : b.predicates();
+            return new MaskPlan(fields, detectors, predicates);
         }
     }
 
