@@ -8,6 +8,10 @@ import dev.portcullis.config.YamlTree.Obj;
 import dev.portcullis.core.HttpCall;
 import dev.portcullis.core.Identity;
 import dev.portcullis.core.Operation;
+import dev.portcullis.sql.Lineage;
+import dev.portcullis.sql.LineageException;
+import dev.portcullis.sql.MaskedLineage;
+import dev.portcullis.sql.RelationCatalog;
 import dev.portcullis.sql.SqlParseException;
 import dev.portcullis.sql.SqlParser;
 import dev.portcullis.policy.Decision;
@@ -47,11 +51,24 @@ import org.yaml.snakeyaml.nodes.Tag;
  *     identity: {subject: agent-1, groups: [agents]}
  *     sql: "DELETE FROM customers"      # instead of http; parsed with PostgreSQL's parser
  *     expect: {action: deny}
+ *   - name: a derived email is masked
+ *     identity: {subject: agent-1, groups: [agents]}
+ *     sql: "SELECT id, reverse(email) AS r FROM customers"
+ *     expect: {action: mask, masked-columns: [r]}        # exactly these result columns masked whole
+ *   - name: masked columns are no oracle
+ *     identity: {subject: agent-1, groups: [agents]}
+ *     sql: "SELECT count(*) FROM customers WHERE email LIKE 'a%'"
+ *     expect: {action: mask, refused: "LIKE"}            # the mask rule refuses it; the message contains this
+ * catalog:                   # the relations lineage resolves * and views with (schema public)
+ *   customers: [id, name, email, phone]                  # a table: its columns
+ *   v_contacts: "SELECT id, lower(email) AS mail FROM customers"   # a view: its definition
  * </pre>
  *
  * An {@code sql} case with several statements is judged statement by statement, as the gateway does;
  * its outcome is the most severe verdict (deny, then require-approval, then mask, then allow), the
  * first such in statement order. Text the parser refuses is a failing case carrying the parser's message.
+ * {@code masked-columns} and {@code refused} check the lineage masking of a mask verdict's statements
+ * ({@code masked-columns}: of the last statement), resolved through the file's {@code catalog}.
  */
 public final class PolicyTestRunner {
 
@@ -79,7 +96,7 @@ public final class PolicyTestRunner {
 
     /** {@code operations} is empty when {@code parseError} says why the SQL could not be judged. */
     private record Case(String name, Identity identity, List<Operation> operations, String parseError,
-                        String action, String rule) {}
+                        String action, String rule, Optional<List<String>> maskedColumns, Optional<String> refused) {}
 
     private static final List<String> SEVERITY = List.of("allow", "mask", "require-approval", "deny");
 
@@ -96,7 +113,7 @@ public final class PolicyTestRunner {
         YamlTree tree = new YamlTree(label, env, YamlTree.UnsetVariables.EMPTY);
         Node root = tree.parse(text);
         tree.throwIfProblems();
-        Obj o = tree.obj(root, "", List.of("config", "connection", "cases"));
+        Obj o = tree.obj(root, "", List.of("config", "connection", "cases", "catalog"));
         tree.throwIfProblems();
         String config = o.has("config") ? tree.scalar(o.get("config"), "config").text() : null;
         if (!o.has("config")) o.missing("config", "the config file, relative to this file");
@@ -111,6 +128,7 @@ public final class PolicyTestRunner {
                 if (c != null) cases.add(c);
             }
         }
+        RelationCatalog catalog = o.has("catalog") ? catalog(tree, o.get("catalog")) : (schema, name) -> Optional.empty();
         tree.throwIfProblems();
 
         Path configFile = testFile.toAbsolutePath().getParent().resolve(config);
@@ -136,9 +154,73 @@ public final class PolicyTestRunner {
             String action = actionName(verdict);
             String rule = verdict.ruleId();
             boolean passed = action.equals(c.action) && (c.rule.isEmpty() || rule.equals(c.rule));
-            results.add(new CaseResult(c.name, passed, c.action, c.rule, action, rule, reason(verdict)));
+            String reason = reason(verdict);
+            if (c.maskedColumns.isPresent() || c.refused.isPresent()) {
+                String masking = masking(c, policy, catalog);
+                boolean expected = c.refused.map(r -> masking.startsWith("refused") && masking.contains(r))
+                        .orElseGet(() -> masking.equals("masked columns " + c.maskedColumns.get()));
+                passed &= expected;
+                reason = masking + (expected ? "" : "; expected " + c.refused.map(r -> "refused (\"" + r + "\")")
+                        .orElseGet(() -> "masked columns " + c.maskedColumns.get()));
+            }
+            results.add(new CaseResult(c.name, passed, c.action, c.rule, action, rule, reason));
         }
         return new Report(testFile, results);
+    }
+
+    /** What lineage masking does with a case's statements: "masked columns [a, b]" or "refused: why". */
+    private static String masking(Case c, dev.portcullis.policy.Policy policy, RelationCatalog catalog) {
+        List<String> masked = List.of();
+        for (Operation op : c.operations) {
+            if (!(op instanceof dev.portcullis.core.SqlStatement s)) return "refused: masked-columns applies to sql cases only";
+            if (!(policy.decide(c.identity, s).verdict() instanceof Verdict.Mask m)) continue;
+            try {
+                Lineage lineage = Lineage.of(s.text(), catalog);
+                java.util.BitSet bits = MaskedLineage.maskedOutputs(lineage, m.plan(), m.ruleId());
+                List<String> names = new ArrayList<>();
+                bits.stream().forEach(i -> names.add(lineage.outputs().get(i).name()));
+                masked = names;
+            } catch (MaskedLineage.Refused e) {
+                return "refused: " + e.getMessage();
+            } catch (LineageException e) {
+                return "refused: masking cannot be guaranteed: " + e.getMessage();
+            } catch (SqlParseException e) {
+                return "refused: " + e.getMessage();
+            }
+        }
+        return "masked columns " + masked;
+    }
+
+    /** The test file's catalog: a table's column list, or a view's definition. */
+    private static RelationCatalog catalog(YamlTree tree, Node node) {
+        Map<String, RelationCatalog.Relation> relations = new LinkedHashMap<>();
+        Map<String, Node> entries = tree.entries(node, "catalog");
+        if (entries == null) return (schema, name) -> Optional.empty();
+        Map<String, String> views = new LinkedHashMap<>();
+        entries.forEach((name, value) -> {
+            if (value instanceof SequenceNode) {
+                List<String> columns = tree.texts(value, "catalog." + name);
+                if (columns != null) relations.put(name, new RelationCatalog.Relation(schemaOf(name), name, columns, Optional.empty(), List.of()));
+            } else {
+                String definition = tree.scalar(value, "catalog." + name).text();
+                if (definition != null) views.put(name, definition);
+            }
+        });
+        RelationCatalog tables = (schema, name) -> Optional.ofNullable(relations.get(name));
+        views.forEach((name, definition) -> {
+            try {
+                List<String> columns = Lineage.of(definition, tables).outputs().stream().map(Lineage.Output::name).toList();
+                relations.put(name, new RelationCatalog.Relation(schemaOf(name), name, columns, Optional.of(definition), List.of()));
+            } catch (LineageException | SqlParseException e) {
+                tree.problem(entries.get(name), "catalog." + name, "a view's definition over the tables above: " + e.getMessage());
+            }
+        });
+        return tables;
+    }
+
+    /** As in PostgreSQL, pg_* relations are the catalog's; the file's other relations are in public. */
+    private static String schemaOf(String name) {
+        return name.startsWith("pg_") ? "pg_catalog" : "public";
     }
 
     /** The policy-file name of a verdict's kind: allow, mask, deny, require-approval. */
@@ -193,10 +275,17 @@ public final class PolicyTestRunner {
         }
         String action = null;
         String rule = "";
+        Optional<List<String>> maskedColumns = Optional.empty();
+        Optional<String> refused = Optional.empty();
         if (!o.has("expect")) o.missing("expect", "{action: allow | mask | deny | require-approval, rule: id}");
         else {
-            Obj e = tree.obj(o.get("expect"), o.child("expect"), List.of("action", "rule"));
+            Obj e = tree.obj(o.get("expect"), o.child("expect"), List.of("action", "rule", "masked-columns", "refused"));
             if (e != null) {
+                if (e.has("masked-columns")) maskedColumns = Optional.ofNullable(tree.texts(e.get("masked-columns"), e.child("masked-columns")));
+                if (e.has("refused")) refused = Optional.ofNullable(tree.scalar(e.get("refused"), e.child("refused")).text());
+                if (e.has("masked-columns") && e.has("refused")) {
+                    tree.problem(e.get("refused"), e.child("refused"), "a statement is either refused or masked: write one of the two");
+                }
                 if (!e.has("action")) e.missing("action", "one of " + String.join(", ", ACTIONS));
                 else action = tree.convert(e.get("action"), e.child("action"), "one of " + String.join(", ", ACTIONS),
                         PolicyTestRunner::action, null);
@@ -204,7 +293,7 @@ public final class PolicyTestRunner {
             }
         }
         if (tree.problemCount() > before) return null;
-        return new Case(name, identity, operations, parseError, action, rule);
+        return new Case(name, identity, operations, parseError, action, rule, maskedColumns, refused);
     }
 
     private static String action(String text) {

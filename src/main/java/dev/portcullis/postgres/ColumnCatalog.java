@@ -5,6 +5,11 @@ import java.io.IOException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import dev.portcullis.sql.Lineage;
+import dev.portcullis.sql.LineageException;
+import dev.portcullis.sql.RelationCatalog;
+import dev.portcullis.sql.SqlParseException;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -12,9 +17,14 @@ import org.slf4j.LoggerFactory;
 /**
  * Where a result column comes from. RowDescription names a column's table by OID and the column by
  * number; masking by column name needs the names, so they are looked up once per table on a
- * connection of the gateway's own and cached.
+ * connection of the gateway's own and cached. The same connection answers what lineage asks
+ * (a relation's columns, a view's definition) and keeps each statement's lineage, so a statement
+ * run again under a mask rule is analysed once. Both caches are dropped after DDL the gateway sees,
+ * and entries older than {@link #LINEAGE_TTL_NANOS} are analysed again (DDL run around the gateway).
  */
-final class ColumnCatalog implements AutoCloseable {
+final class ColumnCatalog implements AutoCloseable, RelationCatalog {
+    static final long LINEAGE_TTL_NANOS = 30_000_000_000L;
+    private static final int LINEAGE_ENTRIES = 4_096;
     private static final Logger log = LoggerFactory.getLogger(ColumnCatalog.class);
 
     /** A table's name and its columns by number. */
@@ -24,6 +34,22 @@ final class ColumnCatalog implements AutoCloseable {
     private final PostgresConnectionConfig config;
     private final Map<Integer, Table> tables = new ConcurrentHashMap<>();
     private UpstreamConnection connection;
+
+    private record Timed<T>(T value, long loadedAtNanos) {
+        boolean fresh() {
+            return System.nanoTime() - loadedAtNanos < LINEAGE_TTL_NANOS;
+        }
+    }
+
+    private final Map<String, Timed<Optional<Relation>>> relations = new ConcurrentHashMap<>();
+    /** Lineage by statement text, least recently used dropped first. */
+    private final Map<String, Timed<Lineage>> lineages = java.util.Collections.synchronizedMap(
+            new java.util.LinkedHashMap<>(256, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, Timed<Lineage>> eldest) {
+                    return size() > LINEAGE_ENTRIES;
+                }
+            });
 
     ColumnCatalog(PostgresConnectionConfig config) {
         this.config = config;
@@ -116,9 +142,80 @@ final class ColumnCatalog implements AutoCloseable {
         return value == null ? "" : new String(value, java.nio.charset.StandardCharsets.UTF_8);
     }
 
-    /** Forgets cached tables (after DDL the gateway saw pass). */
+    /** Forgets cached tables, relations and lineages (after DDL the gateway saw pass). */
     void invalidate() {
         tables.clear();
+        relations.clear();
+        lineages.clear();
+    }
+
+    /**
+     * The lineage of one statement's text, analysed once and kept.
+     *
+     * @throws LineageException when it cannot be proven (or the catalog cannot answer): refuse the statement
+     */
+    Lineage lineage(String statement) throws LineageException {
+        Timed<Lineage> cached = lineages.get(statement);
+        if (cached != null && cached.fresh()) return cached.value();
+        Lineage lineage;
+        try {
+            lineage = Lineage.of(statement, this);
+        } catch (SqlParseException e) {
+            throw new LineageException("the statement does not parse: " + e.getMessage());
+        } catch (IllegalStateException e) {
+            throw new LineageException(e.getMessage());
+        }
+        lineages.put(statement, new Timed<>(lineage, System.nanoTime()));
+        return lineage;
+    }
+
+    @Override
+    public Optional<Relation> relation(Optional<String> schema, String name) throws LineageException {
+        String regclass = (schema.map(s -> quoteIdent(s) + ".").orElse("")) + quoteIdent(name);
+        Timed<Optional<Relation>> cached = relations.get(regclass);
+        if (cached != null && cached.fresh()) return cached.value();
+        Optional<Relation> loaded;
+        synchronized (this) {
+            try {
+                loaded = loadRelation(regclass);
+            } catch (IOException e) {
+                closeConnection();
+                throw new LineageException("the catalog lookup of " + regclass + " failed: " + e.getMessage());
+            }
+        }
+        relations.put(regclass, new Timed<>(loaded, System.nanoTime()));
+        return loaded;
+    }
+
+    private Optional<Relation> loadRelation(String regclass) throws IOException {
+        String oid = "pg_catalog.to_regclass(" + literal(regclass) + ")";
+        List<byte[][]> rows = query("SELECT n.nspname, c.relname, CASE WHEN c.relkind IN ('v', 'm')"
+                + " THEN pg_catalog.pg_get_viewdef(c.oid) END, a.attname"
+                + " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+                + " LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
+                + " WHERE c.oid = " + oid + " ORDER BY a.attnum");
+        if (rows.isEmpty()) return Optional.empty();
+        List<String> columns = new java.util.ArrayList<>();
+        for (byte[][] row : rows) if (row[3] != null) columns.add(text(row[3]));
+        Optional<String> definition = Optional.ofNullable(rows.getFirst()[2]).map(ColumnCatalog::text);
+        List<String> ancestors = new java.util.ArrayList<>();
+        for (byte[][] row : query("WITH RECURSIVE up(oid) AS (SELECT inhparent FROM pg_catalog.pg_inherits WHERE inhrelid = " + oid
+                + " UNION SELECT i.inhparent FROM pg_catalog.pg_inherits i JOIN up ON i.inhrelid = up.oid)"
+                + " SELECT n.nspname, c.relname FROM up JOIN pg_catalog.pg_class c ON c.oid = up.oid"
+                + " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace")) {
+            ancestors.add(text(row[0]) + "." + text(row[1]));
+        }
+        return Optional.of(new Relation(text(rows.getFirst()[0]), text(rows.getFirst()[1]), columns, definition, ancestors));
+    }
+
+    /** An identifier as the server reads it back: double-quoted, so the parser's resolved name is kept exactly. */
+    private static String quoteIdent(String name) {
+        return "\"" + name.replace("\"", "\"\"") + "\"";
+    }
+
+    /** An escape-string literal: the same text whatever standard_conforming_strings says. */
+    private static String literal(String text) {
+        return "E'" + text.replace("\\", "\\\\").replace("'", "''") + "'";
     }
 
     @Override

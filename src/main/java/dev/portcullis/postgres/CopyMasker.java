@@ -16,9 +16,9 @@ import java.util.regex.Pattern;
 /**
  * Masks {@code COPY ... TO STDOUT} output (text and CSV formats), one CopyData row at a time: the
  * masked columns by position, the content detectors over every field. Column positions come from
- * the table's columns in order (for {@code COPY table TO}) or the statement's column list; for
- * {@code COPY (query) TO} only the detectors apply, and a plan with masked fields refuses the column
- * positions it cannot know by masking every field. Positions also fail closed when the statement's
+ * the statement's lineage (every column computed from a masked one, for {@code COPY (query) TO} too),
+ * else from the table's columns in order or the statement's column list; a plan with masked fields
+ * whose column positions cannot be known masks every field. Positions also fail closed when the statement's
  * delimiter cannot be read, or a row does not split into as many fields as the COPY has columns.
  */
 final class CopyMasker {
@@ -44,9 +44,22 @@ final class CopyMasker {
     }
 
     static CopyMasker of(MaskPlan plan, SqlStatement statement, ColumnCatalog catalog) throws IOException {
+        return of(plan, statement, null, catalog);
+    }
+
+    /**
+     * @param derived the columns the COPY's lineage computes from masked columns ({@code COPY (query) TO} and
+     *                {@code COPY table TO}), or null when no lineage was needed
+     */
+    static CopyMasker of(MaskPlan plan, SqlStatement statement, DerivedColumns derived, ColumnCatalog catalog) throws IOException {
         TextMasker detectors = TextMasker.of(plan.detectors());
         Format format = statement == null ? Format.TEXT : format(statement.text());
         if (plan.fields().isEmpty()) return new CopyMasker(new boolean[0], false, detectors, format == null ? Format.TEXT : format);
+        if (derived != null && format != null) {
+            boolean[] masked = new boolean[derived.columns()];
+            for (int i = 0; i < masked.length; i++) masked[i] = derived.masks(i, masked.length);
+            return new CopyMasker(masked, false, detectors, format);
+        }
         List<String> columns = statement == null ? List.of() : columns(statement, catalog);
         if (columns.isEmpty() || format == null) {
             // Fail closed: without known column positions, every field is masked.

@@ -14,6 +14,9 @@ import dev.portcullis.policy.Verdict;
 import dev.portcullis.postgres.BackendMessage.TransactionStatus;
 import dev.portcullis.recording.ConnectionSession;
 import dev.portcullis.recording.Excerpt;
+import dev.portcullis.sql.Lineage;
+import dev.portcullis.sql.LineageException;
+import dev.portcullis.sql.MaskedLineage;
 import dev.portcullis.sql.SqlParseException;
 import dev.portcullis.sql.SqlParser;
 import java.io.EOFException;
@@ -371,6 +374,14 @@ final class PgSession implements Runnable {
             } else {
                 refusal = refusal(j.decision().verdict(), statement);
             }
+            DerivedColumns derived = null;
+            if (refusal.isEmpty() && j.decision().verdict() instanceof Verdict.Mask m) {
+                try {
+                    derived = derivedColumns(m, statement);
+                } catch (MaskRefusal e) {
+                    refusal = Optional.of(e.error);
+                }
+            }
             if (refusal.isPresent()) {
                 j.completeRefused(System.nanoTime());
                 if (held != null) held.completeRefused(System.nanoTime());
@@ -379,7 +390,7 @@ final class PgSession implements Runnable {
                 return;
             }
             if (j != held) judged.add(j);
-            unit.addSlot(j, statement, maskPlan(j.decision().verdict()));
+            unit.addSlot(j, statement, maskPlan(j.decision().verdict()), derived);
         }
         if (held != null) {
             // Held before the unit is queued: nothing of this query reaches the server until it is released,
@@ -504,6 +515,13 @@ final class PgSession implements Runnable {
                     // with its bind parameters, so the approval names exactly what runs.
                     if (d.verdict() instanceof Verdict.HoldForApproval && statements.size() == 1) continue;
                     Optional<BackendMessage.ErrorResponse> refusal = refusal(d.verdict(), s);
+                    if (refusal.isEmpty() && d.verdict() instanceof Verdict.Mask m) {
+                        try {
+                            derivedColumns(m, resolveExecute(s)); // refused when prepared, not only when run
+                        } catch (MaskRefusal e) {
+                            refusal = Optional.of(e.error);
+                        }
+                    }
                     if (refusal.isPresent()) {
                         recordRefusal(s);
                         unit.refusal = refusal.get();
@@ -540,20 +558,28 @@ final class PgSession implements Runnable {
                         } else {
                             refusal = refusal(j.decision().verdict(), statement);
                         }
+                        DerivedColumns derived = null;
+                        if (refusal.isEmpty() && j.decision().verdict() instanceof Verdict.Mask m) {
+                            try {
+                                derived = derivedColumns(m, statement);
+                            } catch (MaskRefusal e) {
+                                refusal = Optional.of(e.error);
+                            }
+                        }
                         if (refusal.isPresent()) {
                             j.completeRefused(System.nanoTime());
                             unit.refusal = refusal.get();
                             return;
                         }
                         Bound b = bound.get(execute.portal());
-                        unit.addSlot(j, statement, maskPlan(j.decision().verdict()), b == null ? -1 : b.portalGeneration(),
+                        unit.addSlot(j, statement, maskPlan(j.decision().verdict()), derived, b == null ? -1 : b.portalGeneration(),
                                 b == null ? -1 : b.statementGeneration(), b == null ? List.of() : b.resultFormats());
                     } catch (GateUnavailableException e) {
                         unit.refusal = PgErrors.error("08006", "Portcullis: " + e.getMessage());
                         return;
                     }
                 } else {
-                    unit.addSlot(null, null, MaskPlan.NONE); // the server reports the unknown portal
+                    unit.addSlot(null, null, MaskPlan.NONE, null); // the server reports the unknown portal
                 }
                 unit.pending.add(raw);
             }
@@ -666,6 +692,51 @@ final class PgSession implements Runnable {
         };
     }
 
+    /** A statement that a mask rule cannot let run: the refusal the client gets. */
+    private static final class MaskRefusal extends Exception {
+        final BackendMessage.ErrorResponse error;
+
+        MaskRefusal(BackendMessage.ErrorResponse error) {
+            super(error.message(), null, false, false);
+            this.error = error;
+        }
+    }
+
+    /**
+     * Which result columns of a statement allowed with masking are masked whole: every column computed
+     * from a masked one, by the statement's lineage. Null when the plan masks no field by name (detectors
+     * only) or the statement returns no columns of its own (SET, SHOW, DDL...).
+     *
+     * @throws MaskRefusal when the statement searches or copies a masked column in a way the rule does not
+     *                     allow, or its lineage cannot be proven (fail closed)
+     */
+    private DerivedColumns derivedColumns(Verdict.Mask mask, SqlStatement statement) throws MaskRefusal {
+        MaskPlan plan = mask.plan();
+        if (plan.fields().isEmpty()) return null;
+        String text = statement.text();
+        if (statement.preparedName().isPresent() && statement.preparedQuery().isEmpty()) {
+            // EXECUTE name: the lineage is the PREPAREd query's
+            SqlStatement prepare = sqlPrepared.get(statement.preparedName().get());
+            if (prepare != null && statement.kind() != SqlStatement.Kind.EXECUTE
+                    && statement.kind() != SqlStatement.Kind.DEALLOCATE) {
+                text = prepare.text();
+            }
+        }
+        try {
+            Lineage lineage = catalog.lineage(text);
+            java.util.BitSet masked = MaskedLineage.maskedOutputs(lineage, plan, mask.ruleId());
+            boolean reads = MaskedLineage.readsMaskedColumn(lineage, plan);
+            return lineage.outputs().isEmpty() && !reads ? null : new DerivedColumns(masked, lineage.outputs().size(), reads);
+        } catch (MaskedLineage.Refused e) {
+            throw new MaskRefusal(PgErrors.error("42501", "Portcullis: " + e.getMessage(), "statement: " + statement.summary(),
+                    "compare masked columns only for equality, or ask for a rule without masking"));
+        } catch (LineageException e) {
+            throw new MaskRefusal(PgErrors.error("42501", "Portcullis: masking cannot be guaranteed for this statement, so it "
+                    + "is refused (rule " + mask.ruleId() + " masks " + String.join(", ", plan.fields()) + "): " + e.getMessage(),
+                    "statement: " + statement.summary(), null));
+        }
+    }
+
     private static MaskPlan maskPlan(Verdict verdict) {
         return verdict instanceof Verdict.Mask m ? m.plan() : MaskPlan.NONE;
     }
@@ -732,7 +803,7 @@ final class PgSession implements Runnable {
                 List<BackendMessage.Field> described = statementFields.get(slot.statementGeneration());
                 if (described != null) fields = withFormats(described, slot.resultFormats());
             }
-            if (fields != null) return RowMasker.of(fields, plan, catalog);
+            if (fields != null) return RowMasker.of(fields, plan, catalog, slot.derived());
         }
         if (plan.isEmpty()) return null;
         throw new PgProtocolException("rows arrived for a result whose columns are unknown, so they cannot be masked");
@@ -798,7 +869,8 @@ final class PgSession implements Runnable {
                                     statementFields.put(describe.statementGeneration(), description.fields());
                                 }
                             }
-                            result.start(description, unit == null ? MaskPlan.NONE : unit.planForNextResult(), catalog);
+                            result.start(description, unit == null ? MaskPlan.NONE : unit.planForNextResult(),
+                                    unit == null ? null : unit.derivedForNextResult(), catalog);
                         }
                         writeToClient(raw);
                     }
@@ -815,7 +887,8 @@ final class PgSession implements Runnable {
                         if (!plan.isEmpty() && copy.format() != 0) {
                             throw new PgProtocolException("binary COPY output cannot be masked; refused");
                         }
-                        result.startCopy(plan, unit == null ? null : unit.currentStatement(), catalog);
+                        result.startCopy(plan, unit == null ? null : unit.currentStatement(),
+                                unit == null ? null : unit.derivedForNextResult(), catalog);
                         writeToClient(raw);
                     }
                     case 'd' -> {
@@ -849,7 +922,15 @@ final class PgSession implements Runnable {
                     case 'E' -> {
                         RawMessage raw = fromServer.readPayload();
                         var error = (BackendMessage.ErrorResponse) BackendMessage.decode(raw);
-                        if (unit != null) unit.failRemaining(error.sqlState() + ": " + error.message());
+                        DerivedColumns derived = unit == null ? null : unit.derivedForNextResult();
+                        BackendMessage.ErrorResponse withheld = null;
+                        if (derived != null && derived.hidesErrors()) {
+                            // The server's text can quote a masked value ("invalid input syntax ...: \"a@b.c\"")
+                            withheld = PgErrors.error(error.sqlState(), "Portcullis: the server's error (SQLSTATE " + error.sqlState()
+                                    + ") is withheld: the statement computes on masked columns, and its text could show their values",
+                                    null, null);
+                        }
+                        if (unit != null) unit.failRemaining(error.sqlState() + ": " + (withheld == null ? error : withheld).message());
                         result.reset();
                         if (unit != null && unit.replaces(error)) {
                             synchronized (clientWriteLock) {
@@ -857,6 +938,10 @@ final class PgSession implements Runnable {
                             }
                             unit.replaceError = null;
                             unit.injectBeforeReady = null;
+                        } else if (withheld != null) {
+                            synchronized (clientWriteLock) {
+                                clientOut.write(withheld);
+                            }
                         } else {
                             writeToClient(raw);
                         }
@@ -929,7 +1014,7 @@ final class PgSession implements Runnable {
     /** What the server answers up to one ReadyForQuery, and the statements expecting an outcome in it. */
     private static final class Unit {
         /** One statement expecting an outcome; for Execute, its portal, statement and result formats. */
-        record Slot(Gate.Judged judged, SqlStatement statement, MaskPlan plan, long portalGeneration,
+        record Slot(Gate.Judged judged, SqlStatement statement, MaskPlan plan, DerivedColumns derived, long portalGeneration,
                     long statementGeneration, List<Integer> resultFormats) {
         }
 
@@ -949,13 +1034,13 @@ final class PgSession implements Runnable {
         boolean complete;
         private MaskPlan union = MaskPlan.NONE;
 
-        void addSlot(Gate.Judged judged, SqlStatement statement, MaskPlan plan) {
-            addSlot(judged, statement, plan, -1, -1, List.of());
+        void addSlot(Gate.Judged judged, SqlStatement statement, MaskPlan plan, DerivedColumns derived) {
+            addSlot(judged, statement, plan, derived, -1, -1, List.of());
         }
 
-        void addSlot(Gate.Judged judged, SqlStatement statement, MaskPlan plan, long portalGeneration,
+        void addSlot(Gate.Judged judged, SqlStatement statement, MaskPlan plan, DerivedColumns derived, long portalGeneration,
                      long statementGeneration, List<Integer> resultFormats) {
-            slots.addLast(new Slot(judged, statement, plan, portalGeneration, statementGeneration, resultFormats));
+            slots.addLast(new Slot(judged, statement, plan, derived, portalGeneration, statementGeneration, resultFormats));
             union = union(union, plan);
         }
 
@@ -980,6 +1065,12 @@ final class PgSession implements Runnable {
         SqlStatement currentStatement() {
             Slot next = slots.peekFirst();
             return next == null ? null : next.statement();
+        }
+
+        /** The next result's derived columns to mask; null when none are known (no lineage was needed). */
+        DerivedColumns derivedForNextResult() {
+            Slot next = slots.peekFirst();
+            return next == null ? null : next.derived();
         }
 
         /** Records the statement's outcome; a recording failure ends the session (fail closed). */
@@ -1028,16 +1119,17 @@ final class PgSession implements Runnable {
         long startNanos = System.nanoTime();
         private CopyMasker copy;
 
-        void start(BackendMessage.RowDescription description, MaskPlan plan, ColumnCatalog catalog) throws IOException {
-            masker = RowMasker.of(description.fields(), plan, catalog);
+        void start(BackendMessage.RowDescription description, MaskPlan plan, DerivedColumns derived, ColumnCatalog catalog)
+                throws IOException {
+            masker = RowMasker.of(description.fields(), plan, catalog, derived);
             described = true;
             columns = description.fields().stream().map(BackendMessage.Field::name).toList();
             firstRows.setLength(0);
             firstRows.append(String.join(" | ", columns)).append('\n');
         }
 
-        void startCopy(MaskPlan plan, SqlStatement statement, ColumnCatalog catalog) throws IOException {
-            copy = CopyMasker.of(plan, statement, catalog);
+        void startCopy(MaskPlan plan, SqlStatement statement, DerivedColumns derived, ColumnCatalog catalog) throws IOException {
+            copy = CopyMasker.of(plan, statement, derived, catalog);
             firstRows.setLength(0);
         }
 

@@ -9,10 +9,11 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Masks the rows of one result. Each column is decided once, from its RowDescription entry: masked
- * whole when its origin (table and column, from the catalog) or its output name is a masked field,
- * so {@code SELECT email AS x} is still masked; scanned by the content detectors when it is text, so
- * {@code SELECT lower(email)} or a JSON column holding an email is masked too. Values keep a form the
+ * Masks the rows of one result. Each column is decided once, from the statement's lineage and its
+ * RowDescription entry: masked whole when the lineage computes it from a masked column
+ * ({@code reverse(email)}, {@code row_to_json(c)}, a view's column...), or when its origin (table and
+ * column, from the catalog) or its output name is a masked field; otherwise scanned by the content
+ * detectors when it is text (an email inside a JSON or notes column). Values keep a form the
  * client can decode in the column's format (text or binary); a masked non-text value becomes NULL.
  */
 final class RowMasker {
@@ -41,6 +42,15 @@ final class RowMasker {
     }
 
     static RowMasker of(List<BackendMessage.Field> fields, MaskPlan plan, ColumnCatalog catalog) throws IOException {
+        return of(fields, plan, catalog, null);
+    }
+
+    /**
+     * @param derived the columns the statement's lineage computes from masked columns (masked whole, whatever
+     *                their origin), or null when no lineage was needed
+     */
+    static RowMasker of(List<BackendMessage.Field> fields, MaskPlan plan, ColumnCatalog catalog, DerivedColumns derived)
+            throws IOException {
         int n = fields.size();
         Action[] actions = new Action[n];
         int[] types = new int[n];
@@ -59,7 +69,7 @@ final class RowMasker {
                     origin = t.columns().get((int) f.columnAttr());
                 }
             }
-            if (masked(plan, f.name(), table, origin)) {
+            if ((derived != null && derived.masks(i, n)) || masked(plan, f.name(), table, origin)) {
                 actions[i] = Action.MASK;
             } else if (!detectors.isEmpty() && isText(f.typeOid(), binary[i])) {
                 actions[i] = Action.DETECT;

@@ -64,6 +64,14 @@ public final class MaskedLineage {
         return masked;
     }
 
+    /** Whether the statement reads a masked column at all: shows, searches, or computes on it. */
+    public static boolean readsMaskedColumn(Lineage lineage, MaskPlan plan) {
+        if (plan.fields().isEmpty()) return false;
+        for (Lineage.Output o : lineage.outputs()) if (firstMasked(o.sources(), plan.fields()) != null) return true;
+        for (Lineage.Use u : lineage.uses()) if (firstMasked(u.sources(), plan.fields()) != null) return true;
+        return false;
+    }
+
     private static Column firstMasked(java.util.Set<Column> sources, List<String> fields) {
         for (Column c : sources) if (masked(c, fields)) return c;
         return null;
