@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The HTTP adapter's pipeline for one request, top to bottom:
  * authenticate → read the bounded body into an {@link HttpCall} → decide → refuse (under a mask rule, also
- * a search on a masked field: {@link MaskedFieldSearch}), or inject the target's credential and forward → mask the response while streaming it → record → release.
+ * a search on a masked field: {@link MaskedFieldSearch}), or inject the target's credential and forward →
+ * mask the response while streaming it → record → release.
  *
  * <p>Runs on a virtual thread per request (blocking I/O is cheap there), so the code reads in order.
  */
