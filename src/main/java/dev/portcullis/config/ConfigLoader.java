@@ -309,7 +309,7 @@ public final class ConfigLoader {
     }
 
     private static final List<String> HTTP_CONNECTION_KEYS = List.of("name", "type", "listen", "tls", "allow-plaintext",
-            "upstream", "credentials", "max-request-bytes", "approval-pending-status", "policy");
+            "upstream", "credentials", "max-request-bytes", "approval-pending-status", "filter-params", "policy");
 
     private ConnectionConfig connection(Node node, String path, Map<String, String> names) {
         Map<String, Node> raw = tree.entries(node, path);
@@ -367,12 +367,35 @@ public final class ConfigLoader {
                 HttpConnectionConfig.DEFAULT_MAX_REQUEST_BYTES);
         Integer approvalPendingStatus = optional(o, "approval-pending-status", "403 or 202",
                 ConfigLoader::approvalPendingStatus, HttpConnectionConfig.DEFAULT_APPROVAL_PENDING_STATUS);
+        List<String> filterParams = filterParams(o);
         Policy policy = null;
         if (!o.has("policy")) o.missing("policy", "a mapping with rules");
         else policy = policy(o.get("policy"), o.child("policy"));
         if (tree.problemCount() > before) return null;
         return new HttpConnectionConfig(name, listen, tls, allowPlaintext, url, connectTimeout, responseTimeout,
-                credentials, maxRequestBytes, approvalPendingStatus, policy);
+                credentials, maxRequestBytes, approvalPendingStatus, filterParams, policy);
+    }
+
+    /** {@code filter-params: [search, filter, q]}: query parameter names, each once; an empty list is allowed. */
+    private List<String> filterParams(Obj o) {
+        if (!o.has("filter-params")) return List.of();
+        String path = o.child("filter-params");
+        List<Node> items = tree.list(o.get("filter-params"), path);
+        if (items == null) return List.of();
+        Set<String> out = new LinkedHashSet<>();
+        for (int i = 0; i < items.size(); i++) {
+            String name = tree.convert(items.get(i), path + "[" + i + "]",
+                    "a query parameter name such as search (no spaces, '=', '&', '#' or '%')", ConfigLoader::queryParamName, null);
+            if (name != null && !out.add(name)) tree.problem(items.get(i), path + "[" + i + "]", "'" + name + "' is listed twice");
+        }
+        return List.copyOf(out);
+    }
+
+    private static String queryParamName(String text) {
+        if (text.isEmpty() || !text.chars().allMatch(c -> c > 0x20 && c < 0x7f && "=&#%+".indexOf(c) < 0)) {
+            throw new IllegalArgumentException("");
+        }
+        return text;
     }
 
     private static Integer approvalPendingStatus(String text) {

@@ -4,6 +4,7 @@ import dev.portcullis.policy.Policy;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -19,11 +20,15 @@ import java.util.Optional;
  * @param maxRequestBytes larger request bodies are refused
  * @param approvalPendingStatus the HTTP status of the answer to a held call still pending when the hold
  *                        wait ends: {@code 403} (default) or {@code 202} for clients that treat 403 as fatal
+ * @param filterParams    the query parameters whose values are filter expressions ({@code search}, {@code filter}
+ *                        for Okta) or free-text searches ({@code q}): under a mask rule they are checked so that a
+ *                        masked field cannot be searched character by character; empty (default): none is checked
  */
 public record HttpConnectionConfig(String name, InetSocketAddress listen, Optional<TlsConfig> tls,
                                    boolean allowPlaintext, URI upstreamUrl, Duration connectTimeout,
                                    Duration responseTimeout, Credentials credentials, long maxRequestBytes,
-                                   int approvalPendingStatus, Policy policy) implements ConnectionConfig {
+                                   int approvalPendingStatus, List<String> filterParams, Policy policy)
+        implements ConnectionConfig {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_RESPONSE_TIMEOUT = Duration.ofSeconds(60);
@@ -45,6 +50,7 @@ public record HttpConnectionConfig(String name, InetSocketAddress listen, Option
         if (approvalPendingStatus != 403 && approvalPendingStatus != 202) {
             throw new IllegalArgumentException("approvalPendingStatus must be 403 or 202, not " + approvalPendingStatus);
         }
+        filterParams = List.copyOf(filterParams);
         Objects.requireNonNull(policy, "policy");
     }
 

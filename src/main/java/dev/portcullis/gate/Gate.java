@@ -292,6 +292,20 @@ public final class Gate {
             recordQuietly(Upstream.NOT_FORWARDED, Excerpt.NONE, startNanos);
         }
 
+        /**
+         * Refused by the adapter although policy let it through: a mask rule's search on a masked field, say.
+         * Recorded as {@code refusal} (a deny of the deciding rule, with the adapter's reason) in place of
+         * policy's verdict, never forwarded; counted as a deny of the rule too, beside policy's verdict.
+         */
+        public void completeRefused(Verdict.Deny refusal, long startNanos) {
+            metrics.operation(connection, "deny", refusal.ruleId());
+            try {
+                session.record(event(new Decision(refusal, decision.shadow()), Upstream.NOT_FORWARDED, Excerpt.NONE, startNanos));
+            } catch (RecordingFailedException e) {
+                log.error("could not record the refusal of {} on {}: {}", operation.summary(), connection, e.getMessage());
+            }
+        }
+
         public void completeUpstreamFailed(String error, long startNanos) {
             recordQuietly(new Upstream.Failed(error), Excerpt.NONE, startNanos);
         }
@@ -304,7 +318,7 @@ public final class Gate {
         /** The target answered; returns once that is durable, so the caller may then release the response. */
         public void completeForwarded(int status, Excerpt maskedResponse, long startNanos) throws GateUnavailableException {
             try {
-                session.record(event(new Upstream.Responded(status), maskedResponse, startNanos));
+                session.record(event(decision, new Upstream.Responded(status), maskedResponse, startNanos));
             } catch (RecordingFailedException e) {
                 throw unavailable(e);
             }
@@ -313,15 +327,15 @@ public final class Gate {
 
         private void recordQuietly(Upstream upstream, Excerpt response, long startNanos) {
             try {
-                session.record(event(upstream, response, startNanos));
+                session.record(event(decision, upstream, response, startNanos));
             } catch (RecordingFailedException e) {
                 log.error("could not record the outcome of {} on {}: {}", operation.summary(), connection, e.getMessage());
             }
         }
 
-        private AuditEvent event(Upstream upstream, Excerpt response, long startNanos) {
+        private AuditEvent event(Decision recorded, Upstream upstream, Excerpt response, long startNanos) {
             Timings timings = new Timings(decideNanos / 1000, upstreamNanos / 1000, (System.nanoTime() - startNanos) / 1000);
-            return AuditEvent.OperationRecorded.of(operation, request, decision, upstream, response, timings);
+            return AuditEvent.OperationRecorded.of(operation, request, recorded, upstream, response, timings);
         }
     }
 }

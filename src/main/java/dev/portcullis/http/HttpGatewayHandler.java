@@ -37,8 +37,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP adapter's pipeline for one request, top to bottom:
- * authenticate → read the bounded body into an {@link HttpCall} → decide → refuse, or inject the
- * target's credential and forward → mask the response while streaming it → record → release.
+ * authenticate → read the bounded body into an {@link HttpCall} → decide → refuse (under a mask rule, also
+ * a search on a masked field: {@link MaskedFieldSearch}), or inject the target's credential and forward →
+ * mask the response while streaming it → record → release.
  *
  * <p>Runs on a virtual thread per request (blocking I/O is cheap there), so the code reads in order.
  */
@@ -135,7 +136,17 @@ final class HttpGatewayHandler extends Handler.Abstract {
                 response.getHeaders().put(APPROVAL_HEADER, granted.approvalId());
                 upstream.forward(request, response, callback, call, body, MaskPlan.NONE, judged, startNanos);
             }
-            case Verdict.Mask mask -> upstream.forward(request, response, callback, call, body, mask.plan(), judged, startNanos);
+            case Verdict.Mask mask -> {
+                // A masked field must not be searchable either, or it leaks one character a query.
+                Optional<MaskedFieldSearch> oracle = MaskedFieldSearch.find(connection.filterParams(), call.query(),
+                        mask.ruleId(), mask.plan());
+                if (oracle.isPresent()) {
+                    judged.completeRefused(new Verdict.Deny(mask.ruleId(), oracle.get().detail()), startNanos);
+                    HttpProblem.maskedFieldSearch(name, mask.ruleId(), call.summary(), oracle.get()).send(response, callback);
+                } else {
+                    upstream.forward(request, response, callback, call, body, mask.plan(), judged, startNanos);
+                }
+            }
         }
         return true;
     }

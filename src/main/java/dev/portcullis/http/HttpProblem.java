@@ -57,6 +57,19 @@ final class HttpProblem {
         return p;
     }
 
+    /** A mask rule's predicates mode forbids this search on a masked field; never forwarded. */
+    static HttpProblem maskedFieldSearch(String connection, String rule, String operation, MaskedFieldSearch search) {
+        HttpProblem p = new HttpProblem(403, "masked-field-search", "Search on a masked field refused", search.detail());
+        p.body.put("connection", connection);
+        p.body.put("rule", rule);
+        p.body.put("operation", operation);
+        p.body.put("parameter", search.parameter());
+        p.body.put("field", search.field());
+        p.body.put("operator", search.operator());
+        p.body.put("predicates", search.predicates().configName());
+        return p;
+    }
+
     /** Seconds a {@code 202} approval-pending answer suggests waiting before looking again ({@code Retry-After}). */
     static final int PENDING_RETRY_AFTER_SECONDS = 5;
 

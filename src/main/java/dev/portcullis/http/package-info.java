@@ -6,6 +6,8 @@
  *     1 Gate.authenticate (token → Identity)          refused → 401 problem+json, WWW-Authenticate
  *     2 body read up to max-request-bytes → HttpCall   too large → 413
  *     3 Gate.judge (policy → Decision, recorded)       Deny → 403 problem+json
+ *       Mask, and a filter-params value searches a masked field beyond the rule's predicates mode
+ *         (MaskedFieldSearch, reading OktaFilter) → 403 masked-field-search, recorded as a deny of the rule
  *       HoldForApproval, no Portcullis-Approval header: Gate.requestApproval, then the call is held
  *         up to HttpGatewayHandler.holdWait (half the rule's hold-timeout, at most 25 s):
  *         approved → Gate.releaseApproved → forwarded as below; denied → 403 approval-denied;
@@ -23,5 +25,9 @@
  * only, so the agent's token is never on the wire in the clear; without it, only on loopback unless the
  * configuration says {@code allow-plaintext}.
  * Only this package knows HTTP; what it hands the core is an {@link dev.portcullis.core.HttpCall}.
+ * The filter reader lives here, not in masking: the expression language is Okta's (SCIM's) dialect of a
+ * query parameter, as SQL is the postgres adapter's. Masking supplies only which field masks a path
+ * ({@link dev.portcullis.masking.MaskPlan#fieldMasking}) and the mode; query strings are parsed once,
+ * into {@link dev.portcullis.core.HttpCall#query()}.
  */
 package dev.portcullis.http;

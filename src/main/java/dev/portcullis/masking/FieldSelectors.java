@@ -56,6 +56,30 @@ final class FieldSelectors {
         return true;
     }
 
+    /**
+     * The first of {@code selectors} that masks the value at {@code names} (a path such as
+     * {@code [profile, email]}): one that matches the path itself or any of its ancestors, whose whole
+     * value the masker replaces. Names are compared ignoring case: a search condition is judged by what
+     * the target might read, and targets such as SCIM read attribute names without case. Null when none.
+     */
+    static String maskingSelector(List<String> selectors, List<String> names) {
+        for (String selector : selectors) {
+            String[] wanted = parse(selector);
+            for (int end = names.size(); end >= wanted.length; end--) {
+                if (endsWith(names.subList(0, end), wanted)) return selector;
+            }
+        }
+        return null;
+    }
+
+    private static boolean endsWith(List<String> path, String[] suffix) {
+        int offset = path.size() - suffix.length;
+        for (int i = 0; i < suffix.length; i++) {
+            if (!path.get(offset + i).equalsIgnoreCase(suffix[i])) return false;
+        }
+        return true;
+    }
+
     /** {@code $.users[*].profile.email} → [users, profile, email]: a leading {@code $} and indices drop out. */
     static String[] parse(String selector) {
         String cleaned = selector.strip().replaceAll("\\[[^\\]]*]", ".");

@@ -1,6 +1,8 @@
 package dev.portcullis.masking;
 
 import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -17,7 +19,7 @@ public record MaskPlan(List<String> fields, Set<Detector> detectors, PredicateMo
     public MaskPlan {
         fields = List.copyOf(fields);
         detectors = Set.copyOf(detectors);
-        java.util.Objects.requireNonNull(predicates, "predicates");
+        Objects.requireNonNull(predicates, "predicates");
     }
 
     /** A plan with the default predicate mode, {@link PredicateMode#EQUALITY}. */
@@ -26,6 +28,16 @@ public record MaskPlan(List<String> fields, Set<Detector> detectors, PredicateMo
     }
 
     public static final MaskPlan NONE = new MaskPlan(List.of(), Set.of());
+
+    /**
+     * The field of this plan that masks the value at a dotted path such as {@code profile.email} used in a
+     * search condition: the path or one of its ancestors is selected by the rule the masker applies
+     * (whole names, as a suffix), names compared ignoring case. Empty when the path is not masked.
+     */
+    public Optional<String> fieldMasking(String dottedPath) {
+        if (fields.isEmpty()) return Optional.empty();
+        return Optional.ofNullable(FieldSelectors.maskingSelector(fields, List.of(dottedPath.split("\\.", -1))));
+    }
 
     public boolean isEmpty() {
         return fields.isEmpty() && detectors.isEmpty();

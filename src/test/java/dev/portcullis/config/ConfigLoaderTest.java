@@ -96,6 +96,7 @@ class ConfigLoaderTest {
         assertThat(okta.credentials().value()).isEqualTo("SSWS 00s3cr3t-token");
         assertThat(okta.maxRequestBytes()).isEqualTo(1048576);
         assertThat(okta.approvalPendingStatus()).isEqualTo(403);
+        assertThat(okta.filterParams()).containsExactly("search", "filter", "q");
 
         Identity agent = new Identity("agent-1", Set.of("agents"), "j", "", "i", Map.of(), Instant.MAX);
         var policy = okta.policy();
@@ -139,6 +140,28 @@ class ConfigLoaderTest {
                 .isEqualTo("gw.yaml:13:30: connections[0].approval-pending-status: expected 403 or 202, got '200'");
         assertThat(errorsOf(with202.replace(": 202", ": accepted")))
                 .isEqualTo("gw.yaml:13:30: connections[0].approval-pending-status: expected 403 or 202, got 'accepted'");
+    }
+
+    @Test
+    void filterParamsAreQueryParameterNamesEachOnceAndNoneByDefault() throws Exception {
+        assertThat(((HttpConnectionConfig) ConfigLoader.load(write(VALID), ENV).connections().getFirst()).filterParams()).isEmpty();
+        String with = VALID.replace("    policy:\n", "    filter-params: [search, filter, q]\n    policy:\n");
+        assertThat(((HttpConnectionConfig) ConfigLoader.load(write(with), ENV).connections().getFirst()).filterParams())
+                .containsExactly("search", "filter", "q");
+        String none = VALID.replace("    policy:\n", "    filter-params: []\n    policy:\n");
+        assertThat(((HttpConnectionConfig) ConfigLoader.load(write(none), ENV).connections().getFirst()).filterParams()).isEmpty();
+
+        assertThat(errorsOf(with.replace("[search, filter, q]", "search")))
+                .isEqualTo("gw.yaml:13:20: connections[0].filter-params: expected a list, got 'search'");
+        assertThat(errorsOf(with.replace("[search, filter, q]", "[search, \"a b\", q=1]"))).isEqualTo(String.join("\n",
+                "gw.yaml:13:29: connections[0].filter-params[1]: expected a query parameter name such as search"
+                        + " (no spaces, '=', '&', '#' or '%'), got 'a b'",
+                "gw.yaml:13:36: connections[0].filter-params[2]: expected a query parameter name such as search"
+                        + " (no spaces, '=', '&', '#' or '%'), got 'q=1'"));
+        assertThat(errorsOf(with.replace("[search, filter, q]", "[search, filter, search]")))
+                .isEqualTo("gw.yaml:13:37: connections[0].filter-params[2]: 'search' is listed twice");
+        assertThat(errorsOf(with.replace("filter-params", "filter-param")))
+                .isEqualTo("gw.yaml:13:5: connections[0].filter-param: unknown key; did you mean 'filter-params'?");
     }
 
     @Test
