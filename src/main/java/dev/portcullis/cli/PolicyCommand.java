@@ -26,7 +26,8 @@ final class PolicyCommand implements Runnable {
             PolicyTestRunner.Report report = PolicyTestRunner.run(file, System.getenv());
             for (PolicyTestRunner.CaseResult c : report.cases()) {
                 if (c.passed()) {
-                    System.out.printf("PASS  %s  (%s by %s)%n", c.name(), c.actualAction(), c.actualRule());
+                    System.out.printf("PASS  %s  (%s by %s%s)%n", c.name(), c.actualAction(), c.actualRule(),
+                            c.reason().startsWith("masked columns") || c.reason().startsWith("refused") ? "; " + c.reason() : "");
                 } else {
                     System.out.printf("FAIL  %s%n      expected %s by %s, got %s by %s%s%n", c.name(),
                             c.expectedAction(), c.expectedRule().isEmpty() ? "any rule" : c.expectedRule(),

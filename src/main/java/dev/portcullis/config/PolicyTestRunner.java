@@ -281,7 +281,11 @@ public final class PolicyTestRunner {
         else {
             Obj e = tree.obj(o.get("expect"), o.child("expect"), List.of("action", "rule", "masked-columns", "refused"));
             if (e != null) {
-                if (e.has("masked-columns")) maskedColumns = Optional.ofNullable(tree.texts(e.get("masked-columns"), e.child("masked-columns")));
+                if (e.has("masked-columns")) {
+                    Node m = e.get("masked-columns");
+                    maskedColumns = m instanceof SequenceNode seq && seq.getValue().isEmpty() ? Optional.of(List.of()) // none masked
+                            : Optional.ofNullable(tree.texts(m, e.child("masked-columns")));
+                }
                 if (e.has("refused")) refused = Optional.ofNullable(tree.scalar(e.get("refused"), e.child("refused")).text());
                 if (e.has("masked-columns") && e.has("refused")) {
                     tree.problem(e.get("refused"), e.child("refused"), "a statement is either refused or masked: write one of the two");

@@ -46,6 +46,39 @@ class PolicyTestRunnerTest {
     }
 
     @Test
+    void maskedColumnsAndPredicateRefusalsAreCheckedAgainstTheFilesCatalog() throws Exception {
+        Files.copy(Path.of("examples/postgres.yaml"), dir.resolve("postgres.yaml"));
+        Path test = dir.resolve("t.yaml");
+        Files.writeString(test, """
+                config: postgres.yaml
+                connection: customers
+                catalog:
+                  customers: [id, name, email]
+                cases:
+                  - name: right about the derived column
+                    identity: {subject: agent-1, groups: [agents]}
+                    sql: "SELECT name, split_part(email, '@', 1) AS local FROM customers"
+                    expect: {action: mask, masked-columns: [local]}
+                  - name: wrongly expects nothing masked
+                    identity: {subject: agent-1, groups: [agents]}
+                    sql: "SELECT md5(email) AS h FROM customers"
+                    expect: {action: mask, masked-columns: []}
+                  - name: wrongly expects a range on a masked column to pass
+                    identity: {subject: agent-1, groups: [agents]}
+                    sql: "SELECT id FROM customers WHERE email > 'm'"
+                    expect: {action: mask, masked-columns: []}
+                  - name: right about the refusal
+                    identity: {subject: agent-1, groups: [agents]}
+                    sql: "SELECT id FROM customers WHERE email > 'm'"
+                    expect: {action: mask, refused: "operator >"}
+                """);
+        PolicyTestRunner.Report report = PolicyTestRunner.run(test, Map.of());
+        assertThat(report.cases()).extracting(PolicyTestRunner.CaseResult::passed).containsExactly(true, false, false, true);
+        assertThat(report.cases().get(1).reason()).isEqualTo("masked columns [h]; expected masked columns []");
+        assertThat(report.cases().get(2).reason()).startsWith("refused: rule agents-read-only masks column customers.email");
+    }
+
+    @Test
     void badTestFilesArePositionedLikeConfigErrors() throws Exception {
         Files.copy(Path.of("examples/okta.yaml"), dir.resolve("okta.yaml"));
         Path test = dir.resolve("t.yaml");
