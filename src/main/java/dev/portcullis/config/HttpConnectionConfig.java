@@ -1,5 +1,6 @@
 package dev.portcullis.config;
 
+import dev.portcullis.masking.Redactor;
 import dev.portcullis.policy.Policy;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -19,11 +20,13 @@ import java.util.Optional;
  * @param maxRequestBytes larger request bodies are refused
  * @param approvalPendingStatus the HTTP status of the answer to a held call still pending when the hold
  *                        wait ends: {@code 403} (default) or {@code 202} for clients that treat 403 as fatal
+ * @param redactor        what is taken out of a request before it is recorded or shown to approvers: the
+ *                        default secret fields plus the connection's {@code redact} list
  */
 public record HttpConnectionConfig(String name, InetSocketAddress listen, Optional<TlsConfig> tls,
                                    boolean allowPlaintext, URI upstreamUrl, Duration connectTimeout,
                                    Duration responseTimeout, Credentials credentials, long maxRequestBytes,
-                                   int approvalPendingStatus, Policy policy) implements ConnectionConfig {
+                                   int approvalPendingStatus, Policy policy, Redactor redactor) implements ConnectionConfig {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_RESPONSE_TIMEOUT = Duration.ofSeconds(60);
@@ -46,6 +49,7 @@ public record HttpConnectionConfig(String name, InetSocketAddress listen, Option
             throw new IllegalArgumentException("approvalPendingStatus must be 403 or 202, not " + approvalPendingStatus);
         }
         Objects.requireNonNull(policy, "policy");
+        Objects.requireNonNull(redactor, "redactor");
     }
 
     /** A header carrying the target's secret. {@link #toString()} never shows the value. */
