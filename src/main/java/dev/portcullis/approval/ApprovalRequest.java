@@ -17,7 +17,7 @@ import java.util.Set;
  * @param protocol          {@code sql}, {@code http}, ...
  * @param summary           the operation on one line, as policy and recordings show it
  * @param detail            what approvers read to decide: the whole statement with its bind parameters, or
- *                          the masked request body, with content detectors applied, at most {@value #MAX_DETAIL_CHARS} characters
+ *                          the request body, as sent with secrets redacted, at most {@value #MAX_DETAIL_CHARS} characters
  * @param fingerprint       {@link OperationFingerprint} of the exact operation; only it can be released
  * @param ruleId            the rule that required approval
  * @param reason            the rule's reason, shown to approvers

@@ -87,7 +87,7 @@ public final class ApprovalService {
     /**
      * Creates a durable pending request for an operation policy held, records it, then tells the listeners.
      *
-     * @param detail           what approvers read: the whole statement and parameters, or the masked body
+     * @param detail           what approvers read: the whole statement and parameters, or the body, as sent, secrets redacted
      *                         (cut to {@link ApprovalRequest#MAX_DETAIL_CHARS}); never raw secrets
      * @param fingerprint      {@link OperationFingerprint#of} the held operation
      * @param holdTimeout      how long it may stay pending (usually {@code hold.holdTimeout()}; an adapter may shorten it)

@@ -9,6 +9,7 @@ import dev.portcullis.identity.IdentityConfig.IntrospectionConfig;
 import dev.portcullis.masking.Detector;
 import dev.portcullis.masking.MaskPlan;
 import dev.portcullis.masking.PredicateMode;
+import dev.portcullis.masking.Redactor;
 import dev.portcullis.policy.Action;
 import dev.portcullis.policy.Conditions;
 import dev.portcullis.policy.HttpCondition;
@@ -309,7 +310,7 @@ public final class ConfigLoader {
     }
 
     private static final List<String> HTTP_CONNECTION_KEYS = List.of("name", "type", "listen", "tls", "allow-plaintext",
-            "upstream", "credentials", "max-request-bytes", "approval-pending-status", "filter-params", "policy");
+            "upstream", "credentials", "max-request-bytes", "approval-pending-status", "filter-params", "redact", "policy");
 
     private ConnectionConfig connection(Node node, String path, Map<String, String> names) {
         Map<String, Node> raw = tree.entries(node, path);
@@ -368,12 +369,13 @@ public final class ConfigLoader {
         Integer approvalPendingStatus = optional(o, "approval-pending-status", "403 or 202",
                 ConfigLoader::approvalPendingStatus, HttpConnectionConfig.DEFAULT_APPROVAL_PENDING_STATUS);
         List<String> filterParams = filterParams(o);
+        Redactor redactor = redactor(o);
         Policy policy = null;
         if (!o.has("policy")) o.missing("policy", "a mapping with rules");
         else policy = policy(o.get("policy"), o.child("policy"));
         if (tree.problemCount() > before) return null;
         return new HttpConnectionConfig(name, listen, tls, allowPlaintext, url, connectTimeout, responseTimeout,
-                credentials, maxRequestBytes, approvalPendingStatus, filterParams, policy);
+                credentials, maxRequestBytes, approvalPendingStatus, filterParams, policy, redactor);
     }
 
     /** {@code filter-params: [search, filter, q]}: query parameter names, each once; an empty list is allowed. */
@@ -407,7 +409,7 @@ public final class ConfigLoader {
     }
 
     private static final List<String> POSTGRES_CONNECTION_KEYS = List.of("name", "type", "listen", "upstream", "tls",
-            "allow-plaintext", "max-message-bytes", "recorded-rows", "policy");
+            "allow-plaintext", "max-message-bytes", "recorded-rows", "redact", "policy");
 
     private PostgresConnectionConfig postgresConnection(Obj o, Map<String, String> names) {
         int before = tree.problemCount();
@@ -435,11 +437,35 @@ public final class ConfigLoader {
         }
         Integer maxMessageBytes = optional(o, "max-message-bytes", "a size in bytes", Values::intSize, 64 * 1024 * 1024);
         Integer recordedRows = optional(o, "recorded-rows", "a number of rows", Values::intSize, 5);
+        Redactor redactor = redactor(o);
         Policy policy = null;
         if (!o.has("policy")) o.missing("policy", "a mapping with rules");
         else policy = policy(o.get("policy"), o.child("policy"));
         if (tree.problemCount() > before) return null;
-        return new PostgresConnectionConfig(name, listen, upstream, tls, allowPlaintext, maxMessageBytes, recordedRows, policy);
+        return new PostgresConnectionConfig(name, listen, upstream, tls, allowPlaintext, maxMessageBytes, recordedRows, policy,
+                redactor);
+    }
+
+    /**
+     * {@code redact: [field, ...]}: JSON fields, beyond the built-in ones, whose values a request is
+     * recorded and shown to approvers without. Absent: the built-in ones alone.
+     */
+    private Redactor redactor(Obj o) {
+        if (!o.has("redact")) return Redactor.DEFAULTS;
+        List<Node> items = tree.list(o.get("redact"), o.child("redact"));
+        if (items == null) return null;
+        List<String> fields = new ArrayList<>();
+        for (int i = 0; i < items.size(); i++) {
+            String field = tree.convert(items.get(i), o.child("redact") + "[" + i + "]",
+                    "a field such as 'profile.ssn' or 'pin'", ConfigLoader::redactField, null);
+            if (field != null) fields.add(field);
+        }
+        return fields.size() == items.size() ? Redactor.withFields(fields) : null;
+    }
+
+    private static String redactField(String text) {
+        Redactor.withFields(List.of(text)); // names a field, or says why not
+        return text.strip();
     }
 
     private static Boolean fsyncAlways(String text) {

@@ -1,5 +1,6 @@
 package dev.portcullis.config;
 
+import dev.portcullis.masking.Redactor;
 import dev.portcullis.policy.Policy;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -23,11 +24,13 @@ import java.util.Optional;
  * @param filterParams    the query parameters whose values are filter expressions ({@code search}, {@code filter}
  *                        for Okta) or free-text searches ({@code q}): under a mask rule they are checked so that a
  *                        masked field cannot be searched character by character; empty (default): none is checked
+ * @param redactor        what is taken out of a request before it is recorded or shown to approvers: the
+ *                        default secret fields plus the connection's {@code redact} list
  */
 public record HttpConnectionConfig(String name, InetSocketAddress listen, Optional<TlsConfig> tls,
                                    boolean allowPlaintext, URI upstreamUrl, Duration connectTimeout,
                                    Duration responseTimeout, Credentials credentials, long maxRequestBytes,
-                                   int approvalPendingStatus, List<String> filterParams, Policy policy)
+                                   int approvalPendingStatus, List<String> filterParams, Policy policy, Redactor redactor)
         implements ConnectionConfig {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
@@ -52,6 +55,7 @@ public record HttpConnectionConfig(String name, InetSocketAddress listen, Option
         }
         filterParams = List.copyOf(filterParams);
         Objects.requireNonNull(policy, "policy");
+        Objects.requireNonNull(redactor, "redactor");
     }
 
     /** A header carrying the target's secret. {@link #toString()} never shows the value. */

@@ -1,5 +1,6 @@
 package dev.portcullis.config;
 
+import dev.portcullis.masking.Redactor;
 import dev.portcullis.policy.Policy;
 import java.net.InetSocketAddress;
 import java.util.Objects;
@@ -13,9 +14,13 @@ import java.util.Optional;
  * @param allowPlaintext   whether clients may connect without TLS (the example allows it on loopback)
  * @param maxMessageBytes  frontend messages larger than this end the session with an error
  * @param recordedRows     how many rows of each result the recording keeps (masked)
+ * @param redactor         what is taken out of statements and parameters before they are recorded or shown
+ *                         to approvers: role passwords, detected secrets, and secret fields of JSON values
+ *                         (the defaults plus the connection's {@code redact} list)
  */
 public record PostgresConnectionConfig(String name, InetSocketAddress listen, Upstream upstream, Optional<TlsConfig> tls,
-                                       boolean allowPlaintext, int maxMessageBytes, int recordedRows, Policy policy)
+                                       boolean allowPlaintext, int maxMessageBytes, int recordedRows, Policy policy,
+                                       Redactor redactor)
         implements ConnectionConfig {
     public PostgresConnectionConfig {
         Objects.requireNonNull(name);
@@ -23,6 +28,7 @@ public record PostgresConnectionConfig(String name, InetSocketAddress listen, Up
         Objects.requireNonNull(upstream);
         Objects.requireNonNull(tls);
         Objects.requireNonNull(policy);
+        Objects.requireNonNull(redactor);
         if (tls.isEmpty() && !allowPlaintext) {
             throw new IllegalArgumentException("connection '" + name + "' has no tls and does not allow plaintext");
         }

@@ -56,7 +56,7 @@ public final class Gate {
      * Opens a durable approval request for a held operation, bound to its fingerprint (the exact
      * statement and parameters, or method, path, query and body bytes).
      *
-     * @param detail what approvers read to decide: the masked excerpt the recording keeps of the request
+     * @param detail what approvers read to decide: the excerpt the recording keeps of the request (as sent, secrets redacted)
      */
     public ApprovalRequest requestApproval(SessionRecorder session, String connection, Identity identity,
                                            Operation operation, String detail, byte[] body, Verdict.HoldForApproval hold)
@@ -130,14 +130,14 @@ public final class Gate {
      * durably before this returns, so nothing reaches a target without a trail.
      */
     public Judged judge(String connection, String protocol, String clientAddress, Identity identity,
-                        Operation operation, Policy policy, String maskedRequestExcerpt) throws GateUnavailableException {
+                        Operation operation, Policy policy, String requestExcerpt) throws GateUnavailableException {
         SessionRecorder session;
         try {
             session = recorder.sessionFor(identity, connection, protocol, clientAddress);
         } catch (RecordingFailedException e) {
             throw unavailable(e);
         }
-        return judge(session, connection, identity, operation, policy, maskedRequestExcerpt);
+        return judge(session, connection, identity, operation, policy, requestExcerpt);
     }
 
     /** Opens the recorded session of a connection-oriented protocol (one client connection). */
@@ -170,7 +170,7 @@ public final class Gate {
 
     /** As {@link #judge(String, String, String, Identity, Operation, Policy, String)}, in a given session. */
     public Judged judge(SessionRecorder session, String connection, Identity identity, Operation operation, Policy policy,
-                        String maskedRequestExcerpt) throws GateUnavailableException {
+                        String requestExcerpt) throws GateUnavailableException {
         long decideStart = System.nanoTime();
         Decision decision;
         try {
@@ -185,7 +185,7 @@ public final class Gate {
             log.info("dry-run rule {} would have {} {} by {} on {}", shadow.ruleId(), kind(shadow),
                     operation.summary(), identity.subject(), connection);
         }
-        Excerpt request = new Excerpt(maskedRequestExcerpt, false, maskedRequestExcerpt.length());
+        Excerpt request = new Excerpt(requestExcerpt, false, requestExcerpt.length());
         Judged judged = new Judged(connection, session, operation, decision, request, decideNanos);
         // An operation that may change the target is on disk before it is forwarded. A read is
         // recorded once, with its outcome, before its response completes (Judged.completeForwarded).

@@ -11,7 +11,6 @@ import dev.portcullis.gate.Gate;
 import dev.portcullis.gate.GateUnavailableException;
 import dev.portcullis.identity.BearerCredentials;
 import dev.portcullis.identity.TokenRejectedException;
-import dev.portcullis.masking.JsonMasker;
 import dev.portcullis.masking.MaskPlan;
 import dev.portcullis.policy.Decision;
 import dev.portcullis.policy.Verdict;
@@ -46,7 +45,7 @@ import org.slf4j.LoggerFactory;
 final class HttpGatewayHandler extends Handler.Abstract {
     private static final Logger log = LoggerFactory.getLogger(HttpGatewayHandler.class);
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final JsonMasker MASKER = new JsonMasker();
+    private static final int MAX_REQUEST_EXCERPT_CHARS = 16 * 1024;
 
     /** The header an agent repeats a held call with, carrying the approval id; never forwarded upstream. */
     static final String APPROVAL_HEADER = "Portcullis-Approval";
@@ -110,7 +109,7 @@ final class HttpGatewayHandler extends Handler.Abstract {
         Gate.Judged judged;
         try {
             judged = gate.judge(name, "http", clientAddress, identity, call, connection.policy(),
-                    body.length == 0 ? "" : maskedRequestExcerpt(call, body));
+                    body.length == 0 ? "" : requestExcerpt(call, body));
         } catch (GateUnavailableException e) {
             HttpProblem.unavailable(name, e.getMessage()).send(response, callback);
             return true;
@@ -314,11 +313,14 @@ final class HttpGatewayHandler extends Handler.Abstract {
         return half.compareTo(MAX_HOLD_WAIT) < 0 ? half : MAX_HOLD_WAIT;
     }
 
-    /** What the recording keeps of the request body: JSON bodies masked like responses would be. */
-    private static String maskedRequestExcerpt(HttpCall call, byte[] body) {
-        int keep = Math.min(body.length, 16 * 1024);
+    /**
+     * What the recording keeps of the request body, and approvers read: a JSON body as sent, minus
+     * secrets (the agent's request is its own action, not data it reads), up to 16 KiB.
+     */
+    private String requestExcerpt(HttpCall call, byte[] body) {
         if (call.json().isPresent()) {
-            return HttpUpstream.maskForRecording(MASKER, new String(body, StandardCharsets.UTF_8), keep);
+            String recorded = connection.redactor().json(new String(body, StandardCharsets.UTF_8));
+            return recorded.length() <= MAX_REQUEST_EXCERPT_CHARS ? recorded : recorded.substring(0, MAX_REQUEST_EXCERPT_CHARS);
         }
         return "(" + body.length + " bytes of " + (call.contentType().isEmpty() ? "unknown type" : call.contentType()) + ")";
     }

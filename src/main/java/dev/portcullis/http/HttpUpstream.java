@@ -10,9 +10,6 @@ import dev.portcullis.masking.MaskPlan;
 import dev.portcullis.masking.MaskingException;
 import dev.portcullis.masking.TextStreamMasker;
 import dev.portcullis.masking.TextMasker;
-import dev.portcullis.masking.Detector;
-import java.util.EnumSet;
-import java.util.List;
 import dev.portcullis.recording.Excerpt;
 import java.io.IOException;
 import java.io.InputStream;
@@ -226,19 +223,6 @@ final class HttpUpstream implements AutoCloseable {
         String ct = contentType.toLowerCase(Locale.ROOT);
         return ct.startsWith("text/") || ct.startsWith("application/xml") || ct.contains("+xml")
                 || ct.startsWith("application/x-www-form-urlencoded") || ct.startsWith("application/csv");
-    }
-
-    /** Request bodies in recordings: every content detector applies, whatever the rule. */
-    private static final MaskPlan RECORDING_PLAN = new MaskPlan(List.of(), EnumSet.allOf(Detector.class));
-
-    static String maskForRecording(JsonMasker masker, String json, int maxChars) {
-        String masked;
-        try {
-            masked = masker.maskJson(json, RECORDING_PLAN);
-        } catch (MaskingException e) {
-            masked = TextMasker.of(RECORDING_PLAN.detectors()).mask(json);
-        }
-        return masked.length() <= maxChars ? masked : masked.substring(0, maxChars);
     }
 
     private enum BodyMode {

@@ -54,6 +54,7 @@ final class ContentDetectors {
             case IBAN -> digits(h) >= 2 && s.length() >= 15;
             case JWT -> s.contains("eyJ");
             case API_KEY -> mayHoldApiKey(s);
+            case PRIVATE_KEY -> s.contains("PRIVATE KEY-----");
         };
     }
 
@@ -70,6 +71,7 @@ final class ContentDetectors {
             case IBAN -> ibans(s, sink);
             case JWT -> regex(JWT, s, Detector.JWT, sink);
             case API_KEY -> regex(API_KEY, s, Detector.API_KEY, sink);
+            case PRIVATE_KEY -> regex(PRIVATE_KEY, s, Detector.PRIVATE_KEY, sink);
         }
     }
 
@@ -243,6 +245,19 @@ final class ContentDetectors {
         for (String p : API_KEY_PREFIXES) if (s.contains(p)) return true;
         return false;
     }
+
+    // ---- PEM private keys
+
+    /**
+     * Header, body, footer. The body is base64, whitespace (or an escaped {@code \n}) and the headers of
+     * an encrypted key ({@code Proc-Type: 4,ENCRYPTED}); it is consumed possessively and stops at the
+     * first {@code "--"}. Without a footer (a key cut short) the span ends where the body does: what
+     * there is of the key is still found.
+     */
+    private static final Pattern PRIVATE_KEY = Pattern.compile(
+            "-----BEGIN (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY(?: BLOCK)?-----"
+                    + "(?:[A-Za-z0-9+/=:,.\\s\\\\]|-(?!-))*+"
+                    + "(?:-----END (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY(?: BLOCK)?-----)?");
 
     private static void regex(Pattern p, String s, Detector kind, SpanSink sink) {
         Matcher m = p.matcher(s);

@@ -85,10 +85,18 @@ public final class JsonMasker {
 
     /** Masks a small JSON document held in memory. */
     public String maskJson(String json, MaskPlan plan) throws MaskingException {
+        return maskJson(json, compile(plan));
+    }
+
+    /**
+     * As {@link #maskJson(String, MaskPlan)} with a plan compiled by the caller: the {@link Redactor}
+     * selects fields and detectors of its own and replaces them with its own token.
+     */
+    String maskJson(String json, Compiled plan) throws MaskingException {
         StringWriter out = new StringWriter(json.length());
         try (JsonParser parser = factory.createParser(json);
                 JsonGenerator generator = factory.createGenerator(out)) {
-            copyMasked(parser, generator, compile(plan), UnaryOperator.identity(), true);
+            copyMasked(parser, generator, plan, UnaryOperator.identity(), true);
         } catch (JsonProcessingException e) {
             throw new MaskingException("JSON could not be masked: " + e.getOriginalMessage(), e);
         } catch (IOException e) {
@@ -110,7 +118,8 @@ public final class JsonMasker {
         }
     }
 
-    private record Compiled(FieldSelectors fields, TextMasker text) {}
+    /** Fields and detectors ready to match; {@code fieldReplacement} is what a selected field's value becomes. */
+    record Compiled(FieldSelectors fields, TextMasker text, String fieldReplacement) {}
 
     /** Plans come from configuration, so there are few: each is compiled once. */
     private static final java.util.concurrent.ConcurrentMap<MaskPlan, Compiled> COMPILED =
@@ -120,7 +129,7 @@ public final class JsonMasker {
         Compiled compiled = COMPILED.get(plan);
         if (compiled != null) return compiled;
         if (COMPILED.size() > 1024) COMPILED.clear(); // plans built at run time must not grow this forever
-        return COMPILED.computeIfAbsent(plan, p -> new Compiled(new FieldSelectors(p.fields()), TextMasker.of(p.detectors())));
+        return COMPILED.computeIfAbsent(plan, p -> new Compiled(new FieldSelectors(p.fields()), TextMasker.of(p.detectors()), MASKED));
     }
 
     /**
@@ -139,7 +148,7 @@ public final class JsonMasker {
                         JsonToken value = p.nextToken();
                         if (value == null) continue; // truncated: the next read reports it
                         if (value.isStructStart()) p.skipChildren();
-                        g.writeString(MASKED);
+                        g.writeString(plan.fieldReplacement());
                     }
                 }
                 case VALUE_STRING -> g.writeString(rewrite.apply(plan.text().mask(p.getText())));

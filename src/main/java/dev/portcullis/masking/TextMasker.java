@@ -12,19 +12,33 @@ import java.util.Set;
  *
  * <p>The common case is a string with nothing to mask: it is returned as is, after one pass that
  * counts digits and looks for {@code '@'} and {@code '+'}, with no allocation. Where two detectors
- * find overlapping spans, the more specific one (JWT, API key, email, IBAN, card, SSN, phone) wins.
+ * find overlapping spans, the more specific one (private key, JWT, API key, email, IBAN, card, SSN, phone)
+ * wins.
  */
 public final class TextMasker {
     /** Most specific first: a JWT or an IBAN contains digit runs a phone detector would also like. */
     private static final List<Detector> PRECEDENCE = List.of(
-            Detector.JWT, Detector.API_KEY, Detector.EMAIL, Detector.IBAN, Detector.CARD, Detector.SSN, Detector.PHONE);
+            Detector.PRIVATE_KEY, Detector.JWT, Detector.API_KEY, Detector.EMAIL, Detector.IBAN, Detector.CARD, Detector.SSN, Detector.PHONE);
 
     private static final TextMasker NONE = new TextMasker(List.of());
 
     private final List<Detector> detectors;
+    /** What replaces every found value; null: the detector's own placeholder. */
+    private final String replacement;
 
     private TextMasker(List<Detector> detectors) {
+        this(detectors, null);
+    }
+
+    private TextMasker(List<Detector> detectors, String replacement) {
         this.detectors = detectors;
+        this.replacement = replacement;
+    }
+
+    /** A masker that replaces whatever {@code detectors} find with the one {@code replacement}. */
+    static TextMasker replacingWith(Collection<Detector> detectors, String replacement) {
+        Set<Detector> wanted = detectors.isEmpty() ? Set.of() : EnumSet.copyOf(detectors);
+        return new TextMasker(PRECEDENCE.stream().filter(wanted::contains).toList(), replacement);
     }
 
     public static TextMasker of(Collection<Detector> detectors) {
@@ -33,7 +47,7 @@ public final class TextMasker {
         return BY_SET.computeIfAbsent(wanted, w -> new TextMasker(PRECEDENCE.stream().filter(w::contains).toList()));
     }
 
-    /** At most 2^7 detector sets exist: one masker each. */
+    /** At most 2^8 detector sets exist: one masker each. */
     private static final java.util.concurrent.ConcurrentMap<Set<Detector>, TextMasker> BY_SET =
             new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -56,7 +70,7 @@ public final class TextMasker {
             if (spans == null) spans = new Spans();
             ContentDetectors.find(d, text, hints, spans);
         }
-        return spans == null || spans.found == null ? text : spans.apply(text);
+        return spans == null || spans.found == null ? text : spans.apply(text, replacement);
     }
 
     /** Non-overlapping spans, allocated only once something is found. */
@@ -72,12 +86,12 @@ public final class TextMasker {
             found.add(new int[] {start, end, kind.ordinal()});
         }
 
-        String apply(String text) {
+        String apply(String text, String replacement) {
             found.sort((a, b) -> Integer.compare(a[0], b[0]));
             StringBuilder out = new StringBuilder(text.length());
             int at = 0;
             for (int[] f : found) {
-                out.append(text, at, f[0]).append(placeholder(Detector.values()[f[2]]));
+                out.append(text, at, f[0]).append(replacement != null ? replacement : placeholder(Detector.values()[f[2]]));
                 at = f[1];
             }
             return out.append(text, at, text.length()).toString();

@@ -60,7 +60,6 @@ final class PgSession implements Runnable {
             "IntervalStyle", "extra_float_digits", "datestyle", "timezone", "intervalstyle");
     /** The portal a refused unit executes instead: it never exists, so the server answers with an error. */
     static final String REFUSED_PORTAL = "portcullis: refused statement, not sent";
-    private static final MaskPlan RECORDING_DETECTORS = new MaskPlan(List.of(), EnumSet.allOf(Detector.class));
 
     private final Socket socket;
     private final PostgresConnectionConfig config;
@@ -760,10 +759,12 @@ final class PgSession implements Runnable {
         }
     }
 
-    /** What the recording keeps of a statement: its text and parameters, content detectors applied. */
-    private static String excerpt(SqlStatement statement) {
-        String params = statement.bindParameters().isEmpty() ? "" : "\nparameters: " + statement.bindParameters();
-        return dev.portcullis.masking.TextMasker.of(RECORDING_DETECTORS.detectors()).mask(statement.text() + params);
+    /** What the recording keeps of a statement, and approvers read: its text and parameters as sent, minus secrets. */
+    private String excerpt(SqlStatement statement) {
+        var redactor = config.redactor();
+        String params = statement.bindParameters().isEmpty() ? ""
+                : "\nparameters: " + statement.bindParameters().stream().map(redactor::value).toList();
+        return redactor.sql(statement.text()) + params;
     }
 
     private void recordRefusal(SqlStatement statement) {
@@ -776,7 +777,8 @@ final class PgSession implements Runnable {
     }
 
     private void recordUnparseable(String sql, SqlParseException e) {
-        gate.refuseUnjudged(recording, config.name(), SqlStatement.unparseable(sql), "unparseable SQL: " + e.getMessage());
+        gate.refuseUnjudged(recording, config.name(), SqlStatement.unparseable(config.redactor().sql(sql)),
+                "unparseable SQL: " + e.getMessage());
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -74,7 +74,7 @@ public sealed interface AuditEvent {
      * PC2000: one operation and what became of it: refused (verdict deny), forwarded and answered,
      * or forwarded and failed upstream.
      *
-     * @param request  masked excerpt of the request body
+     * @param request  excerpt of the request as sent, secrets redacted
      * @param shadow   what dry-run rules would have decided; never enforced
      * @param response masked excerpt of the response as the client received it
      */
@@ -92,9 +92,9 @@ public sealed interface AuditEvent {
             Objects.requireNonNull(timings, "timings");
         }
 
-        public static OperationRecorded of(Operation operation, Excerpt maskedRequest, Decision decision,
+        public static OperationRecorded of(Operation operation, Excerpt request, Decision decision,
                                            Upstream upstream, Excerpt maskedResponse, Timings timings) {
-            return new OperationRecorded(operation.protocol(), operation.summary(), maskedRequest,
+            return new OperationRecorded(operation.protocol(), operation.summary(), request,
                     RecordedVerdict.of(decision.verdict()),
                     decision.shadow().stream().map(RecordedVerdict::of).toList(), upstream, maskedResponse, timings);
         }
@@ -125,8 +125,8 @@ public sealed interface AuditEvent {
             shadow = List.copyOf(shadow);
         }
 
-        public static OperationForwarding of(Operation operation, Excerpt maskedRequest, Decision decision) {
-            return new OperationForwarding(operation.protocol(), operation.summary(), maskedRequest,
+        public static OperationForwarding of(Operation operation, Excerpt request, Decision decision) {
+            return new OperationForwarding(operation.protocol(), operation.summary(), request,
                     RecordedVerdict.of(decision.verdict()), decision.shadow().stream().map(RecordedVerdict::of).toList());
         }
 
@@ -175,7 +175,7 @@ public sealed interface AuditEvent {
     /**
      * PC4000: an operation is held until it is approved. The requester is named by subject and token id.
      *
-     * @param detail      what approvers are shown: the whole statement and parameters, or the masked body
+     * @param detail      what approvers are shown: the whole statement and parameters, or the body, as sent, secrets redacted
      * @param fingerprint SHA-256 over the exact operation; only that operation can be released
      * @param approverGroups sorted
      * @param grant       for a time-boxed grant: how long the requester may run the rule's operations once approved

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.portcullis.core.HttpCall;
 import dev.portcullis.core.Identity;
 import dev.portcullis.masking.Detector;
+import dev.portcullis.masking.Redactor;
 import dev.portcullis.policy.Verdict;
 import java.io.IOException;
 import java.net.URI;
@@ -97,6 +98,7 @@ class ConfigLoaderTest {
         assertThat(okta.maxRequestBytes()).isEqualTo(1048576);
         assertThat(okta.approvalPendingStatus()).isEqualTo(403);
         assertThat(okta.filterParams()).containsExactly("search", "filter", "q");
+        assertThat(okta.redactor().fields()).containsExactly("profile.answer");
 
         Identity agent = new Identity("agent-1", Set.of("agents"), "j", "", "i", Map.of(), Instant.MAX);
         var policy = okta.policy();
@@ -162,6 +164,27 @@ class ConfigLoaderTest {
                 .isEqualTo("gw.yaml:13:37: connections[0].filter-params[2]: 'search' is listed twice");
         assertThat(errorsOf(with.replace("filter-params", "filter-param")))
                 .isEqualTo("gw.yaml:13:5: connections[0].filter-param: unknown key; did you mean 'filter-params'?");
+    }
+
+    @Test
+    void redactAddsFieldsToTheBuiltInSecretsWhichApplyWithoutIt() throws Exception {
+        HttpConnectionConfig plain = (HttpConnectionConfig) ConfigLoader.load(write(VALID), ENV).connections().getFirst();
+        assertThat(plain.redactor()).isSameAs(Redactor.DEFAULTS);
+        assertThat(plain.redactor().json("{\"password\":\"x\"}")).isEqualTo("{\"password\":\"[redacted]\"}");
+
+        String withRedact = VALID.replace("    policy:\n", "    redact: [profile.ssn, \"$.pin\"]\n    policy:\n");
+        HttpConnectionConfig h = (HttpConnectionConfig) ConfigLoader.load(write(withRedact), ENV).connections().getFirst();
+        assertThat(h.redactor().fields()).containsExactly("profile.ssn", "$.pin");
+        assertThat(h.redactor().json("{\"profile\":{\"ssn\":\"078-05-1120\"},\"pin\":1234,\"token\":\"t\"}"))
+                .isEqualTo("{\"profile\":{\"ssn\":\"[redacted]\"},\"pin\":\"[redacted]\",\"token\":\"[redacted]\"}");
+    }
+
+    @Test
+    void aRedactEntryThatNamesNoFieldOrARedactThatIsNoListIsAPositionedError() throws Exception {
+        assertThat(errorsOf(VALID.replace("    policy:\n", "    redact: [profile.ssn, \"$\"]\n    policy:\n")))
+                .startsWith("gw.yaml:13:27: connections[0].redact[1]: expected a field such as 'profile.ssn' or 'pin', got '$'");
+        assertThat(errorsOf(VALID.replace("    policy:\n", "    redact: pin\n    policy:\n")))
+                .startsWith("gw.yaml:13:13: connections[0].redact: expected a list");
     }
 
     @Test
@@ -276,7 +299,7 @@ class ConfigLoaderTest {
     @Test
     void unknownDetectorListsTheKnownOnes() throws Exception {
         assertThat(errorsOf(VALID.replace("action: allow", "action: allow\n          mask: {detectors: [emial]}")))
-                .contains("rules[0].mask.detectors[0]: expected one of email, phone, card, ssn, iban, jwt, api-key, got 'emial'");
+                .contains("rules[0].mask.detectors[0]: expected one of email, phone, card, ssn, iban, jwt, api-key, private-key, got 'emial'");
     }
 
     @Test

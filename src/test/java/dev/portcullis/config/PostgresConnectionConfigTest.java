@@ -70,6 +70,20 @@ class PostgresConnectionConfigTest {
     }
 
     @Test
+    void redactNamesJsonFieldsOfParametersAndTheBuiltInSecretsApplyWithoutIt() throws Exception {
+        Path f = dir.resolve("gw.yaml");
+        Files.writeString(f, VALID);
+        PostgresConnectionConfig plain = (PostgresConnectionConfig) ConfigLoader.load(f, ENV).connections().getFirst();
+        assertThat(plain.redactor().sql("ALTER ROLE a PASSWORD 'x'")).isEqualTo("ALTER ROLE a PASSWORD '[redacted]'");
+
+        Files.writeString(f, VALID.replace("    policy:\n", "    redact: [card_number]\n    policy:\n"));
+        PostgresConnectionConfig c = (PostgresConnectionConfig) ConfigLoader.load(f, ENV).connections().getFirst();
+        assertThat(c.redactor().value("{\"card_number\":\"4111111111111111\"}")).isEqualTo("{\"card_number\":\"[redacted]\"}");
+        assertThat(errorsOf(VALID.replace("    policy:\n", "    redact: [\"[0]\"]\n    policy:\n")))
+                .startsWith("gw.yaml:15:14: connections[0].redact[0]: expected a field");
+    }
+
+    @Test
     void missingUpstreamFieldsAreEachNamedAtTheUpstreamMapping() throws Exception {
         assertThat(errorsOf(VALID.replace("      host: db.internal\n", "").replace("      user: gateway\n", "")))
                 .isEqualTo("""

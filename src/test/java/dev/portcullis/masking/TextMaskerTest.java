@@ -147,6 +147,51 @@ class TextMaskerTest {
         assertThat(mask(text)).isSameAs(text);
     }
 
+    @Nested
+    class PrivateKey {
+        private static final String BODY = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n"
+                + "MzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvu\n";
+
+        @ParameterizedTest
+        @ValueSource(strings = {"PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "ENCRYPTED PRIVATE KEY"})
+        void pemBlocksAreMaskedFromHeaderToFooter(String label) {
+            String pem = "-----BEGIN " + label + "-----\n" + BODY + "-----END " + label + "-----";
+            assertThat(mask("key:\n" + pem + "\nend")).isEqualTo("key:\n[private-key]\nend");
+        }
+
+        @Test
+        void anEncryptedKeysHeadersAreMaskedWithIt() {
+            String pem = "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,3F17F5316E2BAC89\n\n"
+                    + BODY + "-----END RSA PRIVATE KEY-----";
+            assertThat(mask(pem)).isEqualTo("[private-key]");
+        }
+
+        @Test
+        void aKeyWithEscapedNewlinesAsInJsonTextIsMasked() {
+            String pem = "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0B\\n-----END PRIVATE KEY-----\\n";
+            assertThat(mask("{\"k\":\"" + pem + "\"}")).isEqualTo("{\"k\":\"[private-key]\\n\"}");
+        }
+
+        @Test
+        void aKeyCutShortIsMaskedAsFarAsItGoes() {
+            assertThat(mask("-----BEGIN PRIVATE KEY-----\n" + BODY)).isEqualTo("[private-key]");
+        }
+
+        @Test
+        void publicKeysCertificatesAndMentionsStay() {
+            String cert = "-----BEGIN CERTIFICATE-----\n" + BODY + "-----END CERTIFICATE-----";
+            String pub = "-----BEGIN PUBLIC KEY-----\n" + BODY + "-----END PUBLIC KEY-----";
+            String mention = "rotate the PRIVATE KEY every year";
+            for (String text : new String[] {cert, pub, mention}) assertThat(mask(text)).isSameAs(text);
+        }
+
+        @Test
+        void itsConfigNameIsPrivateKey() {
+            assertThat(Detector.PRIVATE_KEY.configName()).isEqualTo("private-key");
+            assertThat(Detector.fromConfigName("private-key")).isEqualTo(Detector.PRIVATE_KEY);
+        }
+    }
+
     @Test
     void overlappingFindingsAreMaskedOnceByTheMostSpecificDetector() {
         assertThat(mask("iban DE89370400440532013000 mail 4155550132@example.com"))
@@ -155,7 +200,7 @@ class TextMaskerTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"a", "1", "1-", "+1 ", "a@", "@a.", "eyJ", "eyJa.", "AB12 ", "sk-", "4111 ", "(415) ", "123-45-", ".",
-            "a.b@", "x@x.", "-"})
+            "a.b@", "x@x.", "-", "-----BEGIN PRIVATE KEY-----", "-----BEGIN A PRIVATE KEY-----A"})
     void pathologicalMegabyteInputsFinishQuickly(String unit) {
         String text = unit.repeat((1 << 20) / unit.length());
         assertTimeoutPreemptively(Duration.ofSeconds(10), () -> mask(text));

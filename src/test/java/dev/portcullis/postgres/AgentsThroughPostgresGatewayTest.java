@@ -277,6 +277,42 @@ class AgentsThroughPostgresGatewayTest {
     }
 
     @Test
+    void statementsAreRecordedAsSentButRolePasswordsAndTokensAreRedacted() throws Exception {
+        String jwt = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJzb21lb25lIn0.c2lnbmF0dXJlLW5vdC1yZWFsbHk";
+        try (Connection c = f.admin(); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE IF NOT EXISTS contacts (name text, email text, notes text, profile jsonb)");
+            st.execute("GRANT ALL ON contacts TO gateway");
+        }
+        String token = f.token("sending-writer", "agent-writers");
+        try (Connection c = f.jdbc(token)) {
+            try (Statement st = c.createStatement()) {
+                st.executeUpdate("INSERT INTO contacts (name, email) VALUES ('Ada', 'ada@example.com')");
+                for (String role : List.of("ALTER ROLE app_owner PASSWORD 'R0le-Pw-never-recorded'",
+                        "CREATE ROLE app_reader LOGIN ENCRYPTED PASSWORD 'R0le-Pw-never-recorded'")) {
+                    assertThatThrownBy(() -> st.execute(role)).isInstanceOf(SQLException.class);
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO contacts (name, notes, profile) VALUES (?, ?, ?::jsonb)")) {
+                ps.setString(1, "Bob");
+                ps.setString(2, "his session " + jwt);
+                ps.setString(3, "{\"contact\":\"bob@example.com\",\"password\":\"Bob-Pw-never-recorded\"}");
+                assertThat(ps.executeUpdate()).isEqualTo(1);
+            }
+        }
+        try (EmbeddedStore store = EmbeddedStore.open(data.resolve("portcullis.db"))) {
+            var session = store.sessions(SessionQuery.newest().subject("sending-writer")).getFirst();
+            String transcript = new Replay(store, ZoneOffset.UTC).text(session.id());
+            assertThat(transcript)
+                    .contains("INSERT INTO contacts (name, email) VALUES ('Ada', 'ada@example.com')")
+                    .contains("ALTER ROLE app_owner PASSWORD '[redacted]'", "ENCRYPTED PASSWORD '[redacted]'")
+                    .contains("parameters: [Bob, his session [redacted], {\"contact\":\"bob@example.com\",\"password\":\"[redacted]\"}]")
+                    .doesNotContain("R0le-Pw-never-recorded").doesNotContain("Bob-Pw-never-recorded").doesNotContain(jwt)
+                    .doesNotContain(token);
+            assertThat(AuditVerifier.verify(store).ok()).isTrue();
+        }
+    }
+
+    @Test
     void pgbenchSelectOnlyRunsThroughTheGateway() throws Exception {
         try (Connection c = f.admin(); Statement st = c.createStatement()) {
             st.execute("CREATE TABLE IF NOT EXISTS pgbench_accounts (aid int PRIMARY KEY, bid int, abalance int, filler char(84))");

@@ -12,8 +12,8 @@ import java.util.Optional;
  * so this package can be built, tested and evolved on its own.
  *
  * @param operationSummary already masked by the caller; channels show it verbatim (escaped)
- * @param operationDetail  the whole statement and its parameters, or the masked body, as the approval
- *                         page shows it (masked by the caller); may be empty
+ * @param operationDetail  the whole statement and its parameters, or the body, as the approval page
+ *                         shows it (secrets redacted by the caller); may be empty
  * @param grant            for a time-boxed grant: how long the requester may run every operation of
  *                         the rule once approved, so approvers know they approve more than this one
  * @param approvePageUrl   the human page where an approver decides
