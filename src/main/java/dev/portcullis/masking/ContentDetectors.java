@@ -1,21 +1,26 @@
 package dev.portcullis.masking;
 
+import java.util.Arrays;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * The detectors themselves. Each finds spans in a string and reports them as {@code [start, end)}.
  *
- * <p>Every pattern starts with a look-behind boundary and uses bounded or possessive repetition, so a
- * match attempt costs a bounded number of steps per starting position: no input can make them
- * backtrack for long. Checksums (Luhn, mod-97) and range rules run after the pattern, in Java.
+ * <p>Every pattern has a boundary on each side (a look-around, or for phones an edge check in Java)
+ * and uses bounded or possessive repetition, so a match attempt costs a bounded number of steps per
+ * starting position: no input can make them backtrack for long. Emails are scanned by hand in one
+ * pass. Checksums (Luhn, mod-97) and range rules run after the pattern, in Java.
  */
 final class ContentDetectors {
     private ContentDetectors() {}
 
-    /** Receives one found span. */
+    /** Receives the found spans, each detector's in increasing order. */
     interface SpanSink {
         void span(int start, int end, Detector kind);
+
+        /** Whether a span reported so far covers {@code index}: the end of a value found is an edge for the next. */
+        boolean covers(int index);
     }
 
     /**
@@ -62,10 +67,7 @@ final class ContentDetectors {
     static void find(Detector d, String s, int h, SpanSink sink) {
         switch (d) {
             case EMAIL -> emails(s, sink);
-            case PHONE -> {
-                if ((h & HAS_PLUS) != 0) regex(PHONE_INTL, s, Detector.PHONE, sink);
-                if (digits(h) >= 10) regex(PHONE_NANP, s, Detector.PHONE, sink);
-            }
+            case PHONE -> phones(s, sink);
             case CARD -> cards(s, sink);
             case SSN -> ssns(s, sink);
             case IBAN -> ibans(s, sink);
@@ -75,29 +77,65 @@ final class ContentDetectors {
         }
     }
 
-    // ---- email: scanned by hand around each '@' (a regex would retry the local part at every offset)
-
-    private static final int MAX_LOCAL = 64, MAX_DOMAIN = 253;
+    // ---- email: runs of address characters around each '@', scanned by hand in one pass
+    //
+    // Values arrive packed: PostgreSQL array, row and JSON literals ({a@x.com,"b@y.com"}), or run
+    // together by string_agg(email, '') and concat (a@x.comb@y.com). Literal punctuation is not an
+    // address character, so it separates; run-together addresses share one run, and the whole run is
+    // masked, so that no local part or domain of any of them is left beside the mask. Derived forms
+    // (hex, reversed, base64, percent-encoded) are out of scope: lineage handles values derived from
+    // a masked column.
 
     private static void emails(String s, SpanSink sink) {
         int n = s.length();
-        for (int at = s.indexOf('@'); at >= 0; at = s.indexOf('@', at + 1)) {
+        for (int at = s.indexOf('@'); at >= 0; ) {
             int start = at;
-            while (start > 0 && at - start < MAX_LOCAL && isLocalChar(s.charAt(start - 1))) start--;
-            while (start < at && s.charAt(start) == '.') start++;
-            if (start == at) continue;
+            while (start > 0 && isAddressChar(s.charAt(start - 1))) start--;
             int end = at + 1;
-            while (end < n && end - at - 1 < MAX_DOMAIN && isDomainChar(s.charAt(end))) end++;
-            while (end > at + 1 && (s.charAt(end - 1) == '.' || s.charAt(end - 1) == '-')) end--;
-            if (validDomain(s, at + 1, end)) {
+            while (end < n && isAddressChar(s.charAt(end))) end++;
+            if (holdsAnchor(s, start, end)) {
+                if (isEscapeLetter(s, start)) start++; // the n of a \n escape before the address
+                while (start < at && (s.charAt(start) == '.' || s.charAt(start) == '\'')) start++;
+                while (end > at + 1 && isTrailingPunctuation(s.charAt(end - 1))) end--;
                 sink.span(start, end, Detector.EMAIL);
-                at = end - 1;
             }
+            at = end < n ? s.indexOf('@', end) : -1;
         }
     }
 
-    private static boolean isLocalChar(char c) {
-        return Character.isLetterOrDigit(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-'
+    /** Whether the run holds an anchor: an '@' after a local part and before a plausible domain. */
+    private static boolean holdsAnchor(String s, int from, int to) {
+        boolean local = false;
+        for (int i = from; i < to; i++) {
+            char c = s.charAt(i);
+            if (c == '@') {
+                if (local && plausibleDomain(s, i + 1, to)) return true;
+                local = false;
+            } else if (Character.isLetterOrDigit(c)) {
+                local = true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Starts with a letter or digit and has a dot between a letter or digit and two letters
+     * ({@code example.com}, also {@code example.comuser2} where the next address follows unseparated).
+     * Stops at the first character a domain cannot hold, so the scans of a run never overlap.
+     */
+    private static boolean plausibleDomain(String s, int from, int to) {
+        if (from >= to || !Character.isLetterOrDigit(s.charAt(from))) return false;
+        for (int i = from + 1; i < to && isDomainChar(s.charAt(i)); i++) {
+            if (s.charAt(i) == '.' && i + 2 < to && Character.isLetterOrDigit(s.charAt(i - 1))
+                    && Character.isLetter(s.charAt(i + 1)) && Character.isLetter(s.charAt(i + 2))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isAddressChar(char c) {
+        return Character.isLetterOrDigit(c) || c == '@' || c == '.' || c == '_' || c == '%' || c == '+' || c == '-'
                 || c == '\'';
     }
 
@@ -105,31 +143,105 @@ final class ContentDetectors {
         return Character.isLetterOrDigit(c) || c == '.' || c == '-';
     }
 
-    /** At least two labels, none empty or dash-edged, and a top-level label of 2+ letters. */
-    private static boolean validDomain(String s, int from, int to) {
-        int labels = 0, labelStart = from;
-        for (int i = from; i <= to; i++) {
-            if (i == to || s.charAt(i) == '.') {
-                if (i == labelStart || s.charAt(labelStart) == '-' || s.charAt(i - 1) == '-') return false;
-                labels++;
-                if (i == to) {
-                    if (labels < 2 || i - labelStart < 2) return false;
-                    for (int j = labelStart; j < i; j++) if (!Character.isLetter(s.charAt(j))) return false;
-                }
-                labelStart = i + 1;
-            }
-        }
-        return labels >= 2;
+    private static boolean isTrailingPunctuation(char c) {
+        return c == '.' || c == '-' || c == '\'';
+    }
+
+    /** The letter of a backslash escape ({@code \n}, {@code \t}: COPY text format, JSON) at {@code i}. */
+    private static boolean isEscapeLetter(String s, int i) {
+        if (i == 0 || "bfnrtv".indexOf(s.charAt(i)) < 0) return false;
+        int backslashes = 0;
+        while (i - backslashes > 0 && s.charAt(i - backslashes - 1) == '\\') backslashes++;
+        return backslashes % 2 == 1;
     }
 
     // ---- phone
 
-    /** '+' then 8–15 digits; separators are spaces, dashes, dots and parentheses (at most two in a row). */
-    private static final Pattern PHONE_INTL =
-            Pattern.compile("(?<![\\w+])\\+\\(?\\d(?:[ .()\\-]{0,2}\\d){7,14}(?![\\w])");
-    /** North-American national formats, same separator throughout; area and exchange start 2–9. */
-    private static final Pattern PHONE_NANP = Pattern.compile(
-            "(?<![\\w.+\\-/:])(?:1[ .\\-])?(?:\\(([2-9]\\d{2})\\) ?([2-9]\\d{2})-|([2-9]\\d{2})([.\\- ])([2-9]\\d{2})\\4)\\d{4}(?![\\w\\-]|\\.\\d)");
+    /**
+     * International: '+' then 8–15 digits; separators are spaces, dashes, dots and parentheses (at
+     * most two in a row). Or North-American national formats, same separator throughout; area and
+     * exchange start 2–9. Edges are checked in {@link #phones}, which knows about phones run together.
+     */
+    private static final Pattern PHONE = Pattern.compile("\\+\\(?\\d(?:[ .()\\-]{0,2}\\d){7,14}(?!\\d)"
+            + "|(?:1[ .\\-])?(?:\\(([2-9]\\d{2})\\) ?([2-9]\\d{2})-|([2-9]\\d{2})([.\\- ])([2-9]\\d{2})\\4)\\d{4}");
+
+    /**
+     * Matches whose edges are at a boundary. Phones back to back (string_agg with no separator, or
+     * one non-alphanumeric character apart) form a chain, and only the outer edges of a chain are
+     * checked; each phone is reported on its own. An international number takes along the digits
+     * that continue it past the 15 a single number may have (the start of the next one, run together).
+     */
+    private static void phones(String s, SpanSink sink) {
+        Matcher m = PHONE.matcher(s);
+        int n = s.length();
+        int[] pending = new int[8];
+        int pendingCount = 0, lastEnd = -2, from = 0;
+        while (from < n && m.find(from)) {
+            int start = m.start(), end = m.end();
+            boolean international = s.charAt(start) == '+';
+            boolean continues = start == lastEnd
+                    || (start == lastEnd + 1 && !Character.isLetterOrDigit(s.charAt(lastEnd)));
+            if (!continues) {
+                pendingCount = 0; // a chain that never reached a boundary
+                boolean edge = international ? intlLeftEdge(s, start) : nanpLeftEdge(s, start);
+                if (!edge && !sink.covers(start - 1)) { // ann@x.io44+44 20 7946 0958: the address ends there
+                    from = start + 1; // as a look-behind would: try the next position
+                    continue;
+                }
+            }
+            if (international) end = phoneRunEnd(s, end);
+            if (pendingCount == pending.length) pending = Arrays.copyOf(pending, pendingCount * 2);
+            pending[pendingCount++] = start;
+            pending[pendingCount++] = end;
+            lastEnd = end;
+            if (international || nanpRightEdge(s, end)) {
+                for (int i = 0; i < pendingCount; i += 2) sink.span(pending[i], pending[i + 1], Detector.PHONE);
+                pendingCount = 0;
+            }
+            from = end;
+        }
+    }
+
+    /** A '+' glued to a digit or another '+' is arithmetic or a version ({@code 1.2.3+20240101}), not a phone. */
+    private static boolean intlLeftEdge(String s, int i) {
+        if (i == 0) return true;
+        char c = s.charAt(i - 1);
+        return !isAsciiDigit(c) && c != '+';
+    }
+
+    /** An opening parenthesis is an edge of its own ({@code ann@x.io(415) 555-0132}, two values run together). */
+    private static boolean nanpLeftEdge(String s, int i) {
+        if (i == 0 || s.charAt(i) == '(' || isEscapeLetter(s, i - 1)) return true;
+        char c = s.charAt(i - 1);
+        return !(isWordChar(c) || c == '.' || c == '+' || c == '-' || c == '/' || c == ':');
+    }
+
+    /** Not followed by more of a number; a letter may follow ({@code 415-555-0132x12}, or an address run on). */
+    private static boolean nanpRightEdge(String s, int i) {
+        if (i == s.length()) return true;
+        char c = s.charAt(i);
+        boolean decimal = c == '.' && i + 1 < s.length() && isAsciiDigit(s.charAt(i + 1));
+        return !(isAsciiDigit(c) || c == '_' || c == '-' || decimal);
+    }
+
+    /** Past every further digit joined on by the separators an international number may use. */
+    private static int phoneRunEnd(String s, int end) {
+        int n = s.length();
+        while (true) {
+            int next = end;
+            while (next < n && next - end < 2 && " .()-".indexOf(s.charAt(next)) >= 0) next++;
+            if (next == n || !isAsciiDigit(s.charAt(next))) return end;
+            end = next + 1;
+        }
+    }
+
+    private static boolean isAsciiDigit(char c) {
+        return c >= '0' && c <= '9';
+    }
+
+    private static boolean isWordChar(char c) {
+        return isAsciiDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    }
 
     // ---- card
 

@@ -11,9 +11,9 @@ import java.util.Set;
  * {@code [card]}, ...). Immutable and thread-safe; build one per plan and reuse it.
  *
  * <p>The common case is a string with nothing to mask: it is returned as is, after one pass that
- * counts digits and looks for {@code '@'} and {@code '+'}, with no allocation. Where two detectors
- * find overlapping spans, the more specific one (private key, JWT, API key, email, IBAN, card, SSN, phone)
- * wins.
+ * counts digits and looks for {@code '@'} and {@code '+'}, with no allocation. Where detectors find
+ * overlapping spans, their union becomes one placeholder named for the most specific of them (private
+ * key, JWT, API key, email, IBAN, card, SSN, phone).
  */
 public final class TextMasker {
     /** Most specific first: a JWT or an IBAN contains digit runs a phone detector would also like. */
@@ -73,26 +73,59 @@ public final class TextMasker {
         return spans == null || spans.found == null ? text : spans.apply(text, replacement);
     }
 
-    /** Non-overlapping spans, allocated only once something is found. */
+    /** Found spans, allocated only once something is found; overlapping ones are masked as one. */
     private static final class Spans implements ContentDetectors.SpanSink {
+        /** start, end, detector ordinal, order found (lower = more specific detector) */
         private List<int[]> found;
+
+        /** Where each detector's spans begin in {@link #found}; within one detector they are sorted and disjoint. */
+        private int[] runs;
+        private int runCount;
 
         @Override
         public void span(int start, int end, Detector kind) {
-            if (found == null) found = new ArrayList<>(4);
-            for (int[] f : found) {
-                if (start < f[1] && f[0] < end) return;
+            if (found == null) {
+                found = new ArrayList<>(4);
+                runs = new int[PRECEDENCE.size()];
             }
-            found.add(new int[] {start, end, kind.ordinal()});
+            if (runCount == 0 || found.get(runs[runCount - 1])[2] != kind.ordinal()) runs[runCount++] = found.size();
+            found.add(new int[] {start, end, kind.ordinal(), found.size()});
         }
 
+        @Override
+        public boolean covers(int index) {
+            for (int r = 0; r < runCount; r++) {
+                int lo = runs[r], hi = (r + 1 < runCount ? runs[r + 1] : found.size()) - 1;
+                while (lo <= hi) {
+                    int mid = (lo + hi) >>> 1;
+                    int[] f = found.get(mid);
+                    if (index < f[0]) hi = mid - 1;
+                    else if (index >= f[1]) lo = mid + 1;
+                    else return true;
+                }
+            }
+            return false;
+        }
+
+        /**
+         * Replaces each group of overlapping spans by one placeholder, named for its most specific
+         * detector: the union is masked, so a span one detector found is never left half shown
+         * because another detector found an overlapping one first.
+         */
         String apply(String text, String replacement) {
-            found.sort((a, b) -> Integer.compare(a[0], b[0]));
+            found.sort((a, b) -> a[0] != b[0] ? Integer.compare(a[0], b[0]) : Integer.compare(a[3], b[3]));
             StringBuilder out = new StringBuilder(text.length());
             int at = 0;
-            for (int[] f : found) {
-                out.append(text, at, f[0]).append(replacement != null ? replacement : placeholder(Detector.values()[f[2]]));
-                at = f[1];
+            for (int i = 0; i < found.size(); ) {
+                int[] first = found.get(i), named = first;
+                int end = first[1];
+                for (i++; i < found.size() && found.get(i)[0] < end; i++) {
+                    int[] f = found.get(i);
+                    end = Math.max(end, f[1]);
+                    if (f[3] < named[3]) named = f;
+                }
+                out.append(text, at, first[0]).append(replacement != null ? replacement : placeholder(Detector.values()[named[2]]));
+                at = end;
             }
             return out.append(text, at, text.length()).toString();
         }

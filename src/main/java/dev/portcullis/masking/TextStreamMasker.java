@@ -16,8 +16,10 @@ import java.nio.charset.StandardCharsets;
  * selectors do not apply. UTF-8; bytes that are not UTF-8 become U+FFFD. Line endings are kept.
  *
  * <p>Limitation: a line longer than {@code maxLineChars} is masked in chunks, cut at the last
- * whitespace near the limit when there is one. A value straddling a hard cut (no whitespace in the
- * last {@value #CUT_SEARCH_CHARS} chars) is not detected.
+ * separator near the limit when there is one (see {@link #cutPoint}). A value straddling a hard cut
+ * (no separator in the last {@value #CUT_SEARCH_CHARS} chars) may not be detected; addresses run
+ * together are masked as one run on each side of the cut, so only an address at an edge of the run is
+ * at risk.
  */
 public final class TextStreamMasker {
     public static final int DEFAULT_MAX_LINE_CHARS = 1 << 20;
@@ -71,14 +73,27 @@ public final class TextStreamMasker {
         line.append(buf, from, to - from);
     }
 
-    /** Just after the last whitespace near the end, so that a value is rarely cut in two. */
-    private static int cutPoint(StringBuilder line) {
+    /**
+     * Just after the last separator near the end, so that a value is rarely cut in two: punctuation
+     * no detected value contains ({@code , ; | { } " \t}, ...) first, then whitespace (which phones,
+     * cards and IBANs may contain), else a hard cut.
+     */
+    static int cutPoint(CharSequence line) {
         int stop = Math.max(1, line.length() - CUT_SEARCH_CHARS);
+        int whitespace = -1;
         for (int i = line.length() - 1; i >= stop; i--) {
-            if (Character.isWhitespace(line.charAt(i))) return i + 1;
+            char c = line.charAt(i);
+            if (c == ' ') {
+                if (whitespace < 0) whitespace = i + 1;
+            } else if (!Character.isLetterOrDigit(c) && VALUE_PUNCTUATION.indexOf(c) < 0 && c != '\\') {
+                return i + 1; // never after a backslash: that would cut an escape (\n) in two
+            }
         }
-        return line.length();
+        return whitespace > 0 ? whitespace : line.length();
     }
+
+    /** Characters found inside emails, phones, cards, IBANs, JWTs and API keys. */
+    private static final String VALUE_PUNCTUATION = ".-_+%'@()";
 
     /** Masks and writes the first {@code length} chars of {@code line}, keeping the rest. */
     private void emit(StringBuilder line, int length, Writer writer) throws IOException {

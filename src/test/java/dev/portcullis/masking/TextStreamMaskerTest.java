@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumSet;
 import org.junit.jupiter.api.Test;
@@ -58,5 +59,64 @@ class TextStreamMaskerTest {
         // documented limitation: an email cut in two by a hard chunk boundary is not recognised
         String out = mask(new TextStreamMasker(ALL, 100), "x".repeat(95) + "ann@example.com");
         assertThat(out).hasSize(110).doesNotContain("[email]");
+    }
+
+    private static final String RUN_TOGETHER = "{\"user1@example.comuser2@example.comuser3@example.com\","
+            + "\"+1 415 555 0001+1 415 555 0002\",(415) 555-0003(415) 555-0004}\tann@x.io\\nbob@y.org\n";
+
+    @Test
+    void runTogetherValuesAreMaskedTheSameWhereverTheReadsSplitThem() throws IOException {
+        String expected = ALL.mask(RUN_TOGETHER);
+        assertThat(expected).doesNotContain("user", "example", "555", "@");
+        byte[] bytes = RUN_TOGETHER.getBytes(StandardCharsets.UTF_8);
+        for (int split = 0; split <= bytes.length; split++) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            new TextStreamMasker(ALL).mask(new SplitInputStream(bytes, split), out);
+            assertThat(out.toString(StandardCharsets.UTF_8)).as("split at %d", split).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void overlongLineIsCutBetweenLiteralElementsSoRunTogetherValuesSurviveEveryCut() throws IOException {
+        String line = RUN_TOGETHER.strip().repeat(20);
+        String expected = ALL.mask(line);
+        int longestElement = "\"user1@example.comuser2@example.comuser3@example.com\"".length();
+        for (int limit = longestElement + 2; limit <= line.length() + 1; limit++) {
+            assertThat(mask(new TextStreamMasker(ALL, limit), line)).as("cut every %d chars", limit).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void cutPointPrefersPunctuationNoValueContainsThenWhitespace() {
+        assertThat(TextStreamMasker.cutPoint("a,b c@x.io")).isEqualTo(2);
+        assertThat(TextStreamMasker.cutPoint("a b+1 415 555 0101")).isEqualTo(14);
+        assertThat(TextStreamMasker.cutPoint("ann@example.com")).isEqualTo(15);
+    }
+
+    /** Hands out the first {@code split} bytes on the first read, then the rest. */
+    private static final class SplitInputStream extends InputStream {
+        private final byte[] bytes;
+        private final int split;
+        private int at;
+
+        SplitInputStream(byte[] bytes, int split) {
+            this.bytes = bytes;
+            this.split = split;
+        }
+
+        @Override
+        public int read() {
+            return at < bytes.length ? bytes[at++] & 0xFF : -1;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) {
+            if (at >= bytes.length) return -1;
+            int limit = at < split ? split : bytes.length;
+            int n = Math.min(len, limit - at);
+            System.arraycopy(bytes, at, b, off, n);
+            at += n;
+            return n;
+        }
     }
 }
