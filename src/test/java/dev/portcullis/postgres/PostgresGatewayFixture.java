@@ -113,7 +113,13 @@ final class PostgresGatewayFixture implements AutoCloseable {
 
     /** A JDBC connection through the gateway with the agent's token as password. */
     Connection jdbc(String token) throws Exception {
+        return jdbc(token, new Properties());
+    }
+
+    /** The same with extra pgjdbc properties (e.g. {@code binaryTransfer}, {@code preferQueryMode}). */
+    Connection jdbc(String token, Properties extra) throws Exception {
         Properties p = new Properties();
+        p.putAll(extra);
         p.setProperty("user", "agent");
         p.setProperty("password", token);
         p.setProperty("sslmode", "disable");
