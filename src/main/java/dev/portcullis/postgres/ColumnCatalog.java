@@ -142,6 +142,59 @@ final class ColumnCatalog implements AutoCloseable, RelationCatalog {
         return value == null ? "" : new String(value, java.nio.charset.StandardCharsets.UTF_8);
     }
 
+    /**
+     * The type OIDs of a query's result columns, as the server describes them (Parse and Describe on the
+     * catalog connection; nothing runs); empty when it cannot tell.
+     */
+    synchronized List<Integer> resultTypes(String query) {
+        try {
+            UpstreamConnection c = connection();
+            c.writer().write(new FrontendMessage.Parse("", query, List.of()));
+            c.writer().write(new FrontendMessage.Describe(FrontendMessage.Target.STATEMENT, ""));
+            c.writer().write(new FrontendMessage.Sync());
+            c.writer().flush();
+            List<Integer> types = List.of();
+            boolean failed = false;
+            while (true) {
+                BackendMessage m = c.reader().readBackend();
+                switch (m) {
+                    case BackendMessage.RowDescription d -> types = d.fields().stream().map(BackendMessage.Field::typeOid).toList();
+                    case BackendMessage.ErrorResponse e -> failed = true;
+                    case BackendMessage.ReadyForQuery r -> {
+                        return failed ? List.of() : types;
+                    }
+                    default -> { }
+                }
+            }
+        } catch (IOException e) {
+            closeConnection();
+            return List.of();
+        }
+    }
+
+    private final Map<Integer, Boolean> stringTypes = new ConcurrentHashMap<>();
+
+    /**
+     * Whether a type's values are strings (its category is S: citext, a domain over text, varchar...), so a
+     * masked value of it may read "[masked]"; false when unknown or the lookup fails (the value then becomes NULL).
+     */
+    boolean isStringType(int typeOid) {
+        Boolean cached = stringTypes.get(typeOid);
+        if (cached != null) return cached;
+        boolean string;
+        synchronized (this) {
+            try {
+                List<byte[][]> rows = query("SELECT typcategory FROM pg_catalog.pg_type WHERE oid = " + Integer.toUnsignedString(typeOid));
+                string = !rows.isEmpty() && "S".equals(text(rows.getFirst()[0]));
+            } catch (IOException e) {
+                closeConnection();
+                return false;
+            }
+        }
+        stringTypes.put(typeOid, string);
+        return string;
+    }
+
     /** Forgets cached tables, relations and lineages (after DDL the gateway saw pass). */
     void invalidate() {
         tables.clear();

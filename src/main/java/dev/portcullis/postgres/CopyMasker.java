@@ -27,17 +27,24 @@ final class CopyMasker {
     private static final Pattern LITERAL = Pattern.compile("(?i)\\bE'((?:[^'\\\\]|''|\\\\.)*)'|'((?:[^']|'')*)'");
 
     /** How a COPY writes its rows: field delimiter, and for CSV its quote and escape characters. */
-    record Format(boolean csv, char delimiter, char quote, char escape) {
-        static final Format TEXT = new Format(false, '\t', '"', '"');
+    record Format(boolean csv, char delimiter, char quote, char escape, boolean customNull) {
+        static final Format TEXT = new Format(false, '\t', '"', '"', false);
     }
 
     private final boolean[] maskedColumns;
+    /** For masked columns: what a masked value of that column reads (by its type), or null for "[masked]". */
+    private final String[] maskedAs;
     private final boolean maskAll;
     private final TextMasker detectors;
     private final Format format;
 
     private CopyMasker(boolean[] maskedColumns, boolean maskAll, TextMasker detectors, Format format) {
+        this(maskedColumns, new String[maskedColumns.length], maskAll, detectors, format);
+    }
+
+    private CopyMasker(boolean[] maskedColumns, String[] maskedAs, boolean maskAll, TextMasker detectors, Format format) {
         this.maskedColumns = maskedColumns;
+        this.maskedAs = maskedAs;
         this.maskAll = maskAll;
         this.detectors = detectors;
         this.format = format;
@@ -58,7 +65,7 @@ final class CopyMasker {
         if (derived != null && format != null) {
             boolean[] masked = new boolean[derived.columns()];
             for (int i = 0; i < masked.length; i++) masked[i] = derived.masks(i, masked.length);
-            return new CopyMasker(masked, false, detectors, format);
+            return new CopyMasker(masked, maskedAs(masked, statement, format, catalog), false, detectors, format);
         }
         List<String> columns = statement == null ? List.of() : columns(statement, catalog);
         if (columns.isEmpty() || format == null) {
@@ -108,7 +115,7 @@ final class CopyMasker {
         if (delimiter == null || quote == null) return null;
         Character escape = charOption(w, "escape", literals, quote);
         if (escape == null) return null;
-        return new Format(csv, delimiter, quote, escape);
+        return new Format(csv, delimiter, quote, escape, w.matches("(?s).*\\bnull\\b.*"));
     }
 
     private static java.util.Optional<String> literalAfter(String words, String option, List<String> literals) {
@@ -162,6 +169,28 @@ final class CopyMasker {
         return out.toString();
     }
 
+    /**
+     * How each masked column of a {@code COPY (query) TO} reads, by the type the server describes for it (as in
+     * rows: "[masked]" for text, a JSON string for json, NULL for any other type, so the output still loads into
+     * the same types). Null entries mean "[masked]": always so for {@code COPY table TO}, a custom NULL option, or
+     * types the catalog connection cannot describe.
+     */
+    private static String[] maskedAs(boolean[] masked, SqlStatement statement, Format format, ColumnCatalog catalog) {
+        String[] as = new String[masked.length];
+        if (catalog == null || format.customNull()) return as;
+        var query = SqlParser.copyQuery(statement.text());
+        if (query.isEmpty()) return as;
+        List<Integer> types = catalog.resultTypes(query.get());
+        if (types.size() != masked.length) return as;
+        for (int i = 0; i < masked.length; i++) {
+            if (!masked[i]) continue;
+            int type = types.get(i);
+            if (RowMasker.isJson(type)) as[i] = format.csv() ? "\"\"\"[masked]\"\"\"" : "\"[masked]\"";
+            else if (!RowMasker.masksAsText(type, catalog)) as[i] = format.csv() ? "" : "\\N";
+        }
+        return as;
+    }
+
     /** The COPY's columns in output order: its explicit list, or all of its table's; empty for a query. */
     private static List<String> columns(SqlStatement statement, ColumnCatalog catalog) throws IOException {
         try {
@@ -189,7 +218,7 @@ final class CopyMasker {
             boolean isNull = format.csv() ? value.isEmpty() : value.equals("\\N");
             String masked = value;
             if (!isNull && (all || (i < maskedColumns.length && maskedColumns[i]))) {
-                masked = MASKED;
+                masked = !all && maskedAs[i] != null ? maskedAs[i] : MASKED;
             } else if (!isNull && !detectors.isEmpty()) {
                 masked = detectors.mask(value);
             }

@@ -570,6 +570,7 @@ final class PgSession implements Runnable {
                             unit.refusal = refusal.get();
                             return;
                         }
+                        remember(List.of(statement)); // a PREPARE or DEALLOCATE sent with the extended protocol
                         Bound b = bound.get(execute.portal());
                         unit.addSlot(j, statement, maskPlan(j.decision().verdict()), derived, b == null ? -1 : b.portalGeneration(),
                                 b == null ? -1 : b.statementGeneration(), b == null ? List.of() : b.resultFormats());

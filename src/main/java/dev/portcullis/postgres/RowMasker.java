@@ -28,13 +28,16 @@ final class RowMasker {
     private final Action[] actions;
     private final int[] typeOids;
     private final boolean[] binary;
+    /** A user-defined type whose values are strings (citext, a domain over text): masked as text, not NULL. */
+    private final boolean[] userString;
     private final TextMasker detectors;
     private final boolean passThrough;
 
-    private RowMasker(Action[] actions, int[] typeOids, boolean[] binary, TextMasker detectors) {
+    private RowMasker(Action[] actions, int[] typeOids, boolean[] binary, boolean[] userString, TextMasker detectors) {
         this.actions = actions;
         this.typeOids = typeOids;
         this.binary = binary;
+        this.userString = userString;
         this.detectors = detectors;
         boolean nothing = true;
         for (Action a : actions) nothing &= a == Action.KEEP;
@@ -55,6 +58,7 @@ final class RowMasker {
         Action[] actions = new Action[n];
         int[] types = new int[n];
         boolean[] binary = new boolean[n];
+        boolean[] userString = new boolean[n];
         TextMasker detectors = TextMasker.of(plan.detectors());
         for (int i = 0; i < n; i++) {
             BackendMessage.Field f = fields.get(i);
@@ -71,13 +75,15 @@ final class RowMasker {
             }
             if ((derived != null && derived.masks(i, n)) || masked(plan, f.name(), table, origin)) {
                 actions[i] = Action.MASK;
+                // composite, enum, range... types get NULL: "[masked]" would not parse as one of their values
+                userString[i] = !binary[i] && f.typeOid() >= FIRST_USER_OID && catalog != null && catalog.isStringType(f.typeOid());
             } else if (!detectors.isEmpty() && isText(f.typeOid(), binary[i])) {
                 actions[i] = Action.DETECT;
             } else {
                 actions[i] = Action.KEEP;
             }
         }
-        return new RowMasker(actions, types, binary, detectors);
+        return new RowMasker(actions, types, binary, userString, detectors);
     }
 
     private static boolean masked(MaskPlan plan, String outputName, String table, String origin) {
@@ -92,6 +98,18 @@ final class RowMasker {
             }
         }
         return false;
+    }
+
+    static boolean isJson(int typeOid) {
+        return typeOid == JSON || typeOid == JSONB;
+    }
+
+    /** Whether a masked value of this type reads "[masked]" (text-like types) rather than NULL. */
+    static boolean masksAsText(int typeOid, ColumnCatalog catalog) {
+        return switch (typeOid) {
+            case TEXT, VARCHAR, BPCHAR, NAME, XML, UNKNOWN -> true;
+            default -> typeOid >= FIRST_USER_OID && catalog != null && catalog.isStringType(typeOid);
+        };
     }
 
     private static boolean isText(int typeOid, boolean binary) {
@@ -128,7 +146,7 @@ final class RowMasker {
             boolean toNull = false;
             if (len >= 0 && actions[i] != Action.KEEP) {
                 if (actions[i] == Action.MASK) {
-                    replacement = maskedValue(typeOids[i], binary[i]);
+                    replacement = maskedValue(typeOids[i], binary[i], userString[i]);
                     toNull = replacement == null;
                 } else {
                     replacement = detect(payload, valueStart, len, typeOids[i], binary[i]);
@@ -184,12 +202,12 @@ final class RowMasker {
         return false;
     }
 
-    private static byte[] maskedValue(int typeOid, boolean isBinary) {
+    private static byte[] maskedValue(int typeOid, boolean isBinary, boolean userString) {
         return switch (typeOid) {
             case TEXT, VARCHAR, BPCHAR, NAME, XML, UNKNOWN -> MASKED;
             case JSON -> MASKED_JSON;
             case JSONB -> isBinary ? withVersion(MASKED_JSON) : MASKED_JSON;
-            default -> isBinary || typeOid < FIRST_USER_OID ? null : MASKED;
+            default -> userString ? MASKED : null;
         };
     }
 

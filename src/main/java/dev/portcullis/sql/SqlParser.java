@@ -72,6 +72,84 @@ public final class SqlParser {
         return java.util.Optional.of(new CopyTarget(table, List.copyOf(columns)));
     }
 
+    /**
+     * The query of a {@code COPY (query) TO ...}, as written; empty for any other statement, or when the
+     * parenthesis cannot be matched. Strings, quoted names, dollar quotes and comments are skipped the way
+     * the server's lexer skips them, and the result must parse as one statement.
+     */
+    public static java.util.Optional<String> copyQuery(String copyStatement) {
+        String t = copyStatement;
+        int i = skipBlanks(t, 0);
+        if (!t.regionMatches(true, i, "copy", 0, 4)) return java.util.Optional.empty();
+        i = skipBlanks(t, i + 4);
+        if (i >= t.length() || t.charAt(i) != '(') return java.util.Optional.empty();
+        int start = i + 1, depth = 0;
+        for (; i < t.length(); i++) {
+            char c = t.charAt(i);
+            if (c == '(') depth++;
+            else if (c == ')' && --depth == 0) break;
+            else if (c == '\'' || c == '"') i = t.indexOf(c, i + 1) < 0 ? t.length() : closing(t, i, c);
+            else if (c == '-' && t.startsWith("--", i)) i = t.indexOf('\n', i) < 0 ? t.length() : t.indexOf('\n', i);
+            else if (c == '/' && t.startsWith("/*", i)) i = endOfComment(t, i);
+            else if (c == '$') {
+                java.util.regex.Matcher tag = DOLLAR_TAG.matcher(t).region(i, t.length());
+                if (tag.lookingAt() && (i == 0 || !Character.isLetterOrDigit(t.charAt(i - 1)) && t.charAt(i - 1) != '_')) {
+                    int end = t.indexOf(tag.group(), i + tag.group().length());
+                    i = end < 0 ? t.length() : end + tag.group().length() - 1;
+                }
+            }
+        }
+        if (i >= t.length()) return java.util.Optional.empty();
+        String query = t.substring(start, i);
+        try {
+            return parse(query).size() == 1 ? java.util.Optional.of(query) : java.util.Optional.empty();
+        } catch (SqlParseException | IllegalStateException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
+    private static final java.util.regex.Pattern DOLLAR_TAG = java.util.regex.Pattern.compile("\\$([A-Za-z_][A-Za-z_0-9]*)?\\$");
+
+    /** The index of the quote that closes the one at {@code from} ('' and "" are escaped quotes; E'' strings too). */
+    private static int closing(String t, int from, char quote) {
+        boolean backslashes = quote == '\'' && from > 0 && (t.charAt(from - 1) == 'E' || t.charAt(from - 1) == 'e');
+        for (int i = from + 1; i < t.length(); i++) {
+            char c = t.charAt(i);
+            if (backslashes && c == '\\') {
+                i++;
+            } else if (c == quote) {
+                if (i + 1 < t.length() && t.charAt(i + 1) == quote) i++;
+                else return i;
+            }
+        }
+        return t.length();
+    }
+
+    /** Block comments nest in PostgreSQL. */
+    private static int endOfComment(String t, int from) {
+        int depth = 0;
+        for (int i = from; i + 1 < t.length(); i++) {
+            if (t.startsWith("/*", i)) {
+                depth++;
+                i++;
+            } else if (t.startsWith("*/", i)) {
+                if (--depth == 0) return i + 1;
+                i++;
+            }
+        }
+        return t.length();
+    }
+
+    private static int skipBlanks(String t, int i) {
+        while (i < t.length()) {
+            if (Character.isWhitespace(t.charAt(i))) i++;
+            else if (t.startsWith("--", i)) i = t.indexOf('\n', i) < 0 ? t.length() : t.indexOf('\n', i) + 1;
+            else if (t.startsWith("/*", i)) i = endOfComment(t, i) + 1;
+            else break;
+        }
+        return i;
+    }
+
     private static List<SqlStatement> analyze(String sql, String json) throws SqlParseException {
         JsonNode tree;
         try {
