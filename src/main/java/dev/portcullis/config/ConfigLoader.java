@@ -310,7 +310,7 @@ public final class ConfigLoader {
     }
 
     private static final List<String> HTTP_CONNECTION_KEYS = List.of("name", "type", "listen", "tls", "allow-plaintext",
-            "upstream", "credentials", "max-request-bytes", "approval-pending-status", "filter-params", "redact", "policy");
+            "upstream", "credentials", "max-request-bytes", "approval-pending-status", "filter-params", "sort-params", "redact", "policy");
 
     private ConnectionConfig connection(Node node, String path, Map<String, String> names) {
         Map<String, Node> raw = tree.entries(node, path);
@@ -368,27 +368,43 @@ public final class ConfigLoader {
                 HttpConnectionConfig.DEFAULT_MAX_REQUEST_BYTES);
         Integer approvalPendingStatus = optional(o, "approval-pending-status", "403 or 202",
                 ConfigLoader::approvalPendingStatus, HttpConnectionConfig.DEFAULT_APPROVAL_PENDING_STATUS);
-        List<String> filterParams = filterParams(o);
+        List<String> filterParams = queryParamNames(o, "filter-params", "search", Map.of());
+        List<String> sortParams = queryParamNames(o, "sort-params", "sortBy", Map.of("filter-params", filterParams));
         Redactor redactor = redactor(o);
         Policy policy = null;
         if (!o.has("policy")) o.missing("policy", "a mapping with rules");
         else policy = policy(o.get("policy"), o.child("policy"));
         if (tree.problemCount() > before) return null;
         return new HttpConnectionConfig(name, listen, tls, allowPlaintext, url, connectTimeout, responseTimeout,
-                credentials, maxRequestBytes, approvalPendingStatus, filterParams, policy, redactor);
+                credentials, maxRequestBytes, approvalPendingStatus, filterParams, sortParams, policy, redactor);
     }
 
-    /** {@code filter-params: [search, filter, q]}: query parameter names, each once; an empty list is allowed. */
-    private List<String> filterParams(Obj o) {
-        if (!o.has("filter-params")) return List.of();
-        String path = o.child("filter-params");
-        List<Node> items = tree.list(o.get("filter-params"), path);
+    /**
+     * {@code filter-params: [search, filter, q]}, {@code sort-params: [sortBy]}: query parameter names, each
+     * once ignoring case (the gateway matches them so), and in no list of {@code readElsewhere}, whose
+     * parameters are read another way; an empty list is allowed.
+     */
+    private List<String> queryParamNames(Obj o, String key, String example, Map<String, List<String>> readElsewhere) {
+        if (!o.has(key)) return List.of();
+        String path = o.child(key);
+        List<Node> items = tree.list(o.get(key), path);
         if (items == null) return List.of();
-        Set<String> out = new LinkedHashSet<>();
+        List<String> out = new ArrayList<>();
         for (int i = 0; i < items.size(); i++) {
-            String name = tree.convert(items.get(i), path + "[" + i + "]",
-                    "a query parameter name such as search (no spaces, '=', '&', '#' or '%')", ConfigLoader::queryParamName, null);
-            if (name != null && !out.add(name)) tree.problem(items.get(i), path + "[" + i + "]", "'" + name + "' is listed twice");
+            String itemPath = path + "[" + i + "]";
+            String name = tree.convert(items.get(i), itemPath,
+                    "a query parameter name such as " + example + " (no spaces, '=', '&', '#' or '%')", ConfigLoader::queryParamName, null);
+            if (name == null) continue;
+            if (out.stream().anyMatch(name::equalsIgnoreCase)) {
+                tree.problem(items.get(i), itemPath, "'" + name + "' is listed twice");
+                continue;
+            }
+            for (Map.Entry<String, List<String>> other : readElsewhere.entrySet()) {
+                if (other.getValue().stream().anyMatch(name::equalsIgnoreCase)) {
+                    tree.problem(items.get(i), itemPath, "'" + name + "' is also in " + other.getKey() + "; a parameter is read one way only");
+                }
+            }
+            out.add(name);
         }
         return List.copyOf(out);
     }

@@ -24,13 +24,17 @@ import java.util.Optional;
  * @param filterParams    the query parameters whose values are filter expressions ({@code search}, {@code filter}
  *                        for Okta) or free-text searches ({@code q}): under a mask rule they are checked so that a
  *                        masked field cannot be searched character by character; empty (default): none is checked
+ * @param sortParams      the query parameters whose values name attributes to sort by ({@code sortBy} for Okta):
+ *                        under a mask rule a masked field cannot be sorted by, since the order leaks its values;
+ *                        none in common with {@code filterParams}; empty (default): none is checked
  * @param redactor        what is taken out of a request before it is recorded or shown to approvers: the
  *                        default secret fields plus the connection's {@code redact} list
  */
 public record HttpConnectionConfig(String name, InetSocketAddress listen, Optional<TlsConfig> tls,
                                    boolean allowPlaintext, URI upstreamUrl, Duration connectTimeout,
                                    Duration responseTimeout, Credentials credentials, long maxRequestBytes,
-                                   int approvalPendingStatus, List<String> filterParams, Policy policy, Redactor redactor)
+                                   int approvalPendingStatus, List<String> filterParams, List<String> sortParams,
+                                   Policy policy, Redactor redactor)
         implements ConnectionConfig {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
@@ -54,6 +58,7 @@ public record HttpConnectionConfig(String name, InetSocketAddress listen, Option
             throw new IllegalArgumentException("approvalPendingStatus must be 403 or 202, not " + approvalPendingStatus);
         }
         filterParams = List.copyOf(filterParams);
+        sortParams = List.copyOf(sortParams);
         Objects.requireNonNull(policy, "policy");
         Objects.requireNonNull(redactor, "redactor");
     }

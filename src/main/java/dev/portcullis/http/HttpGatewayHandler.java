@@ -136,9 +136,9 @@ final class HttpGatewayHandler extends Handler.Abstract {
                 upstream.forward(request, response, callback, call, body, MaskPlan.NONE, judged, startNanos);
             }
             case Verdict.Mask mask -> {
-                // A masked field must not be searchable either, or it leaks one character a query.
-                Optional<MaskedFieldSearch> oracle = MaskedFieldSearch.find(connection.filterParams(), call.query(),
-                        mask.ruleId(), mask.plan());
+                // A masked field must not be searched or sorted by either: it leaks by which rows come back, or in what order.
+                Optional<MaskedFieldSearch> oracle = MaskedFieldSearch.find(connection.filterParams(), connection.sortParams(),
+                        call.query(), mask.ruleId(), mask.plan());
                 if (oracle.isPresent()) {
                     judged.completeRefused(new Verdict.Deny(mask.ruleId(), oracle.get().detail()), startNanos);
                     HttpProblem.maskedFieldSearch(name, mask.ruleId(), call.summary(), oracle.get()).send(response, callback);

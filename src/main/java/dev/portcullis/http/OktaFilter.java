@@ -7,7 +7,8 @@ import java.util.Optional;
 
 /**
  * An Okta {@code filter} / {@code search} expression, read strictly: the SCIM filter language of RFC 7644
- * section 3.4.2.2 without value paths ({@code emails[type eq "work"]}) or schema URNs.
+ * section 3.4.2.2 without value paths ({@code emails[type eq "work"]}) or schema URNs; and the attributes
+ * a sort parameter ({@code sortBy}) names, with the same attribute paths.
  *
  * <pre>
  *  filter     := or
@@ -17,6 +18,8 @@ import java.util.Optional;
  *  comparison := attrPath "pr" | attrPath op value        op := eq ne co sw ew gt ge lt le
  *  attrPath   := name ( "." name )*                        name := [A-Za-z_][A-Za-z0-9_-]*
  *  value      := JSON string | JSON number | true | false | null
+ *
+ *  sort       := sortKey ( "," sortKey )*                  sortKey := [+-]? attrPath ( "asc" | "desc" )?
  * </pre>
  * Operators and keywords are read without case. Anything else is a {@link SyntaxException}: the caller
  * refuses what it cannot read rather than forwarding it. Bounded: at most {@link #MAX_CHARS} characters
@@ -90,6 +93,29 @@ final class OktaFilter {
         parser.skipSpace();
         if (parser.pos < expression.length()) throw parser.error("expected 'and', 'or' or the end");
         return List.copyOf(parser.comparisons);
+    }
+
+    /**
+     * Every attribute a sort value names, in order: Okta's single {@code profile.lastName}, and the lists
+     * other APIs take ({@code -created,title}, {@code name desc}). Spaces around a key are allowed; an
+     * empty key is not. Throws when the whole text is not such a list.
+     */
+    static List<String> sortAttributes(String value) throws SyntaxException {
+        if (value.length() > MAX_CHARS) {
+            throw new SyntaxException("longer than " + MAX_CHARS + " characters", MAX_CHARS);
+        }
+        OktaFilter parser = new OktaFilter(value);
+        List<String> attributes = new ArrayList<>();
+        while (true) {
+            parser.skipSpace();
+            if (parser.at('+') || parser.at('-')) parser.pos++;
+            attributes.add(parser.attributePath());
+            if (!parser.keyword("asc")) parser.keyword("desc");
+            parser.skipSpace();
+            if (parser.pos == value.length()) return List.copyOf(attributes);
+            if (!parser.at(',')) throw parser.error("expected ',', 'asc', 'desc' or the end");
+            parser.pos++;
+        }
     }
 
     private void or() throws SyntaxException {

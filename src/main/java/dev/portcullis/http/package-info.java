@@ -6,8 +6,9 @@
  *     1 Gate.authenticate (token → Identity)          refused → 401 problem+json, WWW-Authenticate
  *     2 body read up to max-request-bytes → HttpCall   too large → 413
  *     3 Gate.judge (policy → Decision, recorded)       Deny → 403 problem+json
- *       Mask, and a filter-params value searches a masked field beyond the rule's predicates mode
- *         (MaskedFieldSearch, reading OktaFilter) → 403 masked-field-search, recorded as a deny of the rule
+ *       Mask, and a filter-params value searches a masked field beyond the rule's predicates mode, or a
+ *         sort-params value sorts by one (MaskedFieldSearch, reading OktaFilter) → 403 masked-field-search,
+ *         recorded as a deny of the rule
  *       HoldForApproval, no Portcullis-Approval header: Gate.requestApproval, then the call is held
  *         up to HttpGatewayHandler.holdWait (half the rule's hold-timeout, at most 25 s):
  *         approved → Gate.releaseApproved → forwarded as below; denied → 403 approval-denied;

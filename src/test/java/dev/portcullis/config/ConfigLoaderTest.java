@@ -98,6 +98,7 @@ class ConfigLoaderTest {
         assertThat(okta.maxRequestBytes()).isEqualTo(1048576);
         assertThat(okta.approvalPendingStatus()).isEqualTo(403);
         assertThat(okta.filterParams()).containsExactly("search", "filter", "q");
+        assertThat(okta.sortParams()).containsExactly("sortBy");
         assertThat(okta.redactor().fields()).containsExactly("profile.answer");
 
         Identity agent = new Identity("agent-1", Set.of("agents"), "j", "", "i", Map.of(), Instant.MAX);
@@ -164,6 +165,30 @@ class ConfigLoaderTest {
                 .isEqualTo("gw.yaml:13:37: connections[0].filter-params[2]: 'search' is listed twice");
         assertThat(errorsOf(with.replace("filter-params", "filter-param")))
                 .isEqualTo("gw.yaml:13:5: connections[0].filter-param: unknown key; did you mean 'filter-params'?");
+    }
+
+    @Test
+    void sortParamsAreQueryParameterNamesEachOnceInNoFilterParamsAndNoneByDefault() throws Exception {
+        assertThat(((HttpConnectionConfig) ConfigLoader.load(write(VALID), ENV).connections().getFirst()).sortParams()).isEmpty();
+        String with = VALID.replace("    policy:\n", "    filter-params: [search]\n    sort-params: [sortBy, orderBy]\n    policy:\n");
+        HttpConnectionConfig h = (HttpConnectionConfig) ConfigLoader.load(write(with), ENV).connections().getFirst();
+        assertThat(h.sortParams()).containsExactly("sortBy", "orderBy");
+        assertThat(h.filterParams()).containsExactly("search");
+
+        assertThat(errorsOf(with.replace("[sortBy, orderBy]", "sortBy")))
+                .isEqualTo("gw.yaml:14:18: connections[0].sort-params: expected a list, got 'sortBy'");
+        assertThat(errorsOf(with.replace("[sortBy, orderBy]", "[sortBy, \"sort by\"]")))
+                .isEqualTo("gw.yaml:14:27: connections[0].sort-params[1]: expected a query parameter name such as sortBy"
+                        + " (no spaces, '=', '&', '#' or '%'), got 'sort by'");
+        // Matched ignoring case, so listed twice ignoring case.
+        assertThat(errorsOf(with.replace("[sortBy, orderBy]", "[sortBy, SORTBY]")))
+                .isEqualTo("gw.yaml:14:27: connections[0].sort-params[1]: 'SORTBY' is listed twice");
+        // A parameter is read as a filter or as a sort, not both.
+        assertThat(errorsOf(with.replace("[sortBy, orderBy]", "[sortBy, Search]")))
+                .isEqualTo("gw.yaml:14:27: connections[0].sort-params[1]: 'Search' is also in filter-params;"
+                        + " a parameter is read one way only");
+        assertThat(errorsOf(with.replace("sort-params", "sort-param")))
+                .isEqualTo("gw.yaml:14:5: connections[0].sort-param: unknown key; did you mean 'sort-params'?");
     }
 
     @Test

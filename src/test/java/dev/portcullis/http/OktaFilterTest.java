@@ -123,4 +123,17 @@ class OktaFilterTest {
         assertThatThrownBy(() -> read("profile.email zz \"a\"")).hasMessage(
                 "expected an operator (eq ne co sw ew pr gt ge lt le), got 'zz' at character 15");
     }
+
+    @Test
+    void sortValuesNameAttributesInOrderWithADirectionOrNot() throws Exception {
+        assertThat(OktaFilter.sortAttributes("profile.lastName")).containsExactly("profile.lastName");
+        assertThat(OktaFilter.sortAttributes("-created,+title, profile.email DESC ,name asc"))
+                .containsExactly("created", "title", "profile.email", "name");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "profile.email:desc", "a,,b", "a,", "a b", "a desc desc", "profile..email", "--a", "\"a\""})
+    void aSortValueThatIsNotAListOfAttributesIsASyntaxError(String value) {
+        assertThatThrownBy(() -> OktaFilter.sortAttributes(value)).isInstanceOf(OktaFilter.SyntaxException.class);
+    }
 }

@@ -24,8 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Okta's {@code search}, {@code filter} and {@code q} cannot be used to read a masked email one
- * character at a time: examples/okta.yaml (filter-params: [search, filter, q]) masks profile.email for
- * group agents with the default predicates mode, equality; three more groups try the other modes and no mask.
+ * character at a time, nor {@code sortBy} to read it by position: examples/okta.yaml (filter-params:
+ * [search, filter, q], sort-params: [sortBy]) masks profile.email for group agents with the default
+ * predicates mode, equality; three more groups try the other modes and no mask.
  */
 class SearchingAMaskedFieldIsRefusedAndNeverReachesOktaTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -180,6 +181,81 @@ class SearchingAMaskedFieldIsRefusedAndNeverReachesOktaTest {
         assertThat(users(auditor, "search", "profile.email sw \"a\"").statusCode()).isEqualTo(200);
         assertThat(users(auditor, "q", "a").statusCode()).isEqualTo(200);
         assertThat(f.okta.received()).hasSize(2);
+    }
+
+    @Test
+    void sortingByAMaskedFieldIsRefusedEvenUnderEqualityAndNothingReachesOkta() throws Exception {
+        HttpResponse<String> r = f.send("GET", "/api/v1/users?limit=20&sortBy=profile.email&sortOrder=asc", agent, null);
+
+        assertThat(r.statusCode()).isEqualTo(403);
+        assertThat(r.headers().firstValue("Content-Type")).contains("application/problem+json");
+        JsonNode problem = JSON.readTree(r.body());
+        assertThat(problem.path("type").asText()).isEqualTo(HttpProblem.BASE + "masked-field-search");
+        assertThat(problem.path("rule").asText()).isEqualTo("agents-read-users");
+        assertThat(problem.path("parameter").asText()).isEqualTo("sortBy");
+        assertThat(problem.path("field").asText()).isEqualTo("profile.email");
+        assertThat(problem.path("operator").asText()).isEqualTo("sort");
+        assertThat(problem.path("predicates").asText()).isEqualTo("equality");
+        assertThat(problem.path("detail").asText()).isEqualTo("rule agents-read-users: sortBy profile.email sorts by masked"
+                + " field profile.email, which orders the results by the value it hides; rule allows only equality"
+                + " (eq, ne, pr) on masked fields, and an order is not one (predicates: equality)");
+        assertThat(f.okta.received()).isEmpty();
+    }
+
+    @Test
+    void noSpellingOfASortByAMaskedFieldSlipsPast() throws Exception {
+        for (String query : List.of(
+                "SORTBY=PROFILE.Email",
+                "sortBy=" + URLEncoder.encode("status,-profile.mobilePhone", StandardCharsets.UTF_8),
+                "sortBy=" + URLEncoder.encode("profile.email desc", StandardCharsets.UTF_8),
+                "sortBy=status&sortBy=profile.email",
+                // unreadable: taken as a sort by every field
+                "sortBy=" + URLEncoder.encode("profile.email:desc", StandardCharsets.UTF_8))) {
+            HttpResponse<String> r = f.send("GET", "/api/v1/users?" + query, agent, null);
+            assertThat(r.statusCode()).as(query).isEqualTo(403);
+            assertThat(JSON.readTree(r.body()).path("operator").asText()).as(query).isEqualTo("sort");
+        }
+        assertThat(f.okta.received()).isEmpty();
+    }
+
+    @Test
+    void sortingByAnUnmaskedFieldIsAllowed() throws Exception {
+        HttpResponse<String> r = f.send("GET", "/api/v1/users?limit=20&sortBy=status&sortOrder=desc", agent, null);
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(r.body())).isNotEmpty()
+                .allSatisfy(u -> assertThat(u.path("profile").path("email").asText()).isEqualTo("[masked]"));
+        assertThat(f.okta.received()).singleElement()
+                .satisfies(req -> assertThat(req.query()).contains("sortBy=status", "sortOrder=desc"));
+    }
+
+    @Test
+    void predicatesRefuseRefusesASortAndAllowLetsItThroughStillMasked() throws Exception {
+        HttpResponse<String> strict = users(f.token("strict-2", "strict-agents"), "sortBy", "profile.email");
+        assertThat(strict.statusCode()).isEqualTo(403);
+        assertThat(JSON.readTree(strict.body()).path("detail").asText())
+                .endsWith("rule allows no search on masked fields (predicates: refuse)");
+        assertThat(f.okta.received()).isEmpty();
+
+        HttpResponse<String> loose = users(f.token("loose-2", "loose-agents"), "sortBy", "profile.email");
+        assertThat(loose.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(loose.body())).isNotEmpty()
+                .allSatisfy(u -> assertThat(u.path("profile").path("email").asText()).isEqualTo("[masked]"));
+        assertThat(f.okta.received()).singleElement()
+                .satisfies(req -> assertThat(req.query()).contains("sortBy=profile.email"));
+    }
+
+    @Test
+    void aRefusedSortIsRecordedAsADenyOfTheMaskRuleLikeASearch() throws Exception {
+        String token = f.token("sorting-agent", "agents");
+        users(token, "sortBy", "profile.email");
+
+        try (EmbeddedStore store = EmbeddedStore.open(data.resolve("portcullis.db"))) {
+            List<SessionSummary> sessions = store.sessions(SessionQuery.newest().subject("sorting-agent"));
+            assertThat(sessions).singleElement().satisfies(s -> assertThat(s.refusedCount()).isEqualTo(1));
+            assertThat(new Replay(store, ZoneOffset.UTC).text(sessions.getFirst().id()))
+                    .contains("verdict: deny (rule agents-read-users)", "sorts by masked field profile.email", "upstream: not forwarded");
+        }
     }
 
     @Test
