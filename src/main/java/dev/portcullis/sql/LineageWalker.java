@@ -49,13 +49,17 @@ final class LineageWalker {
     }
 
     static Lineage analyze(String statement, RelationCatalog catalog) throws LineageException, SqlParseException {
-        JsonNode stmts = parse(statement).path("stmts");
-        if (stmts.size() != 1) {
-            if (stmts.isEmpty()) return new Lineage(List.of(), List.of());
-            throw new LineageException("expected one statement, found " + stmts.size());
+        JsonNode stmt = SqlParser.lastParsedTree(statement); // the tree the gateway just judged, when it is this text's
+        if (stmt == null) {
+            JsonNode stmts = parse(statement).path("stmts");
+            if (stmts.size() != 1) {
+                if (stmts.isEmpty()) return new Lineage(List.of(), List.of());
+                throw new LineageException("expected one statement, found " + stmts.size());
+            }
+            stmt = stmts.get(0).path("stmt");
         }
         LineageWalker w = new LineageWalker(catalog);
-        List<Col> outputs = w.statement(stmts.get(0).path("stmt"));
+        List<Col> outputs = w.statement(stmt);
         List<Output> out = new ArrayList<>(outputs.size());
         for (Col c : outputs) out.add(new Output(c.name, c.deriv.sources));
         return new Lineage(out, w.uses);

@@ -150,6 +150,29 @@ public final class SqlParser {
         return i;
     }
 
+    /** The last text this thread parsed, with its tree, so the lineage of its statements needs no second parse. */
+    private record Parsed(byte[] utf8, JsonNode tree) {
+    }
+
+    private static final ThreadLocal<Parsed> LAST_PARSED = new ThreadLocal<>();
+
+    /**
+     * The parse tree ({@code {"SelectStmt": ...}}) of a statement of the text this thread parsed last, when
+     * {@code statementText} is one of its statements ({@link SqlStatement#text()}); null otherwise.
+     */
+    static JsonNode lastParsedTree(String statementText) {
+        Parsed last = LAST_PARSED.get();
+        if (last == null) return null;
+        for (JsonNode raw : last.tree.path("stmts")) {
+            int start = raw.path("stmt_location").asInt(0);
+            int length = raw.path("stmt_len").asInt(0);
+            int end = length == 0 ? last.utf8.length : start + length;
+            if (end - start < statementText.length()) continue; // UTF-8 is never shorter than the text
+            if (new StatementAnalyzer.Source(last.utf8, start, end).text().equals(statementText)) return raw.get("stmt");
+        }
+        return null;
+    }
+
     private static List<SqlStatement> analyze(String sql, String json) throws SqlParseException {
         JsonNode tree;
         try {
@@ -159,6 +182,7 @@ public final class SqlParser {
             throw new SqlParseException("the statement is too complex to analyse: " + e.getOriginalMessage(), 0);
         }
         byte[] utf8 = sql.getBytes(StandardCharsets.UTF_8);
+        LAST_PARSED.set(new Parsed(utf8, tree));
         List<SqlStatement> out = new ArrayList<>();
         for (JsonNode raw : tree.path("stmts")) {
             int start = raw.path("stmt_location").asInt(0);
