@@ -25,7 +25,8 @@ final class ContentDetectors {
 
     /**
      * Cheap facts about a string, gathered in one pass and packed in an int so that the common path
-     * allocates nothing: digit count (capped at 13), whether it holds '@', whether it holds '+'.
+     * allocates nothing: digit count (capped at 13), whether it holds '@', whether it holds '+', whether it
+     * holds a character a national phone number is written with ({@code ( . -} or a space).
      */
     static int hints(String s) {
         int digits = 0;
@@ -38,12 +39,14 @@ final class ContentDetectors {
                 flags |= HAS_AT;
             } else if (c == '+') {
                 flags |= HAS_PLUS;
+            } else if (c == ' ' || c == '-' || c == '.' || c == '(') {
+                flags |= HAS_PHONE_SEPARATOR;
             }
         }
         return flags | digits;
     }
 
-    private static final int HAS_AT = 1 << 8, HAS_PLUS = 1 << 9;
+    private static final int HAS_AT = 1 << 8, HAS_PLUS = 1 << 9, HAS_PHONE_SEPARATOR = 1 << 10;
 
     private static int digits(int hints) {
         return hints & 0xFF;
@@ -53,7 +56,8 @@ final class ContentDetectors {
     static boolean worthScanning(Detector d, String s, int h) {
         return switch (d) {
             case EMAIL -> (h & HAS_AT) != 0;
-            case PHONE -> digits(h) >= 10 || (digits(h) >= 8 && (h & HAS_PLUS) != 0);
+            // a national number is written with separators, an international one starts with '+'
+            case PHONE -> (digits(h) >= 10 && (h & HAS_PHONE_SEPARATOR) != 0) || (digits(h) >= 8 && (h & HAS_PLUS) != 0);
             case CARD -> digits(h) >= 13;
             case SSN -> digits(h) >= 9 && s.indexOf('-') >= 0;
             case IBAN -> digits(h) >= 2 && s.length() >= 15;
