@@ -824,6 +824,7 @@ final class LineageWalker {
                 return expr(b.path("lidx"), s).plus(expr(b.path("uidx"), s));
             }
             case "A_Expr" -> {
+                operator(b);
                 return expr(b.path("lexpr"), s).plus(expr(b.path("rexpr"), s)).computed();
             }
             case "List" -> {
@@ -896,7 +897,7 @@ final class LineageWalker {
         for (JsonNode o : call.path("agg_order")) {
             use(expr(o.path("SortBy").path("node"), s), UseKind.SEARCH, "ORDER BY in " + shown + "(...)");
         }
-        if (call.has("agg_filter")) d = d.plus(condition(call.path("agg_filter"), s, "FILTER (WHERE ...)"));
+        if (call.has("agg_filter")) condition(call.path("agg_filter"), s, "FILTER (WHERE ...)"); // a WHERE of its own
         if (call.has("over")) window(call.path("over"), s, List.of());
         return d.computed();
     }
@@ -945,8 +946,10 @@ final class LineageWalker {
                 return condition(b.path("arg"), s, construct).computed();
             }
             case "NullTest" -> {
+                // email IS NULL is a lookup; NULLIF(substr(email, 1, 1), 'u') IS NULL is a search
                 Deriv d = expr(b.path("arg"), s);
-                use(d, UseKind.EQUALITY, "IS NULL in " + construct);
+                use(d, d.bare ? UseKind.EQUALITY : UseKind.SEARCH, (d.bare ? "IS NULL" : "IS NULL of a value computed from it")
+                        + " in " + construct);
                 return d.computed();
             }
             case "SubLink" -> {
@@ -963,7 +966,19 @@ final class LineageWalker {
         }
     }
 
+    /** A user-defined operator runs a user's function, which could read any column. */
+    private static void operator(JsonNode aExpr) throws LineageException {
+        String kind = aExpr.path("kind").asText();
+        if (!(kind.equals("AEXPR_OP") || kind.equals("AEXPR_OP_ANY") || kind.equals("AEXPR_OP_ALL"))) return;
+        List<String> names = new ArrayList<>();
+        for (JsonNode n : aExpr.path("name")) names.add(str(n));
+        if (!BuiltinFunctions.isBuiltinOperator(names)) {
+            throw new LineageException("operator " + String.join(".", names) + " is not a built-in Portcullis knows");
+        }
+    }
+
     private Deriv comparison(JsonNode b, Scope s, String construct) throws LineageException, SqlParseException {
+        operator(b);
         String kind = b.path("kind").asText();
         String op = last(b.path("name"));
         boolean equality = op.equals("=") || op.equals("<>") || op.equals("!=");
