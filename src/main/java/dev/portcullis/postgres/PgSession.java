@@ -373,23 +373,17 @@ final class PgSession implements Runnable {
             } else {
                 refusal = refusal(j.decision().verdict(), statement);
             }
-            DerivedColumns derived = null;
-            if (refusal.isEmpty() && j.decision().verdict() instanceof Verdict.Mask m) {
-                try {
-                    derived = derivedColumns(m, statement);
-                } catch (MaskRefusal e) {
-                    refusal = Optional.of(e.error);
-                }
-            }
+            MaskCheck masking = refusal.isEmpty() ? maskCheck(j.decision().verdict(), statement) : MaskCheck.NONE;
+            if (masking.refused()) refusal = Optional.of(masking.error());
             if (refusal.isPresent()) {
-                j.completeRefused(System.nanoTime());
+                masking.completeRefused(j);
                 if (held != null) held.completeRefused(System.nanoTime());
                 for (Gate.Judged done : judged) done.completeUpstreamFailed("not sent: another statement of the query was refused", System.nanoTime());
                 refuseUnit(refusal.get());
                 return;
             }
             if (j != held) judged.add(j);
-            unit.addSlot(j, statement, maskPlan(j.decision().verdict()), derived);
+            unit.addSlot(j, statement, maskPlan(j.decision().verdict()), masking.derived());
         }
         if (held != null) {
             // Held before the unit is queued: nothing of this query reaches the server until it is released,
@@ -514,15 +508,11 @@ final class PgSession implements Runnable {
                     // with its bind parameters, so the approval names exactly what runs.
                     if (d.verdict() instanceof Verdict.HoldForApproval && statements.size() == 1) continue;
                     Optional<BackendMessage.ErrorResponse> refusal = refusal(d.verdict(), s);
-                    if (refusal.isEmpty() && d.verdict() instanceof Verdict.Mask m) {
-                        try {
-                            derivedColumns(m, resolveExecute(s)); // refused when prepared, not only when run
-                        } catch (MaskRefusal e) {
-                            refusal = Optional.of(e.error);
-                        }
-                    }
+                    // a mask rule's lineage check refuses when the statement is prepared, not only when it runs
+                    MaskCheck masking = refusal.isEmpty() ? maskCheck(d.verdict(), resolveExecute(s)) : MaskCheck.NONE;
+                    if (masking.refused()) refusal = Optional.of(masking.error());
                     if (refusal.isPresent()) {
-                        recordRefusal(s);
+                        recordRefusal(s, masking);
                         unit.refusal = refusal.get();
                         return;
                     }
@@ -557,22 +547,16 @@ final class PgSession implements Runnable {
                         } else {
                             refusal = refusal(j.decision().verdict(), statement);
                         }
-                        DerivedColumns derived = null;
-                        if (refusal.isEmpty() && j.decision().verdict() instanceof Verdict.Mask m) {
-                            try {
-                                derived = derivedColumns(m, statement);
-                            } catch (MaskRefusal e) {
-                                refusal = Optional.of(e.error);
-                            }
-                        }
+                        MaskCheck masking = refusal.isEmpty() ? maskCheck(j.decision().verdict(), statement) : MaskCheck.NONE;
+                        if (masking.refused()) refusal = Optional.of(masking.error());
                         if (refusal.isPresent()) {
-                            j.completeRefused(System.nanoTime());
+                            masking.completeRefused(j);
                             unit.refusal = refusal.get();
                             return;
                         }
                         remember(List.of(statement)); // a PREPARE or DEALLOCATE sent with the extended protocol
                         Bound b = bound.get(execute.portal());
-                        unit.addSlot(j, statement, maskPlan(j.decision().verdict()), derived, b == null ? -1 : b.portalGeneration(),
+                        unit.addSlot(j, statement, maskPlan(j.decision().verdict()), masking.derived(), b == null ? -1 : b.portalGeneration(),
                                 b == null ? -1 : b.statementGeneration(), b == null ? List.of() : b.resultFormats());
                     } catch (GateUnavailableException e) {
                         unit.refusal = PgErrors.error("08006", "Portcullis: " + e.getMessage());
@@ -692,27 +676,32 @@ final class PgSession implements Runnable {
         };
     }
 
-    /** A statement that a mask rule cannot let run: the refusal the client gets. */
-    private static final class MaskRefusal extends Exception {
-        final BackendMessage.ErrorResponse error;
+    /**
+     * What a mask rule's lineage check says of a statement: the result columns to mask whole (null when no
+     * lineage was needed), or a refusal, recorded as a deny of the rule with its reason.
+     */
+    private record MaskCheck(DerivedColumns derived, Verdict.Deny deny, BackendMessage.ErrorResponse error) {
+        static final MaskCheck NONE = new MaskCheck(null, null, null);
 
-        MaskRefusal(BackendMessage.ErrorResponse error) {
-            super(error.message(), null, false, false);
-            this.error = error;
+        boolean refused() {
+            return error != null;
+        }
+
+        /** Records a refused statement: with this check's reason when it refused, else policy's verdict. */
+        void completeRefused(Gate.Judged judged) {
+            if (deny != null) judged.completeRefused(deny, System.nanoTime());
+            else judged.completeRefused(System.nanoTime());
         }
     }
 
     /**
-     * Which result columns of a statement allowed with masking are masked whole: every column computed
-     * from a masked one, by the statement's lineage. Null when the plan masks no field by name (detectors
-     * only) or the statement returns no columns of its own (SET, SHOW, DDL...).
-     *
-     * @throws MaskRefusal when the statement searches or copies a masked column in a way the rule does not
-     *                     allow, or its lineage cannot be proven (fail closed)
+     * For a statement allowed with masking: which result columns are masked whole, every column computed
+     * from a masked one by the statement's lineage. Refused when the statement searches or copies a masked
+     * column in a way the rule does not allow, or its lineage cannot be proven (fail closed).
      */
-    private DerivedColumns derivedColumns(Verdict.Mask mask, SqlStatement statement) throws MaskRefusal {
+    private MaskCheck maskCheck(Verdict verdict, SqlStatement statement) {
+        if (!(verdict instanceof Verdict.Mask mask) || mask.plan().fields().isEmpty()) return MaskCheck.NONE;
         MaskPlan plan = mask.plan();
-        if (plan.fields().isEmpty()) return null;
         String text = statement.text();
         if (statement.preparedName().isPresent() && statement.preparedQuery().isEmpty()) {
             // EXECUTE name: the lineage is the PREPAREd query's
@@ -722,19 +711,23 @@ final class PgSession implements Runnable {
                 text = prepare.text();
             }
         }
+        String message;
+        String hint = null;
         try {
             Lineage lineage = catalog.lineage(text);
             java.util.BitSet masked = MaskedLineage.maskedOutputs(lineage, plan, mask.ruleId());
             boolean reads = MaskedLineage.readsMaskedColumn(lineage, plan);
-            return lineage.outputs().isEmpty() && !reads ? null : new DerivedColumns(masked, lineage.outputs().size(), reads);
+            return lineage.outputs().isEmpty() && !reads ? MaskCheck.NONE
+                    : new MaskCheck(new DerivedColumns(masked, lineage.outputs().size(), reads), null, null);
         } catch (MaskedLineage.Refused e) {
-            throw new MaskRefusal(PgErrors.error("42501", "Portcullis: " + e.getMessage(), "statement: " + statement.summary(),
-                    "compare masked columns only for equality, or ask for a rule without masking"));
+            message = e.getMessage();
+            hint = "compare masked columns only for equality, or ask for a rule without masking";
         } catch (LineageException e) {
-            throw new MaskRefusal(PgErrors.error("42501", "Portcullis: masking cannot be guaranteed for this statement, so it "
-                    + "is refused (rule " + mask.ruleId() + " masks " + String.join(", ", plan.fields()) + "): " + e.getMessage(),
-                    "statement: " + statement.summary(), null));
+            message = "masking cannot be guaranteed for this statement, so it is refused (rule " + mask.ruleId() + " masks "
+                    + String.join(", ", plan.fields()) + "): " + e.getMessage();
         }
+        return new MaskCheck(null, new Verdict.Deny(mask.ruleId(), message),
+                PgErrors.error("42501", "Portcullis: " + message, "statement: " + statement.summary(), hint));
     }
 
     private static MaskPlan maskPlan(Verdict verdict) {
@@ -768,10 +761,9 @@ final class PgSession implements Runnable {
         return redactor.sql(statement.text()) + params;
     }
 
-    private void recordRefusal(SqlStatement statement) {
+    private void recordRefusal(SqlStatement statement, MaskCheck masking) {
         try {
-            gate.judge(recording, config.name(), identity, statement, config.policy(), excerpt(statement))
-                    .completeRefused(System.nanoTime());
+            masking.completeRefused(gate.judge(recording, config.name(), identity, statement, config.policy(), excerpt(statement)));
         } catch (GateUnavailableException e) {
             log.error("could not record a refusal on {}: {}", config.name(), e.getMessage());
         }

@@ -277,6 +277,31 @@ class AgentsThroughPostgresGatewayTest {
     }
 
     @Test
+    void aSearchOfAMaskedColumnIsRecordedAsADenyWithItsReasonAndNeverSent() throws Exception {
+        String token = f.token("searching-agent", "agents");
+        try (Connection c = f.jdbc(token)) {
+            try (Statement st = c.createStatement()) {
+                assertThatThrownBy(() -> st.executeQuery("SELECT count(*) FROM customers WHERE email LIKE 'user1%'"))
+                        .hasMessageContaining("searches it with LIKE");
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM customers ORDER BY reverse(email) LIMIT ?")) {
+                ps.setInt(1, 1);
+                assertThatThrownBy(ps::executeQuery).hasMessageContaining("ORDER BY");
+            }
+        }
+        try (EmbeddedStore store = EmbeddedStore.open(data.resolve("portcullis.db"))) {
+            var session = store.sessions(SessionQuery.newest().subject("searching-agent")).getFirst();
+            String transcript = new Replay(store, ZoneOffset.UTC).text(session.id());
+            assertThat(transcript)
+                    .contains("LIKE 'user1%'\n    verdict: deny (rule agents-read-only): rule agents-read-only masks column "
+                            + "customers.email, and this statement searches it with LIKE in WHERE")
+                    .contains("reverse(email) LIMIT $1\n    verdict: deny (rule agents-read-only)", "searches it with ORDER BY");
+            assertThat(transcript.split("upstream: not forwarded", -1)).hasSize(3);
+            assertThat(AuditVerifier.verify(store).ok()).isTrue();
+        }
+    }
+
+    @Test
     void statementsAreRecordedAsSentButRolePasswordsAndTokensAreRedacted() throws Exception {
         String jwt = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJzb21lb25lIn0.c2lnbmF0dXJlLW5vdC1yZWFsbHk";
         try (Connection c = f.admin(); Statement st = c.createStatement()) {
