@@ -5,7 +5,6 @@ import dev.portcullis.masking.PredicateMode;
 import dev.portcullis.sql.Lineage.Column;
 import java.util.BitSet;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * A mask rule applied to a statement's {@link Lineage}: which result columns are masked (every column
@@ -83,13 +82,23 @@ public final class MaskedLineage {
      */
     static boolean masked(Column c, List<String> fields) {
         for (String field : fields) {
-            String[] parts = field.toLowerCase(Locale.ROOT).split("\\.");
-            int n = parts.length;
-            if (!parts[n - 1].equals(c.name().toLowerCase(Locale.ROOT))) continue;
-            if (n >= 2 && !parts[n - 2].equals(c.table().toLowerCase(Locale.ROOT))) continue;
-            if (n >= 3 && !parts[n - 3].equals(c.schema().toLowerCase(Locale.ROOT))) continue;
-            return true;
+            // compared segment by segment from the end, ignoring case, without allocating (runs per statement)
+            int end = field.length();
+            int dot = field.lastIndexOf('.', end - 1);
+            if (!segment(field, dot + 1, end, c.name())) continue;
+            if (dot < 0) return true;
+            end = dot;
+            dot = field.lastIndexOf('.', end - 1);
+            if (!segment(field, dot + 1, end, c.table())) continue;
+            if (dot < 0) return true;
+            end = dot;
+            dot = field.lastIndexOf('.', end - 1);
+            if (segment(field, dot + 1, end, c.schema())) return true;
         }
         return false;
+    }
+
+    private static boolean segment(String field, int from, int to, String name) {
+        return to - from == name.length() && field.regionMatches(true, from, name, 0, name.length());
     }
 }
