@@ -22,8 +22,4 @@ record DerivedColumns(BitSet masked, int columns, boolean hidesErrors) {
     boolean masks(int index, int fieldCount) {
         return fieldCount != columns || masked.get(index);
     }
-
-    boolean any(int fieldCount) {
-        return fieldCount != columns || !masked.isEmpty();
-    }
 }
