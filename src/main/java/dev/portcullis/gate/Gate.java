@@ -18,7 +18,6 @@ import dev.portcullis.recording.RecordingFailedException;
 import dev.portcullis.recording.SessionRecorder;
 import dev.portcullis.recording.Timings;
 import dev.portcullis.recording.Upstream;
-import dev.portcullis.server.GatewayMetrics;
 import java.time.Duration;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -33,7 +32,7 @@ public final class Gate {
 
     private final TokenVerifier verifier;
     private final Recorder recorder;
-    private final GatewayMetrics metrics;
+    private final GateMetrics metrics;
     private final ApprovalService approvals;
     private final String approvalPageBase;
 
@@ -41,7 +40,7 @@ public final class Gate {
      * @param approvalPageBase where people approve, e.g. {@code http://127.0.0.1:8080/approvals/};
      *                         refusals and notices name {@code approvalPageBase + id}
      */
-    public Gate(TokenVerifier verifier, Recorder recorder, GatewayMetrics metrics, ApprovalService approvals,
+    public Gate(TokenVerifier verifier, Recorder recorder, GateMetrics metrics, ApprovalService approvals,
                 String approvalPageBase) {
         this.verifier = verifier;
         this.recorder = recorder;

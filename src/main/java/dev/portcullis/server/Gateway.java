@@ -1,5 +1,6 @@
 package dev.portcullis.server;
 
+import dev.portcullis.approval.EmbeddedApprovalStore;
 import dev.portcullis.approval.ApprovalApi;
 import dev.portcullis.approval.ApprovalService;
 import dev.portcullis.approval.notify.Notifier;
@@ -59,7 +60,7 @@ public final class Gateway implements AutoCloseable {
 
             // Approval requests survive restarts: those that expired meanwhile are closed now, the rest
             // on a schedule.
-            ApprovalService approvals = new ApprovalService(store.approvals(), recorder, clock);
+            ApprovalService approvals = new ApprovalService(new EmbeddedApprovalStore(store), recorder, clock);
             approvals.expireDue();
             ScheduledExecutorService expiry = Executors.newSingleThreadScheduledExecutor(
                     Thread.ofPlatform().daemon().name("approval-expiry").factory());

@@ -1,5 +1,7 @@
 package dev.portcullis.server;
 
+import dev.portcullis.gate.GateMetrics;
+
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -12,12 +14,13 @@ import java.util.concurrent.ConcurrentMap;
  * The gateway's Prometheus metrics. Meters are cached per label set so the hot path does one map
  * lookup, not a registry lookup.
  */
-public final class GatewayMetrics {
+public final class GatewayMetrics implements GateMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final ConcurrentMap<String, Counter> operations = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, Counter> tokenFailures = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, Timer> upstreamLatency = new ConcurrentHashMap<>();
 
+    @Override
     public void operation(String connection, String verdict, String rule) {
         operations.computeIfAbsent(connection + '\0' + verdict + '\0' + rule, k -> Counter.builder("portcullis.operations")
                 .description("Operations judged, by connection, verdict and deciding rule")
@@ -25,6 +28,7 @@ public final class GatewayMetrics {
                 .register(registry)).increment();
     }
 
+    @Override
     public void tokenFailure(String connection, String reason) {
         tokenFailures.computeIfAbsent(connection + '\0' + reason, k -> Counter.builder("portcullis.token.failures")
                 .description("Agent tokens refused, by reason")
@@ -32,6 +36,7 @@ public final class GatewayMetrics {
                 .register(registry)).increment();
     }
 
+    @Override
     public void upstreamLatency(String connection, Duration latency) {
         upstreamLatency.computeIfAbsent(connection, c -> Timer.builder("portcullis.upstream.latency")
                 .description("Time from forwarding an operation to the upstream's response headers")

@@ -1,6 +1,5 @@
 package dev.portcullis.store;
 
-import dev.portcullis.approval.ApprovalStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -90,18 +89,13 @@ public final class EmbeddedStore implements AuditStore {
         return file;
     }
 
-    /** The approval requests kept in the same file, written through the same writer. */
-    public ApprovalStore approvals() {
-        return new EmbeddedApprovalStore(this);
-    }
-
     /** Work on the writer connection inside one write transaction. */
-    interface WriteWork<T> {
+    public interface WriteWork<T> {
         T run(Connection writer) throws SQLException;
     }
 
     /** Runs {@code work} in one synchronous (forced to disk) write transaction, under the write lock. */
-    <T> T write(String what, WriteWork<T> work) {
+    public <T> T write(String what, WriteWork<T> work) {
         writeLock.lock();
         try {
             ensureOpen();
@@ -379,7 +373,7 @@ public final class EmbeddedStore implements AuditStore {
      * A read-only connection; closing it returns it to a small pool of idle readers. Opening a SQLite
      * connection costs about 0.25 ms, which a grant lookup on the data path must not pay each time.
      */
-    Connection reader() throws SQLException {
+    public Connection reader() throws SQLException {
         ensureOpen();
         Connection c = idleReaders.poll();
         if (c == null || c.isClosed()) c = connect(file, busyTimeout, true);

@@ -4,16 +4,16 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 
 /** Timestamps are stored as epoch microseconds: portable BIGINT, and what the hash covers. */
-final class Micros {
+public final class Micros {
 
     private Micros() {
     }
 
-    static long of(Instant instant) {
+    public static long of(Instant instant) {
         return Math.addExact(Math.multiplyExact(instant.getEpochSecond(), 1_000_000L), instant.getNano() / 1_000);
     }
 
-    static Instant toInstant(long micros) {
+    public static Instant toInstant(long micros) {
         return Instant.EPOCH.plus(micros, ChronoUnit.MICROS);
     }
 }

@@ -15,12 +15,13 @@ import java.util.List;
  * <p>The SQL stays within what SQLite and PostgreSQL both accept (BIGINT epoch microseconds, VARCHAR,
  * TEXT, no AUTOINCREMENT), so the PostgreSQL store can run the same scripts.
  */
-final class Migrations {
+public final class Migrations {
 
-    record Migration(int version, String description, List<String> statements) {
+    /** One schema step; tests build an older store from the first ones. */
+    public record Migration(int version, String description, List<String> statements) {
     }
 
-    static final List<Migration> ALL = List.of(
+    public static final List<Migration> ALL = List.of(
             new Migration(1, "audit sessions, hash-chained events, global chain head", List.of(
                     """
                     CREATE TABLE audit_session (

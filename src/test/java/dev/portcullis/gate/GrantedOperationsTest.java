@@ -1,5 +1,6 @@
 package dev.portcullis.gate;
 
+import dev.portcullis.approval.EmbeddedApprovalStore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -63,7 +64,7 @@ class GrantedOperationsTest {
     void open() {
         store = EmbeddedStore.open(dir.resolve("p.db"));
         recorder = new DurableRecorder(store, clock);
-        ApprovalStore real = store.approvals();
+        ApprovalStore real = new EmbeddedApprovalStore(store);
         ApprovalStore flaky = new ApprovalStore() {
             public void insert(ApprovalRequest r) {
                 real.insert(r);

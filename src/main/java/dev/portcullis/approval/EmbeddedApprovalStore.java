@@ -1,17 +1,17 @@
-package dev.portcullis.store;
+package dev.portcullis.approval;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.portcullis.approval.ApprovalRequest;
 import dev.portcullis.approval.ApprovalRequest.Approval;
 import dev.portcullis.approval.ApprovalRequest.Denial;
 import dev.portcullis.approval.ApprovalRequest.Grant;
 import dev.portcullis.approval.ApprovalRequest.Requester;
-import dev.portcullis.approval.ApprovalState;
-import dev.portcullis.approval.ApprovalStore;
+import dev.portcullis.store.AuditStoreException;
+import dev.portcullis.store.EmbeddedStore;
+import dev.portcullis.store.Micros;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -22,8 +22,12 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 
-/** Approval requests in the embedded store's {@code approval_request} table (migrations 2 and 3). */
-final class EmbeddedApprovalStore implements ApprovalStore {
+/**
+ * Approval requests in the embedded store's {@code approval_request} table (migrations 2 and 3), written
+ * through the store's one writer. Here, not in {@code store}: the store keeps bytes and knows nothing of
+ * approvals.
+ */
+public final class EmbeddedApprovalStore implements ApprovalStore {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String COLUMNS = "id, state, version, connection_name, requester_subject, requester_groups,"
@@ -32,7 +36,7 @@ final class EmbeddedApprovalStore implements ApprovalStore {
 
     private final EmbeddedStore store;
 
-    EmbeddedApprovalStore(EmbeddedStore store) {
+    public EmbeddedApprovalStore(EmbeddedStore store) {
         this.store = store;
     }
 

@@ -1,13 +1,12 @@
-package dev.portcullis.store;
+package dev.portcullis.approval;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.portcullis.approval.ApprovalRequest;
 import dev.portcullis.approval.ApprovalRequest.Approval;
 import dev.portcullis.approval.ApprovalRequest.Denial;
 import dev.portcullis.approval.ApprovalRequest.Requester;
-import dev.portcullis.approval.ApprovalState;
-import dev.portcullis.approval.ApprovalStore;
+import dev.portcullis.store.EmbeddedStore;
+import dev.portcullis.store.Migrations;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -42,20 +41,20 @@ class EmbeddedApprovalStoreTest {
                 Optional.of(new Denial("bob", "not now", T0.plusSeconds(9))), r.createdAt(), r.expiresAt(), 2, Optional.empty());
         Path file = dir.resolve("p.db");
         try (EmbeddedStore store = EmbeddedStore.open(file)) {
-            store.approvals().insert(r);
-            assertThat(store.approvals().get(r.id())).contains(r);
-            assertThat(store.approvals().update(decided)).isTrue();
+            new EmbeddedApprovalStore(store).insert(r);
+            assertThat(new EmbeddedApprovalStore(store).get(r.id())).contains(r);
+            assertThat(new EmbeddedApprovalStore(store).update(decided)).isTrue();
         }
         try (EmbeddedStore store = EmbeddedStore.open(file)) {
-            assertThat(store.approvals().get(r.id())).contains(decided);
-            assertThat(store.approvals().get("apr_missing")).isEmpty();
+            assertThat(new EmbeddedApprovalStore(store).get(r.id())).contains(decided);
+            assertThat(new EmbeddedApprovalStore(store).get("apr_missing")).isEmpty();
         }
     }
 
     @Test
     void anUpdateFromAStaleVersionChangesNothing() {
         try (EmbeddedStore store = EmbeddedStore.open(dir.resolve("p.db"))) {
-            ApprovalStore approvals = store.approvals();
+            ApprovalStore approvals = new EmbeddedApprovalStore(store);
             ApprovalRequest r = pending("apr_bbbbbbbbbbbbbbbbbbbb", T0);
             approvals.insert(r);
             ApprovalRequest first = withState(r, ApprovalState.APPROVED, 2);
@@ -70,7 +69,7 @@ class EmbeddedApprovalStoreTest {
     @Test
     void listingFiltersByStateOldestFirst() {
         try (EmbeddedStore store = EmbeddedStore.open(dir.resolve("p.db"))) {
-            ApprovalStore approvals = store.approvals();
+            ApprovalStore approvals = new EmbeddedApprovalStore(store);
             ApprovalRequest later = pending("apr_cccccccccccccccccccc", T0.plusSeconds(60));
             ApprovalRequest earlier = pending("apr_dddddddddddddddddddd", T0);
             ApprovalRequest released = pending("apr_eeeeeeeeeeeeeeeeeeee", T0.plusSeconds(1));
@@ -100,8 +99,8 @@ class EmbeddedApprovalStoreTest {
         }
 
         try (EmbeddedStore store = EmbeddedStore.open(file)) {
-            store.approvals().insert(pending("apr_ffffffffffffffffffff", T0));
-            assertThat(store.approvals().list(Optional.empty(), 10)).hasSize(1);
+            new EmbeddedApprovalStore(store).insert(pending("apr_ffffffffffffffffffff", T0));
+            assertThat(new EmbeddedApprovalStore(store).list(Optional.empty(), 10)).hasSize(1);
         }
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT version FROM schema_version ORDER BY version")) {

@@ -1,0 +1,19 @@
+package dev.portcullis.gate;
+
+import java.time.Duration;
+
+/**
+ * What the gate counts, for whoever exports metrics (the server's Prometheus registry). The gate sits
+ * below the server, so it tells it through this interface instead of importing it.
+ */
+public interface GateMetrics {
+
+    /** An operation judged: {@code verdict} is the verdict's name (allow, mask, deny...), {@code rule} the deciding rule. */
+    void operation(String connection, String verdict, String rule);
+
+    /** An agent token refused, by reason. */
+    void tokenFailure(String connection, String reason);
+
+    /** Time from forwarding an operation to the upstream's first answer. */
+    void upstreamLatency(String connection, Duration latency);
+}
