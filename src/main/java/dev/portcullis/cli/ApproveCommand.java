@@ -11,6 +11,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "approve", mixinStandardHelpOptions = true,
+        header = "Approve a held operation as yourself.",
         description = "Approve a held operation as yourself (token from $" + ApprovalServer.TOKEN_ENV + ").")
 final class ApproveCommand implements Callable<Integer> {
     @Mixin

@@ -12,6 +12,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "deny", mixinStandardHelpOptions = true,
+        header = "Deny a held operation as yourself, with a reason the requester sees.",
         description = "Deny a held operation as yourself, with a reason the requester sees (token from $" + ApprovalServer.TOKEN_ENV + ").")
 final class DenyCommand implements Callable<Integer> {
     @Mixin

@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "dev", mixinStandardHelpOptions = true,
+        header = "Try it in a minute: the gateway, a development issuer and a demo Okta, nothing to configure.",
         description = {"The first minute: the gateway running examples/okta.yaml with an embedded store, a built-in",
                 "development token issuer (NOT FOR PRODUCTION) and a demo Okta, plus commands to paste."})
 final class DevCommand implements Callable<Integer> {

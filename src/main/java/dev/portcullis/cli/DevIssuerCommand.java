@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "dev-issuer", mixinStandardHelpOptions = true,
+        header = "Run only the development token issuer (NOT FOR PRODUCTION) and print an agent token.",
         description = {"Only the development OIDC issuer (NOT FOR PRODUCTION) and one agent token, for trying a",
                 "connection (e.g. examples/postgres.yaml) or benchmarking without a real identity provider.",
                 "Runs until killed."})

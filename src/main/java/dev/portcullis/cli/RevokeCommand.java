@@ -13,6 +13,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "revoke", mixinStandardHelpOptions = true,
+        header = "End an approval or a running time-boxed grant early, with a recorded reason.",
         description = "Revoke an approved request or a running time-boxed grant as yourself (an approver, or the requester"
                 + " giving access back early), with a reason that is recorded (token from $" + ApprovalServer.TOKEN_ENV + ").")
 final class RevokeCommand implements Callable<Integer> {

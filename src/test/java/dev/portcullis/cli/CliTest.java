@@ -38,6 +38,18 @@ class CliTest {
     record Run(int exitCode, String out, String err) {
     }
 
+    @Test
+    void everyCommandIsListedWithAWholeSentence() {
+        CommandLine cli = Main.commandLine(Map.of());
+        for (CommandLine sub : cli.getSubcommands().values()) {
+            var spec = sub.getCommandSpec().usageMessage();
+            String summary = spec.header().length > 0 ? spec.header()[0] : spec.description()[0];
+            assertThat(summary).as("the summary of %s in portcullis --help", sub.getCommandName())
+                    .matches("[A-Z].*[.)]").hasSizeLessThanOrEqualTo(100);
+        }
+        assertThat(run("--help").out()).contains("Try it in a minute", "Run only the development token issuer", "End an approval or a running");
+    }
+
     static Run run(String... args) {
         return runWith(System.getenv(), args);
     }
