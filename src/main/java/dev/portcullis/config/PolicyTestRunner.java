@@ -149,9 +149,9 @@ public final class PolicyTestRunner {
             Verdict verdict = null;
             for (Operation op : c.operations) {
                 Verdict v = policy.decide(c.identity, op).verdict();
-                if (verdict == null || SEVERITY.indexOf(actionName(v)) > SEVERITY.indexOf(actionName(verdict))) verdict = v;
+                if (verdict == null || SEVERITY.indexOf(v.label()) > SEVERITY.indexOf(verdict.label())) verdict = v;
             }
-            String action = actionName(verdict);
+            String action = verdict.label();
             String rule = verdict.ruleId();
             boolean passed = action.equals(c.action) && (c.rule.isEmpty() || rule.equals(c.rule));
             String reason = reason(verdict);
@@ -221,17 +221,6 @@ public final class PolicyTestRunner {
     /** As in PostgreSQL, pg_* relations are the catalog's; the file's other relations are in public. */
     private static String schemaOf(String name) {
         return name.startsWith("pg_") ? "pg_catalog" : "public";
-    }
-
-    /** The policy-file name of a verdict's kind: allow, mask, deny, require-approval. */
-    public static String actionName(Verdict v) {
-        return switch (v) {
-            case Verdict.Allow a -> "allow";
-            case Verdict.Mask m -> "mask";
-            case Verdict.Deny d -> "deny";
-            case Verdict.HoldForApproval h -> "require-approval";
-            case Verdict.Granted g -> "grant";
-        };
     }
 
     private static String reason(Verdict v) {

@@ -162,7 +162,7 @@ public final class Gate {
         }
         Verdict verdict = decision.verdict();
         if (verdict instanceof Verdict.Deny || verdict instanceof Verdict.HoldForApproval) {
-            metrics.operation(connection, kind(verdict), verdict.ruleId());
+            metrics.operation(connection, verdict.label(), verdict.ruleId());
         }
         return decision;
     }
@@ -179,9 +179,9 @@ public final class Gate {
         }
         long decideNanos = System.nanoTime() - decideStart;
         Verdict verdict = decision.verdict();
-        metrics.operation(connection, kind(verdict), verdict.ruleId());
+        metrics.operation(connection, verdict.label(), verdict.ruleId());
         for (Verdict shadow : decision.shadow()) {
-            log.info("dry-run rule {} would have {} {} by {} on {}", shadow.ruleId(), kind(shadow),
+            log.info("dry-run rule {} would have {} {} by {} on {}", shadow.ruleId(), shadow.label(),
                     operation.summary(), identity.subject(), connection);
         }
         Excerpt request = new Excerpt(requestExcerpt, false, requestExcerpt.length());
@@ -240,17 +240,6 @@ public final class Gate {
     private static GateUnavailableException unavailable(RecordingFailedException e) {
         return new GateUnavailableException("the recording store is unavailable (" + e.getMessage()
                 + "); Portcullis refuses operations it cannot record", e);
-    }
-
-    /** Names used in metrics and logs: allow, mask, deny, require-approval, grant. */
-    public static String kind(Verdict verdict) {
-        return switch (verdict) {
-            case Verdict.Allow a -> "allow";
-            case Verdict.Mask m -> "mask";
-            case Verdict.Deny d -> "deny";
-            case Verdict.HoldForApproval h -> "require-approval";
-            case Verdict.Granted g -> "grant";
-        };
     }
 
     /** A decided operation; the adapter reports how it ended, exactly once. */

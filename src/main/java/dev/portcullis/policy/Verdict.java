@@ -15,6 +15,20 @@ public sealed interface Verdict {
 
     String DEFAULT_DENY = "default-deny";
 
+    /**
+     * The verdict's name, the one way it is said in policy files, {@code policy test} and metrics:
+     * {@code allow}, {@code mask}, {@code deny}, {@code require-approval}, {@code grant}.
+     */
+    default String label() {
+        return switch (this) {
+            case Allow a -> "allow";
+            case Mask m -> "mask";
+            case Deny d -> "deny";
+            case HoldForApproval h -> "require-approval";
+            case Granted g -> "grant";
+        };
+    }
+
     /** Forward the operation unchanged. */
     record Allow(String ruleId) implements Verdict {
         public Allow {
