@@ -14,10 +14,8 @@ import dev.portcullis.sql.MaskedLineage;
 import dev.portcullis.sql.RelationCatalog;
 import dev.portcullis.sql.SqlParseException;
 import dev.portcullis.sql.SqlParser;
-import dev.portcullis.policy.Decision;
 import dev.portcullis.policy.Verdict;
 import java.io.IOException;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -338,22 +336,8 @@ public final class PolicyTestRunner {
         if (method == null || requestPath == null || rawQuery == null) return null;
         String contentType = json.isPresent() ? "application/json" : "";
         long bodyBytes = json.map(j -> (long) j.toString().getBytes(StandardCharsets.UTF_8).length).orElse(0L);
-        return new HttpCall(method.toUpperCase(java.util.Locale.ROOT), requestPath, rawQuery, parseQuery(rawQuery),
+        return new HttpCall(method.toUpperCase(java.util.Locale.ROOT), HttpCall.decodePath(requestPath), rawQuery, HttpCall.parseQuery(rawQuery),
                 contentType, json, bodyBytes);
-    }
-
-    static Map<String, List<String>> parseQuery(String rawQuery) {
-        Map<String, List<String>> out = new LinkedHashMap<>();
-        if (rawQuery.isEmpty()) return out;
-        for (String pair : rawQuery.split("&")) {
-            if (pair.isEmpty()) continue;
-            int eq = pair.indexOf('=');
-            String k = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-            String v = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-            out.computeIfAbsent(k, x -> new ArrayList<>()).add(v);
-        }
-        out.replaceAll((k, v) -> List.copyOf(v));
-        return out;
     }
 
     /** A YAML body, as the JSON the agent would have sent; scalars keep their YAML type. */

@@ -17,13 +17,8 @@ import dev.portcullis.policy.Verdict;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
@@ -338,28 +333,7 @@ final class HttpGatewayHandler extends Handler.Abstract {
             }
         }
         return new HttpCall(request.getMethod().toUpperCase(java.util.Locale.ROOT),
-                request.getHttpURI().getDecodedPath(), rawQuery, parseQuery(rawQuery), contentType, json, body.length);
-    }
-
-    static Map<String, List<String>> parseQuery(String rawQuery) {
-        if (rawQuery == null || rawQuery.isEmpty()) return Map.of();
-        Map<String, List<String>> params = new LinkedHashMap<>();
-        for (String pair : rawQuery.split("&")) {
-            if (pair.isEmpty()) continue;
-            int eq = pair.indexOf('=');
-            String key = decode(eq < 0 ? pair : pair.substring(0, eq));
-            String value = eq < 0 ? "" : decode(pair.substring(eq + 1));
-            params.computeIfAbsent(key, k -> new ArrayList<>()).add(value);
-        }
-        return params;
-    }
-
-    private static String decode(String s) {
-        try {
-            return URLDecoder.decode(s, StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            return s;
-        }
+                request.getHttpURI().getDecodedPath(), rawQuery, HttpCall.parseQuery(rawQuery), contentType, json, body.length);
     }
 
     private static byte[] readBounded(Request request, long maxBytes) throws IOException, TooLargeException {

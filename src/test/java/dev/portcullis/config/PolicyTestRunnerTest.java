@@ -79,6 +79,27 @@ class PolicyTestRunnerTest {
     }
 
     @Test
+    void policyTestJudgesThePathAndQueryAsTheGatewayDecodesThem() throws Exception {
+        Files.copy(Path.of("examples/okta.yaml"), dir.resolve("okta.yaml"));
+        Path test = dir.resolve("t.yaml");
+        Files.writeString(test, """
+                config: okta.yaml
+                connection: okta
+                cases:
+                  - name: an escaped DELETE path is the same DELETE
+                    identity: {subject: agent-1, groups: [agents]}
+                    http: {method: DELETE, path: "/api/v1/%75sers/00u1"}
+                    expect: {action: deny, rule: no-user-deletion}
+                  - name: a malformed escape in the query is kept, as the gateway keeps it
+                    identity: {subject: agent-1, groups: [agents]}
+                    http: {method: GET, path: /api/v1/users, query: "limit=%zz&q=a+b"}
+                    expect: {action: mask}
+                """);
+        PolicyTestRunner.Report report = PolicyTestRunner.run(test, Map.of());
+        assertThat(report.cases()).extracting(PolicyTestRunner.CaseResult::passed).containsExactly(true, true);
+    }
+
+    @Test
     void badTestFilesArePositionedLikeConfigErrors() throws Exception {
         Files.copy(Path.of("examples/okta.yaml"), dir.resolve("okta.yaml"));
         Path test = dir.resolve("t.yaml");
