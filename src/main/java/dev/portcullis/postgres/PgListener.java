@@ -32,7 +32,12 @@ public final class PgListener implements AutoCloseable {
         this.acceptor = acceptor;
     }
 
+    /**
+     * @throws IllegalStateException when PostgreSQL's parser (libpg_query) is not installed: the gateway then
+     *                               stops at start-up instead of reporting ready and refusing every statement
+     */
     public static PgListener start(PostgresConnectionConfig config, Gate gate) throws IOException {
+        dev.portcullis.sql.SqlParser.requireAvailable();
         SSLContext tls = config.tls().isPresent() ? sslContext(config) : null;
         InetSocketAddress listen = config.listen();
         ServerSocket server = new ServerSocket();
