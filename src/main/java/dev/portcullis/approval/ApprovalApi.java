@@ -14,7 +14,6 @@ import dev.portcullis.store.AuditStoreException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Objects;
@@ -142,11 +141,8 @@ public final class ApprovalApi {
 
     private Reply list(String rawQuery, Identity caller) {
         Optional<ApprovalState> state = Optional.empty();
-        for (String pair : rawQuery == null ? new String[0] : rawQuery.split("&")) {
-            int eq = pair.indexOf('=');
-            String name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-            String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-            if (!name.equals("state") || value.isEmpty() || value.equals("all")) continue;
+        for (String value : dev.portcullis.core.HttpCall.parseQuery(rawQuery).getOrDefault("state", java.util.List.of())) {
+            if (value.isEmpty() || value.equals("all")) continue;
             try {
                 state = Optional.of(ApprovalState.fromLabel(value));
             } catch (IllegalArgumentException e) {
