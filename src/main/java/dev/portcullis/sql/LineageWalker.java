@@ -1,5 +1,17 @@
 package dev.portcullis.sql;
 
+import static dev.portcullis.sql.LineageScope.aliasColumns;
+import static dev.portcullis.sql.LineageScope.columnOf;
+import static dev.portcullis.sql.LineageScope.entry;
+import static dev.portcullis.sql.LineageScope.hasColumn;
+import static dev.portcullis.sql.LineageScope.lateralScope;
+import static dev.portcullis.sql.LineageScope.names;
+import static dev.portcullis.sql.LineageScope.outputScope;
+import static dev.portcullis.sql.LineageScope.renamed;
+import static dev.portcullis.sql.LineageScope.resolveOptional;
+import static dev.portcullis.sql.LineageScope.starColumn;
+import static dev.portcullis.sql.LineageScope.str;
+
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -7,6 +19,12 @@ import dev.portcullis.sql.Lineage.Column;
 import dev.portcullis.sql.Lineage.Output;
 import dev.portcullis.sql.Lineage.Use;
 import dev.portcullis.sql.Lineage.UseKind;
+import dev.portcullis.sql.LineageScope.Col;
+import dev.portcullis.sql.LineageScope.Cte;
+import dev.portcullis.sql.LineageScope.Deriv;
+import dev.portcullis.sql.LineageScope.Entry;
+import dev.portcullis.sql.LineageScope.FromItem;
+import dev.portcullis.sql.LineageScope.Scope;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -61,7 +79,7 @@ final class LineageWalker {
         LineageWalker w = new LineageWalker(catalog);
         List<Col> outputs = w.statement(stmt);
         List<Output> out = new ArrayList<>(outputs.size());
-        for (Col c : outputs) out.add(new Output(c.name, c.deriv.sources));
+        for (Col c : outputs) out.add(new Output(c.name(), c.deriv().sources()));
         return new Lineage(out, w.uses);
     }
 
@@ -73,82 +91,12 @@ final class LineageWalker {
         }
     }
 
-    // ---------------------------------------------------------------------------------------------
-    // Values
-
-    /** What a value is computed from; {@code bare}: it is exactly one base column's value. */
-    record Deriv(Set<Column> sources, boolean bare) {
-        static final Deriv NONE = new Deriv(Set.of(), false);
-
-        static Deriv of(Column c) {
-            return new Deriv(Set.of(c), true);
-        }
-
-        Deriv plus(Deriv other) {
-            if (other.sources.isEmpty()) return sources.isEmpty() ? NONE : new Deriv(sources, false);
-            if (sources.isEmpty()) return new Deriv(other.sources, false);
-            Set<Column> all = new LinkedHashSet<>(sources);
-            all.addAll(other.sources);
-            return new Deriv(all, false);
-        }
-
-        /** The same sources, no longer the column's own value. */
-        Deriv computed() {
-            return bare ? new Deriv(sources, false) : this;
-        }
-
-        /** Either of two values (a union's branches, a USING column): bare when both are. */
-        Deriv either(Deriv other) {
-            Set<Column> all = new LinkedHashSet<>(sources);
-            all.addAll(other.sources);
-            return new Deriv(all, bare && other.bare);
-        }
-    }
-
-    /** A named column of a FROM item or result. */
-    record Col(String name, Deriv deriv) {
-    }
-
-    /** A name a query can qualify columns with: a table, alias, subquery, function or CTE. */
-    record Entry(String name, List<Col> columns, Deriv opaque) {
-        /** Whole-row value: every column. */
-        Deriv wholeRow() {
-            Deriv d = opaque == null ? Deriv.NONE : opaque;
-            for (Col c : columns) d = d.plus(c.deriv);
-            return d.computed();
-        }
-    }
-
-    /** One item of a FROM list: what {@code *} expands to, and the entries inside it. */
-    record FromItem(List<Col> star, List<Entry> entries, Deriv opaque) {
-    }
-
-    /** A CTE in scope: its output columns. */
-    record Cte(List<Col> columns) {
-    }
-
-    /** One query level: its FROM items, the CTEs it sees, and the level around it. */
-    static final class Scope {
-        final Scope outer;
-        final Map<String, Cte> ctes;
-        final List<FromItem> items = new ArrayList<>();
-
-        Scope(Scope outer, Map<String, Cte> ctes) {
-            this.outer = outer;
-            this.ctes = ctes;
-        }
-
-        Scope child() {
-            return new Scope(this, new HashMap<>(ctes));
-        }
-    }
-
     private void use(Deriv d, UseKind kind, String construct) {
-        if (!d.sources.isEmpty()) uses.add(new Use(d.sources, kind, construct, Optional.empty()));
+        if (!d.sources().isEmpty()) uses.add(new Use(d.sources(), kind, construct, Optional.empty()));
     }
 
     private void equalityOrSearch(Deriv d, String construct) {
-        use(d, d.bare ? UseKind.EQUALITY : UseKind.SEARCH, construct);
+        use(d, d.bare() ? UseKind.EQUALITY : UseKind.SEARCH, construct);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -177,7 +125,7 @@ final class LineageWalker {
                 if (body.has("query")) return statement(body.get("query"));
                 if (body.path("is_from").asBoolean()) return List.of();
                 Entry e = relationEntry(body.path("relation"), top);
-                if (!body.has("attlist")) return e.columns;
+                if (!body.has("attlist")) return e.columns();
                 List<Col> cols = new ArrayList<>();
                 for (JsonNode a : body.path("attlist")) cols.add(columnOf(e, str(a)));
                 return cols;
@@ -235,15 +183,15 @@ final class LineageWalker {
         if (body.has("selectStmt")) {
             List<Col> values = select(body.path("selectStmt").path("SelectStmt"), top.child());
             for (int i = 0; i < values.size() && i < targets.size(); i++) {
-                copy(values.get(i).deriv, rel, targets.get(i));
+                copy(values.get(i).deriv(), rel, targets.get(i));
             }
         }
         Scope s = top.child();
-        s.items.add(new FromItem(target.columns, List.of(target), null));
+        s.items.add(new FromItem(target.columns(), List.of(target), null));
         JsonNode conflict = body.path("onConflictClause");
         if (!conflict.isMissingNode()) {
             Scope cs = top.child();
-            cs.items.add(new FromItem(target.columns, List.of(target, new Entry("excluded", target.columns, null)), null));
+            cs.items.add(new FromItem(target.columns(), List.of(target, new Entry("excluded", target.columns(), null)), null));
             condition(conflict.path("whereClause"), cs, "ON CONFLICT ... WHERE");
             setList(conflict.path("targetList"), cs, rel);
         }
@@ -255,7 +203,7 @@ final class LineageWalker {
         Scope s = top.child();
         Entry target = relationEntry(body.path("relation"), top);
         RelationCatalog.Relation rel = relationOf(body.path("relation"));
-        s.items.add(new FromItem(target.columns, List.of(target), null));
+        s.items.add(new FromItem(target.columns(), List.of(target), null));
         from(body.path("fromClause"), s);
         condition(body.path("whereClause"), s, "WHERE");
         setList(body.path("targetList"), s, rel);
@@ -266,7 +214,7 @@ final class LineageWalker {
         withClause(body.path("withClause"), top);
         Scope s = top.child();
         Entry target = relationEntry(body.path("relation"), top);
-        s.items.add(new FromItem(target.columns, List.of(target), null));
+        s.items.add(new FromItem(target.columns(), List.of(target), null));
         from(body.path("usingClause"), s);
         condition(body.path("whereClause"), s, "WHERE");
         return targetList(body.path("returningList"), s);
@@ -283,9 +231,9 @@ final class LineageWalker {
     }
 
     private void copy(Deriv d, RelationCatalog.Relation into, String column) {
-        if (d.sources.isEmpty()) return;
+        if (d.sources().isEmpty()) return;
         Column target = new Column(into.schema(), into.name(), column);
-        uses.add(new Use(d.sources, UseKind.COPY, "written into " + into.name() + "." + column, Optional.of(target)));
+        uses.add(new Use(d.sources(), UseKind.COPY, "written into " + into.name() + "." + column, Optional.of(target)));
     }
 
     /** SELECT INTO and CREATE TABLE AS: the new table's columns receive the result's values. */
@@ -293,10 +241,10 @@ final class LineageWalker {
         String schema = rangeVar.hasNonNull("schemaname") ? rangeVar.get("schemaname").asText() : "";
         String table = rangeVar.path("relname").asText();
         for (int i = 0; i < out.size(); i++) {
-            Deriv d = out.get(i).deriv;
-            if (d.sources.isEmpty()) continue;
-            String name = i < names.size() ? names.get(i) : out.get(i).name;
-            uses.add(new Use(d.sources, UseKind.COPY, "written into " + table + "." + name,
+            Deriv d = out.get(i).deriv();
+            if (d.sources().isEmpty()) continue;
+            String name = i < names.size() ? names.get(i) : out.get(i).name();
+            uses.add(new Use(d.sources(), UseKind.COPY, "written into " + table + "." + name,
                     Optional.of(new Column(schema, table, name))));
         }
     }
@@ -349,9 +297,9 @@ final class LineageWalker {
             List<Col> merged = new ArrayList<>(cols.size());
             boolean changed = false;
             for (int i = 0; i < cols.size(); i++) {
-                Deriv d = i < step.size() ? cols.get(i).deriv.either(step.get(i).deriv) : cols.get(i).deriv;
-                changed |= !d.equals(cols.get(i).deriv);
-                merged.add(new Col(cols.get(i).name, d));
+                Deriv d = i < step.size() ? cols.get(i).deriv().either(step.get(i).deriv()) : cols.get(i).deriv();
+                changed |= !d.equals(cols.get(i).deriv());
+                merged.add(new Col(cols.get(i).name(), d));
             }
             cols = merged;
             if (!changed) {
@@ -360,13 +308,6 @@ final class LineageWalker {
             }
         }
         throw new LineageException("recursive query " + name + " did not settle");
-    }
-
-    private static List<Col> renamed(List<Col> cols, List<String> names) {
-        if (names.isEmpty()) return cols;
-        List<Col> out = new ArrayList<>(cols.size());
-        for (int i = 0; i < cols.size(); i++) out.add(new Col(i < names.size() ? names.get(i) : cols.get(i).name, cols.get(i).deriv));
-        return out;
     }
 
     private List<Col> select(JsonNode body, Scope scope) throws LineageException, SqlParseException {
@@ -379,7 +320,7 @@ final class LineageWalker {
             List<Col> right = select(body.path("rarg"), new Scope(scope.outer, new HashMap<>(scope.ctes)));
             out = new ArrayList<>(left.size());
             for (int i = 0; i < left.size(); i++) {
-                out.add(new Col(left.get(i).name, i < right.size() ? left.get(i).deriv.either(right.get(i).deriv) : left.get(i).deriv));
+                out.add(new Col(left.get(i).name(), i < right.size() ? left.get(i).deriv().either(right.get(i).deriv()) : left.get(i).deriv()));
             }
             if (!body.path("all").asBoolean()) {
                 setOperationUses(out, switch (op) {
@@ -395,7 +336,7 @@ final class LineageWalker {
                 for (int i = 0; i < items.size(); i++) {
                     Deriv d = expr(items.get(i), s).computed();
                     if (out.size() <= i) out.add(new Col("column" + (i + 1), d));
-                    else out.set(i, new Col(out.get(i).name, out.get(i).deriv.either(d)));
+                    else out.set(i, new Col(out.get(i).name(), out.get(i).deriv().either(d)));
                 }
             }
         } else {
@@ -409,7 +350,7 @@ final class LineageWalker {
             if (!distinct.isMissingNode()) {
                 boolean plain = distinct.size() == 1 && distinct.get(0).isEmpty();
                 if (plain) {
-                    for (Col c : out) use(c.deriv, UseKind.SEARCH, "SELECT DISTINCT (which compares and sorts values)");
+                    for (Col c : out) use(c.deriv(), UseKind.SEARCH, "SELECT DISTINCT (which compares and sorts values)");
                 } else {
                     for (JsonNode d : distinct) use(sortKey(d, s, out), UseKind.SEARCH, "DISTINCT ON");
                 }
@@ -426,14 +367,7 @@ final class LineageWalker {
     }
 
     private void setOperationUses(List<Col> out, String op) {
-        for (Col c : out) use(c.deriv, UseKind.SEARCH, op + " (which compares and sorts values; " + op + " ALL does not)");
-    }
-
-    /** A scope whose only columns are a result's: what ORDER BY of a UNION sees. */
-    private static Scope outputScope(Scope scope, List<Col> out) {
-        Scope s = new Scope(scope.outer, scope.ctes);
-        s.items.add(new FromItem(out, List.of(), null));
-        return s;
+        for (Col c : out) use(c.deriv(), UseKind.SEARCH, op + " (which compares and sorts values; " + op + " ALL does not)");
     }
 
     /**
@@ -444,13 +378,13 @@ final class LineageWalker {
         JsonNode ival = node.path("A_Const").path("ival");
         if (node.has("A_Const") && !ival.isMissingNode()) {
             int i = ival.path("ival").asInt(0);
-            return i >= 1 && i <= out.size() ? out.get(i - 1).deriv : Deriv.NONE;
+            return i >= 1 && i <= out.size() ? out.get(i - 1).deriv() : Deriv.NONE;
         }
         JsonNode fields = node.path("ColumnRef").path("fields");
         if (fields.size() == 1 && fields.get(0).has("String")) {
             String name = str(fields.get(0));
             Deriv d = null;
-            for (Col c : out) if (c.name.equals(name)) d = d == null ? c.deriv : d.either(c.deriv);
+            for (Col c : out) if (c.name().equals(name)) d = d == null ? c.deriv() : d.either(c.deriv());
             if (d != null) {
                 Optional<Deriv> input = resolveOptional(fields, s);
                 return input.map(d::either).orElse(d);
@@ -486,7 +420,7 @@ final class LineageWalker {
         switch (type) {
             case "RangeVar" -> {
                 Entry e = relationEntry(body, s);
-                return new FromItem(e.columns, List.of(e), null);
+                return new FromItem(e.columns(), List.of(e), null);
             }
             case "RangeTableSample" -> {
                 return fromItem(body.path("relation"), s);
@@ -509,13 +443,6 @@ final class LineageWalker {
         }
     }
 
-    /** The scope a LATERAL item is evaluated in: a new level whose outer level sees the items so far. */
-    private static Scope lateralScope(Scope s) {
-        Scope around = new Scope(s.outer, s.ctes);
-        around.items.addAll(s.items);
-        return new Scope(around, new HashMap<>(s.ctes));
-    }
-
     private FromItem join(JsonNode j, Scope s) throws LineageException, SqlParseException {
         FromItem left = fromItem(j.path("larg"), s);
         Scope withLeft = new Scope(s.outer, s.ctes);
@@ -525,8 +452,8 @@ final class LineageWalker {
         List<String> using = new ArrayList<>();
         for (JsonNode u : j.path("usingClause")) using.add(str(u));
         if (j.path("isNatural").asBoolean()) {
-            for (Col l : left.star == null ? List.<Col>of() : left.star) {
-                if (right.star != null && right.star.stream().anyMatch(r -> r.name.equals(l.name))) using.add(l.name);
+            for (Col l : left.star() == null ? List.<Col>of() : left.star()) {
+                if (right.star() != null && right.star().stream().anyMatch(r -> r.name().equals(l.name()))) using.add(l.name());
             }
         }
         List<Col> star = new ArrayList<>();
@@ -537,14 +464,14 @@ final class LineageWalker {
             equalityOrSearch(r, "JOIN ... USING");
             star.add(new Col(name, l.either(r)));
         }
-        boolean known = left.star != null && right.star != null;
+        boolean known = left.star() != null && right.star() != null;
         if (known) {
-            for (Col c : left.star) if (!using.contains(c.name)) star.add(c);
-            for (Col c : right.star) if (!using.contains(c.name)) star.add(c);
+            for (Col c : left.star()) if (!using.contains(c.name())) star.add(c);
+            for (Col c : right.star()) if (!using.contains(c.name())) star.add(c);
         }
-        List<Entry> entries = new ArrayList<>(left.entries);
-        entries.addAll(right.entries);
-        Deriv opaque = left.opaque == null ? right.opaque : right.opaque == null ? left.opaque : left.opaque.plus(right.opaque);
+        List<Entry> entries = new ArrayList<>(left.entries());
+        entries.addAll(right.entries());
+        Deriv opaque = left.opaque() == null ? right.opaque() : right.opaque() == null ? left.opaque() : left.opaque().plus(right.opaque());
         FromItem joined = new FromItem(known ? star : null, entries, opaque);
         Scope quals = new Scope(s.outer, s.ctes);
         quals.items.addAll(s.items);
@@ -558,14 +485,6 @@ final class LineageWalker {
             return new FromItem(cols, withAlias, opaque);
         }
         return joined;
-    }
-
-    private static Deriv starColumn(FromItem item, String name) throws LineageException {
-        if (item.star != null) {
-            for (Col c : item.star) if (c.name.equals(name)) return c.deriv;
-        }
-        if (item.opaque != null) return item.opaque;
-        throw new LineageException("join column " + name + " not found");
     }
 
     private FromItem functionItem(JsonNode rf, Scope s) throws LineageException, SqlParseException {
@@ -602,7 +521,7 @@ final class LineageWalker {
             cols = new ArrayList<>();
             for (String n : aliasCols) cols.add(new Col(n, all));
         } else if (cols.size() == 1 && aliasCols.isEmpty() && !alias.isEmpty() && rf.path("functions").size() == 1) {
-            cols = List.of(new Col(alias, cols.getFirst().deriv)); // FROM f(x) AS a: the column is a too
+            cols = List.of(new Col(alias, cols.getFirst().deriv())); // FROM f(x) AS a: the column is a too
         } else {
             cols = renamed(cols, aliasCols);
         }
@@ -626,12 +545,6 @@ final class LineageWalker {
         };
     }
 
-    private static List<String> aliasColumns(JsonNode alias) {
-        List<String> names = new ArrayList<>();
-        for (JsonNode n : alias.path("colnames")) names.add(str(n));
-        return names;
-    }
-
     /** A table, view or CTE named in FROM (or as a DML target), as an entry with its columns. */
     private Entry relationEntry(JsonNode rangeVar, Scope s) throws LineageException, SqlParseException {
         String name = rangeVar.path("relname").asText();
@@ -639,7 +552,7 @@ final class LineageWalker {
         if (!rangeVar.hasNonNull("schemaname")) {
             for (Scope level = s; level != null; level = level.outer) {
                 Cte cte = level.ctes.get(name);
-                if (cte != null) return new Entry(alias, renamed(cte.columns, aliasColumns(rangeVar.path("alias"))), null);
+                if (cte != null) return new Entry(alias, renamed(cte.columns(), aliasColumns(rangeVar.path("alias"))), null);
             }
         }
         RelationCatalog.Relation rel = relationOf(rangeVar);
@@ -655,10 +568,10 @@ final class LineageWalker {
             }
             if (defined != null) {
                 if (i >= defined.size()) throw new LineageException("view " + rel.name() + " has more columns than its definition");
-                Deriv v = defined.get(i).deriv;
-                Set<Column> all = new LinkedHashSet<>(v.sources);
-                all.addAll(d.sources);
-                d = new Deriv(all, v.bare);
+                Deriv v = defined.get(i).deriv();
+                Set<Column> all = new LinkedHashSet<>(v.sources());
+                all.addAll(d.sources());
+                d = new Deriv(all, v.bare());
             }
             cols.add(new Col(col, d));
         }
@@ -723,25 +636,16 @@ final class LineageWalker {
         if (fields.size() == 1) {
             List<Col> all = new ArrayList<>();
             for (FromItem item : s.items) {
-                if (item.star == null) throw new LineageException("* over a function whose columns Portcullis cannot tell");
-                all.addAll(item.star);
+                if (item.star() == null) throw new LineageException("* over a function whose columns Portcullis cannot tell");
+                all.addAll(item.star());
             }
             return all;
         }
         String qualifier = str(fields.get(fields.size() - 2));
         Entry e = entry(qualifier, s);
         if (e == null) throw new LineageException("cannot resolve " + qualifier + ".*");
-        if (e.opaque != null) throw new LineageException(qualifier + ".* over a function whose columns Portcullis cannot tell");
-        return e.columns;
-    }
-
-    private static Entry entry(String name, Scope s) {
-        for (Scope level = s; level != null; level = level.outer) {
-            for (FromItem item : level.items) {
-                for (Entry e : item.entries) if (e.name.equals(name)) return e;
-            }
-        }
-        return null;
+        if (e.opaque() != null) throw new LineageException(qualifier + ".* over a function whose columns Portcullis cannot tell");
+        return e.columns();
     }
 
     /** The name the server gives a result column without an alias (its FigureColname). */
@@ -815,7 +719,7 @@ final class LineageWalker {
                     String rowName = str(argFields.get(0));
                     if (!hasColumn(rowName, s)) {
                         Entry e = entry(rowName, s);
-                        if (e != null && e.opaque == null) return columnOf(e, str(ind.get(0))).deriv;
+                        if (e != null && e.opaque() == null) return columnOf(e, str(ind.get(0))).deriv();
                     }
                 }
                 return expr(b.path("arg"), s).plus(sub).computed();
@@ -907,8 +811,8 @@ final class LineageWalker {
         String kind = b.path("subLinkType").asText();
         List<Col> cols = statementIn(b.path("subselect"), s.child());
         Deriv out = Deriv.NONE;
-        if (cols.size() == 1) out = cols.getFirst().deriv;
-        else for (Col c : cols) out = out.plus(c.deriv);
+        if (cols.size() == 1) out = cols.getFirst().deriv();
+        else for (Col c : cols) out = out.plus(c.deriv());
         return switch (kind) {
             case "EXPR_SUBLINK" -> out;
             case "EXISTS_SUBLINK" -> Deriv.NONE; // its WHERE was counted where it stands
@@ -948,7 +852,7 @@ final class LineageWalker {
             case "NullTest" -> {
                 // email IS NULL is a lookup; NULLIF(substr(email, 1, 1), 'u') IS NULL is a search
                 Deriv d = expr(b.path("arg"), s);
-                use(d, d.bare ? UseKind.EQUALITY : UseKind.SEARCH, (d.bare ? "IS NULL" : "IS NULL of a value computed from it")
+                use(d, d.bare() ? UseKind.EQUALITY : UseKind.SEARCH, (d.bare() ? "IS NULL" : "IS NULL of a value computed from it")
                         + " in " + construct);
                 return d.computed();
             }
@@ -1023,7 +927,7 @@ final class LineageWalker {
 
     private Deriv side(JsonNode e, Scope s, String construct, String op) throws LineageException, SqlParseException {
         Deriv d = expr(e, s);
-        use(d, d.bare ? UseKind.EQUALITY : UseKind.SEARCH, (d.bare ? op : op + " on a value computed from it") + " in " + construct);
+        use(d, d.bare() ? UseKind.EQUALITY : UseKind.SEARCH, (d.bare() ? op : op + " on a value computed from it") + " in " + construct);
         return d;
     }
 
@@ -1046,7 +950,7 @@ final class LineageWalker {
             // t.* (or *) as a value: the whole row
             if (fields.size() == 1) {
                 Deriv d = Deriv.NONE;
-                for (FromItem item : s.items) for (Entry e : item.entries) d = d.plus(e.wholeRow());
+                for (FromItem item : s.items) for (Entry e : item.entries()) d = d.plus(e.wholeRow());
                 return d.computed();
             }
             Entry e = entry(str(fields.get(fields.size() - 2)), s);
@@ -1057,80 +961,9 @@ final class LineageWalker {
                 + String.join(".", names(fields))));
     }
 
-    /** A column reference, resolved innermost level first: a column, else a whole-row reference. */
-    private Optional<Deriv> resolveOptional(JsonNode fields, Scope s) {
-        List<String> names = names(fields);
-        for (Scope level = s; level != null; level = level.outer) {
-            Deriv found = null;
-            if (names.size() == 1) {
-                String name = names.getFirst();
-                for (FromItem item : level.items) {
-                    if (item.star != null) {
-                        for (Col c : item.star) if (c.name.equals(name)) found = found == null ? c.deriv : found.either(c.deriv).computed();
-                    } else if (item.opaque != null) {
-                        found = found == null ? item.opaque.computed() : found.plus(item.opaque);
-                    }
-                }
-                if (found == null) {
-                    for (FromItem item : level.items) {
-                        for (Entry e : item.entries) if (e.name.equals(name)) found = found == null ? e.wholeRow() : found.plus(e.wholeRow());
-                    }
-                }
-            } else {
-                String qualifier = names.get(names.size() - 2);
-                String name = names.getLast();
-                for (FromItem item : level.items) {
-                    for (Entry e : item.entries) {
-                        if (!e.name.equals(qualifier)) continue;
-                        Deriv d = e.opaque != null ? e.opaque.computed() : null;
-                        for (Col c : e.columns) if (c.name.equals(name)) d = c.deriv;
-                        if (d != null) found = found == null ? d : found.either(d).computed();
-                    }
-                }
-                if (found == null && names.size() == 2) {
-                    // column.field of a composite column
-                    for (FromItem item : level.items) {
-                        if (item.star == null) continue;
-                        for (Col c : item.star) if (c.name.equals(qualifier)) found = c.deriv.computed();
-                    }
-                }
-            }
-            if (found != null) return Optional.of(found);
-        }
-        return Optional.empty();
-    }
-
-    /** Whether a column of that name is in scope (which a bare name means before a whole row). */
-    private static boolean hasColumn(String name, Scope s) {
-        for (Scope level = s; level != null; level = level.outer) {
-            for (FromItem item : level.items) {
-                if (item.star == null) return true; // a function's column might be
-                for (Col c : item.star) if (c.name.equals(name)) return true;
-            }
-        }
-        return false;
-    }
-
-    private static Col columnOf(Entry e, String name) throws LineageException {
-        for (Col c : e.columns) if (c.name.equals(name)) return c;
-        if (e.opaque != null) return new Col(name, e.opaque.computed());
-        throw new LineageException("column " + name + " not found in " + e.name);
-    }
-
-    private static List<String> names(JsonNode fields) {
-        List<String> out = new ArrayList<>();
-        for (JsonNode f : fields) out.add(f.has("A_Star") ? "*" : str(f));
-        return out;
-    }
-
     private static String type(JsonNode wrapper) {
         var it = wrapper.fieldNames();
         return it.hasNext() ? it.next() : "";
-    }
-
-    private static String str(JsonNode stringNode) {
-        JsonNode s = stringNode.path("String");
-        return s.has("sval") ? s.get("sval").asText() : s.path("str").asText();
     }
 
     private static String last(JsonNode stringNodes) {
