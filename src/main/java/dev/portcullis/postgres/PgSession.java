@@ -7,13 +7,11 @@ import dev.portcullis.core.SqlStatement;
 import dev.portcullis.gate.Gate;
 import dev.portcullis.gate.GateUnavailableException;
 import dev.portcullis.identity.TokenRejectedException;
-import dev.portcullis.masking.Detector;
 import dev.portcullis.masking.MaskPlan;
 import dev.portcullis.policy.Decision;
 import dev.portcullis.policy.Verdict;
 import dev.portcullis.postgres.BackendMessage.TransactionStatus;
 import dev.portcullis.recording.ConnectionSession;
-import dev.portcullis.recording.Excerpt;
 import dev.portcullis.sql.Lineage;
 import dev.portcullis.sql.LineageException;
 import dev.portcullis.sql.MaskedLineage;
@@ -25,7 +23,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -84,9 +81,9 @@ final class PgSession implements Runnable {
     private volatile boolean ending;
 
     /** Response units in flight, oldest first; guarded by {@link #clientWriteLock}. */
-    private final ArrayDeque<Unit> units = new ArrayDeque<>();
+    private final ArrayDeque<ResponseUnit> units = new ArrayDeque<>();
     /** The extended-protocol batch being assembled, until Sync. */
-    private Unit building;
+    private ResponseUnit building;
     /** Statements prepared with Parse, by name ("" is the unnamed one). */
     private final Map<String, SqlStatement> prepared = new HashMap<>();
     /** Portals bound with Bind: statement and its text parameters. */
@@ -102,9 +99,6 @@ final class PgSession implements Runnable {
     private record Bound(long portalGeneration, long statementGeneration, List<Integer> resultFormats) {
     }
 
-    /** A Describe in flight: what it describes, by generation (for a portal, also its statement's). */
-    private record PendingDescribe(FrontendMessage.Target target, long generation, long statementGeneration) {
-    }
 
     /** Parameter type OIDs of each statement from Parse, to render binary bind parameters in recordings. */
     private final Map<String, List<Integer>> parameterTypes = new HashMap<>();
@@ -338,7 +332,7 @@ final class PgSession implements Runnable {
                     + e.getMessage()));
             return;
         }
-        Unit unit = new Unit();
+        ResponseUnit unit = new ResponseUnit();
         List<Gate.Judged> judged = new ArrayList<>();
         // A query with one statement that needs approval is held as a whole on that one approval: the
         // statements of one Query run in one implicit transaction, so running the others without it (or
@@ -488,8 +482,8 @@ final class PgSession implements Runnable {
 
     private void extended(RawMessage raw, PgMessageWriter toServer) throws IOException {
         FrontendMessage message = FrontendMessage.decode(raw);
-        if (building == null) building = new Unit();
-        Unit unit = building;
+        if (building == null) building = new ResponseUnit();
+        ResponseUnit unit = building;
         if (unit.refusal != null && !(message instanceof FrontendMessage.Sync)) return; // skipping to Sync
         switch (message) {
             case FrontendMessage.Parse parse -> {
@@ -570,8 +564,8 @@ final class PgSession implements Runnable {
             case FrontendMessage.Describe d -> {
                 Bound b = bound.get(d.name());
                 unit.describes.addLast(d.target() == FrontendMessage.Target.STATEMENT
-                        ? new PendingDescribe(d.target(), statementGeneration.getOrDefault(d.name(), -1L), -1L)
-                        : new PendingDescribe(d.target(), b == null ? -1L : b.portalGeneration(),
+                        ? new ResponseUnit.PendingDescribe(d.target(), statementGeneration.getOrDefault(d.name(), -1L), -1L)
+                        : new ResponseUnit.PendingDescribe(d.target(), b == null ? -1L : b.portalGeneration(),
                                 b == null ? -1L : b.statementGeneration()));
                 unit.pending.add(raw);
             }
@@ -588,7 +582,7 @@ final class PgSession implements Runnable {
                 building = null;
                 if (unit.refusal != null) {
                     if (!unit.forwardedAny) {
-                        for (Unit.Slot s : unit.slots) if (s.judged() != null) s.judged().completeUpstreamFailed("not sent: the batch was refused", System.nanoTime());
+                        for (ResponseUnit.Slot s : unit.slots) if (s.judged() != null) s.judged().completeUpstreamFailed("not sent: the batch was refused", System.nanoTime());
                         refuseUnit(unit.refusal);
                     } else {
                         // Part of the batch already reached the server (the client flushed mid-batch): end
@@ -614,7 +608,7 @@ final class PgSession implements Runnable {
     }
 
     /** A Flush mid-batch: what is judged so far goes now; the unit stays open until its Sync. */
-    private void flushPartial(Unit unit, PgMessageWriter toServer) throws IOException {
+    private void flushPartial(ResponseUnit unit, PgMessageWriter toServer) throws IOException {
         synchronized (clientWriteLock) {
             if (!unit.queued) {
                 units.addLast(unit);
@@ -631,7 +625,7 @@ final class PgSession implements Runnable {
         void run() throws IOException;
     }
 
-    private void forwardUnit(Unit unit, Send send) throws IOException {
+    private void forwardUnit(ResponseUnit unit, Send send) throws IOException {
         synchronized (clientWriteLock) {
             if (!unit.queued) {
                 units.addLast(unit);
@@ -648,7 +642,7 @@ final class PgSession implements Runnable {
      * gets the refusal in place of that error.
      */
     private void refuseUnit(BackendMessage.ErrorResponse refusal) throws IOException {
-        Unit unit = new Unit();
+        ResponseUnit unit = new ResponseUnit();
         unit.replaceError = refusal;
         unit.replaceAnyError = true;
         PgMessageWriter toServer = upstream.writer();
@@ -787,8 +781,8 @@ final class PgSession implements Runnable {
      * Execute whose statement was described in an earlier round trip. Fails closed when masking is
      * required and the columns cannot be known.
      */
-    private RowMasker maskerFor(Unit unit) throws IOException {
-        Unit.Slot slot = unit == null ? null : unit.currentSlot();
+    private RowMasker maskerFor(ResponseUnit unit) throws IOException {
+        ResponseUnit.Slot slot = unit == null ? null : unit.currentSlot();
         MaskPlan plan = slot == null ? (unit == null ? MaskPlan.NONE : unit.planForNextResult()) : slot.plan();
         if (slot != null && slot.portalGeneration() >= 0) {
             RowMasker resumed = suspended.get(slot.portalGeneration());
@@ -817,11 +811,11 @@ final class PgSession implements Runnable {
 
     private void serverLoop() {
         PgFrameReader fromServer = upstream.reader();
-        ResultState result = new ResultState();
+        ResultCapture result = new ResultCapture(config.recordedRows());
         try {
             while (true) {
                 byte type = fromServer.readHeader();
-                Unit unit;
+                ResponseUnit unit;
                 synchronized (clientWriteLock) {
                     unit = units.peekFirst();
                 }
@@ -853,7 +847,7 @@ final class PgSession implements Runnable {
                     case 'T' -> {
                         RawMessage raw = fromServer.readPayload();
                         var description = (BackendMessage.RowDescription) BackendMessage.decode(raw);
-                        PendingDescribe describe = unit == null ? null : unit.describes.pollFirst();
+                        ResponseUnit.PendingDescribe describe = unit == null ? null : unit.describes.pollFirst();
                         if (describe != null && describe.target() == FrontendMessage.Target.STATEMENT) {
                             statementFields.put(describe.generation(), description.fields()); // formats come with Bind
                         } else {
@@ -898,7 +892,7 @@ final class PgSession implements Runnable {
                         String tag = type == 'C' ? ((BackendMessage.CommandComplete) BackendMessage.decode(raw)).tag()
                                 : type == 'I' ? "(empty query)" : "(portal suspended)";
                         if (unit != null) {
-                            Unit.Slot slot = unit.currentSlot();
+                            ResponseUnit.Slot slot = unit.currentSlot();
                             if (slot != null && slot.portalGeneration() >= 0) {
                                 if (type == 's' && result.masker != null) suspended.put(slot.portalGeneration(), result.masker);
                                 else if (type != 's') {
@@ -945,7 +939,7 @@ final class PgSession implements Runnable {
                         RawMessage raw = fromServer.readPayload();
                         lastStatus = ((BackendMessage.ReadyForQuery) BackendMessage.decode(raw)).status();
                         synchronized (clientWriteLock) {
-                            Unit done = units.pollFirst();
+                            ResponseUnit done = units.pollFirst();
                             if (done != null && done.injectBeforeReady != null) clientOut.write(done.injectBeforeReady);
                             if (done != null) done.failRemaining("not executed");
                             clientOut.write(raw);
@@ -974,7 +968,7 @@ final class PgSession implements Runnable {
             }
         } finally {
             synchronized (clientWriteLock) {
-                for (Unit u : units) u.failRemaining("connection ended");
+                for (ResponseUnit u : units) u.failRemaining("connection ended");
             }
             if (!ending) {
                 try {
@@ -1001,168 +995,6 @@ final class PgSession implements Runnable {
             }
         } catch (IOException ignored) {
             // the client is gone already
-        }
-    }
-
-    // ---------------------------------------------------------------------------------------------
-
-    /** What the server answers up to one ReadyForQuery, and the statements expecting an outcome in it. */
-    private static final class Unit {
-        /** One statement expecting an outcome; for Execute, its portal, statement and result formats. */
-        record Slot(Gate.Judged judged, SqlStatement statement, MaskPlan plan, DerivedColumns derived, long portalGeneration,
-                    long statementGeneration, List<Integer> resultFormats) {
-        }
-
-        /** The Describe messages of this unit, in order: their answers are RowDescription or NoData. */
-        final ArrayDeque<PendingDescribe> describes = new ArrayDeque<>();
-
-        final List<RawMessage> pending = new ArrayList<>();
-        final ArrayDeque<Slot> slots = new ArrayDeque<>();
-        BackendMessage.ErrorResponse refusal;
-        BackendMessage.ErrorResponse injectBeforeReady;
-        /** The refusal the client gets in place of the server's error on {@link #REFUSED_PORTAL}. */
-        BackendMessage.ErrorResponse replaceError;
-        /** Nothing else of this unit reached the server: whatever error it answers is the refusal's. */
-        boolean replaceAnyError;
-        boolean forwardedAny;
-        boolean queued;
-        boolean complete;
-        private MaskPlan union = MaskPlan.NONE;
-
-        void addSlot(Gate.Judged judged, SqlStatement statement, MaskPlan plan, DerivedColumns derived) {
-            addSlot(judged, statement, plan, derived, -1, -1, List.of());
-        }
-
-        void addSlot(Gate.Judged judged, SqlStatement statement, MaskPlan plan, DerivedColumns derived, long portalGeneration,
-                     long statementGeneration, List<Integer> resultFormats) {
-            slots.addLast(new Slot(judged, statement, plan, derived, portalGeneration, statementGeneration, resultFormats));
-            union = union(union, plan);
-        }
-
-        boolean replaces(BackendMessage.ErrorResponse error) {
-            if (replaceError == null) return false;
-            return replaceAnyError || ("34000".equals(error.sqlState()) && error.message().contains(REFUSED_PORTAL));
-        }
-
-        Slot currentSlot() {
-            return slots.peekFirst();
-        }
-
-        /**
-         * The plan for the next result of this unit: the next statement's, or, for a Describe'd
-         * statement whose execution comes later, every plan of the unit (over-masking, never under).
-         */
-        MaskPlan planForNextResult() {
-            Slot next = slots.peekFirst();
-            return next == null ? union : next.plan();
-        }
-
-        SqlStatement currentStatement() {
-            Slot next = slots.peekFirst();
-            return next == null ? null : next.statement();
-        }
-
-        /** The next result's derived columns to mask; null when none are known (no lineage was needed). */
-        DerivedColumns derivedForNextResult() {
-            Slot next = slots.peekFirst();
-            return next == null ? null : next.derived();
-        }
-
-        /** Records the statement's outcome; a recording failure ends the session (fail closed). */
-        void completeSlot(String tag, ResultState result) throws IOException {
-            Slot slot = slots.pollFirst();
-            if (slot == null || slot.judged() == null) return;
-            try {
-                slot.judged().completeForwarded(0, result.excerpt(tag), result.startNanos);
-            } catch (GateUnavailableException e) {
-                throw new IOException(e.getMessage(), e);
-            }
-        }
-
-        void failRemaining(String why) {
-            Slot slot;
-            boolean first = true;
-            while ((slot = slots.pollFirst()) != null) {
-                if (slot.judged() != null) {
-                    slot.judged().completeUpstreamFailed(first ? why : "not executed: an earlier statement failed", System.nanoTime());
-                }
-                first = false;
-            }
-        }
-
-        static MaskPlan union(MaskPlan a, MaskPlan b) {
-            if (b.isEmpty()) return a;
-            if (a.isEmpty()) return b;
-            List<String> fields = new ArrayList<>(a.fields());
-            for (String f : b.fields()) if (!fields.contains(f)) fields.add(f);
-            Set<Detector> detectors = EnumSet.noneOf(Detector.class);
-            detectors.addAll(a.detectors());
-            detectors.addAll(b.detectors());
-            // the stricter predicate mode of the two: REFUSE before EQUALITY before ALLOW
-            var predicates = a.predicates().compareTo(b.predicates()) <= 0 ? a.predicates() : b.predicates();
-            return new MaskPlan(fields, detectors, predicates);
-        }
-    }
-
-    /** The result being relayed: its masker and what the recording keeps of it. */
-    private final class ResultState {
-        RowMasker masker;
-        List<String> columns = List.of();
-        final StringBuilder firstRows = new StringBuilder();
-        int capturedRows;
-        long rows;
-        long startNanos = System.nanoTime();
-        private CopyMasker copy;
-
-        void start(BackendMessage.RowDescription description, MaskPlan plan, DerivedColumns derived, ColumnCatalog catalog)
-                throws IOException {
-            masker = RowMasker.of(description.fields(), plan, catalog, derived);
-            described = true;
-            columns = description.fields().stream().map(BackendMessage.Field::name).toList();
-            firstRows.setLength(0);
-            firstRows.append(String.join(" | ", columns)).append('\n');
-        }
-
-        void startCopy(MaskPlan plan, SqlStatement statement, DerivedColumns derived, ColumnCatalog catalog) throws IOException {
-            copy = CopyMasker.of(plan, statement, derived, catalog);
-            firstRows.setLength(0);
-        }
-
-        byte[] maskCopy(byte[] data) {
-            return copy == null ? data : copy.mask(data);
-        }
-
-        boolean wantsRows() {
-            return capturedRows < config.recordedRows();
-        }
-
-        void capture(byte[] dataRow, RowMasker m) {
-            capturedRows++;
-            firstRows.append(DataRows.render(dataRow)).append('\n');
-        }
-
-        void captureText(byte[] data) {
-            capturedRows++;
-            firstRows.append(new String(data, StandardCharsets.UTF_8).stripTrailing()).append('\n');
-        }
-
-        Excerpt excerpt(String tag) {
-            String text = tag + (firstRows.isEmpty() ? "" : "\n" + firstRows);
-            return new Excerpt(text, rows > capturedRows, text.length());
-        }
-
-        /** Whether this result's columns are known (a RowDescription, or a masker found for it). */
-        boolean described;
-
-        void reset() {
-            described = false;
-            masker = null;
-            copy = null;
-            columns = List.of();
-            firstRows.setLength(0);
-            capturedRows = 0;
-            rows = 0;
-            startNanos = System.nanoTime();
         }
     }
 }
