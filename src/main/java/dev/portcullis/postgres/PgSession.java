@@ -12,9 +12,6 @@ import dev.portcullis.policy.Decision;
 import dev.portcullis.policy.Verdict;
 import dev.portcullis.postgres.BackendMessage.TransactionStatus;
 import dev.portcullis.recording.ConnectionSession;
-import dev.portcullis.sql.Lineage;
-import dev.portcullis.sql.LineageException;
-import dev.portcullis.sql.MaskedLineage;
 import dev.portcullis.sql.SqlParseException;
 import dev.portcullis.sql.SqlParser;
 import java.io.EOFException;
@@ -670,58 +667,17 @@ final class PgSession implements Runnable {
         };
     }
 
-    /**
-     * What a mask rule's lineage check says of a statement: the result columns to mask whole (null when no
-     * lineage was needed), or a refusal, recorded as a deny of the rule with its reason.
-     */
-    private record MaskCheck(DerivedColumns derived, Verdict.Deny deny, BackendMessage.ErrorResponse error) {
-        static final MaskCheck NONE = new MaskCheck(null, null, null);
-
-        boolean refused() {
-            return error != null;
-        }
-
-        /** Records a refused statement: with this check's reason when it refused, else policy's verdict. */
-        void completeRefused(Gate.Judged judged) {
-            if (deny != null) judged.completeRefused(deny, System.nanoTime());
-            else judged.completeRefused(System.nanoTime());
-        }
-    }
-
-    /**
-     * For a statement allowed with masking: which result columns are masked whole, every column computed
-     * from a masked one by the statement's lineage. Refused when the statement searches or copies a masked
-     * column in a way the rule does not allow, or its lineage cannot be proven (fail closed).
-     */
+    /** The lineage check of a statement allowed with masking; EXECUTE name is checked as the query it runs. */
     private MaskCheck maskCheck(Verdict verdict, SqlStatement statement) {
-        if (!(verdict instanceof Verdict.Mask mask) || mask.plan().fields().isEmpty()) return MaskCheck.NONE;
-        MaskPlan plan = mask.plan();
         String text = statement.text();
         if (statement.preparedName().isPresent() && statement.preparedQuery().isEmpty()) {
-            // EXECUTE name: the lineage is the PREPAREd query's
             SqlStatement prepare = sqlPrepared.get(statement.preparedName().get());
             if (prepare != null && statement.kind() != SqlStatement.Kind.EXECUTE
                     && statement.kind() != SqlStatement.Kind.DEALLOCATE) {
                 text = prepare.text();
             }
         }
-        String message;
-        String hint = null;
-        try {
-            Lineage lineage = catalog.lineage(text);
-            java.util.BitSet masked = MaskedLineage.maskedOutputs(lineage, plan, mask.ruleId());
-            boolean reads = MaskedLineage.readsMaskedColumn(lineage, plan);
-            return lineage.outputs().isEmpty() && !reads ? MaskCheck.NONE
-                    : new MaskCheck(new DerivedColumns(masked, lineage.outputs().size(), reads), null, null);
-        } catch (MaskedLineage.Refused e) {
-            message = e.getMessage();
-            hint = "compare masked columns only for equality, or ask for a rule without masking";
-        } catch (LineageException e) {
-            message = "masking cannot be guaranteed for this statement, so it is refused (rule " + mask.ruleId() + " masks "
-                    + String.join(", ", plan.fields()) + "): " + e.getMessage();
-        }
-        return new MaskCheck(null, new Verdict.Deny(mask.ruleId(), message),
-                PgErrors.error("42501", "Portcullis: " + message, "statement: " + statement.summary(), hint));
+        return MaskCheck.of(verdict, statement, text, catalog);
     }
 
     private static MaskPlan maskPlan(Verdict verdict) {
