@@ -10,6 +10,12 @@
  *   <li>Session state machine: the adapter's, built on this package.</li>
  *   <li>Encoder: {@link dev.portcullis.postgres.PgMessageWriter}, both directions, one buffer.</li>
  * </ol>
+ * The session state machine is {@code PgSession}; what it answers in order is a {@code ResponseUnit} (up
+ * to one ReadyForQuery), each result is relayed through a {@code ResultCapture} (its masker and what the
+ * recording keeps), and a statement allowed with masking passes a {@code MaskCheck} first: its lineage
+ * says which result columns are masked whole, or why it is refused. {@code RowMasker} and
+ * {@code CopyMasker} apply that to DataRow and CopyData; {@code ColumnCatalog} is the gateway's own
+ * catalog connection (column origins, relations and views for lineage, result types).
  * {@link dev.portcullis.postgres.UpstreamConnection} logs in to the real server with the gateway's
  * credentials; {@link dev.portcullis.postgres.PgErrors} makes the refusals the gateway sends itself.
  *
