@@ -43,10 +43,10 @@ record MaskCheck(DerivedColumns derived, Verdict.Deny deny, BackendMessage.Error
         String hint = null;
         try {
             Lineage lineage = catalog.lineage(lineageText);
-            java.util.BitSet masked = MaskedLineage.maskedOutputs(lineage, plan, mask.ruleId());
-            boolean reads = MaskedLineage.readsMaskedColumn(lineage, plan);
-            return lineage.outputs().isEmpty() && !reads ? NONE
-                    : new MaskCheck(new DerivedColumns(masked, lineage.outputs().size(), reads), null, null);
+            MaskedLineage.Masked masked = MaskedLineage.apply(lineage, plan, mask.ruleId());
+            return lineage.outputs().isEmpty() && !masked.readsMaskedColumn() ? NONE
+                    : new MaskCheck(new DerivedColumns(masked.outputs(), lineage.outputs().size(), masked.readsMaskedColumn()),
+                            null, null);
         } catch (MaskedLineage.Refused e) {
             message = e.getMessage();
             hint = "compare masked columns only for equality, or ask for a rule without masking";

@@ -200,10 +200,8 @@ final class LineageWalker {
 
     private List<Col> update(JsonNode body, Scope top) throws LineageException, SqlParseException {
         withClause(body.path("withClause"), top);
-        Scope s = top.child();
-        Entry target = relationEntry(body.path("relation"), top);
+        Scope s = targetScope(body.path("relation"), top);
         RelationCatalog.Relation rel = relationOf(body.path("relation"));
-        s.items.add(new FromItem(target.columns(), List.of(target), null));
         from(body.path("fromClause"), s);
         condition(body.path("whereClause"), s, "WHERE");
         setList(body.path("targetList"), s, rel);
@@ -212,12 +210,18 @@ final class LineageWalker {
 
     private List<Col> delete(JsonNode body, Scope top) throws LineageException, SqlParseException {
         withClause(body.path("withClause"), top);
-        Scope s = top.child();
-        Entry target = relationEntry(body.path("relation"), top);
-        s.items.add(new FromItem(target.columns(), List.of(target), null));
+        Scope s = targetScope(body.path("relation"), top);
         from(body.path("usingClause"), s);
         condition(body.path("whereClause"), s, "WHERE");
         return targetList(body.path("returningList"), s);
+    }
+
+    /** The level an UPDATE or DELETE sees: its target table first, then its FROM or USING items. */
+    private Scope targetScope(JsonNode relation, Scope top) throws LineageException, SqlParseException {
+        Entry target = relationEntry(relation, top);
+        Scope s = top.child();
+        s.items.add(new FromItem(target.columns(), List.of(target), null));
+        return s;
     }
 
     /** UPDATE's and ON CONFLICT's {@code SET column = value}: each value copied into its column. */

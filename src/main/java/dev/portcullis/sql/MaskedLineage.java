@@ -22,16 +22,31 @@ public final class MaskedLineage {
     }
 
     /**
-     * @return the result columns to mask whole, by position
+     * A mask rule applied to a statement.
+     *
+     * @param outputs           the result columns to mask whole, by position
+     * @param readsMaskedColumn the statement shows, searches or computes on a masked column at all
+     */
+    public record Masked(BitSet outputs, boolean readsMaskedColumn) {
+    }
+
+    /** The result columns to mask whole, by position; see {@link #apply}. */
+    public static BitSet maskedOutputs(Lineage lineage, MaskPlan plan, String ruleId) throws Refused {
+        return apply(lineage, plan, ruleId).outputs();
+    }
+
+    /**
      * @throws Refused when a use of a masked column is not allowed by the plan's predicate mode, or the
      *                 statement would copy masked values into a column the plan does not mask
      */
-    public static BitSet maskedOutputs(Lineage lineage, MaskPlan plan, String ruleId) throws Refused {
+    public static Masked apply(Lineage lineage, MaskPlan plan, String ruleId) throws Refused {
         BitSet masked = new BitSet();
-        if (plan.fields().isEmpty()) return masked;
+        if (plan.fields().isEmpty()) return new Masked(masked, false);
+        boolean usesMasked = false;
         for (Lineage.Use use : lineage.uses()) {
             Column column = firstMasked(use.sources(), plan.fields());
             if (column == null) continue;
+            usesMasked = true;
             switch (use.kind()) {
                 case COPY -> {
                     Column target = use.target().orElseThrow();
@@ -60,15 +75,7 @@ public final class MaskedLineage {
         for (int i = 0; i < outputs.size(); i++) {
             if (firstMasked(outputs.get(i).sources(), plan.fields()) != null) masked.set(i);
         }
-        return masked;
-    }
-
-    /** Whether the statement reads a masked column at all: shows, searches, or computes on it. */
-    public static boolean readsMaskedColumn(Lineage lineage, MaskPlan plan) {
-        if (plan.fields().isEmpty()) return false;
-        for (Lineage.Output o : lineage.outputs()) if (firstMasked(o.sources(), plan.fields()) != null) return true;
-        for (Lineage.Use u : lineage.uses()) if (firstMasked(u.sources(), plan.fields()) != null) return true;
-        return false;
+        return new Masked(masked, usesMasked || !masked.isEmpty());
     }
 
     private static Column firstMasked(java.util.Set<Column> sources, List<String> fields) {
