@@ -1,8 +1,6 @@
 package dev.portcullis.gate;
 
-import dev.portcullis.approval.ApprovalRequest;
 import dev.portcullis.approval.ApprovalService;
-import dev.portcullis.approval.OperationFingerprint;
 import dev.portcullis.core.Identity;
 import dev.portcullis.core.Operation;
 import dev.portcullis.identity.TokenRejectedException;
@@ -34,7 +32,7 @@ public final class Gate {
     private final Recorder recorder;
     private final GateMetrics metrics;
     private final ApprovalService approvals;
-    private final String approvalPageBase;
+    private final ApprovalFlow approvalFlow;
 
     /**
      * @param approvalPageBase where people approve, e.g. {@code http://127.0.0.1:8080/approvals/};
@@ -46,55 +44,12 @@ public final class Gate {
         this.recorder = recorder;
         this.metrics = metrics;
         this.approvals = approvals;
-        this.approvalPageBase = approvalPageBase;
+        this.approvalFlow = new ApprovalFlow(approvals, approvalPageBase);
     }
 
-    // ---- just-in-time approval: hold → (notify) → await → release
-
-    /**
-     * Opens a durable approval request for a held operation, bound to its fingerprint (the exact
-     * statement and parameters, or method, path, query and body bytes).
-     *
-     * @param detail what approvers read to decide: the excerpt the recording keeps of the request (as sent, secrets redacted)
-     */
-    public ApprovalRequest requestApproval(SessionRecorder session, String connection, Identity identity,
-                                           Operation operation, String detail, byte[] body, Verdict.HoldForApproval hold)
-            throws GateUnavailableException {
-        try {
-            return approvals.request(identity, connection, operation, detail, OperationFingerprint.of(operation, body),
-                    hold, hold.holdTimeout(), session);
-        } catch (RecordingFailedException | dev.portcullis.store.AuditStoreException e) {
-            throw unavailable(new RecordingFailedException(e.getMessage(), e));
-        }
-    }
-
-    /** As above, for an operation judged in its session: the approval's events join that session. */
-    public ApprovalRequest requestApproval(Judged judged, Identity identity, byte[] body, Verdict.HoldForApproval hold)
-            throws GateUnavailableException {
-        return requestApproval(judged.session, judged.connection, identity, judged.operation, judged.request.text(),
-                body, hold);
-    }
-
-    /** Waits up to {@code max} for a decision; returns the request as it then stands. */
-    public ApprovalRequest awaitApproval(String id, java.time.Duration max) throws InterruptedException {
-        try {
-            return approvals.await(id, max);
-        } catch (dev.portcullis.approval.ApprovalRefusedException e) {
-            throw new IllegalStateException("approval request " + id + " vanished: " + e.getMessage(), e);
-        }
-    }
-
-    /**
-     * Releases an approved request for exactly this operation, once. False when it is not approved,
-     * already used, expired, or was approved for a different operation.
-     */
-    public boolean releaseApproved(String id, Operation operation, byte[] body) {
-        return approvals.consume(id, OperationFingerprint.of(operation, body));
-    }
-
-    /** The page where a person decides on this request. */
-    public String approvalPage(String id) {
-        return approvalPageBase + id;
+    /** Holds, waits and releases operations that need approval: the one approval flow of every adapter. */
+    public ApprovalFlow approvals() {
+        return approvalFlow;
     }
 
     /**
@@ -237,7 +192,7 @@ public final class Gate {
     /** The rule id under which the gateway's own limits refuse operations. */
     public static final String LIMITS_RULE = "gateway-limits";
 
-    private static GateUnavailableException unavailable(RecordingFailedException e) {
+    static GateUnavailableException unavailable(RecordingFailedException e) {
         return new GateUnavailableException("the recording store is unavailable (" + e.getMessage()
                 + "); Portcullis refuses operations it cannot record", e);
     }
@@ -264,6 +219,23 @@ public final class Gate {
 
         public Decision decision() {
             return decision;
+        }
+
+        String connection() {
+            return connection;
+        }
+
+        Operation operation() {
+            return operation;
+        }
+
+        SessionRecorder session() {
+            return session;
+        }
+
+        /** What approvers read: the request as the recording keeps it. */
+        String requestText() {
+            return request.text();
         }
 
         public String sessionId() {

@@ -2,11 +2,10 @@ package dev.portcullis.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.portcullis.approval.ApprovalRequest;
-import dev.portcullis.approval.OperationFingerprint;
 import dev.portcullis.config.HttpConnectionConfig;
 import dev.portcullis.core.HttpCall;
 import dev.portcullis.core.Identity;
+import dev.portcullis.gate.ApprovalFlow;
 import dev.portcullis.gate.Gate;
 import dev.portcullis.gate.GateUnavailableException;
 import dev.portcullis.identity.BearerCredentials;
@@ -53,7 +52,6 @@ final class HttpGatewayHandler extends Handler.Abstract {
      */
     static final Duration MAX_HOLD_WAIT = Duration.ofSeconds(25);
 
-    private static final java.util.regex.Pattern APPROVAL_ID = java.util.regex.Pattern.compile("apr_[a-z2-7]{20}");
 
     private final HttpConnectionConfig connection;
     private final Gate gate;
@@ -154,147 +152,72 @@ final class HttpGatewayHandler extends Handler.Abstract {
      */
     private void hold(Request request, Response response, Callback callback, Identity identity, HttpCall call,
                       byte[] body, Verdict.HoldForApproval hold, Gate.Judged judged, long startNanos) {
-        String name = connection.name();
-        ApprovalRequest opened;
+        ApprovalFlow.Outcome outcome;
         try {
             // The approval's events join the agent's session, beside the call they are about.
-            opened = gate.requestApproval(judged, identity, body, hold);
-        } catch (GateUnavailableException e) {
+            outcome = gate.approvals().hold(judged, identity, body, hold, holdWait(hold.holdTimeout()), new ApprovalFlow.Client() {
+            });
+        } catch (InterruptedException | IOException e) {
+            if (e instanceof InterruptedException) Thread.currentThread().interrupt();
             judged.completeRefused(startNanos);
-            HttpProblem.unavailable(name, e.getMessage()).send(response, callback);
+            HttpProblem.unavailable(connection.name(), "the gateway stopped while the call was waiting for approval; repeat it"
+                    + " with header '" + APPROVAL_HEADER + ": <approval id>' once it is approved").send(response, callback);
             return;
         }
-        String id = opened.id();
-        log.info("held {} by {} on {} for approval {} (rule {})", call.summary(), identity.subject(), name, id, hold.ruleId());
-        ApprovalRequest decided;
-        try {
-            decided = gate.awaitApproval(id, holdWait(hold.holdTimeout()));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            judged.completeRefused(startNanos);
-            HttpProblem.unavailable(name, "the gateway stopped while " + id + " was waiting for approval; repeat the request with header '"
-                    + APPROVAL_HEADER + ": " + id + "' once it is approved").send(response, callback);
-            return;
-        }
-        switch (decided.state()) {
-            case APPROVED -> {
-                if (gate.releaseApproved(id, call, body)) {
-                    response.getHeaders().put(APPROVAL_HEADER, id);
-                    upstream.forward(request, response, callback, call, body, MaskPlan.NONE, judged, startNanos);
-                } else {
-                    // Released meanwhile (a concurrent retry with the header), or expired this instant.
-                    refuseUnusable(response, callback, call, body, hold, id, judged, startNanos);
-                }
-            }
-            case PENDING -> {
-                // Not forwarded, so recorded as refused even when answered 202 (approval-pending-status).
-                judged.completeRefused(startNanos);
-                HttpProblem.approvalPending(connection.approvalPendingStatus(), name, hold.ruleId(), hold.reason(),
-                        call.summary(), hold.approverGroups(), id, gate.approvalPage(id), decided.expiresAt())
-                        .send(response, callback);
-            }
-            default -> refuseUnusable(response, callback, call, body, hold, id, judged, startNanos);
-        }
+        answer(outcome, false, request, response, callback, call, body, hold, judged, startNanos);
     }
 
     /** The agent repeats a held call with {@value #APPROVAL_HEADER}: forwarded once, only if approved for exactly it. */
     private void retry(Request request, Response response, Callback callback, Identity identity, HttpCall call,
                        byte[] body, Verdict.HoldForApproval hold, String id, Gate.Judged judged, long startNanos) {
+        answer(gate.approvals().release(judged, identity, body, id), true, request, response, callback, call, body, hold,
+                judged, startNanos);
+    }
+
+    /** Forwards a released call; answers every other outcome of a hold with a problem that names the approval. */
+    private void answer(ApprovalFlow.Outcome outcome, boolean retried, Request request, Response response, Callback callback,
+                        HttpCall call, byte[] body, Verdict.HoldForApproval hold, Gate.Judged judged, long startNanos) {
         String name = connection.name();
-        if (!APPROVAL_ID.matcher(id).matches()) {
-            judged.completeRefused(startNanos);
-            HttpProblem.approvalNotUsable(name, hold.ruleId(), call.summary(), null, "unknown",
-                    "header " + APPROVAL_HEADER + " does not carry an approval id (apr_ and 20 characters)").send(response, callback);
-            return;
-        }
-        Optional<ApprovalRequest> found = lookUp(id);
-        if (found.isEmpty()) {
-            refuseUnusable(response, callback, call, body, hold, id, judged, startNanos);
-            return;
-        }
-        ApprovalRequest current = found.get();
-        // Someone else's approval is never spent on this call, even for the identical operation.
-        if (!current.connection().equals(name) || !current.requester().subject().equals(identity.subject())) {
-            judged.completeRefused(startNanos);
-            log.warn("{} presented approval {} of {} on {}; refused", identity.subject(), id, current.requester().subject(), name);
-            HttpProblem.approvalNotUsable(name, hold.ruleId(), call.summary(), id, "different-requester",
-                    "approval request " + id + " was opened by another caller or on another connection; it cannot release this call")
-                    .send(response, callback);
-            return;
-        }
-        if (gate.releaseApproved(id, call, body)) {
-            log.info("released {} by {} on {} under approval {}", call.summary(), identity.subject(), name, id);
-            response.getHeaders().put(APPROVAL_HEADER, id);
+        String rule = hold.ruleId();
+        if (outcome instanceof ApprovalFlow.Outcome.Released released) {
+            response.getHeaders().put(APPROVAL_HEADER, released.approvalId());
             upstream.forward(request, response, callback, call, body, MaskPlan.NONE, judged, startNanos);
             return;
         }
-        refuseUnusable(response, callback, call, body, hold, id, judged, startNanos);
-    }
-
-    /** Refuses a held call that approval {@code id} cannot release, saying why as far as the request tells. */
-    private void refuseUnusable(Response response, Callback callback, HttpCall call, byte[] body,
-                                Verdict.HoldForApproval hold, String id, Gate.Judged judged, long startNanos) {
+        // Not forwarded, so recorded as refused even when answered 202 (approval-pending-status).
         judged.completeRefused(startNanos);
-        String name = connection.name();
-        String rule = hold.ruleId();
-        Optional<ApprovalRequest> found = lookUp(id);
-        if (found.isEmpty()) {
-            HttpProblem.approvalNotUsable(name, rule, call.summary(), id, "unknown",
-                    "there is no approval request " + id).send(response, callback);
-            return;
-        }
-        ApprovalRequest r = found.get();
-        boolean sameOperation = r.fingerprint().equals(OperationFingerprint.of(call, body));
-        HttpProblem problem = switch (r.state()) {
-            case DENIED -> {
-                var denial = r.denial().orElseThrow();
-                yield HttpProblem.approvalDenied(name, r.ruleId(), call.summary(), id, denial.subject(), denial.reason());
+        HttpProblem problem = switch (outcome) {
+            case ApprovalFlow.Outcome.Released r -> throw new AssertionError();
+            case ApprovalFlow.Outcome.Unavailable u -> HttpProblem.unavailable(name, u.message());
+            case ApprovalFlow.Outcome.ClientLeft left -> HttpProblem.unavailable(name, "the client left while "
+                    + left.approvalId() + " was held");
+            // A retry before anyone decided: an agent in 202 mode polls (Retry-After) and hears "still pending".
+            case ApprovalFlow.Outcome.Pending p when retried && connection.approvalPendingStatus() != 202 ->
+                    HttpProblem.approvalNotUsable(name, rule, call.summary(), p.request().id(), "not-approved",
+                            "approval request " + p.request().id() + " is not approved yet (" + p.request().approvals().size()
+                                    + " of " + p.request().approvalsRequired() + " approvals); approve it at " + p.page()
+                                    + ", then repeat the request");
+            case ApprovalFlow.Outcome.Pending p -> HttpProblem.approvalPending(connection.approvalPendingStatus(), name, rule,
+                    hold.reason(), call.summary(), hold.approverGroups(), p.request().id(), p.page(), p.request().expiresAt());
+            case ApprovalFlow.Outcome.Refused r when r.why() == ApprovalFlow.Refusal.DENIED -> {
+                var denial = r.request().orElseThrow().denial().orElseThrow();
+                yield HttpProblem.approvalDenied(name, r.request().get().ruleId(), call.summary(), r.approvalId(),
+                        denial.subject(), denial.reason());
             }
-            case REVOKED -> {
-                var revocation = r.denial().orElseThrow();
-                yield HttpProblem.approvalNotUsable(name, rule, call.summary(), id, "revoked",
-                        "approval request " + id + " was revoked by " + revocation.subject() + ": " + revocation.reason());
-            }
-            case EXPIRED -> r.grant().flatMap(g -> g.until()).isPresent()
-                    ? HttpProblem.approvalNotUsable(name, rule, call.summary(), id, "expired",
-                            "the grant of approval request " + id + " ended at " + r.grant().get().until().get()
-                                    + "; send the request again without the " + APPROVAL_HEADER + " header to ask anew")
-                    : HttpProblem.approvalNotUsable(name, rule, call.summary(), id, "expired",
-                    "approval request " + id + " expired at " + r.expiresAt() + " without being approved; send the request again without the "
-                            + APPROVAL_HEADER + " header to ask anew");
-            case RELEASED -> HttpProblem.approvalNotUsable(name, rule, call.summary(), id, "already-used",
-                    "approval request " + id + " has already been used; an approval releases one call, once");
-            // An agent in 202 mode that polls (Retry-After) before anyone decided hears "still pending", not a refusal.
-            case PENDING -> sameOperation && connection.approvalPendingStatus() == 202
-                    ? HttpProblem.approvalPending(202, name, rule, hold.reason(), call.summary(), hold.approverGroups(),
-                            id, gate.approvalPage(id), r.expiresAt())
-                    : HttpProblem.approvalNotUsable(name, rule, call.summary(), id, "not-approved",
-                    "approval request " + id + " is not approved yet (" + r.approvals().size() + " of " + r.approvalsRequired()
-                            + " approvals); approve it at " + gate.approvalPage(id) + ", then repeat the request");
-            case APPROVED -> r.grant().flatMap(g -> g.until()).isPresent()
-                    ? HttpProblem.approvalNotUsable(name, rule, call.summary(), id, "expired",
-                            "the grant of approval request " + id + " ended at " + r.grant().get().until().get()
-                                    + "; send the request again without the " + APPROVAL_HEADER + " header to ask anew")
-                    : !sameOperation
-                    ? HttpProblem.approvalNotUsable(name, rule, call.summary(), id, "different-operation",
-                            "approval request " + id + " was approved for a different operation (" + r.summary()
-                                    + "); only that exact request (method, path, query and body) can be released")
-                    : HttpProblem.approvalNotUsable(name, rule, call.summary(), id, "expired",
-                            "approval request " + id + " was approved but expired at " + r.expiresAt() + " before it was used");
+            case ApprovalFlow.Outcome.Refused r -> HttpProblem.approvalNotUsable(name, rule, call.summary(), r.approvalId(),
+                    r.why().label(), r.message() + hint(r.why()));
         };
         problem.send(response, callback);
     }
 
-    /** The approval request as it stands now (a pending one past its expiry is closed on the way). */
-    private Optional<ApprovalRequest> lookUp(String id) {
-        try {
-            return Optional.of(gate.awaitApproval(id, Duration.ZERO));
-        } catch (IllegalStateException e) {
-            return Optional.empty(); // no such request
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Optional.empty();
-        }
+    /** What the agent can do about a refused approval, in HTTP terms. */
+    private static String hint(ApprovalFlow.Refusal why) {
+        return switch (why) {
+            case EXPIRED -> "; send the request again without the " + APPROVAL_HEADER + " header to ask anew";
+            case UNKNOWN, DIFFERENT_OPERATION, ALREADY_USED -> "; send the request again without the " + APPROVAL_HEADER
+                    + " header to ask for approval of this call";
+            default -> "";
+        };
     }
 
     /**

@@ -4,6 +4,7 @@ import dev.portcullis.approval.ApprovalRequest;
 import dev.portcullis.config.PostgresConnectionConfig;
 import dev.portcullis.core.Identity;
 import dev.portcullis.core.SqlStatement;
+import dev.portcullis.gate.ApprovalFlow;
 import dev.portcullis.gate.Gate;
 import dev.portcullis.gate.GateUnavailableException;
 import dev.portcullis.identity.TokenRejectedException;
@@ -380,7 +381,7 @@ final class PgSession implements Runnable {
             // Held before the unit is queued: nothing of this query reaches the server until it is released,
             // and the client's later queries wait behind it, in order.
             Optional<BackendMessage.ErrorResponse> notReleased =
-                    holdForApproval(heldStatement, hold, query.sql().getBytes(StandardCharsets.UTF_8));
+                    holdForApproval(held, heldStatement, hold, query.sql().getBytes(StandardCharsets.UTF_8));
             if (notReleased.isPresent()) {
                 held.completeRefused(System.nanoTime());
                 for (Gate.Judged done : judged) {
@@ -401,80 +402,50 @@ final class PgSession implements Runnable {
 
     /**
      * Holds this client's thread (a virtual thread) until the held statement is approved and released,
-     * denied, or expires. The client is told at once, by a NoticeResponse, which request it waits for and
-     * where it is decided. A client that goes away meanwhile is noticed only when the wait ends (at the
-     * latest at the hold timeout); an approval after that still releases the statement to a dead session,
-     * whose forwarding then fails with the connection.
+     * denied, or expires (the one approval flow, {@link ApprovalFlow}). The client is told at once, by a
+     * NoticeResponse, which request it waits for and where it is decided; between waits the session
+     * looks whether the client is still there, so an approval given after it left runs nothing.
      *
      * @return empty once released: forward the statement; else the refusal the client gets instead
      */
-    private Optional<BackendMessage.ErrorResponse> holdForApproval(SqlStatement statement, Verdict.HoldForApproval hold,
-                                                                   byte[] body) throws IOException {
+    private Optional<BackendMessage.ErrorResponse> holdForApproval(Gate.Judged judged, SqlStatement statement,
+                                                                   Verdict.HoldForApproval hold, byte[] body) throws IOException {
         String groups = String.join(", ", hold.approverGroups());
-        ApprovalRequest request;
+        ApprovalFlow.Outcome outcome;
         try {
-            request = gate.requestApproval(recording, config.name(), identity, statement, excerpt(statement), body, hold);
-        } catch (GateUnavailableException e) {
-            return Optional.of(PgErrors.error("08006", "Portcullis: " + e.getMessage()));
-        }
-        String id = request.id();
-        String page = gate.approvalPage(id);
-        log.info("{} on '{}': {} held for approval by {} as {}", identity.subject(), config.name(), statement.summary(),
-                groups, id);
-        synchronized (clientWriteLock) {
-            clientOut.write(PgErrors.notice("01000",
-                    "Portcullis: statement waits for approval by " + groups + " (request " + id + ")",
-                    "statement: " + statement.summary() + "\nrule " + hold.ruleId() + ": " + hold.reason()
-                            + hold.grant().map(g -> "\nonce approved, statements of this rule run without asking for "
-                                    + human(g)).orElse(""),
-                    "approve or deny at " + page + "; this session waits up to " + human(hold.holdTimeout())));
-            clientOut.flush();
-        }
-        ApprovalRequest decided;
-        try {
-            // Waited in slices, checking between them that the client is still there: an approval given
-            // after the client left must not run a statement nobody is waiting for.
-            long deadline = System.nanoTime() + hold.holdTimeout().toNanos();
-            while (true) {
-                long left = deadline - System.nanoTime();
-                decided = gate.awaitApproval(id, java.time.Duration.ofNanos(Math.max(0, Math.min(left, 1_000_000_000L))));
-                if (decided.state() != dev.portcullis.approval.ApprovalState.PENDING || left <= 0) break;
-                if (clientLeft()) {
-                    log.info("{} on '{}': client left while {} was held; it will not run", identity.subject(),
-                            config.name(), id);
-                    throw new EOFException("the client left while " + id + " was held");
+            outcome = gate.approvals().hold(judged, identity, body, hold, hold.holdTimeout(), new ApprovalFlow.Client() {
+                @Override
+                public void held(ApprovalRequest request, String page) throws IOException {
+                    synchronized (clientWriteLock) {
+                        clientOut.write(PgErrors.notice("01000",
+                                "Portcullis: statement waits for approval by " + groups + " (request " + request.id() + ")",
+                                "statement: " + statement.summary() + "\nrule " + hold.ruleId() + ": " + hold.reason()
+                                        + hold.grant().map(g -> "\nonce approved, statements of this rule run without asking for "
+                                                + ApprovalFlow.human(g)).orElse(""),
+                                "approve or deny at " + page + "; this session waits up to " + ApprovalFlow.human(hold.holdTimeout())));
+                        clientOut.flush();
+                    }
                 }
-            }
+
+                @Override
+                public boolean left() throws IOException {
+                    return clientLeft();
+                }
+            });
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted while holding " + id);
+            throw new java.io.InterruptedIOException("interrupted while a statement was held for approval");
         }
         String detail = "statement: " + statement.summary() + "\nrule " + hold.ruleId() + ": " + hold.reason();
-        return switch (decided.state()) {
-            case APPROVED -> {
-                if (gate.releaseApproved(id, statement, body)) {
-                    log.info("{} on '{}': {} released", identity.subject(), config.name(), id);
-                    yield Optional.empty();
-                }
-                yield Optional.of(PgErrors.error("42501", "Portcullis: approval request " + id
-                        + " was approved but could not be released for this statement (expired or used already)", detail, null));
-            }
-            case DENIED -> Optional.of(PgErrors.error("42501", "Portcullis: approval request " + id + " (rule " + hold.ruleId() + ") was denied"
-                            + decided.denial().map(d -> " by " + d.subject() + ": " + d.reason()).orElse(""),
-                    detail, null));
-            case EXPIRED, PENDING -> Optional.of(PgErrors.error("42501", "Portcullis: approval request " + id
-                    + " (rule " + hold.ruleId() + ") expired: nobody in " + groups + " approved it within " + human(hold.holdTimeout())
-                    + ", so the statement was not run", detail, "send it again to request a new approval"));
-            case RELEASED -> Optional.of(PgErrors.error("42501", "Portcullis: approval request " + id
-                    + " was released already", detail, null));
-            case REVOKED -> Optional.of(PgErrors.error("42501", "Portcullis: approval request " + id + " (rule " + hold.ruleId() + ") was revoked"
-                            + decided.denial().map(d -> " by " + d.subject() + ": " + d.reason()).orElse(""),
-                    detail, null));
+        return switch (outcome) {
+            case ApprovalFlow.Outcome.Released released -> Optional.empty();
+            case ApprovalFlow.Outcome.ClientLeft left -> throw new EOFException("the client left while " + left.approvalId() + " was held");
+            case ApprovalFlow.Outcome.Unavailable u -> Optional.of(PgErrors.error("08006", "Portcullis: " + u.message()));
+            case ApprovalFlow.Outcome.Pending p -> throw new IllegalStateException("a hold as long as its timeout ended pending");
+            case ApprovalFlow.Outcome.Refused r -> Optional.of(PgErrors.error("42501", "Portcullis: " + r.message()
+                    + (r.why() == ApprovalFlow.Refusal.EXPIRED ? ", so the statement was not run" : ""), detail,
+                    r.why() == ApprovalFlow.Refusal.EXPIRED ? "send it again to request a new approval" : null));
         };
-    }
-
-    private static String human(java.time.Duration d) {
-        return d.toString().substring(2).toLowerCase(java.util.Locale.ROOT);
     }
 
     private void extended(RawMessage raw, PgMessageWriter toServer) throws IOException {
@@ -534,7 +505,7 @@ final class PgSession implements Runnable {
                         if (j.decision().verdict() instanceof Verdict.HoldForApproval h) {
                             // Held before this Execute joins the batch: what went before it in the batch is
                             // still unsent (unless the client flushed), and nothing after it is read meanwhile.
-                            refusal = holdForApproval(statement, h, statement.text().getBytes(StandardCharsets.UTF_8));
+                            refusal = holdForApproval(j, statement, h, statement.text().getBytes(StandardCharsets.UTF_8));
                         } else {
                             refusal = refusal(j.decision().verdict(), statement);
                         }
