@@ -39,7 +39,6 @@ import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -81,7 +80,7 @@ public final class TokenVerifier {
     private final HttpClient http;
     private final DefaultJWSVerifierFactory verifiers = new DefaultJWSVerifierFactory();
     private final Map<String, CachedIdentity> verified = new ConcurrentHashMap<>();
-    private final Map<String, CachedIntrospection> introspected = new ConcurrentHashMap<>();
+    private final Introspection introspection;
     private final AtomicLong nextDiscoveryAttemptMillis = new AtomicLong();
     private volatile Discovered discovered;
 
@@ -89,9 +88,6 @@ public final class TokenVerifier {
     }
 
     private record CachedIdentity(Identity identity, Instant notBefore) {
-    }
-
-    private record CachedIntrospection(boolean active, Instant until) {
     }
 
     private TokenVerifier(IdentityConfig config, Clock clock) {
@@ -108,6 +104,7 @@ public final class TokenVerifier {
         if (algs.isEmpty()) throw new IllegalArgumentException("no token algorithms allowed");
         this.algorithms = Set.copyOf(algs);
         this.http = HttpClient.newBuilder().connectTimeout(HTTP_TIMEOUT).followRedirects(HttpClient.Redirect.NEVER).build();
+        this.introspection = new Introspection(config.introspection(), http, HTTP_TIMEOUT, MAX_CACHED_TOKENS);
     }
 
     /**
@@ -405,58 +402,16 @@ public final class TokenVerifier {
     }
 
     private void introspect(String token, String fingerprint, Instant now) throws TokenRejectedException {
-        IdentityConfig.IntrospectionConfig ic = config.introspection().orElseThrow();
-        CachedIntrospection cached = introspected.get(fingerprint);
-        if (cached == null || !now.isBefore(cached.until())) {
+        if (!introspection.active(token, fingerprint, now, () -> {
             Discovered d = discovered != null ? discovered : discover();
-            if (d.introspectionEndpoint() == null) {
-                throw new TokenRejectedException(Reason.IDP_UNAVAILABLE,
-                        "introspection is configured but the issuer publishes no introspection_endpoint");
-            }
-            cached = new CachedIntrospection(callIntrospection(d.introspectionEndpoint(), ic, token), now.plus(ic.cacheTtl()));
-            if (introspected.size() >= MAX_CACHED_TOKENS) {
-                introspected.values().removeIf(c -> !now.isBefore(c.until()));
-                if (introspected.size() >= MAX_CACHED_TOKENS) introspected.clear();
-            }
-            introspected.put(fingerprint, cached);
-        }
-        if (!cached.active()) {
+            return java.util.Optional.ofNullable(d.introspectionEndpoint());
+        })) {
             verified.remove(fingerprint);
             throw new TokenRejectedException(Reason.REVOKED, "the identity provider reports this token inactive (revoked)");
         }
     }
 
-    private boolean callIntrospection(URI endpoint, IdentityConfig.IntrospectionConfig ic, String token) throws TokenRejectedException {
-        String form = "token=" + java.net.URLEncoder.encode(token, StandardCharsets.UTF_8) + "&token_type_hint=access_token";
-        String basic = Base64.getEncoder().encodeToString(
-                (urlForm(ic.clientId()) + ":" + urlForm(ic.clientSecret())).getBytes(StandardCharsets.UTF_8));
-        HttpRequest request = HttpRequest.newBuilder(endpoint).timeout(HTTP_TIMEOUT)
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .header("Accept", "application/json")
-                .header("Authorization", "Basic " + basic)
-                .POST(HttpRequest.BodyPublishers.ofString(form)).build();
-        try {
-            HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
-            if (response.statusCode() != 200) {
-                throw new TokenRejectedException(Reason.IDP_UNAVAILABLE, "introspection answered " + response.statusCode());
-            }
-            JsonNode body = JSON.readTree(response.body());
-            if (!body.has("active")) throw new TokenRejectedException(Reason.IDP_UNAVAILABLE, "introspection answer has no 'active'");
-            return body.get("active").asBoolean(false);
-        } catch (IOException e) {
-            throw new TokenRejectedException(Reason.IDP_UNAVAILABLE, "introspection failed: " + describe(e));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TokenRejectedException(Reason.IDP_UNAVAILABLE, "interrupted during introspection");
-        }
-    }
-
-    /** RFC 6749 section 2.3.1: client credentials are form-encoded before Basic encoding. */
-    private static String urlForm(String s) {
-        return java.net.URLEncoder.encode(s, StandardCharsets.UTF_8);
-    }
-
-    private static String describe(Exception e) {
+    static String describe(Exception e) {
         return e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + e.getMessage();
     }
 
