@@ -1,8 +1,6 @@
 package dev.portcullis.approval;
 
-import dev.portcullis.core.HttpCall;
 import dev.portcullis.core.Operation;
-import dev.portcullis.core.SqlStatement;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -28,19 +26,8 @@ public final class OperationFingerprint {
     public static String of(Operation operation, byte[] requestBody) {
         MessageDigest sha = sha256();
         field(sha, operation.protocol().getBytes(StandardCharsets.UTF_8));
-        switch (operation) {
-            case SqlStatement sql -> {
-                field(sha, sql.text().getBytes(StandardCharsets.UTF_8));
-                field(sha, Integer.toString(sql.bindParameters().size()).getBytes(StandardCharsets.UTF_8));
-                for (String p : sql.bindParameters()) field(sha, p.getBytes(StandardCharsets.UTF_8));
-            }
-            case HttpCall http -> {
-                field(sha, http.method().getBytes(StandardCharsets.UTF_8));
-                field(sha, http.path().getBytes(StandardCharsets.UTF_8));
-                field(sha, http.rawQuery().getBytes(StandardCharsets.UTF_8));
-                field(sha, requestBody == null ? new byte[0] : requestBody);
-            }
-        }
+        for (String f : operation.identity()) field(sha, f.getBytes(StandardCharsets.UTF_8));
+        if (operation.bodyIsPartOfIdentity()) field(sha, requestBody == null ? new byte[0] : requestBody);
         return "sha256:" + HexFormat.of().formatHex(sha.digest());
     }
 

@@ -3,10 +3,13 @@ package dev.portcullis.config;
 import dev.portcullis.policy.Policy;
 import java.net.InetSocketAddress;
 
-/** One target agents reach through the gateway; one implementation per adapter type. */
-public sealed interface ConnectionConfig permits HttpConnectionConfig, PostgresConnectionConfig {
+/** One target agents reach through the gateway; each protocol module has its own implementation. */
+public interface ConnectionConfig {
 
     String name();
+
+    /** The protocol module that serves it, as written in {@code type:}. */
+    String type();
 
     /** Where the gateway listens for this connection (unresolved). */
     InetSocketAddress listen();

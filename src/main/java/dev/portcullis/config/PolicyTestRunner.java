@@ -93,7 +93,7 @@ public final class PolicyTestRunner {
     }
 
     /** {@code operations} is empty when {@code parseError} says why the SQL could not be judged. */
-    private record Case(String name, Identity identity, List<Operation> operations, String parseError,
+    private record Case(String name, ProtocolModule module, Identity identity, List<Operation> operations, String parseError,
                         String action, String rule, Optional<List<String>> maskedColumns, Optional<String> refused) {}
 
     private static final List<String> SEVERITY = List.of("allow", "mask", "require-approval", "deny");
@@ -117,16 +117,21 @@ public final class PolicyTestRunner {
         if (!o.has("config")) o.missing("config", "the config file, relative to this file");
         String connection = o.has("connection") ? tree.scalar(o.get("connection"), "connection").text() : null;
         if (!o.has("connection")) o.missing("connection", "the name of a connection in the config");
+        ProtocolRegistry protocols = ProtocolRegistry.installed();
+        ConfigReader reader = new ConfigReader(tree, testFile);
         List<Case> cases = new ArrayList<>();
         if (!o.has("cases")) o.missing("cases", "a list of cases");
         else {
             List<Node> items = tree.list(o.get("cases"), "cases");
             for (int i = 0; items != null && i < items.size(); i++) {
-                Case c = testCase(tree, items.get(i), "cases[" + i + "]");
+                Case c = testCase(protocols, reader, items.get(i), "cases[" + i + "]");
                 if (c != null) cases.add(c);
             }
         }
-        RelationCatalog catalog = o.has("catalog") ? catalog(tree, o.get("catalog")) : (schema, name) -> Optional.empty();
+        Map<ProtocolModule, ProtocolModule.TestMasking> maskings = new java.util.HashMap<>();
+        for (ProtocolModule m : protocols.modules()) {
+            m.testMasking(reader, Optional.ofNullable(o.get("catalog"))).ifPresent(t -> maskings.put(m, t));
+        }
         tree.throwIfProblems();
 
         Path configFile = testFile.toAbsolutePath().getParent().resolve(config);
@@ -154,7 +159,9 @@ public final class PolicyTestRunner {
             boolean passed = action.equals(c.action) && (c.rule.isEmpty() || rule.equals(c.rule));
             String reason = reason(verdict);
             if (c.maskedColumns.isPresent() || c.refused.isPresent()) {
-                String masking = masking(c, policy, catalog);
+                ProtocolModule.TestMasking check = maskings.get(c.module);
+                String masking = check == null ? "refused: masked-columns and refused do not apply to " + c.module.operationKey()
+                        + " cases" : check.outcome(policy, c.identity, c.operations);
                 boolean expected = c.refused.map(r -> masking.startsWith("refused") && masking.contains(r))
                         .orElseGet(() -> masking.equals("masked columns " + c.maskedColumns.get()));
                 passed &= expected;
@@ -166,60 +173,8 @@ public final class PolicyTestRunner {
         return new Report(testFile, results);
     }
 
-    /** What lineage masking does with a case's statements: "masked columns [a, b]" or "refused: why". */
-    private static String masking(Case c, dev.portcullis.policy.Policy policy, RelationCatalog catalog) {
-        List<String> masked = List.of();
-        for (Operation op : c.operations) {
-            if (!(op instanceof dev.portcullis.core.SqlStatement s)) return "refused: masked-columns applies to sql cases only";
-            if (!(policy.decide(c.identity, s).verdict() instanceof Verdict.Mask m)) continue;
-            try {
-                Lineage lineage = Lineage.of(s.text(), catalog);
-                java.util.BitSet bits = MaskedLineage.maskedOutputs(lineage, m.plan(), m.ruleId());
-                List<String> names = new ArrayList<>();
-                bits.stream().forEach(i -> names.add(lineage.outputs().get(i).name()));
-                masked = names;
-            } catch (MaskedLineage.Refused e) {
-                return "refused: " + e.getMessage();
-            } catch (LineageException e) {
-                return "refused: masking cannot be guaranteed: " + e.getMessage();
-            } catch (SqlParseException e) {
-                return "refused: " + e.getMessage();
-            }
-        }
-        return "masked columns " + masked;
-    }
 
-    /** The test file's catalog: a table's column list, or a view's definition. */
-    private static RelationCatalog catalog(YamlTree tree, Node node) {
-        Map<String, RelationCatalog.Relation> relations = new LinkedHashMap<>();
-        Map<String, Node> entries = tree.entries(node, "catalog");
-        if (entries == null) return (schema, name) -> Optional.empty();
-        Map<String, String> views = new LinkedHashMap<>();
-        entries.forEach((name, value) -> {
-            if (value instanceof SequenceNode) {
-                List<String> columns = tree.texts(value, "catalog." + name);
-                if (columns != null) relations.put(name, new RelationCatalog.Relation(schemaOf(name), name, columns, Optional.empty(), List.of()));
-            } else {
-                String definition = tree.scalar(value, "catalog." + name).text();
-                if (definition != null) views.put(name, definition);
-            }
-        });
-        RelationCatalog tables = (schema, name) -> Optional.ofNullable(relations.get(name));
-        views.forEach((name, definition) -> {
-            try {
-                List<String> columns = Lineage.of(definition, tables).outputs().stream().map(Lineage.Output::name).toList();
-                relations.put(name, new RelationCatalog.Relation(schemaOf(name), name, columns, Optional.of(definition), List.of()));
-            } catch (LineageException | SqlParseException e) {
-                tree.problem(entries.get(name), "catalog." + name, "a view's definition over the tables above: " + e.getMessage());
-            }
-        });
-        return tables;
-    }
 
-    /** As in PostgreSQL, pg_* relations are the catalog's; the file's other relations are in public. */
-    private static String schemaOf(String name) {
-        return name.startsWith("pg_") ? "pg_catalog" : "public";
-    }
 
     private static String reason(Verdict v) {
         return switch (v) {
@@ -231,8 +186,12 @@ public final class PolicyTestRunner {
         };
     }
 
-    private static Case testCase(YamlTree tree, Node node, String path) {
-        Obj o = tree.obj(node, path, List.of("name", "identity", "http", "sql", "expect"));
+    private static Case testCase(ProtocolRegistry protocols, ConfigReader reader, Node node, String path) {
+        YamlTree tree = reader.tree();
+        List<String> keys = new ArrayList<>(List.of("name", "identity"));
+        keys.addAll(protocols.operationKeys());
+        keys.add("expect");
+        Obj o = tree.obj(node, path, keys);
         if (o == null) return null;
         int before = tree.problemCount();
         String name = o.has("name") ? tree.scalar(o.get("name"), o.child("name")).text() : path;
@@ -241,24 +200,27 @@ public final class PolicyTestRunner {
         else identity = identity(tree, o.get("identity"), o.child("identity"));
         List<Operation> operations = null;
         String parseError = "";
-        if (o.has("http") && o.has("sql")) {
-            tree.problem(o.get("sql"), o.child("sql"), "a case is one operation: write http or sql, not both");
-        } else if (o.has("sql")) {
-            String sql = tree.scalar(o.get("sql"), o.child("sql")).text();
-            if (sql != null) {
-                try {
-                    operations = List.copyOf(SqlParser.parse(sql));
-                    if (operations.isEmpty()) tree.problem(o.get("sql"), o.child("sql"), "expected at least one SQL statement");
-                } catch (SqlParseException e) {
-                    operations = List.of();
-                    parseError = "the SQL does not parse: " + e.getMessage() + " (at character " + e.cursorPosition() + ")";
-                }
+        List<String> blocks = protocols.operationKeys().stream().filter(o::has).toList();
+        ProtocolModule module = null;
+        if (blocks.size() > 1) {
+            String last = blocks.getLast();
+            tree.problem(o.get(last), o.child(last), "a case is one operation: write " + String.join(" or ", blocks)
+                    + ", not " + (blocks.size() == 2 ? "both" : "several"));
+        } else if (blocks.isEmpty()) {
+            String first = protocols.operationKeys().getFirst();
+            StringBuilder expected = new StringBuilder(protocols.byOperationKey(first).orElseThrow().testCaseExample());
+            for (String other : protocols.operationKeys().subList(1, protocols.operationKeys().size())) {
+                expected.append(", or ").append(other).append(": ").append(protocols.byOperationKey(other).orElseThrow().testCaseExample());
             }
-        } else if (!o.has("http")) {
-            o.missing("http", "{method: GET, path: /...}, or sql: \"SELECT ...\"");
+            o.missing(first, expected.toString());
         } else {
-            HttpCall call = http(tree, o.get("http"), o.child("http"));
-            if (call != null) operations = List.of(call);
+            module = protocols.byOperationKey(blocks.getFirst()).orElseThrow();
+            try {
+                operations = module.testOperations(reader, o.get(blocks.getFirst()), o.child(blocks.getFirst()));
+            } catch (ProtocolModule.UnjudgeableException e) {
+                operations = List.of();
+                parseError = e.getMessage();
+            }
         }
         String action = null;
         String rule = "";
@@ -284,7 +246,7 @@ public final class PolicyTestRunner {
             }
         }
         if (tree.problemCount() > before) return null;
-        return new Case(name, identity, operations, parseError, action, rule, maskedColumns, refused);
+        return new Case(name, module, identity, operations, parseError, action, rule, maskedColumns, refused);
     }
 
     private static String action(String text) {
@@ -322,46 +284,5 @@ public final class PolicyTestRunner {
         return new Identity(subject, groups, "policy-test", "", "policy-test", claims, Instant.MAX);
     }
 
-    private static HttpCall http(YamlTree tree, Node node, String path) {
-        Obj o = tree.obj(node, path, List.of("method", "path", "query", "body"));
-        if (o == null) return null;
-        String method = null;
-        if (!o.has("method")) o.missing("method", "an HTTP method");
-        else method = tree.scalar(o.get("method"), o.child("method")).text();
-        String requestPath = null;
-        if (!o.has("path")) o.missing("path", "a request path like /api/v1/users");
-        else requestPath = tree.scalar(o.get("path"), o.child("path")).text();
-        String rawQuery = o.has("query") ? tree.scalar(o.get("query"), o.child("query")).text() : "";
-        Optional<JsonNode> json = o.has("body") ? Optional.of(toJson(o.get("body"))) : Optional.empty();
-        if (method == null || requestPath == null || rawQuery == null) return null;
-        String contentType = json.isPresent() ? "application/json" : "";
-        long bodyBytes = json.map(j -> (long) j.toString().getBytes(StandardCharsets.UTF_8).length).orElse(0L);
-        return new HttpCall(method.toUpperCase(java.util.Locale.ROOT), HttpCall.decodePath(requestPath), rawQuery, HttpCall.parseQuery(rawQuery),
-                contentType, json, bodyBytes);
-    }
 
-    /** A YAML body, as the JSON the agent would have sent; scalars keep their YAML type. */
-    private static JsonNode toJson(Node node) {
-        JsonNodeFactory f = JsonNodeFactory.instance;
-        return switch (node) {
-            case MappingNode m -> {
-                ObjectNode obj = f.objectNode();
-                for (NodeTuple t : m.getValue()) {
-                    obj.set(((ScalarNode) t.getKeyNode()).getValue(), toJson(t.getValueNode()));
-                }
-                yield obj;
-            }
-            case SequenceNode s -> {
-                ArrayNode arr = f.arrayNode();
-                s.getValue().forEach(n -> arr.add(toJson(n)));
-                yield arr;
-            }
-            case ScalarNode s when s.getTag().equals(Tag.NULL) -> f.nullNode();
-            case ScalarNode s when s.getTag().equals(Tag.BOOL) -> f.booleanNode(Boolean.parseBoolean(s.getValue()));
-            case ScalarNode s when s.getTag().equals(Tag.INT) && s.getValue().matches("-?[0-9]+") -> f.numberNode(new java.math.BigInteger(s.getValue()));
-            case ScalarNode s when s.getTag().equals(Tag.FLOAT) && s.getValue().matches("-?[0-9]+(\\.[0-9]*)?([eE][-+]?[0-9]+)?") -> f.numberNode(new java.math.BigDecimal(s.getValue()));
-            case ScalarNode s -> f.textNode(s.getValue());
-            default -> f.nullNode();
-        };
-    }
 }

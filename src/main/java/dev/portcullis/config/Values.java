@@ -6,11 +6,11 @@ import java.net.URISyntaxException;
 import java.time.Duration;
 
 /** Parsers for the value formats config files use; each throws IllegalArgumentException with a detail. */
-final class Values {
+public final class Values {
     private Values() {}
 
     /** {@code 250ms}, {@code 30s}, {@code 5m}, {@code 1h}. */
-    static Duration duration(String text) {
+    public static Duration duration(String text) {
         int unitAt = 0;
         while (unitAt < text.length() && Character.isDigit(text.charAt(unitAt))) unitAt++;
         if (unitAt == 0 || unitAt > 12) throw new IllegalArgumentException("");
@@ -24,24 +24,24 @@ final class Values {
         };
     }
 
-    static Duration positiveDuration(String text) {
+    public static Duration positiveDuration(String text) {
         Duration d = duration(text);
         if (d.isZero()) throw new IllegalArgumentException("must be more than zero");
         return d;
     }
 
-    static long size(String text) {
+    public static long size(String text) {
         if (!text.matches("[0-9]{1,18}")) throw new IllegalArgumentException("");
         return Long.parseLong(text);
     }
 
-    static int intSize(String text) {
+    public static int intSize(String text) {
         long n = size(text);
         if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("at most " + Integer.MAX_VALUE);
         return (int) n;
     }
 
-    static boolean bool(String text) {
+    public static boolean bool(String text) {
         return switch (text) {
             case "true" -> true;
             case "false" -> false;
@@ -50,7 +50,7 @@ final class Values {
     }
 
     /** {@code host:port} or {@code [v6]:port}; unresolved, so loading does no DNS. */
-    static InetSocketAddress listen(String text) {
+    public static InetSocketAddress listen(String text) {
         int colon = text.lastIndexOf(':');
         if (colon < 0) throw new IllegalArgumentException("no port");
         String host = text.substring(0, colon);
@@ -65,7 +65,7 @@ final class Values {
     }
 
     /** An absolute http or https URL with a host. */
-    static URI httpUrl(String text) {
+    public static URI httpUrl(String text) {
         try {
             URI uri = new URI(text);
             String scheme = uri.getScheme();
@@ -79,7 +79,7 @@ final class Values {
         }
     }
 
-    static String nonBlank(String text) {
+    public static String nonBlank(String text) {
         if (text.isBlank()) throw new IllegalArgumentException("");
         return text;
     }

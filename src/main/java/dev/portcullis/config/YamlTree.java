@@ -22,7 +22,7 @@ import org.yaml.snakeyaml.nodes.Tag;
  * turns it into typed values, collecting every problem instead of stopping at the first.
  * Environment variables are substituted in scalar values only, never in keys.
  */
-final class YamlTree {
+public final class YamlTree {
 
     /** How an unset {@code ${VAR}} is treated. */
     enum UnsetVariables { ERROR, EMPTY }
@@ -62,7 +62,7 @@ final class YamlTree {
         }
     }
 
-    void problem(Node at, String path, String message) {
+    public void problem(Node at, String path, String message) {
         Mark m = at.getStartMark();
         int line = m.getLine() + 1;
         int column = m.getColumn() + 1;
@@ -70,7 +70,7 @@ final class YamlTree {
                 fileLabel + ":" + line + ":" + column + ": " + (path.isEmpty() ? "" : path + ": ") + message));
     }
 
-    int problemCount() {
+    public int problemCount() {
         return problems.size();
     }
 
@@ -88,9 +88,9 @@ final class YamlTree {
     // ---- structure
 
     /** A mapping whose keys were checked against the allowed ones. */
-    final class Obj {
-        final Node node;
-        final String path;
+    public final class Obj {
+        public final Node node;
+        public final String path;
         private final Map<String, Node> values = new LinkedHashMap<>();
 
         private Obj(MappingNode node, String path, List<String> allowed) {
@@ -112,41 +112,41 @@ final class YamlTree {
             }
         }
 
-        boolean has(String key) {
+        public boolean has(String key) {
             Node n = values.get(key);
             return n != null && !isNull(n);
         }
 
         /** The value node, or null when absent or null in YAML. */
-        Node get(String key) {
+        public Node get(String key) {
             return has(key) ? values.get(key) : null;
         }
 
-        String child(String key) {
+        public String child(String key) {
             return path.isEmpty() ? key : path + "." + key;
         }
 
-        void missing(String key, String expected) {
+        public void missing(String key, String expected) {
             problem(node, child(key), "missing; expected " + expected);
         }
     }
 
     /** The node as a mapping with only the allowed keys, or null (problem reported) when not a mapping. */
-    Obj obj(Node node, String path, List<String> allowed) {
+    public Obj obj(Node node, String path, List<String> allowed) {
         if (node instanceof MappingNode m) return new Obj(m, path, allowed);
         problem(node, path, "expected a mapping with keys " + String.join(", ", allowed) + ", got " + describe(node));
         return null;
     }
 
     /** The elements of a sequence, or null (problem reported) when not a sequence. */
-    List<Node> list(Node node, String path) {
+    public List<Node> list(Node node, String path) {
         if (node instanceof SequenceNode s) return s.getValue();
         problem(node, path, "expected a list, got " + describe(node));
         return null;
     }
 
     /** A mapping's entries in order, keys as text; null (problem reported) when not a mapping. */
-    Map<String, Node> entries(Node node, String path) {
+    public Map<String, Node> entries(Node node, String path) {
         if (!(node instanceof MappingNode m)) {
             problem(node, path, "expected a mapping, got " + describe(node));
             return null;
@@ -162,11 +162,11 @@ final class YamlTree {
         return out;
     }
 
-    static boolean isNull(Node n) {
+    public static boolean isNull(Node n) {
         return n instanceof ScalarNode s && s.getTag().equals(Tag.NULL);
     }
 
-    static String describe(Node n) {
+    public static String describe(Node n) {
         return switch (n) {
             case MappingNode m -> "a mapping";
             case SequenceNode s -> "a list";
@@ -182,9 +182,9 @@ final class YamlTree {
      * A scalar after substitution. {@code text} is null when it could not be read (problem reported);
      * {@code unresolved} when an unset variable was replaced with nothing (policy-test mode).
      */
-    record Scalar(Node node, String path, String text, boolean unresolved) {}
+    public record Scalar(Node node, String path, String text, boolean unresolved) {}
 
-    Scalar scalar(Node node, String path) {
+    public Scalar scalar(Node node, String path) {
         if (!(node instanceof ScalarNode s) || isNull(node)) {
             problem(node, path, "expected a value, got " + describe(node));
             return new Scalar(node, path, null, false);
@@ -238,7 +238,7 @@ final class YamlTree {
 
     /** Turns text into a value; throws IllegalArgumentException with a detail when it cannot. */
     @FunctionalInterface
-    interface Parser<T> {
+    public interface Parser<T> {
         T parse(String text);
     }
 
@@ -246,7 +246,7 @@ final class YamlTree {
      * Reads and converts a scalar. Returns null when it fails (problem reported); in policy-test mode
      * a value that is only wrong because a variable was unset gives {@code placeholder} instead.
      */
-    <T> T convert(Node node, String path, String expected, Parser<T> parser, T placeholder) {
+    public <T> T convert(Node node, String path, String expected, Parser<T> parser, T placeholder) {
         Scalar s = scalar(node, path);
         if (s.text() == null) return null;
         try {
@@ -260,7 +260,7 @@ final class YamlTree {
     }
 
     /** A list of scalars; null (problem reported) when not a list, empty, or an element is bad. */
-    List<String> texts(Node node, String path) {
+    public List<String> texts(Node node, String path) {
         List<Node> items = list(node, path);
         if (items == null) return null;
         if (items.isEmpty()) {

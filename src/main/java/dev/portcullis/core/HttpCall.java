@@ -19,6 +19,16 @@ import java.util.Optional;
  */
 public record HttpCall(String method, String path, String rawQuery, Map<String, List<String>> query,
                        String contentType, Optional<JsonNode> json, long bodyBytes) implements Operation {
+    @Override
+    public List<String> identity() {
+        return List.of(method, path, rawQuery);
+    }
+
+    @Override
+    public boolean bodyIsPartOfIdentity() {
+        return true;
+    }
+
     public HttpCall {
         Objects.requireNonNull(method, "method");
         Objects.requireNonNull(path, "path");

@@ -173,6 +173,16 @@ public record SqlStatement(String text, Kind kind, Set<Kind> nestedKinds, List<S
         return all;
     }
 
+    /** The text, the number of bind parameters, and each of them. */
+    @Override
+    public List<String> identity() {
+        List<String> fields = new ArrayList<>(bindParameters.size() + 2);
+        fields.add(text);
+        fields.add(Integer.toString(bindParameters.size()));
+        fields.addAll(bindParameters);
+        return fields;
+    }
+
     /** SQL the parser refused: recorded as such, never forwarded. */
     public static SqlStatement unparseable(String text) {
         String oneLine = text.replaceAll("\\s+", " ").strip();

@@ -2,7 +2,6 @@ package dev.portcullis.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.portcullis.config.HttpConnectionConfig;
 import dev.portcullis.core.HttpCall;
 import dev.portcullis.core.Identity;
 import dev.portcullis.gate.ApprovalFlow;

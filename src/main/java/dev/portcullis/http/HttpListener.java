@@ -1,6 +1,5 @@
 package dev.portcullis.http;
 
-import dev.portcullis.config.HttpConnectionConfig;
 import dev.portcullis.gate.Gate;
 import java.net.InetSocketAddress;
 import java.util.concurrent.Executors;

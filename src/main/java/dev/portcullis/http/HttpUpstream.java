@@ -1,6 +1,5 @@
 package dev.portcullis.http;
 
-import dev.portcullis.config.HttpConnectionConfig;
 import dev.portcullis.core.HttpCall;
 import dev.portcullis.gate.Gate;
 import dev.portcullis.gate.GateUnavailableException;

@@ -1,9 +1,7 @@
 package dev.portcullis.policy;
 
-import dev.portcullis.core.HttpCall;
 import dev.portcullis.core.Identity;
 import dev.portcullis.core.Operation;
-import dev.portcullis.core.SqlStatement;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -36,11 +34,6 @@ public record Conditions(Set<String> groups, Set<String> subjects, Map<String, S
             String value = identity.claims().get(c.getKey());
             if (value == null || !c.getValue().contains(value)) return false;
         }
-        if (operation.isEmpty()) return true;
-        OperationCondition condition = operation.get();
-        return switch (op) {
-            case HttpCall call -> condition instanceof HttpCondition http && http.matches(call, everyValue);
-            case SqlStatement statement -> condition instanceof SqlCondition sql && sql.matches(statement, everyValue);
-        };
+        return operation.isEmpty() || operation.get().matches(op, everyValue);
     }
 }

@@ -36,6 +36,11 @@ public record HttpCondition(Set<String> methods, List<PathTemplate> paths, Map<S
      *                   rules) every value must be accepted, when false (deny, approval) any one
      *                   suffices; so a smuggled extra value can neither widen an allow nor dodge a deny
      */
+    @Override
+    public boolean matches(dev.portcullis.core.Operation operation, boolean everyValue) {
+        return operation instanceof HttpCall call && matches(call, everyValue);
+    }
+
     boolean matches(HttpCall call, boolean everyValue) {
         if (!methods.isEmpty() && !methods.contains(call.method())) return false;
         if (!paths.isEmpty() && !anyPathMatches(call.path())) return false;

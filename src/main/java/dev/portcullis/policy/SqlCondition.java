@@ -59,6 +59,11 @@ public record SqlCondition(Set<Kind> kinds, List<NamePattern> tables, List<NameP
     }
 
     /** @param everyValue true for allow rules: see the class description for kinds, tables and functions */
+    @Override
+    public boolean matches(dev.portcullis.core.Operation operation, boolean everyValue) {
+        return operation instanceof SqlStatement statement && matches(statement, everyValue);
+    }
+
     boolean matches(SqlStatement statement, boolean everyValue) {
         if (!kinds.isEmpty() && !kindsMatch(statement.allKinds(), everyValue)) return false;
         if (!tables.isEmpty() && !namesMatch(statement.tables(), tables, everyValue)) return false;

@@ -1,6 +1,5 @@
 package dev.portcullis.postgres;
 
-import dev.portcullis.config.PostgresConnectionConfig;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.List;

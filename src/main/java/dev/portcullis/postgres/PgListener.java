@@ -1,6 +1,5 @@
 package dev.portcullis.postgres;
 
-import dev.portcullis.config.PostgresConnectionConfig;
 import dev.portcullis.config.TlsConfig;
 import dev.portcullis.gate.Gate;
 import java.io.IOException;

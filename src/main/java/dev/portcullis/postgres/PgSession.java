@@ -1,7 +1,6 @@
 package dev.portcullis.postgres;
 
 import dev.portcullis.approval.ApprovalRequest;
-import dev.portcullis.config.PostgresConnectionConfig;
 import dev.portcullis.core.Identity;
 import dev.portcullis.core.SqlStatement;
 import dev.portcullis.gate.ApprovalFlow;

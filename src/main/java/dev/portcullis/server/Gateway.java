@@ -6,12 +6,10 @@ import dev.portcullis.approval.ApprovalService;
 import dev.portcullis.approval.notify.Notifier;
 import dev.portcullis.config.ConnectionConfig;
 import dev.portcullis.config.GatewayConfig;
-import dev.portcullis.config.HttpConnectionConfig;
-import dev.portcullis.config.PostgresConnectionConfig;
-import dev.portcullis.postgres.PgListener;
+import dev.portcullis.config.ProtocolModule;
+import dev.portcullis.config.ProtocolRegistry;
 import dev.portcullis.config.StoreConfig;
 import dev.portcullis.gate.Gate;
-import dev.portcullis.http.HttpListener;
 import dev.portcullis.identity.TokenVerifier;
 import dev.portcullis.recording.DurableRecorder;
 import dev.portcullis.store.EmbeddedStore;
@@ -46,6 +44,22 @@ public final class Gateway implements AutoCloseable {
     }
 
     public static Gateway start(GatewayConfig config, Clock clock) throws Exception {
+        return start(config, clock, ProtocolRegistry.installed());
+    }
+
+    /**
+     * Starts with the given protocol modules. A connection whose module cannot serve here (a native
+     * library missing, say) stops the start before anything listens, saying why: a gateway that
+     * reported ready and then refused every operation would hide the fault.
+     */
+    public static Gateway start(GatewayConfig config, Clock clock, ProtocolRegistry protocols) throws Exception {
+        for (ConnectionConfig connection : config.connections()) {
+            Optional<String> missing = protocols.moduleOf(connection).unavailableBecause();
+            if (missing.isPresent()) {
+                throw new IllegalStateException("connection '" + connection.name() + "' (" + connection.type()
+                        + ") cannot be served: " + missing.get());
+            }
+        }
         List<AutoCloseable> opened = new ArrayList<>();
         try {
             GatewayMetrics metrics = new GatewayMetrics();
@@ -81,24 +95,12 @@ public final class Gateway implements AutoCloseable {
             Gate gate = new Gate(verifier, recorder, metrics, approvals, adminBase + "/approvals/");
 
             Map<String, Integer> ports = new LinkedHashMap<>();
+            ProtocolModule.ListenerContext context = new ProtocolModule.ListenerContext(gate, config.recording().maxResponseBytes());
             for (ConnectionConfig connection : config.connections()) {
-                switch (connection) {
-                    case HttpConnectionConfig http -> {
-                        HttpListener listener = HttpListener.start(http, gate, config.recording().maxResponseBytes());
-                        opened.add(listener);
-                        ports.put(http.name(), listener.port());
-                        log.info("connection '{}' (http) listening on {}://{}:{} → {}", http.name(),
-                                http.tls().isPresent() ? "https" : "http", http.listen().getHostString(),
-                                listener.port(), http.upstreamUrl());
-                    }
-                    case PostgresConnectionConfig pg -> {
-                        PgListener listener = PgListener.start(pg, gate);
-                        opened.add(listener);
-                        ports.put(pg.name(), listener.port());
-                        log.info("connection '{}' (postgres) listening on {}:{} → {}", pg.name(),
-                                pg.listen().getHostString(), listener.port(), pg.upstream());
-                    }
-                }
+                ProtocolModule.Listener listener = protocols.moduleOf(connection).start(connection, context);
+                opened.add(listener);
+                ports.put(connection.name(), listener.port());
+                log.info("connection '{}' ({}) listening on {}", connection.name(), connection.type(), listener.describe());
             }
             List<AdminServer.ReadinessCheck> checks = List.of(
                     new AdminServer.ReadinessCheck("identity", () -> verifier.ready() ? Optional.empty()

@@ -1,5 +1,6 @@
 package dev.portcullis.config;
 
+import dev.portcullis.http.HttpConnectionConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

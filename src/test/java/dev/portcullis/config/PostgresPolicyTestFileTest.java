@@ -1,5 +1,6 @@
 package dev.portcullis.config;
 
+import dev.portcullis.postgres.PostgresConnectionConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;

@@ -1,5 +1,7 @@
-package dev.portcullis.config;
+package dev.portcullis.postgres;
 
+import dev.portcullis.config.ConnectionConfig;
+import dev.portcullis.config.TlsConfig;
 import dev.portcullis.masking.Redactor;
 import dev.portcullis.policy.Policy;
 import java.net.InetSocketAddress;
@@ -22,6 +24,12 @@ public record PostgresConnectionConfig(String name, InetSocketAddress listen, Up
                                        boolean allowPlaintext, int maxMessageBytes, int recordedRows, Policy policy,
                                        Redactor redactor)
         implements ConnectionConfig {
+
+    @Override
+    public String type() {
+        return "postgres";
+    }
+
     public PostgresConnectionConfig {
         Objects.requireNonNull(name);
         Objects.requireNonNull(listen);

@@ -1,5 +1,7 @@
-package dev.portcullis.config;
+package dev.portcullis.http;
 
+import dev.portcullis.config.ConnectionConfig;
+import dev.portcullis.config.TlsConfig;
 import dev.portcullis.masking.Redactor;
 import dev.portcullis.policy.Policy;
 import java.net.InetSocketAddress;
@@ -15,7 +17,7 @@ import java.util.Optional;
  * @param tls             the listener's certificate; present: agents call over https only
  * @param allowPlaintext  without tls, whether the listener may be on an address other than loopback
  *                        (where TLS is terminated in front of the gateway, or the network is trusted);
- *                        {@link ConfigLoader} refuses plaintext beyond loopback without it
+ *                        {@link HttpProtocol} refuses plaintext beyond loopback without it
  * @param upstreamUrl     absolute http(s) URL the calls are forwarded to
  * @param credentials     the header injected upstream in place of the agent's own
  * @param maxRequestBytes larger request bodies are refused
@@ -36,6 +38,12 @@ public record HttpConnectionConfig(String name, InetSocketAddress listen, Option
                                    int approvalPendingStatus, List<String> filterParams, List<String> sortParams,
                                    Policy policy, Redactor redactor)
         implements ConnectionConfig {
+
+    @Override
+    public String type() {
+        return "http";
+    }
+
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_RESPONSE_TIMEOUT = Duration.ofSeconds(60);
