@@ -1,15 +1,10 @@
 package dev.portcullis.sql;
 
-import static dev.portcullis.sql.LineageScope.aliasColumns;
 import static dev.portcullis.sql.LineageScope.columnOf;
-import static dev.portcullis.sql.LineageScope.entry;
-import static dev.portcullis.sql.LineageScope.hasColumn;
-import static dev.portcullis.sql.LineageScope.lateralScope;
 import static dev.portcullis.sql.LineageScope.names;
 import static dev.portcullis.sql.LineageScope.outputScope;
 import static dev.portcullis.sql.LineageScope.renamed;
 import static dev.portcullis.sql.LineageScope.resolveOptional;
-import static dev.portcullis.sql.LineageScope.starColumn;
 import static dev.portcullis.sql.LineageScope.str;
 
 import com.fasterxml.jackson.core.JacksonException;
@@ -28,7 +23,6 @@ import dev.portcullis.sql.LineageScope.Scope;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -36,7 +30,9 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * One walk over a statement's parse tree that computes its {@link Lineage}. Each expression evaluates to
+ * One walk over a statement's parse tree that computes its {@link Lineage}: the statements and query levels
+ * (SELECT, set operations, CTEs, VALUES, INSERT/UPDATE/DELETE, COPY), with the FROM clause in
+ * {@link LineageFrom} and values in {@link LineageExpressions}. Each expression evaluates to
  * a {@link Deriv}: the base columns its value is computed from, and whether it is exactly one column's
  * value, unchanged ("bare", so {@code = value} on it is an equality lookup). Names resolve the way the
  * server resolves them: innermost query level first, a column before a whole-row reference, output
@@ -45,22 +41,27 @@ import java.util.Set;
 final class LineageWalker {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Views within views, deeper than this, are refused (and a view that reaches itself). */
-    private static final int MAX_VIEW_DEPTH = 16;
-    private static final Set<String> SYSTEM_SCHEMAS = Set.of("pg_catalog", "information_schema");
+    static final int MAX_VIEW_DEPTH = 16;
+    static final Set<String> SYSTEM_SCHEMAS = Set.of("pg_catalog", "information_schema");
     /** Catalog relations that hold values of other tables' columns: the planner's statistics samples. */
-    private static final Set<String> VALUE_SAMPLES = Set.of("pg_stats", "pg_stats_ext", "pg_stats_ext_exprs",
+    static final Set<String> VALUE_SAMPLES = Set.of("pg_stats", "pg_stats_ext", "pg_stats_ext_exprs",
             "pg_statistic", "pg_statistic_ext", "pg_statistic_ext_data");
     /** Set-returning functions whose arguments decide how many rows come back. */
-    private static final Set<String> ROW_COUNT_FUNCTIONS = Set.of("generate_series", "generate_subscripts");
+    static final Set<String> ROW_COUNT_FUNCTIONS = Set.of("generate_series", "generate_subscripts");
     /** Statements whose results the walk cannot attribute to columns, or that run code it cannot see. */
     private static final Set<String> UNCOVERED_STATEMENTS = Set.of("DoStmt", "CallStmt", "FetchStmt",
             "DeclareCursorStmt", "ExecuteStmt", "MergeStmt", "RuleStmt", "CreateTrigStmt", "CreateEventTrigStmt",
             "CreateFunctionStmt", "ClosePortalStmt");
 
-    private final RelationCatalog catalog;
-    private final List<Use> uses = new ArrayList<>();
-    private final Map<String, RelationCatalog.Relation> relations = new HashMap<>();
-    private final Set<String> expanding = new HashSet<>();
+    final RelationCatalog catalog;
+    final List<Use> uses = new ArrayList<>();
+    final Map<String, RelationCatalog.Relation> relations = new HashMap<>();
+    final Set<String> expanding = new HashSet<>();
+
+    /** FROM items, relations and views. */
+    final LineageFrom from = new LineageFrom(this);
+    /** Target lists, expressions and column references. */
+    final LineageExpressions exprs = new LineageExpressions(this);
 
     private LineageWalker(RelationCatalog catalog) {
         this.catalog = catalog;
@@ -83,7 +84,7 @@ final class LineageWalker {
         return new Lineage(out, w.uses);
     }
 
-    private static JsonNode parse(String sql) throws SqlParseException {
+    static JsonNode parse(String sql) throws SqlParseException {
         try {
             return JSON.readTree(PgQuery.instance().parseToJson(sql));
         } catch (JacksonException e) {
@@ -91,11 +92,11 @@ final class LineageWalker {
         }
     }
 
-    private void use(Deriv d, UseKind kind, String construct) {
+    void use(Deriv d, UseKind kind, String construct) {
         if (!d.sources().isEmpty()) uses.add(new Use(d.sources(), kind, construct, Optional.empty()));
     }
 
-    private void equalityOrSearch(Deriv d, String construct) {
+    void equalityOrSearch(Deriv d, String construct) {
         use(d, d.bare() ? UseKind.EQUALITY : UseKind.SEARCH, construct);
     }
 
@@ -103,7 +104,7 @@ final class LineageWalker {
     // Statements
 
     private List<Col> statement(JsonNode wrapper) throws LineageException, SqlParseException {
-        String type = type(wrapper);
+        String type = LineageExpressions.type(wrapper);
         JsonNode body = wrapper.path(type);
         Scope top = new Scope(null, new HashMap<>());
         switch (type) {
@@ -124,7 +125,7 @@ final class LineageWalker {
             case "CopyStmt" -> {
                 if (body.has("query")) return statement(body.get("query"));
                 if (body.path("is_from").asBoolean()) return List.of();
-                Entry e = relationEntry(body.path("relation"), top);
+                Entry e = from.relationEntry(body.path("relation"), top);
                 if (!body.has("attlist")) return e.columns();
                 List<Col> cols = new ArrayList<>();
                 for (JsonNode a : body.path("attlist")) cols.add(columnOf(e, str(a)));
@@ -172,8 +173,8 @@ final class LineageWalker {
 
     private List<Col> insert(JsonNode body, Scope top) throws LineageException, SqlParseException {
         withClause(body.path("withClause"), top);
-        Entry target = relationEntry(body.path("relation"), top);
-        RelationCatalog.Relation rel = relationOf(body.path("relation"));
+        Entry target = from.relationEntry(body.path("relation"), top);
+        RelationCatalog.Relation rel = from.relationOf(body.path("relation"));
         List<String> targets = new ArrayList<>();
         if (body.has("cols")) {
             for (JsonNode c : body.path("cols")) targets.add(c.path("ResTarget").path("name").asText());
@@ -192,33 +193,33 @@ final class LineageWalker {
         if (!conflict.isMissingNode()) {
             Scope cs = top.child();
             cs.items.add(new FromItem(target.columns(), List.of(target, new Entry("excluded", target.columns(), null)), null));
-            condition(conflict.path("whereClause"), cs, "ON CONFLICT ... WHERE");
+            exprs.condition(conflict.path("whereClause"), cs, "ON CONFLICT ... WHERE");
             setList(conflict.path("targetList"), cs, rel);
         }
-        return targetList(body.path("returningList"), s);
+        return exprs.targetList(body.path("returningList"), s);
     }
 
     private List<Col> update(JsonNode body, Scope top) throws LineageException, SqlParseException {
         withClause(body.path("withClause"), top);
         Scope s = targetScope(body.path("relation"), top);
-        RelationCatalog.Relation rel = relationOf(body.path("relation"));
-        from(body.path("fromClause"), s);
-        condition(body.path("whereClause"), s, "WHERE");
+        RelationCatalog.Relation rel = from.relationOf(body.path("relation"));
+        from.from(body.path("fromClause"), s);
+        exprs.condition(body.path("whereClause"), s, "WHERE");
         setList(body.path("targetList"), s, rel);
-        return targetList(body.path("returningList"), s);
+        return exprs.targetList(body.path("returningList"), s);
     }
 
     private List<Col> delete(JsonNode body, Scope top) throws LineageException, SqlParseException {
         withClause(body.path("withClause"), top);
         Scope s = targetScope(body.path("relation"), top);
-        from(body.path("usingClause"), s);
-        condition(body.path("whereClause"), s, "WHERE");
-        return targetList(body.path("returningList"), s);
+        from.from(body.path("usingClause"), s);
+        exprs.condition(body.path("whereClause"), s, "WHERE");
+        return exprs.targetList(body.path("returningList"), s);
     }
 
     /** The level an UPDATE or DELETE sees: its target table first, then its FROM or USING items. */
     private Scope targetScope(JsonNode relation, Scope top) throws LineageException, SqlParseException {
-        Entry target = relationEntry(relation, top);
+        Entry target = from.relationEntry(relation, top);
         Scope s = top.child();
         s.items.add(new FromItem(target.columns(), List.of(target), null));
         return s;
@@ -229,7 +230,7 @@ final class LineageWalker {
         for (JsonNode t : targets) {
             JsonNode r = t.path("ResTarget");
             JsonNode val = r.path("val");
-            Deriv d = val.has("MultiAssignRef") ? expr(val.path("MultiAssignRef").path("source"), s) : expr(val, s);
+            Deriv d = val.has("MultiAssignRef") ? exprs.expr(val.path("MultiAssignRef").path("source"), s) : exprs.expr(val, s);
             copy(d, rel, r.path("name").asText());
         }
     }
@@ -277,8 +278,8 @@ final class LineageWalker {
     }
 
     /** A query inside a WITH (SELECT, or INSERT/UPDATE/DELETE ... RETURNING), seeing the CTEs before it. */
-    private List<Col> statementIn(JsonNode wrapper, Scope scope) throws LineageException, SqlParseException {
-        String type = type(wrapper);
+    List<Col> statementIn(JsonNode wrapper, Scope scope) throws LineageException, SqlParseException {
+        String type = LineageExpressions.type(wrapper);
         JsonNode body = wrapper.path(type);
         Scope s = new Scope(scope.outer, new HashMap<>(scope.ctes));
         return switch (type) {
@@ -314,7 +315,7 @@ final class LineageWalker {
         throw new LineageException("recursive query " + name + " did not settle");
     }
 
-    private List<Col> select(JsonNode body, Scope scope) throws LineageException, SqlParseException {
+    List<Col> select(JsonNode body, Scope scope) throws LineageException, SqlParseException {
         withClause(body.path("withClause"), scope);
         String op = body.path("op").asText("SETOP_NONE");
         List<Col> out;
@@ -338,17 +339,17 @@ final class LineageWalker {
             for (JsonNode row : body.path("valuesLists")) {
                 JsonNode items = row.path("List").path("items");
                 for (int i = 0; i < items.size(); i++) {
-                    Deriv d = expr(items.get(i), s).computed();
+                    Deriv d = exprs.expr(items.get(i), s).computed();
                     if (out.size() <= i) out.add(new Col("column" + (i + 1), d));
                     else out.set(i, new Col(out.get(i).name(), out.get(i).deriv().either(d)));
                 }
             }
         } else {
-            from(body.path("fromClause"), s);
-            condition(body.path("whereClause"), s, "WHERE");
-            out = targetList(body.path("targetList"), s);
+            from.from(body.path("fromClause"), s);
+            exprs.condition(body.path("whereClause"), s, "WHERE");
+            out = exprs.targetList(body.path("targetList"), s);
             for (JsonNode g : body.path("groupClause")) groupItem(g, s, out);
-            condition(body.path("havingClause"), s, "HAVING");
+            exprs.condition(body.path("havingClause"), s, "HAVING");
             for (JsonNode w : body.path("windowClause")) window(w.path("WindowDef"), s, out);
             JsonNode distinct = body.path("distinctClause");
             if (!distinct.isMissingNode()) {
@@ -365,8 +366,8 @@ final class LineageWalker {
                     UseKind.SEARCH, "ORDER BY");
         }
         Scope limits = op.equals("SETOP_NONE") ? s : outputScope(scope, out);
-        if (body.has("limitCount")) use(expr(body.path("limitCount"), limits), UseKind.SEARCH, "LIMIT");
-        if (body.has("limitOffset")) use(expr(body.path("limitOffset"), limits), UseKind.SEARCH, "OFFSET");
+        if (body.has("limitCount")) use(exprs.expr(body.path("limitCount"), limits), UseKind.SEARCH, "LIMIT");
+        if (body.has("limitOffset")) use(exprs.expr(body.path("limitOffset"), limits), UseKind.SEARCH, "OFFSET");
         return out;
     }
 
@@ -394,7 +395,7 @@ final class LineageWalker {
                 return input.map(d::either).orElse(d);
             }
         }
-        return expr(node, s);
+        return exprs.expr(node, s);
     }
 
     private void groupItem(JsonNode g, Scope s, List<Col> out) throws LineageException, SqlParseException {
@@ -405,572 +406,9 @@ final class LineageWalker {
         use(sortKey(g, s, out), UseKind.SEARCH, "GROUP BY");
     }
 
-    private void window(JsonNode def, Scope s, List<Col> out) throws LineageException, SqlParseException {
-        for (JsonNode p : def.path("partitionClause")) use(expr(p, s), UseKind.SEARCH, "PARTITION BY");
-        for (JsonNode o : def.path("orderClause")) use(expr(o.path("SortBy").path("node"), s), UseKind.SEARCH, "ORDER BY in a window");
+    void window(JsonNode def, Scope s, List<Col> out) throws LineageException, SqlParseException {
+        for (JsonNode p : def.path("partitionClause")) use(exprs.expr(p, s), UseKind.SEARCH, "PARTITION BY");
+        for (JsonNode o : def.path("orderClause")) use(exprs.expr(o.path("SortBy").path("node"), s), UseKind.SEARCH, "ORDER BY in a window");
     }
 
-    // ---------------------------------------------------------------------------------------------
-    // FROM
-
-    private void from(JsonNode fromClause, Scope s) throws LineageException, SqlParseException {
-        for (JsonNode item : fromClause) s.items.add(fromItem(item, s));
-    }
-
-    /** One FROM item; LATERAL items see the ones before them (the scope so far). */
-    private FromItem fromItem(JsonNode node, Scope s) throws LineageException, SqlParseException {
-        String type = type(node);
-        JsonNode body = node.path(type);
-        switch (type) {
-            case "RangeVar" -> {
-                Entry e = relationEntry(body, s);
-                return new FromItem(e.columns(), List.of(e), null);
-            }
-            case "RangeTableSample" -> {
-                return fromItem(body.path("relation"), s);
-            }
-            case "RangeSubselect" -> {
-                Scope sub = body.path("lateral").asBoolean() ? lateralScope(s) : new Scope(s.outer, new HashMap<>(s.ctes));
-                List<Col> cols = statementIn(body.path("subquery"), sub);
-                String alias = body.path("alias").path("aliasname").asText("");
-                cols = renamed(cols, aliasColumns(body.path("alias")));
-                Entry e = new Entry(alias, cols, null);
-                return new FromItem(cols, List.of(e), null);
-            }
-            case "RangeFunction" -> {
-                return functionItem(body, lateralScope(s));
-            }
-            case "JoinExpr" -> {
-                return join(body, s);
-            }
-            default -> throw new LineageException("FROM item " + type + " is not covered");
-        }
-    }
-
-    private FromItem join(JsonNode j, Scope s) throws LineageException, SqlParseException {
-        FromItem left = fromItem(j.path("larg"), s);
-        Scope withLeft = new Scope(s.outer, s.ctes);
-        withLeft.items.addAll(s.items);
-        withLeft.items.add(left);
-        FromItem right = fromItem(j.path("rarg"), withLeft);
-        List<String> using = new ArrayList<>();
-        for (JsonNode u : j.path("usingClause")) using.add(str(u));
-        if (j.path("isNatural").asBoolean()) {
-            for (Col l : left.star() == null ? List.<Col>of() : left.star()) {
-                if (right.star() != null && right.star().stream().anyMatch(r -> r.name().equals(l.name()))) using.add(l.name());
-            }
-        }
-        List<Col> star = new ArrayList<>();
-        for (String name : using) {
-            Deriv l = starColumn(left, name);
-            Deriv r = starColumn(right, name);
-            equalityOrSearch(l, "JOIN ... USING");
-            equalityOrSearch(r, "JOIN ... USING");
-            star.add(new Col(name, l.either(r)));
-        }
-        boolean known = left.star() != null && right.star() != null;
-        if (known) {
-            for (Col c : left.star()) if (!using.contains(c.name())) star.add(c);
-            for (Col c : right.star()) if (!using.contains(c.name())) star.add(c);
-        }
-        List<Entry> entries = new ArrayList<>(left.entries());
-        entries.addAll(right.entries());
-        Deriv opaque = left.opaque() == null ? right.opaque() : right.opaque() == null ? left.opaque() : left.opaque().plus(right.opaque());
-        FromItem joined = new FromItem(known ? star : null, entries, opaque);
-        Scope quals = new Scope(s.outer, s.ctes);
-        quals.items.addAll(s.items);
-        quals.items.add(joined);
-        condition(j.path("quals"), quals, "JOIN ... ON");
-        String alias = j.path("alias").path("aliasname").asText("");
-        if (!alias.isEmpty() && known) {
-            List<Col> cols = renamed(star, aliasColumns(j.path("alias")));
-            List<Entry> withAlias = new ArrayList<>(entries);
-            withAlias.add(new Entry(alias, cols, null));
-            return new FromItem(cols, withAlias, opaque);
-        }
-        return joined;
-    }
-
-    private FromItem functionItem(JsonNode rf, Scope s) throws LineageException, SqlParseException {
-        List<Col> cols = new ArrayList<>();
-        Deriv all = Deriv.NONE;
-        boolean known = true;
-        String firstName = null;
-        for (JsonNode f : rf.path("functions")) {
-            JsonNode items = f.path("List").path("items");
-            JsonNode call = items.path(0);
-            Deriv d = expr(call, s).computed();
-            all = all.plus(d);
-            String fname = call.has("FuncCall") ? last(call.path("FuncCall").path("funcname")) : figureName(call);
-            if (firstName == null) firstName = fname;
-            JsonNode coldefs = items.path(1);
-            if (coldefs.isArray() && !coldefs.isEmpty()) {
-                for (JsonNode cd : coldefs) cols.add(new Col(cd.path("ColumnDef").path("colname").asText(), d));
-            } else if (rf.has("coldeflist")) {
-                for (JsonNode cd : rf.path("coldeflist")) cols.add(new Col(cd.path("ColumnDef").path("colname").asText(), d));
-            } else {
-                List<String> names = functionColumns(fname, call);
-                if (names == null) known = false;
-                else for (String n : names) cols.add(new Col(n, d));
-            }
-        }
-        if (rf.path("ordinality").asBoolean()) cols.add(new Col("ordinality", Deriv.NONE));
-        String alias = rf.path("alias").path("aliasname").asText("");
-        List<String> aliasCols = aliasColumns(rf.path("alias"));
-        if (!known && aliasCols.isEmpty()) {
-            Entry e = new Entry(alias.isEmpty() ? firstName : alias, List.of(), all);
-            return new FromItem(null, List.of(e), all);
-        }
-        if (!known) {
-            cols = new ArrayList<>();
-            for (String n : aliasCols) cols.add(new Col(n, all));
-        } else if (cols.size() == 1 && aliasCols.isEmpty() && !alias.isEmpty() && rf.path("functions").size() == 1) {
-            cols = List.of(new Col(alias, cols.getFirst().deriv())); // FROM f(x) AS a: the column is a too
-        } else {
-            cols = renamed(cols, aliasCols);
-        }
-        Entry e = new Entry(alias.isEmpty() ? firstName : alias, cols, null);
-        return new FromItem(cols, List.of(e), null);
-    }
-
-    /** The columns a function in FROM returns, when its shape is known from its name; null when not. */
-    private static List<String> functionColumns(String name, JsonNode call) {
-        return switch (name) {
-            case "json_each", "jsonb_each", "json_each_text", "jsonb_each_text" -> List.of("key", "value");
-            case "unnest" -> {
-                int n = Math.max(1, call.path("FuncCall").path("args").size());
-                List<String> names = new ArrayList<>();
-                for (int i = 0; i < n; i++) names.add("unnest");
-                yield names;
-            }
-            case "json_populate_record", "jsonb_populate_record", "json_populate_recordset", "jsonb_populate_recordset",
-                 "json_to_record", "jsonb_to_record", "json_to_recordset", "jsonb_to_recordset" -> null;
-            default -> List.of(name); // one column, named for the function
-        };
-    }
-
-    /** A table, view or CTE named in FROM (or as a DML target), as an entry with its columns. */
-    private Entry relationEntry(JsonNode rangeVar, Scope s) throws LineageException, SqlParseException {
-        String name = rangeVar.path("relname").asText();
-        String alias = rangeVar.path("alias").path("aliasname").asText(name);
-        if (!rangeVar.hasNonNull("schemaname")) {
-            for (Scope level = s; level != null; level = level.outer) {
-                Cte cte = level.ctes.get(name);
-                if (cte != null) return new Entry(alias, renamed(cte.columns(), aliasColumns(rangeVar.path("alias"))), null);
-            }
-        }
-        RelationCatalog.Relation rel = relationOf(rangeVar);
-        List<Col> cols = new ArrayList<>();
-        boolean system = SYSTEM_SCHEMAS.contains(rel.schema());
-        List<Col> defined = rel.definition().isPresent() && !system ? viewColumns(rel) : null;
-        for (int i = 0; i < rel.columns().size(); i++) {
-            String col = rel.columns().get(i);
-            Deriv d = Deriv.of(new Column(rel.schema(), rel.name(), col));
-            for (String ancestor : rel.ancestors()) {
-                int dot = ancestor.indexOf('.');
-                d = d.either(Deriv.of(new Column(ancestor.substring(0, dot), ancestor.substring(dot + 1), col)));
-            }
-            if (defined != null) {
-                if (i >= defined.size()) throw new LineageException("view " + rel.name() + " has more columns than its definition");
-                Deriv v = defined.get(i).deriv();
-                Set<Column> all = new LinkedHashSet<>(v.sources());
-                all.addAll(d.sources());
-                d = new Deriv(all, v.bare());
-            }
-            cols.add(new Col(col, d));
-        }
-        return new Entry(alias, renamed(cols, aliasColumns(rangeVar.path("alias"))), null);
-    }
-
-    private RelationCatalog.Relation relationOf(JsonNode rangeVar) throws LineageException {
-        Optional<String> schema = rangeVar.hasNonNull("schemaname") ? Optional.of(rangeVar.get("schemaname").asText()) : Optional.empty();
-        String name = rangeVar.path("relname").asText();
-        String key = schema.orElse("") + "." + name;
-        RelationCatalog.Relation rel = relations.get(key);
-        if (rel == null) {
-            rel = catalog.relation(schema, name)
-                    .orElseThrow(() -> new LineageException("relation " + schema.map(x -> x + ".").orElse("") + name
-                            + " is not in the catalog"));
-            relations.put(key, rel);
-        }
-        if (SYSTEM_SCHEMAS.contains(rel.schema()) && VALUE_SAMPLES.contains(rel.name())) {
-            throw new LineageException(rel.name() + " holds sample values of every column, masked ones included");
-        }
-        return rel;
-    }
-
-    /** A view's columns, from its definition: what a read of the view computes. */
-    private List<Col> viewColumns(RelationCatalog.Relation view) throws LineageException, SqlParseException {
-        String key = view.schema() + "." + view.name();
-        if (!expanding.add(key) || expanding.size() > MAX_VIEW_DEPTH) {
-            throw new LineageException("view " + key + " is nested too deeply to expand");
-        }
-        try {
-            JsonNode stmts = parse(view.definition().orElseThrow()).path("stmts");
-            if (stmts.size() != 1 || !stmts.get(0).path("stmt").has("SelectStmt")) {
-                throw new LineageException("view " + key + " has a definition that is not one SELECT");
-            }
-            return select(stmts.get(0).path("stmt").path("SelectStmt"), new Scope(null, new HashMap<>()));
-        } finally {
-            expanding.remove(key);
-        }
-    }
-
-    // ---------------------------------------------------------------------------------------------
-    // Target lists and names
-
-    private List<Col> targetList(JsonNode targets, Scope s) throws LineageException, SqlParseException {
-        List<Col> out = new ArrayList<>();
-        for (JsonNode t : targets) {
-            JsonNode r = t.path("ResTarget");
-            JsonNode val = r.path("val");
-            JsonNode fields = val.path("ColumnRef").path("fields");
-            if (fields.size() > 0 && fields.get(fields.size() - 1).has("A_Star")) {
-                out.addAll(star(fields, s));
-                continue;
-            }
-            Deriv d = expr(val, s);
-            out.add(new Col(r.hasNonNull("name") ? r.get("name").asText() : figureName(val), d));
-        }
-        return out;
-    }
-
-    /** {@code *} or {@code t.*} in a target list: the columns, each on its own. */
-    private List<Col> star(JsonNode fields, Scope s) throws LineageException {
-        if (fields.size() == 1) {
-            List<Col> all = new ArrayList<>();
-            for (FromItem item : s.items) {
-                if (item.star() == null) throw new LineageException("* over a function whose columns Portcullis cannot tell");
-                all.addAll(item.star());
-            }
-            return all;
-        }
-        String qualifier = str(fields.get(fields.size() - 2));
-        Entry e = entry(qualifier, s);
-        if (e == null) throw new LineageException("cannot resolve " + qualifier + ".*");
-        if (e.opaque() != null) throw new LineageException(qualifier + ".* over a function whose columns Portcullis cannot tell");
-        return e.columns();
-    }
-
-    /** The name the server gives a result column without an alias (its FigureColname). */
-    private static String figureName(JsonNode val) {
-        String type = type(val);
-        JsonNode body = val.path(type);
-        return switch (type) {
-            case "ColumnRef" -> {
-                JsonNode f = body.path("fields");
-                yield f.get(f.size() - 1).has("String") ? str(f.get(f.size() - 1)) : "?column?";
-            }
-            case "A_Indirection" -> {
-                JsonNode ind = body.path("indirection");
-                String name = "?column?";
-                for (JsonNode i : ind) if (i.has("String")) name = str(i);
-                yield name.equals("?column?") ? figureName(body.path("arg")) : name;
-            }
-            case "FuncCall" -> last(body.path("funcname"));
-            case "TypeCast" -> {
-                String inner = figureName(body.path("arg"));
-                yield inner.equals("?column?") ? last(body.path("typeName").path("names")) : inner;
-            }
-            case "CaseExpr" -> "case";
-            case "A_ArrayExpr" -> "array";
-            case "RowExpr" -> "row";
-            case "CoalesceExpr" -> "coalesce";
-            case "MinMaxExpr" -> body.path("op").asText().equals("IS_GREATEST") ? "greatest" : "least";
-            case "SubLink" -> switch (body.path("subLinkType").asText()) {
-                case "EXISTS_SUBLINK" -> "exists";
-                case "ARRAY_SUBLINK" -> "array";
-                case "EXPR_SUBLINK" -> {
-                    JsonNode t = body.path("subselect").path("SelectStmt").path("targetList").path(0).path("ResTarget");
-                    yield t.hasNonNull("name") ? t.get("name").asText() : figureName(t.path("val"));
-                }
-                default -> "?column?";
-            };
-            case "A_Expr" -> body.path("kind").asText().equals("AEXPR_NULLIF") ? "nullif" : "?column?";
-            case "SQLValueFunction" -> body.path("op").asText().replace("SVFOP_", "").toLowerCase(Locale.ROOT);
-            case "GroupingFunc" -> "grouping";
-            case "CollateClause" -> figureName(body.path("arg"));
-            default -> "?column?";
-        };
-    }
-
-    // ---------------------------------------------------------------------------------------------
-    // Expressions
-
-    private Deriv expr(JsonNode node, Scope s) throws LineageException, SqlParseException {
-        if (node == null || node.isMissingNode() || node.isNull() || node.isEmpty()) return Deriv.NONE;
-        if (node.isArray()) {
-            Deriv d = Deriv.NONE;
-            for (JsonNode n : node) d = d.plus(expr(n, s));
-            return d;
-        }
-        String type = type(node);
-        JsonNode b = node.path(type);
-        switch (type) {
-            case "A_Const", "ParamRef", "SQLValueFunction", "SetToDefault", "CurrentOfExpr" -> {
-                return Deriv.NONE;
-            }
-            case "ColumnRef" -> {
-                return column(b.path("fields"), s);
-            }
-            case "A_Indirection" -> {
-                JsonNode ind = b.path("indirection");
-                Deriv sub = Deriv.NONE;
-                for (JsonNode i : ind) if (!i.has("String") && !i.has("A_Star")) sub = sub.plus(expr(i, s));
-                // (c).email: that column of the whole row c, exactly
-                JsonNode argFields = b.path("arg").path("ColumnRef").path("fields");
-                if (ind.size() == 1 && ind.get(0).has("String") && argFields.size() == 1 && argFields.get(0).has("String")) {
-                    String rowName = str(argFields.get(0));
-                    if (!hasColumn(rowName, s)) {
-                        Entry e = entry(rowName, s);
-                        if (e != null && e.opaque() == null) return columnOf(e, str(ind.get(0))).deriv();
-                    }
-                }
-                return expr(b.path("arg"), s).plus(sub).computed();
-            }
-            case "A_Indices" -> {
-                return expr(b.path("lidx"), s).plus(expr(b.path("uidx"), s));
-            }
-            case "A_Expr" -> {
-                operator(b);
-                return expr(b.path("lexpr"), s).plus(expr(b.path("rexpr"), s)).computed();
-            }
-            case "List" -> {
-                return expr(b.path("items"), s).computed();
-            }
-            case "BoolExpr", "CoalesceExpr", "MinMaxExpr", "RowExpr", "GroupingFunc" -> {
-                return expr(b.path("args"), s).computed();
-            }
-            case "A_ArrayExpr" -> {
-                return expr(b.path("elements"), s).computed();
-            }
-            case "TypeCast", "CollateClause" -> {
-                return expr(b.path("arg"), s).computed();
-            }
-            case "NullTest", "BooleanTest" -> {
-                return expr(b.path("arg"), s).computed();
-            }
-            case "NamedArgExpr" -> {
-                return expr(b.path("arg"), s);
-            }
-            case "XmlExpr" -> {
-                return expr(b.path("args"), s).plus(expr(b.path("named_args"), s)).computed();
-            }
-            case "ResTarget" -> {
-                return expr(b.path("val"), s);
-            }
-            case "XmlSerialize" -> {
-                return expr(b.path("expr"), s).computed();
-            }
-            case "CaseExpr" -> {
-                Deriv d = Deriv.NONE;
-                if (b.has("arg")) {
-                    Deriv arg = expr(b.path("arg"), s);
-                    equalityOrSearch(arg, "CASE ... WHEN");
-                    d = d.plus(arg);
-                    for (JsonNode w : b.path("args")) {
-                        Deriv when = expr(w.path("CaseWhen").path("expr"), s);
-                        equalityOrSearch(when, "CASE ... WHEN");
-                        d = d.plus(when).plus(expr(w.path("CaseWhen").path("result"), s));
-                    }
-                } else {
-                    for (JsonNode w : b.path("args")) {
-                        d = d.plus(condition(w.path("CaseWhen").path("expr"), s, "a CASE condition"));
-                        d = d.plus(expr(w.path("CaseWhen").path("result"), s));
-                    }
-                }
-                return d.plus(expr(b.path("defresult"), s)).computed();
-            }
-            case "FuncCall" -> {
-                return function(b, s);
-            }
-            case "SubLink" -> {
-                return subLink(b, s, null);
-            }
-            default -> throw new LineageException("the construct " + type + " is not covered");
-        }
-    }
-
-    private Deriv function(JsonNode call, Scope s) throws LineageException, SqlParseException {
-        List<String> names = new ArrayList<>();
-        for (JsonNode n : call.path("funcname")) names.add(str(n));
-        String shown = String.join(".", names);
-        switch (BuiltinFunctions.classify(names)) {
-            case SAFE, WRITES -> { }
-            default -> throw new LineageException("function " + shown + " is not a built-in Portcullis knows, and could read "
-                    + "or return any column");
-        }
-        Deriv d = expr(call.path("args"), s);
-        if (ROW_COUNT_FUNCTIONS.contains(names.getLast())) use(d, UseKind.SEARCH, "the bounds of " + names.getLast());
-        for (JsonNode o : call.path("agg_order")) {
-            use(expr(o.path("SortBy").path("node"), s), UseKind.SEARCH, "ORDER BY in " + shown + "(...)");
-        }
-        if (call.has("agg_filter")) condition(call.path("agg_filter"), s, "FILTER (WHERE ...)"); // a WHERE of its own
-        if (call.has("over")) window(call.path("over"), s, List.of());
-        return d.computed();
-    }
-
-    /** A subquery as a value: a scalar subquery passes its column through; ARRAY(...) and EXISTS compute. */
-    private Deriv subLink(JsonNode b, Scope s, String construct) throws LineageException, SqlParseException {
-        String kind = b.path("subLinkType").asText();
-        List<Col> cols = statementIn(b.path("subselect"), s.child());
-        Deriv out = Deriv.NONE;
-        if (cols.size() == 1) out = cols.getFirst().deriv();
-        else for (Col c : cols) out = out.plus(c.deriv());
-        return switch (kind) {
-            case "EXPR_SUBLINK" -> out;
-            case "EXISTS_SUBLINK" -> Deriv.NONE; // its WHERE was counted where it stands
-            case "ANY_SUBLINK", "ALL_SUBLINK" -> {
-                Deriv test = expr(b.path("testexpr"), s);
-                String op = b.has("operName") ? last(b.path("operName")) : "=";
-                if (construct != null && (op.equals("=") || op.equals("<>"))) {
-                    equalityOrSearch(test, "IN (subquery) in " + construct);
-                    equalityOrSearch(out, "IN (subquery) in " + construct);
-                } else if (construct != null) {
-                    use(test.plus(out), UseKind.SEARCH, op + " ANY/ALL (subquery) in " + construct);
-                }
-                yield test.plus(out).computed();
-            }
-            default -> out.plus(expr(b.path("testexpr"), s)).computed(); // ARRAY(...), row comparisons
-        };
-    }
-
-    /**
-     * A condition: a WHERE, HAVING, JOIN ... ON, CASE WHEN or FILTER. Each column it uses is an
-     * {@link UseKind#EQUALITY} when it is compared, unchanged, for equality, and a {@link UseKind#SEARCH}
-     * otherwise. Returns what the condition's value derives from.
-     */
-    private Deriv condition(JsonNode node, Scope s, String construct) throws LineageException, SqlParseException {
-        if (node == null || node.isMissingNode() || node.isNull()) return Deriv.NONE;
-        String type = type(node);
-        JsonNode b = node.path(type);
-        switch (type) {
-            case "BoolExpr" -> {
-                Deriv d = Deriv.NONE;
-                for (JsonNode a : b.path("args")) d = d.plus(condition(a, s, construct));
-                return d.computed();
-            }
-            case "BooleanTest" -> {
-                return condition(b.path("arg"), s, construct).computed();
-            }
-            case "NullTest" -> {
-                // email IS NULL is a lookup; NULLIF(substr(email, 1, 1), 'u') IS NULL is a search
-                Deriv d = expr(b.path("arg"), s);
-                use(d, d.bare() ? UseKind.EQUALITY : UseKind.SEARCH, (d.bare() ? "IS NULL" : "IS NULL of a value computed from it")
-                        + " in " + construct);
-                return d.computed();
-            }
-            case "SubLink" -> {
-                return subLink(b, s, construct);
-            }
-            case "A_Expr" -> {
-                return comparison(b, s, construct);
-            }
-            default -> {
-                Deriv d = expr(node, s);
-                equalityOrSearch(d, construct);
-                return d.computed();
-            }
-        }
-    }
-
-    /** A user-defined operator runs a user's function, which could read any column. */
-    private static void operator(JsonNode aExpr) throws LineageException {
-        String kind = aExpr.path("kind").asText();
-        if (!(kind.equals("AEXPR_OP") || kind.equals("AEXPR_OP_ANY") || kind.equals("AEXPR_OP_ALL"))) return;
-        List<String> names = new ArrayList<>();
-        for (JsonNode n : aExpr.path("name")) names.add(str(n));
-        if (!BuiltinFunctions.isBuiltinOperator(names)) {
-            throw new LineageException("operator " + String.join(".", names) + " is not a built-in Portcullis knows");
-        }
-    }
-
-    private Deriv comparison(JsonNode b, Scope s, String construct) throws LineageException, SqlParseException {
-        operator(b);
-        String kind = b.path("kind").asText();
-        String op = last(b.path("name"));
-        boolean equality = op.equals("=") || op.equals("<>") || op.equals("!=");
-        JsonNode l = b.path("lexpr");
-        JsonNode r = b.path("rexpr");
-        switch (kind) {
-            case "AEXPR_OP", "AEXPR_DISTINCT", "AEXPR_NOT_DISTINCT" -> {
-                if (equality && l.has("RowExpr") && r.has("RowExpr")) {
-                    Deriv d = Deriv.NONE;
-                    for (JsonNode e : l.path("RowExpr").path("args")) d = d.plus(side(e, s, construct, op));
-                    for (JsonNode e : r.path("RowExpr").path("args")) d = d.plus(side(e, s, construct, op));
-                    return d.computed();
-                }
-                if (equality) return side(l, s, construct, op).plus(side(r, s, construct, op)).computed();
-                Deriv d = expr(l, s).plus(expr(r, s));
-                use(d, UseKind.SEARCH, "operator " + op + " in " + construct);
-                return d.computed();
-            }
-            case "AEXPR_OP_ANY", "AEXPR_OP_ALL", "AEXPR_IN" -> {
-                if (!equality) {
-                    Deriv d = expr(l, s).plus(expr(r, s));
-                    use(d, UseKind.SEARCH, "operator " + op + " in " + construct);
-                    return d.computed();
-                }
-                Deriv d = side(l, s, construct, kind.equals("AEXPR_IN") ? "IN" : op + " ANY");
-                JsonNode items = r.has("List") ? r.path("List").path("items") : r.has("A_ArrayExpr") ? r.path("A_ArrayExpr").path("elements") : null;
-                if (items != null) {
-                    for (JsonNode e : items) d = d.plus(side(e, s, construct, "IN"));
-                } else {
-                    d = d.plus(side(r, s, construct, op + " ANY"));
-                }
-                return d.computed();
-            }
-            default -> {
-                // LIKE, ILIKE, SIMILAR TO, BETWEEN..., NULLIF: a search
-                Deriv d = expr(l, s).plus(expr(r, s));
-                use(d, UseKind.SEARCH, likeName(kind, op) + " in " + construct);
-                return d.computed();
-            }
-        }
-    }
-
-    private Deriv side(JsonNode e, Scope s, String construct, String op) throws LineageException, SqlParseException {
-        Deriv d = expr(e, s);
-        use(d, d.bare() ? UseKind.EQUALITY : UseKind.SEARCH, (d.bare() ? op : op + " on a value computed from it") + " in " + construct);
-        return d;
-    }
-
-    private static String likeName(String kind, String op) {
-        return switch (kind) {
-            case "AEXPR_LIKE" -> op.startsWith("!") ? "NOT LIKE" : "LIKE";
-            case "AEXPR_ILIKE" -> op.startsWith("!") ? "NOT ILIKE" : "ILIKE";
-            case "AEXPR_SIMILAR" -> "SIMILAR TO";
-            case "AEXPR_BETWEEN", "AEXPR_NOT_BETWEEN", "AEXPR_BETWEEN_SYM", "AEXPR_NOT_BETWEEN_SYM" -> "BETWEEN";
-            case "AEXPR_NULLIF" -> "NULLIF";
-            default -> "operator " + op;
-        };
-    }
-
-    // ---------------------------------------------------------------------------------------------
-    // Column references
-
-    private Deriv column(JsonNode fields, Scope s) throws LineageException {
-        if (fields.get(fields.size() - 1).has("A_Star")) {
-            // t.* (or *) as a value: the whole row
-            if (fields.size() == 1) {
-                Deriv d = Deriv.NONE;
-                for (FromItem item : s.items) for (Entry e : item.entries()) d = d.plus(e.wholeRow());
-                return d.computed();
-            }
-            Entry e = entry(str(fields.get(fields.size() - 2)), s);
-            if (e == null) throw new LineageException("cannot resolve " + str(fields.get(fields.size() - 2)) + ".*");
-            return e.wholeRow();
-        }
-        return resolveOptional(fields, s).orElseThrow(() -> new LineageException("cannot resolve column "
-                + String.join(".", names(fields))));
-    }
-
-    private static String type(JsonNode wrapper) {
-        var it = wrapper.fieldNames();
-        return it.hasNext() ? it.next() : "";
-    }
-
-    private static String last(JsonNode stringNodes) {
-        return stringNodes.isEmpty() ? "?column?" : str(stringNodes.get(stringNodes.size() - 1));
-    }
 }

@@ -15,7 +15,8 @@
  * For a statement allowed with masking, {@link dev.portcullis.sql.Lineage} walks the same tree again:
  * <pre>
  *  "SELECT id, reverse(c.email) r FROM customers c WHERE c.phone LIKE '1%'"
- *        │  LineageWalker: scopes, *, views and unqualified names through a RelationCatalog
+ *        │  LineageWalker (statements, query levels) + LineageFrom (FROM, views via a RelationCatalog)
+ *        │  + LineageExpressions (values, conditions, column uses), over LineageScope (names, scopes, *)
  *        ▼
  *  outputs [id ← {customers.id}, r ← {customers.email}]   uses [customers.phone: SEARCH (LIKE in WHERE)]
  *        │  MaskedLineage.maskedOutputs(lineage, plan: fields [email, phone], predicates: equality)
