@@ -49,58 +49,35 @@ import org.slf4j.LoggerFactory;
  */
 final class PgSession implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(PgSession.class);
-    /** Startup parameters passed upstream; anything else (notably {@code options}, which can set a role) is dropped. */
-    private static final Set<String> FORWARDED_PARAMETERS = Set.of("application_name", "DateStyle", "TimeZone",
-            "IntervalStyle", "extra_float_digits", "datestyle", "timezone", "intervalstyle");
-    /** The portal a refused unit executes instead: it never exists, so the server answers with an error. */
-    static final String REFUSED_PORTAL = "portcullis: refused statement, not sent";
 
-    private final Socket socket;
-    private final PostgresConnectionConfig config;
-    private final Gate gate;
-    private final CancelRegistry cancels;
-    private final ColumnCatalog catalog;
-    private final SSLContext tls;
-    private final String clientAddress;
+    final Socket socket;
+    final PostgresConnectionConfig config;
+    final Gate gate;
+    final CancelRegistry cancels;
+    final ColumnCatalog catalog;
+    final SSLContext tls;
+    final String clientAddress;
 
-    private PgFrameReader clientIn;
-    private PgMessageWriter clientOut;
-    private final Object clientWriteLock = new Object();
-    private UpstreamConnection upstream;
-    private Identity identity;
-    private ConnectionSession recording;
-    private int[] cancelKey;
-    private volatile TransactionStatus lastStatus = TransactionStatus.IDLE;
+    PgFrameReader clientIn;
+    PgMessageWriter clientOut;
+    final Object clientWriteLock = new Object();
+    UpstreamConnection upstream;
+    Identity identity;
+    ConnectionSession recording;
+    int[] cancelKey;
+    volatile TransactionStatus lastStatus = TransactionStatus.IDLE;
     /**
      * Set once the client side ends the session: the relay thread then stays quiet, so the client gets
      * the reason of the end (a protocol error's 08P01), not a misleading "upstream closed" 08006.
      */
-    private volatile boolean ending;
+    volatile boolean ending;
 
     /** Response units in flight, oldest first; guarded by {@link #clientWriteLock}. */
-    private final ArrayDeque<ResponseUnit> units = new ArrayDeque<>();
+    final ArrayDeque<ResponseUnit> units = new ArrayDeque<>();
     /** The extended-protocol batch being assembled, until Sync. */
     private ResponseUnit building;
-    /** Statements prepared with Parse, by name ("" is the unnamed one). */
-    private final Map<String, SqlStatement> prepared = new HashMap<>();
-    /** Portals bound with Bind: statement and its text parameters. */
-    private final Map<String, SqlStatement> portals = new HashMap<>();
-    /**
-     * Each Parse and Bind gets a generation number, so what the server describes is tied to that very
-     * statement or portal, not to a name that is reused (the unnamed ones are, constantly).
-     */
-    private long generation;
-    private final Map<String, Long> statementGeneration = new HashMap<>();
-    private final Map<String, Bound> bound = new HashMap<>();
-
-    private record Bound(long portalGeneration, long statementGeneration, List<Integer> resultFormats) {
-    }
-
-
-    /** Parameter type OIDs of each statement from Parse, to render binary bind parameters in recordings. */
-    private final Map<String, List<Integer>> parameterTypes = new HashMap<>();
-    /** SQL-level PREPAREd statements, so EXECUTE is judged by what it runs. */
-    private final Map<String, SqlStatement> sqlPrepared = new HashMap<>();
+    /** Statements, portals and PREPAREs of this session. */
+    private final SessionStatements state = new SessionStatements();
 
     PgSession(Socket socket, PostgresConnectionConfig config, Gate gate, CancelRegistry cancels, ColumnCatalog catalog,
               SSLContext tls) {
@@ -117,8 +94,8 @@ final class PgSession implements Runnable {
     public void run() {
         String endReason = "client disconnected";
         try {
-            if (!startup()) return;
-            Thread server = Thread.ofVirtual().name("pg-" + config.name() + "-server").start(this::serverLoop);
+            if (!PgStartup.run(this)) return;
+            Thread server = Thread.ofVirtual().name("pg-" + config.name() + "-server").start(new PgRelay(this));
             try {
                 clientLoop();
             } catch (PgProtocolException e) {
@@ -135,7 +112,7 @@ final class PgSession implements Runnable {
             log.debug("client {} on {} went away", clientAddress, config.name());
         } catch (java.net.SocketTimeoutException e) {
             endReason = "login timed out";
-            log.info("client {} on {} did not log in within {} s", clientAddress, config.name(), LOGIN_TIMEOUT_MILLIS / 1000);
+            log.info("client {} on {} did not log in within {} s", clientAddress, config.name(), PgStartup.LOGIN_TIMEOUT_MILLIS / 1000);
             sendFatal(PgErrors.fatal("08006", "Portcullis: login timed out"));
         } catch (PgProtocolException e) {
             endReason = "protocol error: " + e.getMessage();
@@ -168,108 +145,8 @@ final class PgSession implements Runnable {
         }
     }
 
-    // ---------------------------------------------------------------------------------------------
-    // Startup: TLS, the agent's token as password, the upstream login with the gateway's credentials.
-
-    /** Like the server's authentication_timeout: a client that does not finish logging in is dropped. */
-    static final int LOGIN_TIMEOUT_MILLIS = 60_000;
-
-    private boolean startup() throws IOException {
-        socket.setSoTimeout(LOGIN_TIMEOUT_MILLIS);
-        clientIn = PgFrameReader.fromClient(socket.getInputStream(), config.maxMessageBytes());
-        clientOut = new PgMessageWriter(socket.getOutputStream());
-        boolean secure = false;
-        FrontendMessage.Startup startup = null;
-        while (startup == null) {
-            switch (clientIn.readStartupPacket()) {
-                case FrontendMessage.SslRequest ssl -> {
-                    if (tls == null || secure) {
-                        clientOut.writeNegotiationByte('N');
-                        clientOut.flush();
-                    } else {
-                        clientOut.writeNegotiationByte('S');
-                        clientOut.flush();
-                        SSLSocket s = (SSLSocket) tls.getSocketFactory().createSocket(socket,
-                                socket.getInetAddress().getHostAddress(), socket.getPort(), true);
-                        s.setUseClientMode(false);
-                        s.startHandshake();
-                        clientIn = PgFrameReader.fromClient(s.getInputStream(), config.maxMessageBytes());
-                        clientOut = new PgMessageWriter(s.getOutputStream());
-                        secure = true;
-                    }
-                }
-                case FrontendMessage.GssEncRequest gss -> {
-                    clientOut.writeNegotiationByte('N');
-                    clientOut.flush();
-                }
-                case FrontendMessage.CancelRequest cancel -> {
-                    boolean known = cancels.cancel(cancel.processId(), cancel.secretKey());
-                    log.info("cancel request from {} on {}: {}", clientAddress, config.name(), known ? "forwarded" : "unknown key, ignored");
-                    return false;
-                }
-                case FrontendMessage.Startup s -> startup = s;
-            }
-        }
-        if (!secure && !config.allowPlaintext()) {
-            sendFatal(PgErrors.fatal("28000", "Portcullis: connection '" + config.name() + "' requires TLS",
-                    null, "connect with sslmode=require"));
-            return false;
-        }
-
-        // The agent's OIDC token is its password; cleartext is how a password reaches us intact.
-        clientOut.write(new BackendMessage.AuthenticationCleartextPassword());
-        clientOut.flush();
-        byte type = clientIn.readHeader();
-        if (type != 'p') throw new PgProtocolException("expected a password message, got '" + (char) type + "'");
-        String token = ((FrontendMessage.PasswordMessage) FrontendMessage.decode(clientIn.readPayload())).asPassword();
-        try {
-            identity = gate.authenticate(config.name(), "postgres", clientAddress,
-                    token.isBlank() ? Optional.empty() : Optional.of(token.strip()));
-        } catch (TokenRejectedException e) {
-            sendFatal(PgErrors.fatal("28P01", "Portcullis refused the token (" + e.reason().label() + "): " + e.getMessage(),
-                    null, "use your OIDC access token as the password"));
-            return false;
-        } catch (GateUnavailableException e) {
-            sendFatal(PgErrors.fatal("08006", "Portcullis: " + e.getMessage()));
-            return false;
-        }
-
-        Map<String, String> params = new LinkedHashMap<>();
-        startup.parameters().forEach((k, v) -> {
-            if (FORWARDED_PARAMETERS.contains(k)) params.put(k, v);
-        });
-        params.putIfAbsent("application_name", "portcullis");
-        PostgresConnectionConfig.Upstream u = config.upstream();
-        try {
-            upstream = UpstreamConnection.open(u.host(), u.port(), u.database(), u.user(), u.password(), params);
-        } catch (IOException e) {
-            log.warn("connection '{}': upstream login failed: {}", config.name(), e.getMessage());
-            sendFatal(PgErrors.fatal("08006", "Portcullis: connection '" + config.name()
-                    + "' cannot reach its database: " + e.getMessage()));
-            return false;
-        }
-        try {
-            recording = gate.openSession(identity, config.name(), "postgres", clientAddress);
-        } catch (GateUnavailableException e) {
-            sendFatal(PgErrors.fatal("08006", "Portcullis: " + e.getMessage()));
-            return false;
-        }
-        socket.setSoTimeout(0); // logged in: an idle session may stay, as with the server itself
-        cancelKey = cancels.register(this);
-        clientOut.write(new BackendMessage.AuthenticationOk());
-        for (var p : upstream.parameters().entrySet()) {
-            clientOut.write(new BackendMessage.ParameterStatus(p.getKey(), p.getValue()));
-        }
-        clientOut.write(new BackendMessage.BackendKeyData(cancelKey[0], cancelKey[1]));
-        lastStatus = upstream.transactionStatus();
-        clientOut.write(PgErrors.readyForQuery(lastStatus));
-        clientOut.flush();
-        log.info("{} connected to '{}' from {}", identity.subject(), config.name(), clientAddress);
-        return true;
-    }
-
     /** Whether the client closed its connection (a short, non-destructive look). */
-    private boolean clientLeft() throws IOException {
+    boolean clientLeft() throws IOException {
         int previous = socket.getSoTimeout();
         socket.setSoTimeout(20);
         try {
@@ -340,7 +217,7 @@ final class PgSession implements Runnable {
         SqlStatement heldStatement = null;
         Verdict.HoldForApproval hold = null;
         for (SqlStatement raw : statements) {
-            SqlStatement statement = resolveExecute(raw);
+            SqlStatement statement = state.resolveExecute(raw);
             Gate.Judged j;
             try {
                 j = gate.judge(recording, config.name(), identity, statement, config.policy(), excerpt(statement));
@@ -362,7 +239,7 @@ final class PgSession implements Runnable {
                                 + "another one that needs approval too",
                         "statement: " + statement.summary(), "send statements that need approval one query at a time"));
             } else {
-                refusal = refusal(j.decision().verdict(), statement);
+                refusal = PgRefusals.of(j.decision().verdict(), statement);
             }
             MaskCheck masking = refusal.isEmpty() ? maskCheck(j.decision().verdict(), statement) : MaskCheck.NONE;
             if (masking.refused()) refusal = Optional.of(masking.error());
@@ -380,7 +257,7 @@ final class PgSession implements Runnable {
             // Held before the unit is queued: nothing of this query reaches the server until it is released,
             // and the client's later queries wait behind it, in order.
             Optional<BackendMessage.ErrorResponse> notReleased =
-                    holdForApproval(held, heldStatement, hold, query.sql().getBytes(StandardCharsets.UTF_8));
+                    PgApprovalHold.hold(this, held, heldStatement, hold, query.sql().getBytes(StandardCharsets.UTF_8));
             if (notReleased.isPresent()) {
                 held.completeRefused(System.nanoTime());
                 for (Gate.Judged done : judged) {
@@ -392,59 +269,11 @@ final class PgSession implements Runnable {
             // Released (PC4004 is durable): the held statement now goes as an allowed one would, and its
             // outcome is recorded in its slot when the server answers.
         }
-        remember(statements);
+        state.remember(statements);
         forwardUnit(unit, () -> {
             toServer.write(query);
             toServer.flush();
         });
-    }
-
-    /**
-     * Holds this client's thread (a virtual thread) until the held statement is approved and released,
-     * denied, or expires (the one approval flow, {@link ApprovalFlow}). The client is told at once, by a
-     * NoticeResponse, which request it waits for and where it is decided; between waits the session
-     * looks whether the client is still there, so an approval given after it left runs nothing.
-     *
-     * @return empty once released: forward the statement; else the refusal the client gets instead
-     */
-    private Optional<BackendMessage.ErrorResponse> holdForApproval(Gate.Judged judged, SqlStatement statement,
-                                                                   Verdict.HoldForApproval hold, byte[] body) throws IOException {
-        String groups = String.join(", ", hold.approverGroups());
-        ApprovalFlow.Outcome outcome;
-        try {
-            outcome = gate.approvals().hold(judged, identity, body, hold, hold.holdTimeout(), new ApprovalFlow.Client() {
-                @Override
-                public void held(ApprovalRequest request, String page) throws IOException {
-                    synchronized (clientWriteLock) {
-                        clientOut.write(PgErrors.notice("01000",
-                                "Portcullis: statement waits for approval by " + groups + " (request " + request.id() + ")",
-                                "statement: " + statement.summary() + "\nrule " + hold.ruleId() + ": " + hold.reason()
-                                        + hold.grant().map(g -> "\nonce approved, statements of this rule run without asking for "
-                                                + ApprovalFlow.human(g)).orElse(""),
-                                "approve or deny at " + page + "; this session waits up to " + ApprovalFlow.human(hold.holdTimeout())));
-                        clientOut.flush();
-                    }
-                }
-
-                @Override
-                public boolean left() throws IOException {
-                    return clientLeft();
-                }
-            });
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted while a statement was held for approval");
-        }
-        String detail = "statement: " + statement.summary() + "\nrule " + hold.ruleId() + ": " + hold.reason();
-        return switch (outcome) {
-            case ApprovalFlow.Outcome.Released released -> Optional.empty();
-            case ApprovalFlow.Outcome.ClientLeft left -> throw new EOFException("the client left while " + left.approvalId() + " was held");
-            case ApprovalFlow.Outcome.Unavailable u -> Optional.of(PgErrors.error("08006", "Portcullis: " + u.message()));
-            case ApprovalFlow.Outcome.Pending p -> throw new IllegalStateException("a hold as long as its timeout ended pending");
-            case ApprovalFlow.Outcome.Refused r -> Optional.of(PgErrors.error("42501", "Portcullis: " + r.message()
-                    + (r.why() == ApprovalFlow.Refusal.EXPIRED ? ", so the statement was not run" : ""), detail,
-                    r.why() == ApprovalFlow.Refusal.EXPIRED ? "send it again to request a new approval" : null));
-        };
     }
 
     private void extended(RawMessage raw, PgMessageWriter toServer) throws IOException {
@@ -464,13 +293,13 @@ final class PgSession implements Runnable {
                     return;
                 }
                 for (SqlStatement s : statements) {
-                    Decision d = gate.decide(config.name(), identity, resolveExecute(s), config.policy());
+                    Decision d = gate.decide(config.name(), identity, state.resolveExecute(s), config.policy());
                     // Preparing a statement that needs approval runs nothing: it is held when Executed,
                     // with its bind parameters, so the approval names exactly what runs.
                     if (d.verdict() instanceof Verdict.HoldForApproval && statements.size() == 1) continue;
-                    Optional<BackendMessage.ErrorResponse> refusal = refusal(d.verdict(), s);
+                    Optional<BackendMessage.ErrorResponse> refusal = PgRefusals.of(d.verdict(), s);
                     // a mask rule's lineage check refuses when the statement is prepared, not only when it runs
-                    MaskCheck masking = refusal.isEmpty() ? maskCheck(d.verdict(), resolveExecute(s)) : MaskCheck.NONE;
+                    MaskCheck masking = refusal.isEmpty() ? maskCheck(d.verdict(), state.resolveExecute(s)) : MaskCheck.NONE;
                     if (masking.refused()) refusal = Optional.of(masking.error());
                     if (refusal.isPresent()) {
                         recordRefusal(s, masking);
@@ -478,24 +307,15 @@ final class PgSession implements Runnable {
                         return;
                     }
                 }
-                statementGeneration.put(parse.statement(), ++generation);
-                parameterTypes.put(parse.statement(), parse.paramTypeOids());
-                if (statements.size() == 1) prepared.put(parse.statement(), resolveExecute(statements.getFirst()));
-                else prepared.remove(parse.statement()); // the server refuses several statements in one Parse
+                state.parsed(parse, statements);
                 unit.pending.add(raw);
             }
             case FrontendMessage.Bind bind -> {
-                SqlStatement statement = prepared.get(bind.statement());
-                if (statement != null) {
-                    portals.put(bind.portal(), statement.withParameters(
-                            BindParameters.render(bind, parameterTypes.getOrDefault(bind.statement(), List.of()))));
-                }
-                bound.put(bind.portal(), new Bound(++generation, statementGeneration.getOrDefault(bind.statement(), -1L),
-                        bind.resultFormats()));
+                state.bound(bind);
                 unit.pending.add(raw);
             }
             case FrontendMessage.Execute execute -> {
-                SqlStatement statement = portals.get(execute.portal());
+                SqlStatement statement = state.portal(execute.portal());
                 if (statement != null) {
                     try {
                         Gate.Judged j = gate.judge(recording, config.name(), identity, statement, config.policy(),
@@ -504,9 +324,9 @@ final class PgSession implements Runnable {
                         if (j.decision().verdict() instanceof Verdict.HoldForApproval h) {
                             // Held before this Execute joins the batch: what went before it in the batch is
                             // still unsent (unless the client flushed), and nothing after it is read meanwhile.
-                            refusal = holdForApproval(j, statement, h, statement.text().getBytes(StandardCharsets.UTF_8));
+                            refusal = PgApprovalHold.hold(this, j, statement, h, statement.text().getBytes(StandardCharsets.UTF_8));
                         } else {
-                            refusal = refusal(j.decision().verdict(), statement);
+                            refusal = PgRefusals.of(j.decision().verdict(), statement);
                         }
                         MaskCheck masking = refusal.isEmpty() ? maskCheck(j.decision().verdict(), statement) : MaskCheck.NONE;
                         if (masking.refused()) refusal = Optional.of(masking.error());
@@ -515,10 +335,10 @@ final class PgSession implements Runnable {
                             unit.refusal = refusal.get();
                             return;
                         }
-                        remember(List.of(statement)); // a PREPARE or DEALLOCATE sent with the extended protocol
-                        Bound b = bound.get(execute.portal());
-                        unit.addSlot(j, statement, maskPlan(j.decision().verdict()), masking.derived(), b == null ? -1 : b.portalGeneration(),
-                                b == null ? -1 : b.statementGeneration(), b == null ? List.of() : b.resultFormats());
+                        state.remember(List.of(statement)); // a PREPARE or DEALLOCATE sent with the extended protocol
+                        SessionStatements.Bound b = state.boundPortal(execute.portal());
+                        unit.addSlot(j, statement, maskPlan(j.decision().verdict()), masking.derived(), b.portalGeneration(),
+                                b.statementGeneration(), b.resultFormats());
                     } catch (GateUnavailableException e) {
                         unit.refusal = PgErrors.error("08006", "Portcullis: " + e.getMessage());
                         return;
@@ -529,16 +349,11 @@ final class PgSession implements Runnable {
                 unit.pending.add(raw);
             }
             case FrontendMessage.Describe d -> {
-                Bound b = bound.get(d.name());
-                unit.describes.addLast(d.target() == FrontendMessage.Target.STATEMENT
-                        ? new ResponseUnit.PendingDescribe(d.target(), statementGeneration.getOrDefault(d.name(), -1L), -1L)
-                        : new ResponseUnit.PendingDescribe(d.target(), b == null ? -1L : b.portalGeneration(),
-                                b == null ? -1L : b.statementGeneration()));
+                unit.describes.addLast(state.describe(d));
                 unit.pending.add(raw);
             }
             case FrontendMessage.Close close -> {
-                if (close.target() == FrontendMessage.Target.STATEMENT) prepared.remove(close.name());
-                else portals.remove(close.name());
+                state.closed(close);
                 unit.pending.add(raw);
             }
             case FrontendMessage.Flush flush -> {
@@ -557,9 +372,7 @@ final class PgSession implements Runnable {
                         unit.injectBeforeReady = unit.refusal;
                         unit.replaceError = unit.refusal;
                         forwardUnit(unit, () -> {
-                            toServer.write(new FrontendMessage.Execute(REFUSED_PORTAL, 0));
-                            toServer.write(new FrontendMessage.Sync());
-                            toServer.flush();
+                            PgRefusals.failInPlace(toServer);
                         });
                     }
                     return;
@@ -605,7 +418,7 @@ final class PgSession implements Runnable {
 
     /**
      * Answers a refused unit in order, behind whatever is in flight: the server fails an Execute of
-     * {@link #REFUSED_PORTAL} (aborting an open transaction, as its own error would), and the client
+     * {@link PgRefusals#REFUSED_PORTAL} (aborting an open transaction, as its own error would), and the client
      * gets the refusal in place of that error.
      */
     private void refuseUnit(BackendMessage.ErrorResponse refusal) throws IOException {
@@ -614,63 +427,17 @@ final class PgSession implements Runnable {
         unit.replaceAnyError = true;
         PgMessageWriter toServer = upstream.writer();
         forwardUnit(unit, () -> {
-            toServer.write(new FrontendMessage.Execute(REFUSED_PORTAL, 0));
-            toServer.write(new FrontendMessage.Sync());
-            toServer.flush();
+            PgRefusals.failInPlace(toServer);
         });
-    }
-
-    private Optional<BackendMessage.ErrorResponse> refusal(Verdict verdict, SqlStatement statement) {
-        return switch (verdict) {
-            case Verdict.Allow a -> Optional.empty();
-            case Verdict.Mask m -> Optional.empty();
-            case Verdict.Granted g -> Optional.empty();
-            case Verdict.Deny d -> Optional.of(PgErrors.error("42501",
-                    "Portcullis: refused by rule " + d.ruleId() + ": " + d.reason(),
-                    "statement: " + statement.summary(), null));
-            case Verdict.HoldForApproval h -> Optional.of(PgErrors.error("42501",
-                    "Portcullis: rule " + h.ruleId() + " requires approval by " + String.join(", ", h.approverGroups())
-                            + ": " + h.reason(),
-                    "statement: " + statement.summary(),
-                    "a statement that needs approval is held only when it is prepared and executed on its own, "
-                            + "so it is refused here"));
-        };
     }
 
     /** The lineage check of a statement allowed with masking; EXECUTE name is checked as the query it runs. */
     private MaskCheck maskCheck(Verdict verdict, SqlStatement statement) {
-        String text = statement.text();
-        if (statement.preparedName().isPresent() && statement.preparedQuery().isEmpty()) {
-            SqlStatement prepare = sqlPrepared.get(statement.preparedName().get());
-            if (prepare != null && statement.kind() != SqlStatement.Kind.EXECUTE
-                    && statement.kind() != SqlStatement.Kind.DEALLOCATE) {
-                text = prepare.text();
-            }
-        }
-        return MaskCheck.of(verdict, statement, text, catalog);
+        return MaskCheck.of(verdict, statement, state.lineageText(statement), catalog);
     }
 
     private static MaskPlan maskPlan(Verdict verdict) {
         return verdict instanceof Verdict.Mask m ? m.plan() : MaskPlan.NONE;
-    }
-
-    /** EXECUTE name is judged by the statement it runs, when this session PREPAREd it. */
-    private SqlStatement resolveExecute(SqlStatement statement) {
-        if (statement.kind() == SqlStatement.Kind.EXECUTE && statement.preparedName().isPresent()) {
-            SqlStatement prepare = sqlPrepared.get(statement.preparedName().get());
-            if (prepare != null) return statement.executing(prepare);
-        }
-        return statement;
-    }
-
-    private void remember(List<SqlStatement> statements) {
-        for (SqlStatement s : statements) {
-            if (s.kind() == SqlStatement.Kind.PREPARE && s.preparedName().isPresent() && s.preparedQuery().isPresent()) {
-                sqlPrepared.put(s.preparedName().get(), s);
-            } else if (s.kind() == SqlStatement.Kind.DEALLOCATE && s.preparedName().isPresent()) {
-                sqlPrepared.remove(s.preparedName().get());
-            }
-        }
     }
 
     /** What the recording keeps of a statement, and approvers read: its text and parameters as sent, minus secrets. */
@@ -694,225 +461,7 @@ final class PgSession implements Runnable {
                 "unparseable SQL: " + e.getMessage());
     }
 
-    // ---------------------------------------------------------------------------------------------
-    // Server → client: rows masked, outcomes recorded, refusals in place of the server's own errors.
-
-    /** Server-thread state: what Describe told about statements and portals, and suspended portals' maskers. */
-    private final Map<Long, List<BackendMessage.Field>> statementFields = new HashMap<>();
-    private final Map<Long, List<BackendMessage.Field>> portalFields = new HashMap<>();
-    private final Map<Long, RowMasker> suspended = new HashMap<>();
-
-    /**
-     * The masker for rows that arrive without a RowDescription in their unit: a resumed portal, or an
-     * Execute whose statement was described in an earlier round trip. Fails closed when masking is
-     * required and the columns cannot be known.
-     */
-    private RowMasker maskerFor(ResponseUnit unit) throws IOException {
-        ResponseUnit.Slot slot = unit == null ? null : unit.currentSlot();
-        MaskPlan plan = slot == null ? (unit == null ? MaskPlan.NONE : unit.planForNextResult()) : slot.plan();
-        if (slot != null && slot.portalGeneration() >= 0) {
-            RowMasker resumed = suspended.get(slot.portalGeneration());
-            if (resumed != null) return resumed;
-            List<BackendMessage.Field> fields = portalFields.get(slot.portalGeneration());
-            if (fields == null) {
-                List<BackendMessage.Field> described = statementFields.get(slot.statementGeneration());
-                if (described != null) fields = withFormats(described, slot.resultFormats());
-            }
-            if (fields != null) return RowMasker.of(fields, plan, catalog, slot.derived());
-        }
-        if (plan.isEmpty()) return null;
-        throw new PgProtocolException("rows arrived for a result whose columns are unknown, so they cannot be masked");
-    }
-
-    private static List<BackendMessage.Field> withFormats(List<BackendMessage.Field> fields, List<Integer> formats) {
-        List<BackendMessage.Field> out = new ArrayList<>(fields.size());
-        for (int i = 0; i < fields.size(); i++) {
-            BackendMessage.Field f = fields.get(i);
-            int format = formats.isEmpty() ? 0 : formats.size() == 1 ? formats.getFirst() : formats.get(i);
-            out.add(new BackendMessage.Field(f.name(), f.tableOid(), f.columnAttr(), f.typeOid(), f.typeLen(), f.typeMod(),
-                    (short) format));
-        }
-        return out;
-    }
-
-    private void serverLoop() {
-        PgFrameReader fromServer = upstream.reader();
-        ResultCapture result = new ResultCapture(config.recordedRows());
-        try {
-            while (true) {
-                byte type = fromServer.readHeader();
-                ResponseUnit unit;
-                synchronized (clientWriteLock) {
-                    unit = units.peekFirst();
-                }
-                switch (type) {
-                    case 'D' -> {
-                        if (result.masker == null && !result.described) {
-                            result.masker = maskerFor(unit);
-                            result.described = true;
-                        }
-                        if (result.masker == null || result.masker.passThrough()) {
-                            if (result.wantsRows()) {
-                                RawMessage raw = fromServer.readPayload();
-                                result.capture(raw.payload(), result.masker);
-                                writeToClient(raw);
-                            } else {
-                                synchronized (clientWriteLock) {
-                                    fromServer.forwardPayload(clientOut);
-                                }
-                            }
-                            result.rows++;
-                        } else {
-                            RawMessage raw = fromServer.readPayload();
-                            byte[] masked = result.masker.mask(raw.payload());
-                            if (result.wantsRows()) result.capture(masked, result.masker);
-                            writeToClient(new RawMessage(raw.type(), masked));
-                            result.rows++;
-                        }
-                    }
-                    case 'T' -> {
-                        RawMessage raw = fromServer.readPayload();
-                        var description = (BackendMessage.RowDescription) BackendMessage.decode(raw);
-                        ResponseUnit.PendingDescribe describe = unit == null ? null : unit.describes.pollFirst();
-                        if (describe != null && describe.target() == FrontendMessage.Target.STATEMENT) {
-                            statementFields.put(describe.generation(), description.fields()); // formats come with Bind
-                        } else {
-                            if (describe != null) {
-                                portalFields.put(describe.generation(), description.fields());
-                                // the statement's columns too: later executions may skip Describe
-                                if (describe.statementGeneration() >= 0) {
-                                    statementFields.put(describe.statementGeneration(), description.fields());
-                                }
-                            }
-                            result.start(description, unit == null ? MaskPlan.NONE : unit.planForNextResult(),
-                                    unit == null ? null : unit.derivedForNextResult(), catalog);
-                        }
-                        writeToClient(raw);
-                    }
-                    case 'n' -> { // NoData answers a Describe too
-                        if (unit != null) unit.describes.pollFirst();
-                        synchronized (clientWriteLock) {
-                            fromServer.forwardPayload(clientOut);
-                        }
-                    }
-                    case 'H' -> { // CopyOutResponse: COPY ... TO STDOUT
-                        RawMessage raw = fromServer.readPayload();
-                        var copy = (BackendMessage.CopyOutResponse) BackendMessage.decode(raw);
-                        MaskPlan plan = unit == null ? MaskPlan.NONE : unit.planForNextResult();
-                        if (!plan.isEmpty() && copy.format() != 0) {
-                            throw new PgProtocolException("binary COPY output cannot be masked; refused");
-                        }
-                        result.startCopy(plan, unit == null ? null : unit.currentStatement(),
-                                unit == null ? null : unit.derivedForNextResult(), catalog);
-                        writeToClient(raw);
-                    }
-                    case 'd' -> {
-                        RawMessage raw = fromServer.readPayload();
-                        byte[] data = result.maskCopy(raw.payload());
-                        if (result.wantsRows()) result.captureText(data);
-                        result.rows++;
-                        writeToClient(new RawMessage(raw.type(), data));
-                    }
-                    case 'C', 'I', 's' -> { // CommandComplete, EmptyQueryResponse, PortalSuspended
-                        RawMessage raw = fromServer.readPayload();
-                        String tag = type == 'C' ? ((BackendMessage.CommandComplete) BackendMessage.decode(raw)).tag()
-                                : type == 'I' ? "(empty query)" : "(portal suspended)";
-                        if (unit != null) {
-                            ResponseUnit.Slot slot = unit.currentSlot();
-                            if (slot != null && slot.portalGeneration() >= 0) {
-                                if (type == 's' && result.masker != null) suspended.put(slot.portalGeneration(), result.masker);
-                                else if (type != 's') {
-                                    suspended.remove(slot.portalGeneration());
-                                    portalFields.remove(slot.portalGeneration());
-                                }
-                            }
-                            unit.completeSlot(tag, result);
-                        }
-                        if (type == 'C' && (tag.startsWith("ALTER") || tag.startsWith("DROP") || tag.startsWith("CREATE"))) {
-                            catalog.invalidate();
-                        }
-                        result.reset();
-                        writeToClient(raw);
-                    }
-                    case 'E' -> {
-                        RawMessage raw = fromServer.readPayload();
-                        var error = (BackendMessage.ErrorResponse) BackendMessage.decode(raw);
-                        DerivedColumns derived = unit == null ? null : unit.derivedForNextResult();
-                        BackendMessage.ErrorResponse withheld = null;
-                        if (derived != null && derived.hidesErrors()) {
-                            // The server's text can quote a masked value ("invalid input syntax ...: \"a@b.c\"")
-                            withheld = PgErrors.error(error.sqlState(), "Portcullis: the server's error (SQLSTATE " + error.sqlState()
-                                    + ") is withheld: the statement computes on masked columns, and its text could show their values",
-                                    null, null);
-                        }
-                        if (unit != null) unit.failRemaining(error.sqlState() + ": " + (withheld == null ? error : withheld).message());
-                        result.reset();
-                        if (unit != null && unit.replaces(error)) {
-                            synchronized (clientWriteLock) {
-                                clientOut.write(unit.replaceError);
-                            }
-                            unit.replaceError = null;
-                            unit.injectBeforeReady = null;
-                        } else if (withheld != null) {
-                            synchronized (clientWriteLock) {
-                                clientOut.write(withheld);
-                            }
-                        } else {
-                            writeToClient(raw);
-                        }
-                    }
-                    case 'Z' -> {
-                        RawMessage raw = fromServer.readPayload();
-                        lastStatus = ((BackendMessage.ReadyForQuery) BackendMessage.decode(raw)).status();
-                        synchronized (clientWriteLock) {
-                            ResponseUnit done = units.pollFirst();
-                            if (done != null && done.injectBeforeReady != null) clientOut.write(done.injectBeforeReady);
-                            if (done != null) done.failRemaining("not executed");
-                            clientOut.write(raw);
-                            if (!fromServer.hasBufferedInput()) clientOut.flush();
-                        }
-                        result.reset();
-                    }
-                    default -> {
-                        synchronized (clientWriteLock) {
-                            fromServer.forwardPayload(clientOut);
-                        }
-                    }
-                }
-                if (!fromServer.hasBufferedInput()) {
-                    synchronized (clientWriteLock) {
-                        clientOut.flush();
-                    }
-                }
-            }
-        } catch (EOFException e) {
-            log.debug("upstream closed the connection for {}", config.name());
-        } catch (IOException e) {
-            if (!ending) {
-                log.info("relay from upstream ended on {}: {}", config.name(), e.getMessage());
-                sendFatal(PgErrors.fatal("08006", "Portcullis: " + e.getMessage()));
-            }
-        } finally {
-            synchronized (clientWriteLock) {
-                for (ResponseUnit u : units) u.failRemaining("connection ended");
-            }
-            if (!ending) {
-                try {
-                    socket.close(); // unblocks the client thread
-                } catch (IOException ignored) {
-                    // closing anyway
-                }
-            }
-        }
-    }
-
-    private void writeToClient(RawMessage message) throws IOException {
-        synchronized (clientWriteLock) {
-            clientOut.write(message);
-        }
-    }
-
-    private void sendFatal(BackendMessage.ErrorResponse error) {
+    void sendFatal(BackendMessage.ErrorResponse error) {
         try {
             synchronized (clientWriteLock) {
                 if (clientOut == null) return;

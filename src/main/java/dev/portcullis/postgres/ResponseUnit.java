@@ -30,7 +30,7 @@ final class ResponseUnit {
     final ArrayDeque<Slot> slots = new ArrayDeque<>();
     BackendMessage.ErrorResponse refusal;
     BackendMessage.ErrorResponse injectBeforeReady;
-    /** The refusal the client gets in place of the server's error on {@link #PgSession.REFUSED_PORTAL}. */
+    /** The refusal the client gets in place of the server's error on {@link PgRefusals#REFUSED_PORTAL}. */
     BackendMessage.ErrorResponse replaceError;
     /** Nothing else of this unit reached the server: whatever error it answers is the refusal's. */
     boolean replaceAnyError;
@@ -51,7 +51,7 @@ final class ResponseUnit {
 
     boolean replaces(BackendMessage.ErrorResponse error) {
         if (replaceError == null) return false;
-        return replaceAnyError || ("34000".equals(error.sqlState()) && error.message().contains(PgSession.REFUSED_PORTAL));
+        return replaceAnyError || ("34000".equals(error.sqlState()) && error.message().contains(PgRefusals.REFUSED_PORTAL));
     }
 
     Slot currentSlot() {

@@ -1,0 +1,145 @@
+package dev.portcullis.postgres;
+
+import dev.portcullis.approval.ApprovalRequest;
+import dev.portcullis.core.Identity;
+import dev.portcullis.core.SqlStatement;
+import dev.portcullis.gate.ApprovalFlow;
+import dev.portcullis.gate.Gate;
+import dev.portcullis.gate.GateUnavailableException;
+import dev.portcullis.identity.TokenRejectedException;
+import dev.portcullis.masking.MaskPlan;
+import dev.portcullis.policy.Decision;
+import dev.portcullis.policy.Verdict;
+import dev.portcullis.postgres.BackendMessage.TransactionStatus;
+import dev.portcullis.recording.ConnectionSession;
+import dev.portcullis.sql.SqlParseException;
+import dev.portcullis.sql.SqlParser;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A session's login, before any statement: SSL negotiation (TLS when configured; plaintext only where
+ * allowed), the agent's OIDC token taken as its password and verified by the gate, the upstream login
+ * with the connection's own credentials (which the agent never sees), the session's recording and
+ * cancel key. Fills in the {@link PgSession}'s connection state; false when the session ends here.
+ */
+final class PgStartup {
+    private static final Logger log = LoggerFactory.getLogger(PgStartup.class);
+    /** Startup parameters passed upstream; anything else (notably {@code options}, which can set a role) is dropped. */
+    static final Set<String> FORWARDED_PARAMETERS = Set.of("application_name", "DateStyle", "TimeZone",
+            "IntervalStyle", "extra_float_digits", "datestyle", "timezone", "intervalstyle");
+
+    private PgStartup() {
+    }
+
+    /** Like the server's authentication_timeout: a client that does not finish logging in is dropped. */
+    static final int LOGIN_TIMEOUT_MILLIS = 60_000;
+
+    static boolean run(PgSession session) throws IOException {
+        session.socket.setSoTimeout(LOGIN_TIMEOUT_MILLIS);
+        session.clientIn = PgFrameReader.fromClient(session.socket.getInputStream(), session.config.maxMessageBytes());
+        session.clientOut = new PgMessageWriter(session.socket.getOutputStream());
+        boolean secure = false;
+        FrontendMessage.Startup startup = null;
+        while (startup == null) {
+            switch (session.clientIn.readStartupPacket()) {
+                case FrontendMessage.SslRequest ssl -> {
+                    if (session.tls == null || secure) {
+                        session.clientOut.writeNegotiationByte('N');
+                        session.clientOut.flush();
+                    } else {
+                        session.clientOut.writeNegotiationByte('S');
+                        session.clientOut.flush();
+                        SSLSocket s = (SSLSocket) session.tls.getSocketFactory().createSocket(session.socket,
+                                session.socket.getInetAddress().getHostAddress(), session.socket.getPort(), true);
+                        s.setUseClientMode(false);
+                        s.startHandshake();
+                        session.clientIn = PgFrameReader.fromClient(s.getInputStream(), session.config.maxMessageBytes());
+                        session.clientOut = new PgMessageWriter(s.getOutputStream());
+                        secure = true;
+                    }
+                }
+                case FrontendMessage.GssEncRequest gss -> {
+                    session.clientOut.writeNegotiationByte('N');
+                    session.clientOut.flush();
+                }
+                case FrontendMessage.CancelRequest cancel -> {
+                    boolean known = session.cancels.cancel(cancel.processId(), cancel.secretKey());
+                    log.info("cancel request from {} on {}: {}", session.clientAddress, session.config.name(), known ? "forwarded" : "unknown key, ignored");
+                    return false;
+                }
+                case FrontendMessage.Startup s -> startup = s;
+            }
+        }
+        if (!secure && !session.config.allowPlaintext()) {
+            session.sendFatal(PgErrors.fatal("28000", "Portcullis: connection '" + session.config.name() + "' requires TLS",
+                    null, "connect with sslmode=require"));
+            return false;
+        }
+
+        // The agent's OIDC token is its password; cleartext is how a password reaches us intact.
+        session.clientOut.write(new BackendMessage.AuthenticationCleartextPassword());
+        session.clientOut.flush();
+        byte type = session.clientIn.readHeader();
+        if (type != 'p') throw new PgProtocolException("expected a password message, got '" + (char) type + "'");
+        String token = ((FrontendMessage.PasswordMessage) FrontendMessage.decode(session.clientIn.readPayload())).asPassword();
+        try {
+            session.identity = session.gate.authenticate(session.config.name(), "postgres", session.clientAddress,
+                    token.isBlank() ? Optional.empty() : Optional.of(token.strip()));
+        } catch (TokenRejectedException e) {
+            session.sendFatal(PgErrors.fatal("28P01", "Portcullis refused the token (" + e.reason().label() + "): " + e.getMessage(),
+                    null, "use your OIDC access token as the password"));
+            return false;
+        } catch (GateUnavailableException e) {
+            session.sendFatal(PgErrors.fatal("08006", "Portcullis: " + e.getMessage()));
+            return false;
+        }
+
+        Map<String, String> params = new LinkedHashMap<>();
+        startup.parameters().forEach((k, v) -> {
+            if (PgStartup.FORWARDED_PARAMETERS.contains(k)) params.put(k, v);
+        });
+        params.putIfAbsent("application_name", "portcullis");
+        PostgresConnectionConfig.Upstream u = session.config.upstream();
+        try {
+            session.upstream = UpstreamConnection.open(u.host(), u.port(), u.database(), u.user(), u.password(), params);
+        } catch (IOException e) {
+            log.warn("connection '{}': session.upstream login failed: {}", session.config.name(), e.getMessage());
+            session.sendFatal(PgErrors.fatal("08006", "Portcullis: connection '" + session.config.name()
+                    + "' cannot reach its database: " + e.getMessage()));
+            return false;
+        }
+        try {
+            session.recording = session.gate.openSession(session.identity, session.config.name(), "postgres", session.clientAddress);
+        } catch (GateUnavailableException e) {
+            session.sendFatal(PgErrors.fatal("08006", "Portcullis: " + e.getMessage()));
+            return false;
+        }
+        session.socket.setSoTimeout(0); // logged in: an idle session may stay, as with the server itself
+        session.cancelKey = session.cancels.register(session);
+        session.clientOut.write(new BackendMessage.AuthenticationOk());
+        for (var p : session.upstream.parameters().entrySet()) {
+            session.clientOut.write(new BackendMessage.ParameterStatus(p.getKey(), p.getValue()));
+        }
+        session.clientOut.write(new BackendMessage.BackendKeyData(session.cancelKey[0], session.cancelKey[1]));
+        session.lastStatus = session.upstream.transactionStatus();
+        session.clientOut.write(PgErrors.readyForQuery(session.lastStatus));
+        session.clientOut.flush();
+        log.info("{} connected to '{}' from {}", session.identity.subject(), session.config.name(), session.clientAddress);
+        return true;
+    }
+}
