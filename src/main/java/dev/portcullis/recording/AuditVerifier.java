@@ -4,7 +4,6 @@ import dev.portcullis.recording.VerifyReport.Kind;
 import dev.portcullis.recording.VerifyReport.Problem;
 import dev.portcullis.store.AuditScan;
 import dev.portcullis.store.AuditStore;
-import dev.portcullis.store.ChainHash;
 import dev.portcullis.store.ChainHead;
 import dev.portcullis.store.SessionSummary;
 import dev.portcullis.store.StoredEvent;

@@ -91,6 +91,8 @@ public final class DurableRecorder implements Recorder, AutoCloseable {
     private final AuditStore store;
     private final Clock clock;
     private final Settings settings;
+    /** The hash chains; linked and appended by the write thread only. */
+    private final AuditChain chain;
     private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private final ConcurrentHashMap<ReuseKey, Reusable> reusable = new ConcurrentHashMap<>();
     private final ReadWriteLock lifecycle = new ReentrantReadWriteLock();
@@ -103,6 +105,7 @@ public final class DurableRecorder implements Recorder, AutoCloseable {
 
     public DurableRecorder(AuditStore store, Clock clock, Settings settings) {
         this.store = Objects.requireNonNull(store, "store");
+        this.chain = new AuditChain(store);
         this.clock = Objects.requireNonNull(clock, "clock");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.writer = Thread.ofPlatform().name("audit-writer").daemon(true).start(this::writeLoop);
@@ -262,9 +265,11 @@ public final class DurableRecorder implements Recorder, AutoCloseable {
             events.add(p.event());
         }
         try {
-            store.append(sessions, events, sync);
+            store.append(sessions, chain.link(sessions, events), sync);
+            chain.appended();
             lastFailure = null;
         } catch (Throwable t) {
+            chain.forget();
             lastFailure = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
             for (Pending p : batch) p.durable().completeExceptionally(t);
             if (t instanceof Error e) throw e;

@@ -16,7 +16,7 @@
  *
  * <p>{@link dev.portcullis.recording.AuditEvent} is the catalog (stable codes in
  * {@link dev.portcullis.recording.EventCode}); events are stored as canonical JSON and chained per
- * session and globally (see {@link dev.portcullis.store.ChainHash}).
+ * session and globally (see {@link dev.portcullis.recording.ChainHash}, linked by {@link dev.portcullis.recording.AuditChain}).
  * {@link dev.portcullis.recording.AuditVerifier} re-computes both chains;
  * {@link dev.portcullis.recording.Replay} renders a session for people or tools.
  */

@@ -11,18 +11,30 @@ import java.util.List;
 public interface AuditStore extends AutoCloseable {
 
     /**
-     * Appends new sessions and events in one transaction: each event gets the next sequence number of
-     * its session and of the global chain, and its hashes. Returns only after the transaction is
-     * committed; on failure nothing of the batch is stored.
+     * Appends new sessions and events in one transaction, with the hashes they carry. Each event must
+     * continue the chains as the store holds them (its session's next number and previous hash, the
+     * global next number and previous hash); one that does not refuses the whole batch, so two writers
+     * cannot fork a chain. Returns only after the transaction is committed; on failure nothing of the
+     * batch is stored.
      */
-    List<StoredEvent> append(List<NewSession> sessions, List<NewEvent> events);
+    List<StoredEvent> append(List<NewSession> sessions, List<LinkedEvent> events);
 
     /**
      * As {@link #append(List, List)}; with {@code sync} false the batch is flushed to the operating
      * system but not forced to disk (it survives a crash of the gateway, not of the machine).
      */
-    default List<StoredEvent> append(List<NewSession> sessions, List<NewEvent> events, boolean sync) {
+    default List<StoredEvent> append(List<NewSession> sessions, List<LinkedEvent> events, boolean sync) {
         return append(sessions, events);
+    }
+
+    /** The end of the global chain: where the next event links. */
+    ChainHead head();
+
+    /** The end of one session's chain: its last event's number and hash; empty when there is no such session. */
+    java.util.Optional<SessionHead> sessionHead(String sessionId);
+
+    /** @param lastSeq 0 and {@link ChainHead#GENESIS} for a session without events */
+    record SessionHead(long lastSeq, String lastHash) {
     }
 
     /** Sessions matching the query, newest first. */

@@ -122,12 +122,12 @@ public final class EmbeddedStore implements AuditStore {
     }
 
     @Override
-    public List<StoredEvent> append(List<NewSession> sessions, List<NewEvent> events) {
+    public List<StoredEvent> append(List<NewSession> sessions, List<LinkedEvent> events) {
         return append(sessions, events, true);
     }
 
     @Override
-    public List<StoredEvent> append(List<NewSession> sessions, List<NewEvent> events, boolean sync) {
+    public List<StoredEvent> append(List<NewSession> sessions, List<LinkedEvent> events, boolean sync) {
         writeLock.lock();
         try {
             ensureOpen();
@@ -156,7 +156,7 @@ public final class EmbeddedStore implements AuditStore {
         }
     }
 
-    private List<StoredEvent> appendInTransaction(List<NewSession> sessions, List<NewEvent> events)
+    private List<StoredEvent> appendInTransaction(List<NewSession> sessions, List<LinkedEvent> events)
             throws SQLException {
         {
             PreparedStatement ps = prepared("INSERT INTO audit_session (" + SESSION_COLUMNS
@@ -171,7 +171,7 @@ public final class EmbeddedStore implements AuditStore {
                 ps.setString(6, s.clientAddress());
                 ps.setLong(7, started);
                 ps.setLong(8, started);
-                ps.setString(9, ChainHash.GENESIS);
+                ps.setString(9, ChainHead.GENESIS);
                 ps.addBatch();
             }
             if (!sessions.isEmpty()) ps.executeBatch();
@@ -180,51 +180,59 @@ public final class EmbeddedStore implements AuditStore {
         ChainHead head = readHead(writer);
         long globalSeq = head.lastGlobalSeq();
         String globalHash = head.lastGlobalHash();
-        Map<String, SessionHead> heads = new LinkedHashMap<>();
+        Map<String, SessionTail> heads = new LinkedHashMap<>();
         List<StoredEvent> stored = new ArrayList<>(events.size());
         {
             PreparedStatement find = prepared("SELECT last_seq, last_hash, last_event_at FROM audit_session WHERE id = ?");
             PreparedStatement insert = prepared("INSERT INTO audit_event (" + EVENT_COLUMNS
                     + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-            for (NewEvent e : events) {
-                SessionHead sh = heads.get(e.sessionId());
+            for (LinkedEvent linked : events) {
+                NewEvent e = linked.event();
+                ChainLink link = linked.link();
+                SessionTail sh = heads.get(e.sessionId());
                 if (sh == null) {
                     sh = readSessionHead(find, e.sessionId());
                     heads.put(e.sessionId(), sh);
                 }
-                long seq = sh.lastSeq + 1;
+                // The recorder computed the hashes; the store only checks they continue what it holds.
+                if (link.seq() != sh.lastSeq + 1 || !link.prevHash().equals(sh.lastHash)) {
+                    throw new AuditStoreException("event " + link.seq() + " of session " + e.sessionId()
+                            + " does not continue its chain (the store holds event " + sh.lastSeq
+                            + "); was it appended by another writer?");
+                }
+                if (link.globalSeq() != globalSeq + 1 || !link.globalPrevHash().equals(globalHash)) {
+                    throw new AuditStoreException("event " + link.globalSeq() + " does not continue the global chain"
+                            + " (the store holds " + globalSeq + "); was it appended by another writer?");
+                }
                 long at = Micros.of(e.recordedAt());
-                Instant recordedAt = Micros.toInstant(at); // what is stored is what is hashed
-                String hash = ChainHash.event(sh.lastHash, e.sessionId(), seq, recordedAt, e.code(), e.payload());
-                long gseq = globalSeq + 1;
-                String ghash = ChainHash.global(globalHash, gseq, hash);
-                insert.setLong(1, gseq);
+                Instant recordedAt = Micros.toInstant(at);
+                insert.setLong(1, link.globalSeq());
                 insert.setString(2, e.sessionId());
-                insert.setLong(3, seq);
+                insert.setLong(3, link.seq());
                 insert.setLong(4, at);
                 insert.setString(5, e.code());
                 insert.setString(6, e.payload());
-                insert.setString(7, sh.lastHash);
-                insert.setString(8, hash);
-                insert.setString(9, globalHash);
-                insert.setString(10, ghash);
+                insert.setString(7, link.prevHash());
+                insert.setString(8, link.hash());
+                insert.setString(9, link.globalPrevHash());
+                insert.setString(10, link.globalHash());
                 insert.addBatch();
-                stored.add(new StoredEvent(gseq, e.sessionId(), seq, recordedAt, e.code(), e.payload(),
-                        sh.lastHash, hash, globalHash, ghash));
-                sh.lastSeq = seq;
-                sh.lastHash = hash;
+                stored.add(new StoredEvent(link.globalSeq(), e.sessionId(), link.seq(), recordedAt, e.code(), e.payload(),
+                        link.prevHash(), link.hash(), link.globalPrevHash(), link.globalHash()));
+                sh.lastSeq = link.seq();
+                sh.lastHash = link.hash();
                 sh.lastEventAt = Math.max(sh.lastEventAt, at);
                 if (e.refused()) sh.refusedAdded++;
-                globalSeq = gseq;
-                globalHash = ghash;
+                globalSeq = link.globalSeq();
+                globalHash = link.globalHash();
             }
             if (!events.isEmpty()) insert.executeBatch();
         }
         {
             PreparedStatement ps = prepared("UPDATE audit_session SET last_seq = ?, last_hash = ?,"
                     + " last_event_at = ?, refused_count = refused_count + ? WHERE id = ?");
-            for (Map.Entry<String, SessionHead> entry : heads.entrySet()) {
-                SessionHead sh = entry.getValue();
+            for (Map.Entry<String, SessionTail> entry : heads.entrySet()) {
+                SessionTail sh = entry.getValue();
                 ps.setLong(1, sh.lastSeq);
                 ps.setString(2, sh.lastHash);
                 ps.setLong(3, sh.lastEventAt);
@@ -255,21 +263,21 @@ public final class EmbeddedStore implements AuditStore {
         return ps;
     }
 
-    private static SessionHead readSessionHead(PreparedStatement find, String sessionId) throws SQLException {
+    private static SessionTail readSessionHead(PreparedStatement find, String sessionId) throws SQLException {
         find.setString(1, sessionId);
         try (ResultSet rs = find.executeQuery()) {
             if (!rs.next()) throw new AuditStoreException("no audit session " + sessionId);
-            return new SessionHead(rs.getLong(1), rs.getString(2), rs.getLong(3));
+            return new SessionTail(rs.getLong(1), rs.getString(2), rs.getLong(3));
         }
     }
 
-    private static final class SessionHead {
+    private static final class SessionTail {
         long lastSeq;
         String lastHash;
         long lastEventAt;
         long refusedAdded;
 
-        SessionHead(long lastSeq, String lastHash, long lastEventAt) {
+        SessionTail(long lastSeq, String lastHash, long lastEventAt) {
             this.lastSeq = lastSeq;
             this.lastHash = lastHash;
             this.lastEventAt = lastEventAt;
@@ -313,6 +321,29 @@ public final class EmbeddedStore implements AuditStore {
         } catch (SQLException e) {
             throw new AuditStoreException("cannot read audit session " + sessionId + " from " + file + ": "
                     + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public ChainHead head() {
+        try (Connection c = reader()) {
+            return readHead(c);
+        } catch (SQLException e) {
+            throw new AuditStoreException("cannot read the chain head of " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public java.util.Optional<AuditStore.SessionHead> sessionHead(String sessionId) {
+        try (Connection c = reader(); PreparedStatement ps = c.prepareStatement(
+                "SELECT last_seq, last_hash FROM audit_session WHERE id = ?")) {
+            ps.setString(1, sessionId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? java.util.Optional.of(new AuditStore.SessionHead(rs.getLong(1), rs.getString(2)))
+                        : java.util.Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw new AuditStoreException("cannot read session " + sessionId + " of " + file + ": " + e.getMessage(), e);
         }
     }
 

@@ -63,7 +63,7 @@ public final class Migrations {
                         last_global_hash CHAR(64) NOT NULL
                     )""",
                     "INSERT INTO audit_chain_head (id, last_global_seq, last_global_hash) VALUES (1, 0, '"
-                            + ChainHash.GENESIS + "')")),
+                            + ChainHead.GENESIS + "')")),
             // Lists (groups, approvals, the denial) are JSON text: read and written whole, never queried.
             new Migration(2, "approval requests", List.of(
                     """

@@ -1,5 +1,7 @@
-package dev.portcullis.store;
+package dev.portcullis.recording;
 
+import dev.portcullis.store.ChainHead;
+import dev.portcullis.store.Micros;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -14,7 +16,7 @@ import java.util.HexFormat;
 public final class ChainHash {
 
     /** The previous hash of the first event of a session and of the store. */
-    public static final String GENESIS = "0".repeat(64);
+    public static final String GENESIS = ChainHead.GENESIS;
 
     private static final HexFormat HEX = HexFormat.of();
 
