@@ -67,7 +67,12 @@ public final class ConfigLoader {
      * default is an error naming it.
      */
     public static GatewayConfig load(Path file, Map<String, String> env) throws ConfigException {
-        return load(file, env, UnsetVariables.ERROR);
+        return load(file, env, UnsetVariables.ERROR, ProtocolRegistry.installed());
+    }
+
+    /** As {@link #load(Path, Map)}, with the given protocol modules. */
+    public static GatewayConfig load(Path file, Map<String, String> env, ProtocolRegistry protocols) throws ConfigException {
+        return load(file, env, UnsetVariables.ERROR, protocols);
     }
 
     /**
@@ -76,10 +81,17 @@ public final class ConfigLoader {
      * placeholder. Never use the result to serve traffic.
      */
     public static GatewayConfig loadForPolicyTest(Path file, Map<String, String> env) throws ConfigException {
-        return load(file, env, UnsetVariables.EMPTY);
+        return load(file, env, UnsetVariables.EMPTY, ProtocolRegistry.installed());
     }
 
-    private static GatewayConfig load(Path file, Map<String, String> env, UnsetVariables unset) throws ConfigException {
+    /** As {@link #loadForPolicyTest(Path, Map)}, with the given protocol modules. */
+    public static GatewayConfig loadForPolicyTest(Path file, Map<String, String> env, ProtocolRegistry protocols)
+            throws ConfigException {
+        return load(file, env, UnsetVariables.EMPTY, protocols);
+    }
+
+    private static GatewayConfig load(Path file, Map<String, String> env, UnsetVariables unset, ProtocolRegistry protocols)
+            throws ConfigException {
         String label = file.toString();
         String text;
         try {
@@ -91,7 +103,7 @@ public final class ConfigLoader {
         YamlTree tree = new YamlTree(label, env, unset);
         Node root = tree.parse(text);
         tree.throwIfProblems();
-        GatewayConfig config = new ConfigLoader(tree, file, ProtocolRegistry.installed()).gateway(root);
+        GatewayConfig config = new ConfigLoader(tree, file, protocols).gateway(root);
         tree.throwIfProblems();
         return config;
     }

@@ -100,6 +100,11 @@ public final class PolicyTestRunner {
 
     /** @param env environment for {@code ${VAR}}; unset variables are treated as empty */
     public static Report run(Path testFile, Map<String, String> env) throws ConfigException {
+        return run(testFile, env, ProtocolRegistry.installed());
+    }
+
+    /** As {@link #run(Path, Map)}, with the given protocol modules. */
+    public static Report run(Path testFile, Map<String, String> env, ProtocolRegistry protocols) throws ConfigException {
         String label = testFile.toString();
         String text;
         try {
@@ -117,7 +122,6 @@ public final class PolicyTestRunner {
         if (!o.has("config")) o.missing("config", "the config file, relative to this file");
         String connection = o.has("connection") ? tree.scalar(o.get("connection"), "connection").text() : null;
         if (!o.has("connection")) o.missing("connection", "the name of a connection in the config");
-        ProtocolRegistry protocols = ProtocolRegistry.installed();
         ConfigReader reader = new ConfigReader(tree, testFile);
         List<Case> cases = new ArrayList<>();
         if (!o.has("cases")) o.missing("cases", "a list of cases");
@@ -135,7 +139,7 @@ public final class PolicyTestRunner {
         tree.throwIfProblems();
 
         Path configFile = testFile.toAbsolutePath().getParent().resolve(config);
-        GatewayConfig gateway = ConfigLoader.loadForPolicyTest(configFile, env);
+        GatewayConfig gateway = ConfigLoader.loadForPolicyTest(configFile, env, protocols);
         var target = gateway.connection(connection);
         if (target.isEmpty()) {
             tree.problem(o.get("connection"), "connection", "no connection named '" + connection + "' in " + config

@@ -46,6 +46,13 @@ public final class ProtocolRegistry {
         return r;
     }
 
+    /** These modules and {@code more}: e.g. the installed ones with a protocol under test. */
+    public ProtocolRegistry with(ProtocolModule... more) {
+        List<ProtocolModule> all = new ArrayList<>(byType.values());
+        all.addAll(List.of(more));
+        return new ProtocolRegistry(all);
+    }
+
     public Optional<ProtocolModule> module(String type) {
         return Optional.ofNullable(byType.get(type));
     }

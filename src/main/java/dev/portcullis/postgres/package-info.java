@@ -10,7 +10,14 @@
  *   <li>Session state machine: the adapter's, built on this package.</li>
  *   <li>Encoder: {@link dev.portcullis.postgres.PgMessageWriter}, both directions, one buffer.</li>
  * </ol>
- * The session state machine is {@code PgSession}; what it answers in order is a {@code ResponseUnit} (up
+ * A session is a few classes with one job each: {@code PgStartup} (SSL negotiation, the token as
+ * password, the upstream login), {@code PgSession} (the client thread: each Query or extended-protocol
+ * batch judged before anything of it is forwarded), {@code PgRelay} (the server thread: answers relayed
+ * in order, masked, outcomes recorded), {@code SessionStatements} (what Parse, Bind and PREPARE left
+ * behind), {@code PgRefusals} (a refused unit fails in place at the server, so transactions abort as
+ * on the server's own error) and {@code PgApprovalHold} (the gate's approval flow in PostgreSQL's
+ * words: a NOTICE while held, an ErrorResponse when not released). {@code PostgresProtocol} is the
+ * module that registers all this with the gateway. What the session answers in order is a {@code ResponseUnit} (up
  * to one ReadyForQuery), each result is relayed through a {@code ResultCapture} (its masker and what the
  * recording keeps), and a statement allowed with masking passes a {@code MaskCheck} first: its lineage
  * says which result columns are masked whole, or why it is refused. {@code RowMasker} and

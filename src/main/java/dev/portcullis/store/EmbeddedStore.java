@@ -10,9 +10,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
@@ -28,9 +26,9 @@ public final class EmbeddedStore implements AuditStore {
 
     public static final Duration DEFAULT_BUSY_TIMEOUT = Duration.ofSeconds(5);
 
-    private static final String SESSION_COLUMNS = "id, subject, token_id, connection_name, protocol, client_address,"
+    static final String SESSION_COLUMNS = "id, subject, token_id, connection_name, protocol, client_address,"
             + " started_at, last_event_at, last_seq, refused_count, last_hash";
-    private static final String EVENT_COLUMNS = "global_seq, session_id, seq, recorded_at, code, payload,"
+    static final String EVENT_COLUMNS = "global_seq, session_id, seq, recorded_at, code, payload,"
             + " prev_hash, hash, global_prev_hash, global_hash";
 
     private final Path file;
@@ -139,7 +137,7 @@ public final class EmbeddedStore implements AuditStore {
                 }
                 st.execute("BEGIN IMMEDIATE");
                 try {
-                    List<StoredEvent> stored = appendInTransaction(sessions, events);
+                    List<StoredEvent> stored = AuditAppend.inTransaction(writer, this::prepared, sessions, events);
                     st.execute("COMMIT");
                     return stored;
                 } catch (SQLException | RuntimeException e) {
@@ -156,101 +154,6 @@ public final class EmbeddedStore implements AuditStore {
         }
     }
 
-    private List<StoredEvent> appendInTransaction(List<NewSession> sessions, List<LinkedEvent> events)
-            throws SQLException {
-        {
-            PreparedStatement ps = prepared("INSERT INTO audit_session (" + SESSION_COLUMNS
-                    + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?)");
-            for (NewSession s : sessions) {
-                long started = Micros.of(s.startedAt());
-                ps.setString(1, s.id());
-                ps.setString(2, s.subject());
-                ps.setString(3, s.tokenId());
-                ps.setString(4, s.connection());
-                ps.setString(5, s.protocol());
-                ps.setString(6, s.clientAddress());
-                ps.setLong(7, started);
-                ps.setLong(8, started);
-                ps.setString(9, ChainHead.GENESIS);
-                ps.addBatch();
-            }
-            if (!sessions.isEmpty()) ps.executeBatch();
-        }
-
-        ChainHead head = readHead(writer);
-        long globalSeq = head.lastGlobalSeq();
-        String globalHash = head.lastGlobalHash();
-        Map<String, SessionTail> heads = new LinkedHashMap<>();
-        List<StoredEvent> stored = new ArrayList<>(events.size());
-        {
-            PreparedStatement find = prepared("SELECT last_seq, last_hash, last_event_at FROM audit_session WHERE id = ?");
-            PreparedStatement insert = prepared("INSERT INTO audit_event (" + EVENT_COLUMNS
-                    + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-            for (LinkedEvent linked : events) {
-                NewEvent e = linked.event();
-                ChainLink link = linked.link();
-                SessionTail sh = heads.get(e.sessionId());
-                if (sh == null) {
-                    sh = readSessionHead(find, e.sessionId());
-                    heads.put(e.sessionId(), sh);
-                }
-                // The recorder computed the hashes; the store only checks they continue what it holds.
-                if (link.seq() != sh.lastSeq + 1 || !link.prevHash().equals(sh.lastHash)) {
-                    throw new AuditStoreException("event " + link.seq() + " of session " + e.sessionId()
-                            + " does not continue its chain (the store holds event " + sh.lastSeq
-                            + "); was it appended by another writer?");
-                }
-                if (link.globalSeq() != globalSeq + 1 || !link.globalPrevHash().equals(globalHash)) {
-                    throw new AuditStoreException("event " + link.globalSeq() + " does not continue the global chain"
-                            + " (the store holds " + globalSeq + "); was it appended by another writer?");
-                }
-                long at = Micros.of(e.recordedAt());
-                Instant recordedAt = Micros.toInstant(at);
-                insert.setLong(1, link.globalSeq());
-                insert.setString(2, e.sessionId());
-                insert.setLong(3, link.seq());
-                insert.setLong(4, at);
-                insert.setString(5, e.code());
-                insert.setString(6, e.payload());
-                insert.setString(7, link.prevHash());
-                insert.setString(8, link.hash());
-                insert.setString(9, link.globalPrevHash());
-                insert.setString(10, link.globalHash());
-                insert.addBatch();
-                stored.add(new StoredEvent(link.globalSeq(), e.sessionId(), link.seq(), recordedAt, e.code(), e.payload(),
-                        link.prevHash(), link.hash(), link.globalPrevHash(), link.globalHash()));
-                sh.lastSeq = link.seq();
-                sh.lastHash = link.hash();
-                sh.lastEventAt = Math.max(sh.lastEventAt, at);
-                if (e.refused()) sh.refusedAdded++;
-                globalSeq = link.globalSeq();
-                globalHash = link.globalHash();
-            }
-            if (!events.isEmpty()) insert.executeBatch();
-        }
-        {
-            PreparedStatement ps = prepared("UPDATE audit_session SET last_seq = ?, last_hash = ?,"
-                    + " last_event_at = ?, refused_count = refused_count + ? WHERE id = ?");
-            for (Map.Entry<String, SessionTail> entry : heads.entrySet()) {
-                SessionTail sh = entry.getValue();
-                ps.setLong(1, sh.lastSeq);
-                ps.setString(2, sh.lastHash);
-                ps.setLong(3, sh.lastEventAt);
-                ps.setLong(4, sh.refusedAdded);
-                ps.setString(5, entry.getKey());
-                ps.addBatch();
-            }
-            if (!heads.isEmpty()) ps.executeBatch();
-        }
-        {
-            PreparedStatement ps = prepared("UPDATE audit_chain_head SET last_global_seq = ?, last_global_hash = ? WHERE id = 1");
-            ps.setLong(1, globalSeq);
-            ps.setString(2, globalHash);
-            if (ps.executeUpdate() != 1) throw new AuditStoreException("the global chain head row is missing");
-        }
-        return stored;
-    }
-
     private PreparedStatement prepared(String sql) throws SQLException {
         PreparedStatement ps = writerStatements.get(sql);
         if (ps == null) {
@@ -261,27 +164,6 @@ public final class EmbeddedStore implements AuditStore {
             ps.clearParameters();
         }
         return ps;
-    }
-
-    private static SessionTail readSessionHead(PreparedStatement find, String sessionId) throws SQLException {
-        find.setString(1, sessionId);
-        try (ResultSet rs = find.executeQuery()) {
-            if (!rs.next()) throw new AuditStoreException("no audit session " + sessionId);
-            return new SessionTail(rs.getLong(1), rs.getString(2), rs.getLong(3));
-        }
-    }
-
-    private static final class SessionTail {
-        long lastSeq;
-        String lastHash;
-        long lastEventAt;
-        long refusedAdded;
-
-        SessionTail(long lastSeq, String lastHash, long lastEventAt) {
-            this.lastSeq = lastSeq;
-            this.lastHash = lastHash;
-            this.lastEventAt = lastEventAt;
-        }
     }
 
     @Override
@@ -380,7 +262,7 @@ public final class EmbeddedStore implements AuditStore {
         }
     }
 
-    private static ChainHead readHead(Connection c) throws SQLException {
+    static ChainHead readHead(Connection c) throws SQLException {
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
                 "SELECT last_global_seq, last_global_hash FROM audit_chain_head WHERE id = 1")) {
             if (!rs.next()) throw new AuditStoreException("the global chain head row is missing");

@@ -15,9 +15,10 @@ import java.util.Set;
 import org.yaml.snakeyaml.nodes.Node;
 
 /**
- * A line-based echo protocol that exists only in test sources, registered in
- * {@code src/test/resources/META-INF/services/dev.portcullis.config.ProtocolModule}: it proves that a
- * protocol is its own package plus one registration line. Everything else (identity, policy, the
+ * A line-based echo protocol that exists only in test sources, registered by one line
+ * ({@code ProtocolRegistry.installed().with(new EchoProtocol())}; a shipped protocol's line goes in
+ * {@code META-INF/services/dev.portcullis.config.ProtocolModule}): it proves that a protocol is its own
+ * package plus one registration line. Everything else (identity, policy, the
  * approval flow, masking, recording) is the core's.
  *
  * <pre>

@@ -43,7 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The seam of issue 9: a protocol that lives only in test sources ({@link EchoProtocol}, registered by
- * one line in {@code src/test/resources/META-INF/services}) is configured from YAML, validated with
+ * one line, {@link #PROTOCOLS}, beside the installed modules) is configured from YAML, validated with
  * file:line errors, judged by policy, held for approval through the one approval flow, masked, recorded
  * in the hash-chained trail and policy-tested, with no edit outside its own files. A real OIDC issuer,
  * a real echo server over TCP, the real gateway and its admin API.
@@ -52,6 +52,8 @@ class EchoProtocolThroughTheSeamTest {
     static final String AUDIENCE = "portcullis";
     static final MockOAuth2Server issuer = new MockOAuth2Server();
     static final HttpClient HTTP = HttpClient.newHttpClient();
+    /** The registration: the installed modules (HTTP, PostgreSQL) and the echo protocol. */
+    static final ProtocolRegistry PROTOCOLS = ProtocolRegistry.installed().with(new EchoProtocol());
     /** Every line the echo server (the target) received. */
     static final List<String> received = new CopyOnWriteArrayList<>();
 
@@ -113,8 +115,8 @@ class EchoProtocolThroughTheSeamTest {
         Files.writeString(configFile, CONFIG);
         GatewayConfig config = ConfigLoader.load(configFile, Map.of("ISSUER", issuer.issuerUrl("default").toString(),
                 "DATA", data.toString(), "ADMIN", String.valueOf(adminPort), "LISTEN", String.valueOf(freePort()),
-                "ECHO", String.valueOf(echoServer.getLocalPort())));
-        gateway = Gateway.start(config, Clock.systemUTC());
+                "ECHO", String.valueOf(echoServer.getLocalPort())), PROTOCOLS);
+        gateway = Gateway.start(config, Clock.systemUTC(), PROTOCOLS);
     }
 
     @AfterAll
@@ -170,9 +172,10 @@ class EchoProtocolThroughTheSeamTest {
     }
 
     @Test
-    void theModuleIsFoundByTheRegistryBesideTheBuiltInOnes() {
-        assertThat(ProtocolRegistry.installed().types()).contains("echo", "http", "postgres");
-        assertThat(ProtocolRegistry.installed().module("echo")).get().isInstanceOf(EchoProtocol.class);
+    void theModuleIsRegisteredBesideTheInstalledOnes() {
+        assertThat(PROTOCOLS.types()).containsExactly("http", "postgres", "echo");
+        assertThat(PROTOCOLS.module("echo")).get().isInstanceOf(EchoProtocol.class);
+        assertThat(ProtocolRegistry.installed().types()).as("only where it is registered").containsExactly("http", "postgres");
     }
 
     @Test
@@ -181,7 +184,7 @@ class EchoProtocolThroughTheSeamTest {
         Files.writeString(bad, CONFIG.replace("upstream: 127.0.0.1:${ECHO}", "upstream: nowhere")
                 .replace("{echo: {verbs: [shout], contains: drop}}", "{echo: {verbz: [shout]}}"));
         assertThatThrownBy(() -> ConfigLoader.load(bad, Map.of("ISSUER", "http://127.0.0.1:1/default", "DATA", "/tmp",
-                "ADMIN", "1", "LISTEN", "2")))
+                "ADMIN", "1", "LISTEN", "2"), PROTOCOLS))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("bad-echo.yaml:14:15: connections[0].upstream: expected host:port of the echo server, got 'nowhere'")
                 .hasMessageContaining("connections[0].policy.rules[0].when.echo.verbz: unknown key; did you mean 'verbs'?");
@@ -284,7 +287,7 @@ class EchoProtocolThroughTheSeamTest {
                     echo: "whisper"
                     expect: {action: allow}
                 """);
-        PolicyTestRunner.Report report = PolicyTestRunner.run(test, Map.of());
+        PolicyTestRunner.Report report = PolicyTestRunner.run(test, Map.of(), PROTOCOLS);
         assertThat(report.cases()).extracting(PolicyTestRunner.CaseResult::passed).containsExactly(true, true, true, false);
         assertThat(report.cases().getLast().actualAction()).isEqualTo("deny");
     }
@@ -295,7 +298,7 @@ class EchoProtocolThroughTheSeamTest {
         int listen = freePort();
         GatewayConfig config = ConfigLoader.load(configFile, Map.of("ISSUER", issuer.issuerUrl("default").toString(),
                 "DATA", data.resolve("second").toString(), "ADMIN", String.valueOf(admin), "LISTEN", String.valueOf(listen),
-                "ECHO", String.valueOf(echoServer.getLocalPort())));
+                "ECHO", String.valueOf(echoServer.getLocalPort())), PROTOCOLS);
         EchoProtocol real = new EchoProtocol();
         ProtocolModule missingItsLibrary = (ProtocolModule) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
                 new Class<?>[] {ProtocolModule.class}, (proxy, method, args) -> method.getName().equals("unavailableBecause")
@@ -329,9 +332,9 @@ class EchoProtocolThroughTheSeamTest {
         Path bad = data.resolve("unknown-type.yaml");
         Files.writeString(bad, CONFIG.replace("type: echo", "type: gopher"));
         assertThatThrownBy(() -> ConfigLoader.load(bad, Map.of("ISSUER", "http://127.0.0.1:1/default", "DATA", "/tmp",
-                "ADMIN", "1", "LISTEN", "2", "ECHO", "3")))
+                "ADMIN", "1", "LISTEN", "2", "ECHO", "3"), PROTOCOLS))
                 .hasMessageContaining("unknown-type.yaml:12:11: connections[0].type: connection type 'gopher' has no adapter;"
-                        + " known: echo, http, postgres");
+                        + " known: http, postgres, echo");
     }
 
     static HttpResponse<String> approve(String id, String token) throws Exception {
