@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-15}
 CONNECTIONS=${2:-32}
-THREADS=2
+THREADS=$(( CONNECTIONS < 2 ? CONNECTIONS : 2 ))   # wrk needs a connection per thread
 # Every path gets the same warm-up. On two cores the JVM's C2 compiler still used ~30% of the
 # gateway's CPU after 10 s of load (perf, 2026-11-23), which measured a half-compiled gateway.
 WARMUP=${WARMUP:-40}
@@ -64,7 +64,7 @@ echo "$check" | grep -q '00ub0oNGTSWTBKOLGLNR' || { echo "bench: portcullis did 
 run() { # name url [auth]
   local name=$1 url=$2
   shift 2
-  wrk -t$THREADS -c$CONNECTIONS -d${WARMUP}s "$@" "$url" >/dev/null 2>&1   # warm-up (JIT, pools)
+  [ "$WARMUP" -gt 0 ] && wrk -t$THREADS -c$CONNECTIONS -d${WARMUP}s "$@" "$url" >/dev/null 2>&1   # warm-up (JIT, pools)
   wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency "$@" "$url" > "$WORK/$name.txt" 2>&1
   local rps p99
   rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/$name.txt")
@@ -82,7 +82,22 @@ to_ms() { # wrk latency like 1.23ms / 850.00us / 1.02s → milliseconds
 echo "Portcullis HTTP benchmark: GET $PATH_UNDER_TEST, wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s after ${WARMUP}s warm-up, $(nproc) cores"
 direct=$(run direct "http://127.0.0.1:$UP$PATH_UNDER_TEST")
 nginx=$(run nginx "http://127.0.0.1:$PROXY$PATH_UNDER_TEST")
+GW_PID=${pids[0]}
+# What one operation costs the gateway, over the measured run only (the warm-up runs first, inside run):
+# CPU from /proc (user + system), allocation from the JVM's own counter, operations from its metrics.
+gateway_figures() { # → cpu-ticks allocated-bytes operations
+  local ticks
+  ticks=$(awk '{print $14 + $15}' "/proc/$GW_PID/stat")
+  curl -s "http://127.0.0.1:$ADMIN/metrics" | awk -v t="$ticks" '
+    /^jvm_gc_memory_allocated_bytes_total/ {a += $2} /^portcullis_operations_total/ {o += $2}
+    END {printf "%s %.0f %.0f\n", t, a, o}'
+}
+wrk -t$THREADS -c$CONNECTIONS -d${WARMUP}s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$GW$PATH_UNDER_TEST" >/dev/null 2>&1
+before=$(gateway_figures)
+WARMUP_SAVED=$WARMUP; WARMUP=0
 portcullis=$(run portcullis "http://127.0.0.1:$GW$PATH_UNDER_TEST" -H "Authorization: Bearer $TOKEN")
+WARMUP=$WARMUP_SAVED
+after=$(gateway_figures)
 
 printf "\n%-12s %12s %12s\n" path "requests/s" "p99 (ms)"
 for line in "$direct" "$nginx" "$portcullis"; do
@@ -97,3 +112,6 @@ awk -v p="$p_rps" -v d="$d_rps" -v n="$n_rps" -v pp="$p_p99" -v dp="$d_p99" -v n
   printf "p99 added vs direct = %.3f ms   vs nginx = %.3f ms\n", pp-dp, pp-np }'
 events=$(curl -s "http://127.0.0.1:$ADMIN/metrics" | awk '/^portcullis_operations_total/ {s+=$2} END {print s+0}')
 echo "operations judged by portcullis during the run: $events"
+echo "$before $after $(getconf CLK_TCK)" | awk '{ ops = $6 - $3; if (ops <= 0) ops = 1;
+  printf "gateway per operation (measured run): %.1f us CPU, %.1f KB allocated, over %d operations\n",
+    ($4 - $1) / $7 * 1e6 / ops, ($5 - $2) / 1024 / ops, ops }' 

@@ -75,6 +75,7 @@ final class HttpGatewayHandler extends Handler.Abstract {
                     request.getHeaders().get(HttpHeader.AUTHORIZATION));
             identity = gate.authenticate(name, "http", clientAddress, token);
         } catch (TokenRejectedException e) {
+            lingeringClose(request, response);
             (switch (e.reason()) {
                 case MISSING -> HttpProblem.missingToken(name);
                 // Not the token's fault: the gateway cannot check it right now. Still refused.
@@ -83,6 +84,7 @@ final class HttpGatewayHandler extends Handler.Abstract {
             }).send(response, callback);
             return true;
         } catch (GateUnavailableException e) {
+            lingeringClose(request, response);
             HttpProblem.unavailable(name, e.getMessage()).send(response, callback);
             return true;
         }
@@ -92,6 +94,7 @@ final class HttpGatewayHandler extends Handler.Abstract {
         try {
             body = readBounded(request, connection.maxRequestBytes());
         } catch (TooLargeException e) {
+            lingeringClose(request, response);
             gate.refuseUnjudged(name, "http", clientAddress, identity, toOperation(request, new byte[0]),
                     "request body over " + connection.maxRequestBytes() + " bytes");
             HttpProblem.tooLarge(name, connection.maxRequestBytes()).send(response, callback);
@@ -272,6 +275,29 @@ final class HttpGatewayHandler extends Handler.Abstract {
                 out.write(buf, 0, n);
             }
             return out.toByteArray();
+        }
+    }
+
+    /** How much of a refused request's body is read and dropped so that its refusal arrives (see {@link #lingeringClose}). */
+    static final long LINGER_MAX_BYTES = 16L * 1024 * 1024;
+
+    /**
+     * Before answering a request whose body the gateway will not read (too large, no valid token): reads
+     * and drops what the client is still sending, up to {@link #LINGER_MAX_BYTES}, and closes the
+     * connection after the answer, as nginx's lingering close does. Closing with the client's bytes unread
+     * makes the kernel reset the connection, and a client reading late sees the reset, not the 413 or
+     * 401. A client that sends more than the bound is cut off.
+     */
+    private static void lingeringClose(Request request, Response response) {
+        response.getHeaders().put(HttpHeader.CONNECTION, "close");
+        try {
+            InputStream in = Content.Source.asInputStream(request);
+            byte[] drop = new byte[16 * 1024];
+            long total = 0;
+            int n;
+            while (total < LINGER_MAX_BYTES && (n = in.read(drop)) != -1) total += n;
+        } catch (IOException | RuntimeException e) {
+            // the client went away or sent garbage: the answer is written anyway, and the connection closed
         }
     }
 

@@ -17,6 +17,14 @@ import java.util.concurrent.ConcurrentMap;
 public final class GatewayMetrics implements GateMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final ConcurrentMap<String, Counter> operations = new ConcurrentHashMap<>();
+    /** JVM allocation, GC and memory figures ({@code jvm_gc_memory_allocated_bytes_total}, ...), for operators and benchmarks. */
+    private final io.micrometer.core.instrument.binder.jvm.JvmGcMetrics gc = new io.micrometer.core.instrument.binder.jvm.JvmGcMetrics();
+
+    {
+        gc.bindTo(registry);
+        new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(registry);
+    }
     private final ConcurrentMap<String, Counter> tokenFailures = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, Timer> upstreamLatency = new ConcurrentHashMap<>();
 
