@@ -1,33 +1,12 @@
 package dev.portcullis.postgres;
 
-import dev.portcullis.approval.ApprovalRequest;
-import dev.portcullis.core.Identity;
-import dev.portcullis.core.SqlStatement;
-import dev.portcullis.gate.ApprovalFlow;
-import dev.portcullis.gate.Gate;
-import dev.portcullis.gate.GateUnavailableException;
-import dev.portcullis.identity.TokenRejectedException;
 import dev.portcullis.masking.MaskPlan;
-import dev.portcullis.policy.Decision;
-import dev.portcullis.policy.Verdict;
-import dev.portcullis.postgres.BackendMessage.TransactionStatus;
-import dev.portcullis.recording.ConnectionSession;
-import dev.portcullis.sql.SqlParseException;
-import dev.portcullis.sql.SqlParser;
 import java.io.EOFException;
 import java.io.IOException;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

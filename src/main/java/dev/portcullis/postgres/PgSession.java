@@ -1,12 +1,9 @@
 package dev.portcullis.postgres;
 
-import dev.portcullis.approval.ApprovalRequest;
 import dev.portcullis.core.Identity;
 import dev.portcullis.core.SqlStatement;
-import dev.portcullis.gate.ApprovalFlow;
 import dev.portcullis.gate.Gate;
 import dev.portcullis.gate.GateUnavailableException;
-import dev.portcullis.identity.TokenRejectedException;
 import dev.portcullis.masking.MaskPlan;
 import dev.portcullis.policy.Decision;
 import dev.portcullis.policy.Verdict;
@@ -20,14 +17,10 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,6 +69,8 @@ final class PgSession implements Runnable {
     final ArrayDeque<ResponseUnit> units = new ArrayDeque<>();
     /** The extended-protocol batch being assembled, until Sync. */
     private ResponseUnit building;
+    /** Judges this session's statements; set once logged in. */
+    private SessionJudge judge;
     /** Statements, portals and PREPAREs of this session. */
     private final SessionStatements state = new SessionStatements();
 
@@ -97,6 +92,7 @@ final class PgSession implements Runnable {
             if (!PgStartup.run(this)) return;
             Thread server = Thread.ofVirtual().name("pg-" + config.name() + "-server").start(new PgRelay(this));
             try {
+                judge = new SessionJudge(gate, recording, config, identity);
                 clientLoop();
             } catch (PgProtocolException e) {
                 ending = true;
@@ -201,7 +197,7 @@ final class PgSession implements Runnable {
         try {
             statements = SqlParser.parse(query.sql());
         } catch (SqlParseException e) {
-            recordUnparseable(query.sql(), e);
+            judge.recordUnparseable(query.sql(), e);
             refuseUnit(PgErrors.error("42601", "Portcullis could not parse this statement, so it is refused: "
                     + e.getMessage()));
             return;
@@ -220,7 +216,7 @@ final class PgSession implements Runnable {
             SqlStatement statement = state.resolveExecute(raw);
             Gate.Judged j;
             try {
-                j = gate.judge(recording, config.name(), identity, statement, config.policy(), excerpt(statement));
+                j = judge.judge(statement);
             } catch (GateUnavailableException e) {
                 if (held != null) held.completeRefused(System.nanoTime());
                 for (Gate.Judged done : judged) done.completeUpstreamFailed("not sent: " + e.getMessage(), System.nanoTime());
@@ -287,13 +283,13 @@ final class PgSession implements Runnable {
                 try {
                     statements = SqlParser.parse(parse.sql());
                 } catch (SqlParseException e) {
-                    recordUnparseable(parse.sql(), e);
+                    judge.recordUnparseable(parse.sql(), e);
                     unit.refusal = PgErrors.error("42601", "Portcullis could not parse this statement, so it is refused: "
                             + e.getMessage());
                     return;
                 }
                 for (SqlStatement s : statements) {
-                    Decision d = gate.decide(config.name(), identity, state.resolveExecute(s), config.policy());
+                    Decision d = judge.decide(state.resolveExecute(s));
                     // Preparing a statement that needs approval runs nothing: it is held when Executed,
                     // with its bind parameters, so the approval names exactly what runs.
                     if (d.verdict() instanceof Verdict.HoldForApproval && statements.size() == 1) continue;
@@ -302,7 +298,7 @@ final class PgSession implements Runnable {
                     MaskCheck masking = refusal.isEmpty() ? maskCheck(d.verdict(), state.resolveExecute(s)) : MaskCheck.NONE;
                     if (masking.refused()) refusal = Optional.of(masking.error());
                     if (refusal.isPresent()) {
-                        recordRefusal(s, masking);
+                        judge.recordRefusal(s, masking);
                         unit.refusal = refusal.get();
                         return;
                     }
@@ -318,8 +314,7 @@ final class PgSession implements Runnable {
                 SqlStatement statement = state.portal(execute.portal());
                 if (statement != null) {
                     try {
-                        Gate.Judged j = gate.judge(recording, config.name(), identity, statement, config.policy(),
-                                excerpt(statement));
+                        Gate.Judged j = judge.judge(statement);
                         Optional<BackendMessage.ErrorResponse> refusal;
                         if (j.decision().verdict() instanceof Verdict.HoldForApproval h) {
                             // Held before this Execute joins the batch: what went before it in the batch is
@@ -438,27 +433,6 @@ final class PgSession implements Runnable {
 
     private static MaskPlan maskPlan(Verdict verdict) {
         return verdict instanceof Verdict.Mask m ? m.plan() : MaskPlan.NONE;
-    }
-
-    /** What the recording keeps of a statement, and approvers read: its text and parameters as sent, minus secrets. */
-    private String excerpt(SqlStatement statement) {
-        var redactor = config.redactor();
-        String params = statement.bindParameters().isEmpty() ? ""
-                : "\nparameters: " + statement.bindParameters().stream().map(redactor::value).toList();
-        return redactor.sql(statement.text()) + params;
-    }
-
-    private void recordRefusal(SqlStatement statement, MaskCheck masking) {
-        try {
-            masking.completeRefused(gate.judge(recording, config.name(), identity, statement, config.policy(), excerpt(statement)));
-        } catch (GateUnavailableException e) {
-            log.error("could not record a refusal on {}: {}", config.name(), e.getMessage());
-        }
-    }
-
-    private void recordUnparseable(String sql, SqlParseException e) {
-        gate.refuseUnjudged(recording, config.name(), SqlStatement.unparseable(config.redactor().sql(sql)),
-                "unparseable SQL: " + e.getMessage());
     }
 
     void sendFatal(BackendMessage.ErrorResponse error) {

@@ -14,7 +14,7 @@
  * password, the upstream login), {@code PgSession} (the client thread: each Query or extended-protocol
  * batch judged before anything of it is forwarded), {@code PgRelay} (the server thread: answers relayed
  * in order, masked, outcomes recorded), {@code SessionStatements} (what Parse, Bind and PREPARE left
- * behind), {@code PgRefusals} (a refused unit fails in place at the server, so transactions abort as
+ * behind), {@code SessionJudge} (its statements before the gate, and what is recorded of them), {@code PgRefusals} (a refused unit fails in place at the server, so transactions abort as
  * on the server's own error) and {@code PgApprovalHold} (the gate's approval flow in PostgreSQL's
  * words: a NOTICE while held, an ErrorResponse when not released). {@code PostgresProtocol} is the
  * module that registers all this with the gateway. What the session answers in order is a {@code ResponseUnit} (up
