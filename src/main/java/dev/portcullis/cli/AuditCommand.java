@@ -2,7 +2,8 @@ package dev.portcullis.cli;
 
 import dev.portcullis.recording.AuditVerifier;
 import dev.portcullis.recording.VerifyReport;
-import dev.portcullis.store.EmbeddedStore;
+import dev.portcullis.store.AuditStore;
+import dev.portcullis.store.LoggedStore;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -24,7 +25,7 @@ final class AuditCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             VerifyReport report;
-            try (EmbeddedStore store = EmbeddedStore.open(storeOption.resolve())) {
+            try (AuditStore store = LoggedStore.openForReading(storeOption.resolve())) {
                 report = AuditVerifier.verify(store);
             }
             for (VerifyReport.Problem p : report.problems()) System.out.println("TAMPERED  " + p);

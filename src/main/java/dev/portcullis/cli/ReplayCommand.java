@@ -1,7 +1,8 @@
 package dev.portcullis.cli;
 
 import dev.portcullis.recording.Replay;
-import dev.portcullis.store.EmbeddedStore;
+import dev.portcullis.store.AuditStore;
+import dev.portcullis.store.LoggedStore;
 import dev.portcullis.store.SessionQuery;
 import java.time.ZoneId;
 import java.util.concurrent.Callable;
@@ -24,7 +25,7 @@ final class ReplayCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (EmbeddedStore store = EmbeddedStore.open(storeOption.resolve())) {
+        try (AuditStore store = LoggedStore.openForReading(storeOption.resolve())) {
             String id = sessionId;
             if (id.equals("latest")) {
                 var newest = store.sessions(SessionQuery.newest().limit(1));

@@ -3,7 +3,8 @@ package dev.portcullis.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
-import dev.portcullis.store.EmbeddedStore;
+import dev.portcullis.store.AuditStore;
+import dev.portcullis.store.LoggedStore;
 import dev.portcullis.store.SessionQuery;
 import dev.portcullis.store.SessionSummary;
 import java.time.Instant;
@@ -53,7 +54,7 @@ final class SessionsCommand implements Runnable {
             if (connection != null) query = query.connection(connection);
             if (since != null || until != null) query = query.between(since, until);
             List<SessionSummary> sessions;
-            try (EmbeddedStore store = EmbeddedStore.open(storeOption.resolve())) {
+            try (AuditStore store = LoggedStore.openForReading(storeOption.resolve())) {
                 sessions = store.sessions(query);
             }
             if (json) {

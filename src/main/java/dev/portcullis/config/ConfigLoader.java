@@ -209,7 +209,7 @@ public final class ConfigLoader {
     // ---- store, recording, admin
 
     private StoreConfig store(Node node, String path) {
-        Obj o = tree.obj(node, path, List.of("type", "path"));
+        Obj o = tree.obj(node, path, List.of("type", "path", "trail-segment-bytes"));
         if (o == null) return null;
         String type = reader.optional(o, "type", "a store type", Values::nonBlank, "embedded");
         if (type == null) return null;
@@ -218,7 +218,9 @@ public final class ConfigLoader {
             return null;
         }
         String file = reader.required(o, "path", "a file path", Values::nonBlank, "./data/portcullis.db");
-        return file == null ? null : new StoreConfig.Embedded(Path.of(file));
+        Integer segment = reader.optional(o, "trail-segment-bytes", "a size in bytes", Values::intSize,
+                (int) StoreConfig.Embedded.DEFAULT_SEGMENT_BYTES);
+        return file == null || segment == null ? null : new StoreConfig.Embedded(Path.of(file), Math.max(1, segment));
     }
 
     private ApprovalsConfig approvals(Node node, String path) {

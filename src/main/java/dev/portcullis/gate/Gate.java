@@ -142,11 +142,15 @@ public final class Gate {
         Excerpt request = new Excerpt(requestExcerpt, false, requestExcerpt.length());
         Judged judged = new Judged(connection, session, operation, decision, request, decideNanos);
         // An operation that may change the target is on disk before it is forwarded. A read is
-        // recorded once, with its outcome, before its response completes (Judged.completeForwarded).
-        if ((verdict instanceof Verdict.Allow || verdict instanceof Verdict.Mask || verdict instanceof Verdict.Granted)
-                && operation.mayChangeTarget()) {
+        // recorded once, with its outcome, before its response completes (Judged.completeForwarded);
+        // after a failed write it is recorded before forwarding too, so a dead trail refuses it.
+        if (verdict instanceof Verdict.Allow || verdict instanceof Verdict.Mask || verdict instanceof Verdict.Granted) {
             try {
-                session.recordSynced(AuditEvent.OperationForwarding.of(operation, request, decision));
+                if (operation.mayChangeTarget()) {
+                    session.recordSynced(AuditEvent.OperationForwarding.of(operation, request, decision));
+                } else if (recorder.lastWriteFailed()) {
+                    session.record(AuditEvent.OperationForwarding.of(operation, request, decision));
+                }
             } catch (RecordingFailedException e) {
                 throw unavailable(e);
             }

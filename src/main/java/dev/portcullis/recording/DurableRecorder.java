@@ -7,74 +7,52 @@ import dev.portcullis.store.NewSession;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.ReadWriteLock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 /**
- * The recorder: callers enqueue an event and wait; one writer thread takes everything queued, appends
- * it in one transaction (group commit) and then releases every waiting caller. Throughput grows with
- * load (more callers share one commit) while each caller still returns only after its event is durable.
+ * The recorder. A caller links its event into the hash chains and appends it to the store on its own
+ * thread, under one lock: with the gateway's {@link dev.portcullis.store.LoggedStore} that is one
+ * {@code write()} to the trail, so the event survives a crash of the process when the call returns. An
+ * event recorded with {@link SessionRecorder#recordSynced} (or every event, with {@code fsyncAlways})
+ * is then forced to disk outside the lock, and concurrent callers share one {@code fsync}.
  *
- * <p>If the store fails, every caller of that batch gets a {@link RecordingFailedException}. The
- * recorder does not own the store: whoever opened it closes it, after closing the recorder.
+ * <p>If the store fails, the caller gets a {@link RecordingFailedException} and refuses the operation.
+ * The recorder does not own the store: whoever opened it closes it, after closing the recorder.
  */
 public final class DurableRecorder implements Recorder, AutoCloseable {
 
     /**
      * @param httpIdleTimeout how long a connectionless (HTTP) or failed-authentication session stays open without use
-     * @param commitTimeout   how long a caller waits for its event to be durable before failing closed
-     * @param maxBatchEvents  upper bound on events per transaction
+     * @param fsyncAlways     force every event to disk; otherwise only those recorded with
+     *                        {@link SessionRecorder#recordSynced} are, and the rest are written to the OS
      */
-    /**
-     * @param fsyncAlways force every batch to disk; otherwise only batches holding an event recorded
-     *                    with {@link SessionRecorder#recordSynced} are, and the rest are flushed to the OS
-     */
-    public record Settings(Duration httpIdleTimeout, Duration commitTimeout, int maxBatchEvents, boolean fsyncAlways) {
-        public Settings(Duration httpIdleTimeout, Duration commitTimeout, int maxBatchEvents) {
-            this(httpIdleTimeout, commitTimeout, maxBatchEvents, false);
-        }
-
+    public record Settings(Duration httpIdleTimeout, boolean fsyncAlways) {
         public Settings {
             if (httpIdleTimeout.isNegative() || httpIdleTimeout.isZero()) {
                 throw new IllegalArgumentException("httpIdleTimeout must be positive, was " + httpIdleTimeout);
             }
-            if (commitTimeout.isNegative() || commitTimeout.isZero()) {
-                throw new IllegalArgumentException("commitTimeout must be positive, was " + commitTimeout);
-            }
-            if (maxBatchEvents < 1) throw new IllegalArgumentException("maxBatchEvents must be >= 1");
         }
 
         public static Settings defaults() {
-            return new Settings(Duration.ofMinutes(15), Duration.ofSeconds(30), 4096);
+            return new Settings(Duration.ofMinutes(15), false);
         }
 
         public Settings withHttpIdleTimeout(Duration idle) {
-            return new Settings(idle, commitTimeout, maxBatchEvents, fsyncAlways);
+            return new Settings(idle, fsyncAlways);
         }
 
         public Settings withFsyncAlways(boolean always) {
-            return new Settings(httpIdleTimeout, commitTimeout, maxBatchEvents, always);
+            return new Settings(httpIdleTimeout, always);
         }
     }
-
-    private record Pending(List<NewSession> sessions, NewEvent event, CompletableFuture<Void> durable, boolean sync) {
-    }
-
-    private static final Pending STOP = new Pending(List.of(), null, null, false);
 
     private sealed interface ReuseKey {
     }
@@ -85,19 +63,18 @@ public final class DurableRecorder implements Recorder, AutoCloseable {
     private record UnauthenticatedKey(String connection, String clientAddress) implements ReuseKey {
     }
 
-    private record Reusable(LiveSession session, CompletableFuture<Void> started, AtomicReference<Instant> lastUsed) {
+    private record Reusable(LiveSession session, AtomicReference<Instant> lastUsed) {
     }
 
     private final AuditStore store;
     private final Clock clock;
     private final Settings settings;
-    /** The hash chains; linked and appended by the write thread only. */
+    /** The hash chains; linked and appended under {@link #appendLock} only. */
     private final AuditChain chain;
-    private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+    private final ReentrantLock appendLock = new ReentrantLock();
     private final ConcurrentHashMap<ReuseKey, Reusable> reusable = new ConcurrentHashMap<>();
-    private final ReadWriteLock lifecycle = new ReentrantReadWriteLock();
-    private final Thread writer;
-    private boolean closed; // guarded by lifecycle
+    private volatile boolean closed;
+    private volatile String lastFailure;
 
     public DurableRecorder(AuditStore store, Clock clock) {
         this(store, clock, Settings.defaults());
@@ -108,14 +85,13 @@ public final class DurableRecorder implements Recorder, AutoCloseable {
         this.chain = new AuditChain(store);
         this.clock = Objects.requireNonNull(clock, "clock");
         this.settings = Objects.requireNonNull(settings, "settings");
-        this.writer = Thread.ofPlatform().name("audit-writer").daemon(true).start(this::writeLoop);
     }
 
     @Override
     public ConnectionSession openSession(Identity identity, String connection, String protocol, String clientAddress) {
         LiveSession session = new LiveSession(UUID.randomUUID().toString());
-        await(start(session, identity.subject(), identity.tokenId(),
-                AuditEvent.SessionStarted.of(identity, connection, protocol, clientAddress)));
+        start(session, identity.subject(), identity.tokenId(),
+                AuditEvent.SessionStarted.of(identity, connection, protocol, clientAddress));
         return session;
     }
 
@@ -123,9 +99,9 @@ public final class DurableRecorder implements Recorder, AutoCloseable {
     public SessionRecorder sessionFor(Identity identity, String connection, String protocol, String clientAddress) {
         return reuse(new HttpKey(connection, identity.subject(), identity.tokenId()), () -> {
             LiveSession s = new LiveSession(UUID.randomUUID().toString());
-            return new Reusable(s, start(s, identity.subject(), identity.tokenId(),
-                    AuditEvent.SessionStarted.of(identity, connection, protocol, clientAddress)),
-                    new AtomicReference<>(clock.instant()));
+            start(s, identity.subject(), identity.tokenId(),
+                    AuditEvent.SessionStarted.of(identity, connection, protocol, clientAddress));
+            return s;
         });
     }
 
@@ -133,27 +109,20 @@ public final class DurableRecorder implements Recorder, AutoCloseable {
     public void recordAuthFailure(AuditEvent.AuthFailed failure) {
         reuse(new UnauthenticatedKey(failure.connection(), failure.clientAddress()), () -> {
             LiveSession s = new LiveSession(UUID.randomUUID().toString());
-            return new Reusable(s, start(s, "", "", AuditEvent.SessionStarted.unauthenticated(
-                    failure.connection(), failure.protocol(), failure.clientAddress())),
-                    new AtomicReference<>(clock.instant()));
+            start(s, "", "", AuditEvent.SessionStarted.unauthenticated(
+                    failure.connection(), failure.protocol(), failure.clientAddress()));
+            return s;
         }).record(failure);
     }
 
-    /** Stops accepting events, writes everything already queued, and stops the writer thread. */
+    /** Stops accepting events; those already returned are in the store. */
     @Override
     public void close() {
-        lifecycle.writeLock().lock();
+        appendLock.lock();
         try {
-            if (closed) return;
             closed = true;
-            queue.add(STOP);
         } finally {
-            lifecycle.writeLock().unlock();
-        }
-        try {
-            writer.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            appendLock.unlock();
         }
     }
 
@@ -164,26 +133,30 @@ public final class DurableRecorder implements Recorder, AutoCloseable {
         return failure == null ? Optional.empty() : Optional.of("last write to the store failed: " + failure);
     }
 
-    private volatile String lastFailure;
+    @Override
+    public boolean lastWriteFailed() {
+        return lastFailure != null;
+    }
 
-    private SessionRecorder reuse(ReuseKey key, java.util.function.Supplier<Reusable> opener) {
+    private SessionRecorder reuse(ReuseKey key, Supplier<LiveSession> opener) {
         Instant now = clock.instant();
+        Reusable existing = reusable.get(key);
+        if (existing != null && !idle(existing, now)) {
+            existing.lastUsed().accumulateAndGet(now, (a, b) -> a.isAfter(b) ? a : b);
+            return existing.session();
+        }
         AtomicBoolean opened = new AtomicBoolean();
+        // The start is recorded inside compute, so two callers never open two sessions for one key; a
+        // failed start leaves the map as it was.
         Reusable r = reusable.compute(key, (k, old) -> {
-            if (old != null && !old.started().isCompletedExceptionally() && !idle(old, now)) {
+            if (old != null && !idle(old, now)) {
                 old.lastUsed().accumulateAndGet(now, (a, b) -> a.isAfter(b) ? a : b);
                 return old;
             }
             opened.set(true);
-            return opener.get(); // only enqueues the start; waiting happens outside the map's lock
+            return new Reusable(opener.get(), new AtomicReference<>(now));
         });
         if (opened.get()) reusable.values().removeIf(other -> idle(other, now));
-        try {
-            await(r.started());
-        } catch (RecordingFailedException e) {
-            reusable.remove(key, r);
-            throw e;
-        }
         return r.session();
     }
 
@@ -191,91 +164,47 @@ public final class DurableRecorder implements Recorder, AutoCloseable {
         return Duration.between(r.lastUsed().get(), now).compareTo(settings.httpIdleTimeout()) >= 0;
     }
 
-    private CompletableFuture<Void> start(LiveSession session, String subject, String tokenId,
-                                          AuditEvent.SessionStarted started) {
+    private void start(LiveSession session, String subject, String tokenId, AuditEvent.SessionStarted started) {
         Instant now = clock.instant();
         NewSession row = new NewSession(session.id, subject, tokenId, started.connection(), started.protocol(),
                 started.clientAddress(), now);
-        return enqueue(List.of(row), toNewEvent(session.id, now, started));
+        append(List.of(row), toNewEvent(session.id, now, started), settings.fsyncAlways());
     }
 
     private static NewEvent toNewEvent(String sessionId, Instant at, AuditEvent event) {
         return new NewEvent(sessionId, at, event.code().code(), AuditJson.write(event), event.refused());
     }
 
-    private CompletableFuture<Void> enqueue(List<NewSession> sessions, NewEvent event) {
-        return enqueue(sessions, event, settings.fsyncAlways());
-    }
-
-    private CompletableFuture<Void> enqueue(List<NewSession> sessions, NewEvent event, boolean sync) {
-        CompletableFuture<Void> durable = new CompletableFuture<>();
-        lifecycle.readLock().lock();
+    /** Links and appends one event; returns once it is in the store (and on disk, with {@code sync}). */
+    private void append(List<NewSession> sessions, NewEvent event, boolean sync) {
+        boolean forceAfter = sync && store.forcesSeparately();
+        appendLock.lock();
         try {
             if (closed) throw new RecordingFailedException("the recorder is closed; " + event.code() + " not recorded");
-            queue.add(new Pending(sessions, event, durable, sync));
-        } finally {
-            lifecycle.readLock().unlock();
-        }
-        return durable;
-    }
-
-    private void await(CompletableFuture<Void> durable) {
-        try {
-            durable.get(settings.commitTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            throw new RecordingFailedException("audit event not recorded: " + e.getCause().getMessage(), e.getCause());
-        } catch (TimeoutException e) {
-            throw new RecordingFailedException("audit event not durable within " + settings.commitTimeout(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new RecordingFailedException("interrupted while waiting for the audit event to be durable", e);
-        }
-    }
-
-    private void writeLoop() {
-        List<Pending> batch = new ArrayList<>();
-        boolean stopping = false;
-        while (!stopping) {
             try {
-                batch.add(queue.take());
-            } catch (InterruptedException e) {
-                break;
+                store.append(sessions, chain.link(sessions, List.of(event)), sync && !forceAfter);
+                chain.appended();
+            } catch (RuntimeException e) {
+                chain.forget();
+                throw failed(e);
             }
-            queue.drainTo(batch, settings.maxBatchEvents() - 1);
-            // STOP is enqueued last, so everything before it in this batch is still written.
-            stopping = batch.remove(STOP);
-            if (!batch.isEmpty()) commit(batch);
-            batch.clear();
+        } finally {
+            appendLock.unlock();
         }
-        // Interrupted or stopped: nothing may wait forever.
-        List<Pending> left = new ArrayList<>();
-        queue.drainTo(left);
-        for (Pending p : left) {
-            if (p != STOP) p.durable().completeExceptionally(new RecordingFailedException("the recorder stopped"));
+        if (forceAfter) {
+            try {
+                store.force();
+            } catch (RuntimeException e) {
+                throw failed(e);
+            }
         }
+        lastFailure = null;
     }
 
-    private void commit(List<Pending> batch) {
-        List<NewSession> sessions = new ArrayList<>();
-        List<NewEvent> events = new ArrayList<>(batch.size());
-        boolean sync = false;
-        for (Pending p : batch) {
-            sync |= p.sync();
-            sessions.addAll(p.sessions());
-            events.add(p.event());
-        }
-        try {
-            store.append(sessions, chain.link(sessions, events), sync);
-            chain.appended();
-            lastFailure = null;
-        } catch (Throwable t) {
-            chain.forget();
-            lastFailure = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-            for (Pending p : batch) p.durable().completeExceptionally(t);
-            if (t instanceof Error e) throw e;
-            return;
-        }
-        for (Pending p : batch) p.durable().complete(null);
+    private RecordingFailedException failed(RuntimeException e) {
+        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        lastFailure = message;
+        return new RecordingFailedException("audit event not recorded: " + message, e);
     }
 
     private final class LiveSession implements ConnectionSession {
@@ -294,13 +223,13 @@ public final class DurableRecorder implements Recorder, AutoCloseable {
         @Override
         public void record(AuditEvent event) {
             Objects.requireNonNull(event, "event");
-            await(enqueue(List.of(), toNewEvent(id, clock.instant(), event)));
+            append(List.of(), toNewEvent(id, clock.instant(), event), settings.fsyncAlways());
         }
 
         @Override
         public void recordSynced(AuditEvent event) {
             Objects.requireNonNull(event, "event");
-            await(enqueue(List.of(), toNewEvent(id, clock.instant(), event), true));
+            append(List.of(), toNewEvent(id, clock.instant(), event), true);
         }
 
         @Override

@@ -22,4 +22,13 @@ public interface Recorder {
      * connection and client address (reused while not idle).
      */
     void recordAuthFailure(AuditEvent.AuthFailed failure);
+
+    /**
+     * Whether the last write to the store failed (and none succeeded since). A read is normally recorded
+     * once, with its outcome; while this holds, the gate records it before forwarding too, so that a
+     * trail that cannot be written refuses the read instead of serving it.
+     */
+    default boolean lastWriteFailed() {
+        return false;
+    }
 }

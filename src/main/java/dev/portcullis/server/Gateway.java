@@ -12,7 +12,7 @@ import dev.portcullis.config.StoreConfig;
 import dev.portcullis.gate.Gate;
 import dev.portcullis.identity.TokenVerifier;
 import dev.portcullis.recording.DurableRecorder;
-import dev.portcullis.store.EmbeddedStore;
+import dev.portcullis.store.LoggedStore;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -63,8 +63,8 @@ public final class Gateway implements AutoCloseable {
         List<AutoCloseable> opened = new ArrayList<>();
         try {
             GatewayMetrics metrics = new GatewayMetrics();
-            EmbeddedStore store = switch (config.store()) {
-                case StoreConfig.Embedded embedded -> EmbeddedStore.open(embedded.path());
+            LoggedStore store = switch (config.store()) {
+                case StoreConfig.Embedded embedded -> LoggedStore.open(embedded.path(), embedded.segmentBytes());
             };
             opened.add(store);
             DurableRecorder recorder = new DurableRecorder(store, clock,
@@ -74,7 +74,7 @@ public final class Gateway implements AutoCloseable {
 
             // Approval requests survive restarts: those that expired meanwhile are closed now, the rest
             // on a schedule.
-            ApprovalService approvals = new ApprovalService(new EmbeddedApprovalStore(store), recorder, clock);
+            ApprovalService approvals = new ApprovalService(new EmbeddedApprovalStore(store.index()), recorder, clock);
             approvals.expireDue();
             ScheduledExecutorService expiry = Executors.newSingleThreadScheduledExecutor(
                     Thread.ofPlatform().daemon().name("approval-expiry").factory());
@@ -105,7 +105,7 @@ public final class Gateway implements AutoCloseable {
             List<AdminServer.ReadinessCheck> checks = List.of(
                     new AdminServer.ReadinessCheck("identity", () -> verifier.ready() ? Optional.empty()
                             : Optional.of("OIDC discovery/JWKS from " + config.identity().issuer() + " not loaded yet")),
-                    new AdminServer.ReadinessCheck("store", recorder::notHealthyBecause));
+                    new AdminServer.ReadinessCheck("store", () -> recorder.notHealthyBecause().or(store::indexBehindBecause)));
             AdminServer admin = AdminServer.start(config.admin(), checks, metrics,
                     Optional.of(new ApprovalApi(approvals, verifier)));
             opened.add(admin);

@@ -27,6 +27,19 @@ public interface AuditStore extends AutoCloseable {
         return append(sessions, events);
     }
 
+    /**
+     * Whether {@link #append(List, List, boolean)} with {@code sync} false is cheap and {@link #force}
+     * later makes it durable, so a caller should append under its lock and force outside it (several
+     * callers then share one {@code fsync}). When false, pass {@code sync} to append.
+     */
+    default boolean forcesSeparately() {
+        return false;
+    }
+
+    /** Forces everything appended so far to disk; see {@link #forcesSeparately()}. */
+    default void force() {
+    }
+
     /** The end of the global chain: where the next event links. */
     ChainHead head();
 

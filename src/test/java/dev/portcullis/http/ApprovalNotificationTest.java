@@ -84,7 +84,7 @@ class ApprovalNotificationTest {
             String id = n.path("requestId").asText();
             String transcript = null;
             for (int i = 0; i < 50; i++) {
-                try (var store = dev.portcullis.store.EmbeddedStore.open(data.resolve("portcullis.db"))) {
+                try (var store = dev.portcullis.store.LoggedStore.openForReading(data.resolve("portcullis.db"))) {
                     var sessions = store.sessions(dev.portcullis.store.SessionQuery.newest().subject("agent-1"));
                     transcript = sessions.isEmpty() ? "" : new dev.portcullis.recording.Replay(store, java.time.ZoneOffset.UTC)
                             .text(sessions.getFirst().id());

@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.portcullis.store.EmbeddedStore;
+import dev.portcullis.store.AuditStore;
+import dev.portcullis.store.LoggedStore;
 import dev.portcullis.store.SessionQuery;
 import java.net.URI;
 import java.net.http.HttpResponse;
@@ -29,7 +30,7 @@ class FailClosedTest {
             JsonNode problem = JSON.readTree(r.body());
             assertThat(problem.path("connection").asText()).isEqualTo("okta");
             assertThat(problem.path("detail").asText()).contains("connection 'okta'").contains("did not answer");
-            try (EmbeddedStore store = EmbeddedStore.open(data.resolve("portcullis.db"))) {
+            try (AuditStore store = LoggedStore.openForReading(data.resolve("portcullis.db"))) {
                 var session = store.sessions(SessionQuery.newest().subject("agent-1")).getFirst();
                 assertThat(new dev.portcullis.recording.Replay(store, java.time.ZoneOffset.UTC).text(session.id()))
                         .contains("upstream: failed: connection 'okta'");
@@ -74,24 +75,40 @@ class FailClosedTest {
 
     @Test
     void aWriteThatCannotBeRecordedIsRefusedAndNeverReachesTheTarget() throws Exception {
-        try (OktaGatewayFixture f = new OktaGatewayFixture(data, 3)) {
+        // One-byte segments: every batch goes to the next segment file, which the test points at
+        // /dev/full, a real device whose every write fails with ENOSPC (a full disk).
+        try (OktaGatewayFixture f = new OktaGatewayFixture(data, 3, yaml -> yaml.replace(
+                "  path: ${PORTCULLIS_DATA:-./data}/portcullis.db\n",
+                "  path: ${PORTCULLIS_DATA:-./data}/portcullis.db\n  trail-segment-bytes: 1\n"))) {
             String token = f.token("agent-1", "agents");
             assertThat(f.send("GET", "/api/v1/users?limit=1", token, null).statusCode()).isEqualTo(200);
             f.okta.reset();
-            // Another process holds the store's write lock past the gateway's busy timeout.
-            try (var lock = java.sql.DriverManager.getConnection("jdbc:sqlite:" + data.resolve("portcullis.db"));
-                 var st = lock.createStatement()) {
-                st.execute("BEGIN EXCLUSIVE");
-                HttpResponse<String> r = f.send("POST", "/api/v1/users", token,
-                        "{\"profile\":{\"login\":\"x@example.com\",\"email\":\"x@example.com\"}}");
-
-                assertThat(r.statusCode()).isEqualTo(503);
-                assertThat(r.body()).contains("recording store is unavailable");
-                assertThat(f.okta.received()).isEmpty();
-                assertThat(f.admin("/readyz").statusCode()).isEqualTo(503);
-                st.execute("ROLLBACK");
+            Path trail = dev.portcullis.store.LoggedStore.trailDirectory(data.resolve("portcullis.db"));
+            Path next;
+            try (var files = java.nio.file.Files.list(trail)) {
+                long newest = files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("trail-"))
+                        .mapToLong(n -> Long.parseLong(n.replaceAll("\\D", ""))).max().orElseThrow();
+                next = trail.resolve(String.format("trail-%012d.log", newest + 1));
             }
+            java.nio.file.Files.createSymbolicLink(next, Path.of("/dev/full"));
+
+            HttpResponse<String> write = f.send("POST", "/api/v1/users", token,
+                    "{\"profile\":{\"login\":\"x@example.com\",\"email\":\"x@example.com\"}}");
+            HttpResponse<String> read = f.send("GET", "/api/v1/users?limit=1", token, null);
+
+            assertThat(write.statusCode()).isEqualTo(503);
+            assertThat(write.body()).contains("recording store is unavailable").contains("No space left on device");
+            assertThat(read.statusCode()).as("a read is refused too: its response would go unrecorded").isEqualTo(503);
+            assertThat(f.okta.received()).as("nothing reached the target").isEmpty();
+            assertThat(f.admin("/readyz").statusCode()).isEqualTo(503);
+
+            // Space again: the gateway serves and records again, and the trail verifies.
+            java.nio.file.Files.delete(next);
             assertThat(f.send("GET", "/api/v1/users?limit=1", token, null).statusCode()).isEqualTo(200);
+            assertThat(f.admin("/readyz").statusCode()).isEqualTo(200);
+            try (var store = dev.portcullis.store.LoggedStore.openForReading(data.resolve("portcullis.db"))) {
+                assertThat(dev.portcullis.recording.AuditVerifier.verify(store).ok()).isTrue();
+            }
         }
     }
 }

@@ -6,7 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.portcullis.recording.AuditVerifier;
 import dev.portcullis.recording.Replay;
-import dev.portcullis.store.EmbeddedStore;
+import dev.portcullis.store.AuditStore;
+import dev.portcullis.store.LoggedStore;
 import dev.portcullis.store.SessionQuery;
 import dev.portcullis.store.SessionSummary;
 import java.net.http.HttpRequest;
@@ -118,7 +119,7 @@ class HeldOktaCallsAnswer202Test {
 
         // Five calls: the one answered 202, the early poll, the other role and the spent retry are
         // recorded as not forwarded; only the released retry has an upstream status (Okta's 201).
-        try (EmbeddedStore store = EmbeddedStore.open(data.resolve("portcullis.db"))) {
+        try (AuditStore store = LoggedStore.openForReading(data.resolve("portcullis.db"))) {
             List<SessionSummary> sessions = store.sessions(SessionQuery.newest().subject(AGENT));
             String transcripts = String.join("\n", sessions.stream()
                     .map(s -> new Replay(store, ZoneOffset.UTC).text(s.id())).toList());

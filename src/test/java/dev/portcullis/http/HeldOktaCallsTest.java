@@ -7,7 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.portcullis.dev.ReceivedRequest;
 import dev.portcullis.recording.AuditVerifier;
 import dev.portcullis.recording.Replay;
-import dev.portcullis.store.EmbeddedStore;
+import dev.portcullis.store.AuditStore;
+import dev.portcullis.store.LoggedStore;
 import dev.portcullis.store.SessionQuery;
 import dev.portcullis.store.SessionSummary;
 import java.time.ZoneOffset;
@@ -180,7 +181,7 @@ class HeldOktaCallsTest {
         assertThat(state(id)).isEqualTo("released");
 
         // The released call is recorded with its outcome like any forwarded one; the trail verifies.
-        try (EmbeddedStore store = EmbeddedStore.open(data.resolve("portcullis.db"))) {
+        try (AuditStore store = LoggedStore.openForReading(data.resolve("portcullis.db"))) {
             List<SessionSummary> sessions = store.sessions(SessionQuery.newest().subject("agent-1"));
             String transcripts = String.join("\n", sessions.stream()
                     .map(s -> new Replay(store, ZoneOffset.UTC).text(s.id())).toList());

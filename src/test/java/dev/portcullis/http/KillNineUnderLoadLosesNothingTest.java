@@ -5,7 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.portcullis.dev.DemoOkta;
 import dev.portcullis.dev.ReceivedRequest;
 import dev.portcullis.recording.AuditVerifier;
-import dev.portcullis.store.EmbeddedStore;
+import dev.portcullis.store.AuditStore;
+import dev.portcullis.store.LoggedStore;
 import dev.portcullis.store.SessionQuery;
 import dev.portcullis.store.SessionSummary;
 import dev.portcullis.store.StoredEvent;
@@ -127,7 +128,7 @@ class KillNineUnderLoadLosesNothingTest {
 
             List<String> changes = okta.received().stream().filter(r -> r.method().equals("POST"))
                     .map(ReceivedRequest::body).toList();
-            try (EmbeddedStore store = EmbeddedStore.open(data.resolve("portcullis.db"))) {
+            try (AuditStore store = LoggedStore.openForReading(data.resolve("portcullis.db"))) {
                 assertThat(AuditVerifier.verify(store).ok()).as("the chain verifies after the kill").isTrue();
                 StringBuilder recorded = new StringBuilder();
                 StringBuilder forwarded = new StringBuilder();

@@ -7,7 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.portcullis.dev.ReceivedRequest;
 import dev.portcullis.recording.AuditVerifier;
 import dev.portcullis.recording.Replay;
-import dev.portcullis.store.EmbeddedStore;
+import dev.portcullis.store.AuditStore;
+import dev.portcullis.store.LoggedStore;
 import dev.portcullis.store.SessionQuery;
 import dev.portcullis.store.SessionSummary;
 import java.net.http.HttpResponse;
@@ -136,7 +137,7 @@ class OktaAgentThroughGatewayTest {
                 assertThat(r.authorization()).contains("SSWS " + OktaGatewayFixture.OKTA_API_TOKEN));
         assertThat(last()).hasValueSatisfying(r -> assertThat(r.path()).isEqualTo("/api/v1/users/" + id));
 
-        try (EmbeddedStore store = EmbeddedStore.open(data.resolve("portcullis.db"))) {
+        try (AuditStore store = LoggedStore.openForReading(data.resolve("portcullis.db"))) {
             List<SessionSummary> sessions = store.sessions(SessionQuery.newest().subject("link-follower"));
             assertThat(sessions).hasSize(1);
             String transcript = new Replay(store, ZoneOffset.UTC).text(sessions.getFirst().id());
@@ -274,7 +275,7 @@ class OktaAgentThroughGatewayTest {
         f.send("GET", "/api/v1/users?limit=1", token, null);
         f.send("DELETE", "/api/v1/users/" + f.okta.userIds().getFirst(), token, null);
 
-        try (EmbeddedStore store = EmbeddedStore.open(data.resolve("portcullis.db"))) {
+        try (AuditStore store = LoggedStore.openForReading(data.resolve("portcullis.db"))) {
             List<SessionSummary> sessions = store.sessions(SessionQuery.newest().subject("recorded-agent"));
             assertThat(sessions).singleElement().satisfies(s -> {
                 assertThat(s.connection()).isEqualTo("okta");

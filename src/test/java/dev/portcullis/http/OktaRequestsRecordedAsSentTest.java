@@ -6,7 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.portcullis.recording.AuditVerifier;
 import dev.portcullis.recording.Replay;
-import dev.portcullis.store.EmbeddedStore;
+import dev.portcullis.store.AuditStore;
+import dev.portcullis.store.LoggedStore;
 import dev.portcullis.store.SessionQuery;
 import dev.portcullis.store.SessionSummary;
 import java.net.http.HttpResponse;
@@ -108,7 +109,7 @@ class OktaRequestsRecordedAsSentTest {
     }
 
     private static String transcriptOf(String subject) throws Exception {
-        try (EmbeddedStore store = EmbeddedStore.open(data.resolve("portcullis.db"))) {
+        try (AuditStore store = LoggedStore.openForReading(data.resolve("portcullis.db"))) {
             List<SessionSummary> sessions = store.sessions(SessionQuery.newest().subject(subject));
             assertThat(sessions).isNotEmpty();
             assertThat(AuditVerifier.verify(store).ok()).isTrue();

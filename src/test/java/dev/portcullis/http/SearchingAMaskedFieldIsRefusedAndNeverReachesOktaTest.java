@@ -6,7 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.portcullis.recording.AuditVerifier;
 import dev.portcullis.recording.Replay;
-import dev.portcullis.store.EmbeddedStore;
+import dev.portcullis.store.AuditStore;
+import dev.portcullis.store.LoggedStore;
 import dev.portcullis.store.SessionQuery;
 import dev.portcullis.store.SessionSummary;
 import java.net.URLEncoder;
@@ -250,7 +251,7 @@ class SearchingAMaskedFieldIsRefusedAndNeverReachesOktaTest {
         String token = f.token("sorting-agent", "agents");
         users(token, "sortBy", "profile.email");
 
-        try (EmbeddedStore store = EmbeddedStore.open(data.resolve("portcullis.db"))) {
+        try (AuditStore store = LoggedStore.openForReading(data.resolve("portcullis.db"))) {
             List<SessionSummary> sessions = store.sessions(SessionQuery.newest().subject("sorting-agent"));
             assertThat(sessions).singleElement().satisfies(s -> assertThat(s.refusedCount()).isEqualTo(1));
             assertThat(new Replay(store, ZoneOffset.UTC).text(sessions.getFirst().id()))
@@ -263,7 +264,7 @@ class SearchingAMaskedFieldIsRefusedAndNeverReachesOktaTest {
         String token = f.token("probing-agent", "agents");
         users(token, "search", "profile.email sw \"b\"");
 
-        try (EmbeddedStore store = EmbeddedStore.open(data.resolve("portcullis.db"))) {
+        try (AuditStore store = LoggedStore.openForReading(data.resolve("portcullis.db"))) {
             List<SessionSummary> sessions = store.sessions(SessionQuery.newest().subject("probing-agent"));
             assertThat(sessions).singleElement().satisfies(s -> assertThat(s.refusedCount()).isEqualTo(1));
             String transcript = new Replay(store, ZoneOffset.UTC).text(sessions.getFirst().id());

@@ -6,7 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.portcullis.recording.AuditVerifier;
 import dev.portcullis.recording.Replay;
-import dev.portcullis.store.EmbeddedStore;
+import dev.portcullis.store.AuditStore;
+import dev.portcullis.store.LoggedStore;
 import dev.portcullis.store.SessionQuery;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -127,7 +128,7 @@ class TimeBoxedGrantOverHttpTest {
         assertThat(JSON.readTree(withOldId.body()).path("detail").asText()).contains("revoked", "change window closed");
         assertThat(f.okta.received()).hasSize(2);
 
-        try (EmbeddedStore store = EmbeddedStore.open(data.resolve("portcullis.db"))) {
+        try (AuditStore store = LoggedStore.openForReading(data.resolve("portcullis.db"))) {
             Replay replay = new Replay(store, ZoneOffset.UTC);
             String all = store.sessions(SessionQuery.newest().subject("agent-1")).stream().map(s -> {
                 try {

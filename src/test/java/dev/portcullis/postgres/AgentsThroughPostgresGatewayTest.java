@@ -5,7 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.portcullis.recording.AuditVerifier;
 import dev.portcullis.recording.Replay;
-import dev.portcullis.store.EmbeddedStore;
+import dev.portcullis.store.AuditStore;
+import dev.portcullis.store.LoggedStore;
 import dev.portcullis.store.SessionQuery;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -264,7 +265,7 @@ class AgentsThroughPostgresGatewayTest {
                 // refused
             }
         }
-        try (EmbeddedStore store = EmbeddedStore.open(data.resolve("portcullis.db"))) {
+        try (AuditStore store = LoggedStore.openForReading(data.resolve("portcullis.db"))) {
             var session = store.sessions(SessionQuery.newest().subject("recorded-agent")).getFirst();
             String transcript = new Replay(store, ZoneOffset.UTC).text(session.id());
             assertThat(transcript)
@@ -289,7 +290,7 @@ class AgentsThroughPostgresGatewayTest {
                 assertThatThrownBy(ps::executeQuery).hasMessageContaining("ORDER BY");
             }
         }
-        try (EmbeddedStore store = EmbeddedStore.open(data.resolve("portcullis.db"))) {
+        try (AuditStore store = LoggedStore.openForReading(data.resolve("portcullis.db"))) {
             var session = store.sessions(SessionQuery.newest().subject("searching-agent")).getFirst();
             String transcript = new Replay(store, ZoneOffset.UTC).text(session.id());
             assertThat(transcript)
@@ -324,7 +325,7 @@ class AgentsThroughPostgresGatewayTest {
                 assertThat(ps.executeUpdate()).isEqualTo(1);
             }
         }
-        try (EmbeddedStore store = EmbeddedStore.open(data.resolve("portcullis.db"))) {
+        try (AuditStore store = LoggedStore.openForReading(data.resolve("portcullis.db"))) {
             var session = store.sessions(SessionQuery.newest().subject("sending-writer")).getFirst();
             String transcript = new Replay(store, ZoneOffset.UTC).text(session.id());
             assertThat(transcript)

@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.portcullis.recording.EventCode;
-import dev.portcullis.store.EmbeddedStore;
+import dev.portcullis.store.AuditStore;
+import dev.portcullis.store.LoggedStore;
 import dev.portcullis.store.SessionQuery;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
@@ -372,7 +373,7 @@ class HostileClientsAndEdgeCasesTest {
         var r = f.psql(token, "SELECT count(*) FROM customers", "DELETE FROM customers WHERE id = 1");
         assertThat(r.err()).contains("Portcullis");
 
-        try (EmbeddedStore store = EmbeddedStore.open(data.resolve("portcullis.db"))) {
+        try (AuditStore store = LoggedStore.openForReading(data.resolve("portcullis.db"))) {
             var session = store.sessions(SessionQuery.newest().subject("recorded-psql-agent")).getFirst();
             assertThat(session.connection()).isEqualTo("customers");
             assertThat(session.refusedCount()).isGreaterThanOrEqualTo(1);

@@ -6,7 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.portcullis.recording.AuditVerifier;
 import dev.portcullis.recording.Replay;
-import dev.portcullis.store.EmbeddedStore;
+import dev.portcullis.store.AuditStore;
+import dev.portcullis.store.LoggedStore;
 import dev.portcullis.store.SessionQuery;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -112,7 +113,7 @@ class StatementHeldForApprovalTest {
         assertThat(f.tableExists("scratch_approved")).isFalse();
         assertThat(get(id).get("state").asText()).isEqualTo("released");
 
-        try (EmbeddedStore store = EmbeddedStore.open(data.resolve("portcullis.db"))) {
+        try (AuditStore store = LoggedStore.openForReading(data.resolve("portcullis.db"))) {
             var session = store.sessions(SessionQuery.newest().subject("agent-1")).stream()
                     .filter(s -> transcript(store, s.id()).contains("DROP TABLE scratch_approved")).findFirst().orElseThrow();
             String transcript = transcript(store, session.id());
@@ -346,7 +347,7 @@ class StatementHeldForApprovalTest {
         assertThat(afterRevoke.finish().err()).contains("ERROR:", "enough for today");
         assertThat(f.count("jit_orders")).isEqualTo(3);
 
-        try (EmbeddedStore store = EmbeddedStore.open(data.resolve("portcullis.db"))) {
+        try (AuditStore store = LoggedStore.openForReading(data.resolve("portcullis.db"))) {
             String all = store.sessions(SessionQuery.newest().subject("agent-g1")).stream()
                     .map(s -> transcript(store, s.id())).reduce("", String::concat);
             assertThat(all).contains("INSERT INTO jit_orders VALUES (2)", "under grant " + id, "revoked by dba-1: incident closed");
@@ -389,7 +390,7 @@ class StatementHeldForApprovalTest {
         }
     }
 
-    private static String transcript(EmbeddedStore store, String sessionId) {
+    private static String transcript(AuditStore store, String sessionId) {
         try {
             return new Replay(store, ZoneOffset.UTC).text(sessionId);
         } catch (Exception e) {

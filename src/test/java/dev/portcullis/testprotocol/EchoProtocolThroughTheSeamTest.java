@@ -12,7 +12,8 @@ import dev.portcullis.config.ProtocolRegistry;
 import dev.portcullis.recording.AuditVerifier;
 import dev.portcullis.recording.Replay;
 import dev.portcullis.server.Gateway;
-import dev.portcullis.store.EmbeddedStore;
+import dev.portcullis.store.AuditStore;
+import dev.portcullis.store.LoggedStore;
 import dev.portcullis.store.SessionQuery;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -253,7 +254,7 @@ class EchoProtocolThroughTheSeamTest {
             c.send("say mail bob@example.org");
             c.send("shout drop everything");
         }
-        try (EmbeddedStore store = EmbeddedStore.open(data.resolve("portcullis.db"))) {
+        try (AuditStore store = LoggedStore.openForReading(data.resolve("portcullis.db"))) {
             var session = store.sessions(SessionQuery.newest().subject("agent-3")).getFirst();
             String transcript = new Replay(store, ZoneOffset.UTC).text(session.id());
             // The request as the agent sent it (its own action); the target's answer as the agent got it, masked.

@@ -1,0 +1,290 @@
+package dev.portcullis.store;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The trail's write-ahead log: numbered segment files of {@link TrailRecords} lines in one directory.
+ * An append is one {@code write()} to the current segment (in the operating system's cache when it
+ * returns: it survives a crash of the process); {@link #force} makes everything written so far
+ * durable, and concurrent callers share one {@code fsync}. A segment is forced when it is closed, so
+ * only the newest can end in a torn line, which {@link #open} cuts off.
+ *
+ * <p>Appends are serialised by the caller (one writer); {@link #force} may be called from any thread.
+ */
+final class TrailLog implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(TrailLog.class);
+    static final long DEFAULT_SEGMENT_BYTES = 64L << 20;
+    private static final String PREFIX = "trail-";
+    private static final String SUFFIX = ".log";
+
+    private final Path dir;
+    private final long segmentBytes;
+    /** Closed segments by number, with the global number of their last event; guarded by this. */
+    private final TreeMap<Long, Long> closed = new TreeMap<>();
+    private FileChannel current; // null after a failed write: reopened by the next append
+    private long currentNumber;
+    private long currentSize;
+    private long currentLastSeq;
+    private long written;          // bytes appended by this process, a position for force(); guarded by this
+    private volatile long forced;  // position up to which everything is on disk
+    private final Object forceLock = new Object();
+
+    private TrailLog(Path dir, long segmentBytes) {
+        this.dir = dir;
+        this.segmentBytes = segmentBytes;
+    }
+
+    static Path segment(Path dir, long number) {
+        return dir.resolve(String.format("%s%012d%s", PREFIX, number, SUFFIX));
+    }
+
+    /** The segment numbers in the directory, oldest first. */
+    static List<Long> segments(Path dir) throws IOException {
+        List<Long> numbers = new ArrayList<>();
+        if (!Files.isDirectory(dir)) return numbers;
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                String name = p.getFileName().toString();
+                if (!name.startsWith(PREFIX) || !name.endsWith(SUFFIX)) continue;
+                try {
+                    numbers.add(Long.parseLong(name.substring(PREFIX.length(), name.length() - SUFFIX.length())));
+                } catch (NumberFormatException ignored) {
+                    // not one of ours
+                }
+            }
+        }
+        numbers.sort(null);
+        return numbers;
+    }
+
+    /**
+     * Opens the log for appending, handing every complete record to {@code replay} in order first. A torn
+     * or unreadable end of the newest segment (a crash during a write) is cut off; anything unreadable
+     * before it is corruption, and the log refuses to open.
+     */
+    static TrailLog open(Path dir, long segmentBytes, Consumer<TrailRecords.Line> replay) {
+        TrailLog trail = new TrailLog(dir, segmentBytes);
+        try {
+            Files.createDirectories(dir);
+            List<Long> numbers = segments(dir);
+            for (int i = 0; i < numbers.size(); i++) {
+                long number = numbers.get(i);
+                boolean newest = i == numbers.size() - 1;
+                Path file = segment(dir, number);
+                byte[] bytes = Files.readAllBytes(file);
+                long lastSeq = 0;
+                int start = 0;
+                while (start < bytes.length) {
+                    int end = indexOf(bytes, (byte) '\n', start);
+                    TrailRecords.Line line = null;
+                    String problem = null;
+                    if (end < 0) {
+                        problem = "an unfinished last line";
+                    } else {
+                        try {
+                            line = TrailRecords.decode(bytes, start, end - start);
+                        } catch (IOException e) {
+                            problem = e.getMessage();
+                        }
+                    }
+                    if (line == null) {
+                        if (!newest) {
+                            throw new AuditStoreException("audit trail segment " + file + " is corrupt at byte " + start
+                                    + " (" + problem + "); it was complete when closed, so it has been altered");
+                        }
+                        log.warn("audit trail {}: cutting {} bytes at byte {} ({}), written when the gateway stopped",
+                                file, bytes.length - start, start, problem);
+                        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                            ch.truncate(start);
+                            ch.force(true);
+                        }
+                        break;
+                    }
+                    if (line.event() != null) lastSeq = line.event().link().globalSeq();
+                    replay.accept(line);
+                    start = end + 1;
+                }
+                if (newest) {
+                    trail.currentNumber = number;
+                    trail.currentLastSeq = lastSeq;
+                } else {
+                    trail.closed.put(number, lastSeq);
+                }
+            }
+            if (numbers.isEmpty()) trail.currentNumber = 1;
+            trail.openCurrent();
+            return trail;
+        } catch (IOException e) {
+            throw new AuditStoreException("cannot open the audit trail in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void openCurrent() throws IOException {
+        Path file = segment(dir, currentNumber);
+        boolean created = !Files.exists(file);
+        current = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        currentSize = current.size();
+        if (created) forceDirectory();
+    }
+
+    private void forceDirectory() throws IOException {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        }
+    }
+
+    /**
+     * Writes a batch of encoded lines whose last event has global number {@code lastSeq}.
+     *
+     * @return the position to {@link #force} for this batch to be durable
+     * @throws AuditStoreException nothing of the batch is in the log (a partial write is cut off again)
+     */
+    synchronized long append(byte[] lines, long lastSeq) {
+        try {
+            if (current == null) openCurrent();
+            if (currentSize > 0 && currentSize + lines.length > segmentBytes) rotate();
+        } catch (IOException e) {
+            current = closeQuietly(current);
+            throw new AuditStoreException("cannot open the next audit trail segment in " + dir + ": " + e.getMessage(), e);
+        }
+        ByteBuffer buf = ByteBuffer.wrap(lines);
+        try {
+            long pos = currentSize;
+            while (buf.hasRemaining()) pos += current.write(buf, pos);
+        } catch (IOException e) {
+            // Cut what part of the batch reached the file, so the next append starts on a line boundary.
+            try {
+                current.truncate(currentSize);
+            } catch (IOException ignored) {
+                // the file is reopened before the next append; open() would cut a torn line anyway
+            }
+            current = closeQuietly(current);
+            throw new AuditStoreException("cannot write the audit trail " + segment(dir, currentNumber) + ": "
+                    + e.getMessage(), e);
+        }
+        currentSize += lines.length;
+        currentLastSeq = lastSeq;
+        written += lines.length;
+        return written;
+    }
+
+    private void rotate() throws IOException {
+        current.force(false);
+        current.close();
+        closed.put(currentNumber, currentLastSeq);
+        currentNumber++;
+        currentSize = 0;
+        openCurrent();
+        log.debug("audit trail: now writing {}", segment(dir, currentNumber));
+    }
+
+    synchronized long written() {
+        return written;
+    }
+
+    /** Returns once everything up to {@code position} is on disk; one {@code fsync} serves every waiting caller. */
+    void force(long position) {
+        while (forced < position) {
+            synchronized (forceLock) {
+                if (forced >= position) return;
+                long target;
+                FileChannel ch;
+                synchronized (this) {
+                    target = written;
+                    ch = current;
+                }
+                try {
+                    if (ch == null) throw new IOException("the segment could not be written");
+                    ch.force(false);
+                    forced = target;
+                } catch (ClosedChannelException e) {
+                    // rotated meanwhile: the closed segment was forced then; force the new one
+                    if (ch == current) throw new AuditStoreException("the audit trail is closed", e);
+                } catch (IOException e) {
+                    throw new AuditStoreException("cannot force the audit trail to disk in " + dir + ": " + e.getMessage(), e);
+                }
+            }
+        }
+    }
+
+    /** Deletes closed segments whose every event is at or below {@code indexedSeq} (safely in the index). */
+    synchronized void deleteIndexedUpTo(long indexedSeq) {
+        while (!closed.isEmpty() && closed.firstEntry().getValue() <= indexedSeq) {
+            long number = closed.pollFirstEntry().getKey();
+            try {
+                Files.deleteIfExists(segment(dir, number));
+            } catch (IOException e) {
+                log.warn("cannot delete indexed audit trail segment {}: {}", segment(dir, number), e.getMessage());
+            }
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (current == null) return;
+        try {
+            current.force(false);
+        } catch (IOException e) {
+            log.warn("audit trail {}: final force failed: {}", dir, e.getMessage());
+        }
+        current = closeQuietly(current);
+    }
+
+    private static FileChannel closeQuietly(FileChannel ch) {
+        if (ch == null) return null;
+        try {
+            ch.close();
+        } catch (IOException ignored) {
+            // nothing more to release
+        }
+        return null;
+    }
+
+    static int indexOf(byte[] bytes, byte b, int from) {
+        for (int i = from; i < bytes.length; i++) if (bytes[i] == b) return i;
+        return -1;
+    }
+
+    /**
+     * The global number of the last complete event in the trail {@code dir}, 0 when it holds none: what a
+     * reader in another process waits to see indexed.
+     */
+    static long lastEventSeq(Path dir) throws IOException {
+        List<Long> numbers = segments(dir);
+        for (int i = numbers.size() - 1; i >= 0; i--) {
+            byte[] bytes = Files.readAllBytes(segment(dir, numbers.get(i)));
+            int end = bytes.length;
+            while (end > 0) {
+                int lastNl = lastIndexOf(bytes, (byte) '\n', end - 1);
+                if (lastNl < 0) break;
+                int start = lastIndexOf(bytes, (byte) '\n', lastNl - 1) + 1;
+                try {
+                    TrailRecords.Line line = TrailRecords.decode(bytes, start, lastNl - start);
+                    if (line.event() != null) return line.event().link().globalSeq();
+                } catch (IOException ignored) {
+                    // a torn line being written: look further back
+                }
+                end = start;
+            }
+        }
+        return 0;
+    }
+
+    private static int lastIndexOf(byte[] bytes, byte b, int from) {
+        for (int i = from; i >= 0; i--) if (bytes[i] == b) return i;
+        return -1;
+    }
+}
