@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.portcullis.core.Identity;
+import dev.portcullis.core.Json;
 import dev.portcullis.identity.BearerCredentials;
 import dev.portcullis.identity.TokenRejectedException;
 import dev.portcullis.identity.TokenVerifier;
@@ -35,7 +36,7 @@ public final class ApprovalApi {
     public static final int MAX_BODY_BYTES = 16 * 1024;
     public static final int MAX_REASON_CHARS = 2000;
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.mapper();
     private static final Pattern ITEM = Pattern.compile("^" + PREFIX + "/([A-Za-z0-9_-]{1,64})(/approve|/deny|/revoke)?$");
 
     /** What to answer: status, content type, body, and extra headers. */

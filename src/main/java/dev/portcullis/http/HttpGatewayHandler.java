@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.portcullis.core.HttpCall;
 import dev.portcullis.core.Identity;
+import dev.portcullis.core.Json;
 import dev.portcullis.gate.ApprovalFlow;
 import dev.portcullis.gate.Gate;
 import dev.portcullis.gate.GateUnavailableException;
@@ -37,7 +38,7 @@ import org.slf4j.LoggerFactory;
  */
 final class HttpGatewayHandler extends Handler.Abstract {
     private static final Logger log = LoggerFactory.getLogger(HttpGatewayHandler.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.mapper();
     private static final int MAX_REQUEST_EXCERPT_CHARS = 16 * 1024;
 
     /** The header an agent repeats a held call with, carrying the approval id; never forwarded upstream. */

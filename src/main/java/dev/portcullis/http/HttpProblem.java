@@ -2,6 +2,7 @@ package dev.portcullis.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.portcullis.core.Json;
 import java.nio.ByteBuffer;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Response;
@@ -13,7 +14,7 @@ import org.eclipse.jetty.util.Callback;
  */
 final class HttpProblem {
     static final String BASE = "https://portcullis.dev/problems/";
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.mapper();
 
     private final ObjectNode body = JSON.createObjectNode();
     private final int status;

@@ -2,6 +2,7 @@ package dev.portcullis.identity;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.portcullis.core.Json;
 import dev.portcullis.identity.TokenRejectedException.Reason;
 import java.io.IOException;
 import java.net.URI;
@@ -23,7 +24,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * a 200 with {@code active} is the identity provider being unavailable: the token is refused.
  */
 final class Introspection {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.mapper();
 
     /** Where the endpoint comes from: the configuration, or the issuer's discovery document. */
     interface Endpoint {

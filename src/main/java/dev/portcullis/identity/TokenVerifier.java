@@ -24,6 +24,7 @@ import com.nimbusds.jwt.JWTParser;
 import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
 import dev.portcullis.core.Identity;
+import dev.portcullis.core.Json;
 import dev.portcullis.identity.TokenRejectedException.Reason;
 import java.io.IOException;
 import java.net.URI;
@@ -63,7 +64,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class TokenVerifier {
     private static final Logger log = LoggerFactory.getLogger(TokenVerifier.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.mapper();
     private static final Set<JWSAlgorithm> ASYMMETRIC = new HashSet<>();
     private static final int MAX_CACHED_TOKENS = 50_000;
     private static final Duration DISCOVERY_RETRY = Duration.ofSeconds(5);

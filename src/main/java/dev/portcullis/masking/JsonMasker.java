@@ -10,6 +10,7 @@ import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.util.TokenBuffer;
+import dev.portcullis.core.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -41,7 +42,7 @@ public final class JsonMasker {
     private final JsonFactory factory;
 
     public JsonMasker() {
-        this(new ObjectMapper());
+        this(Json.mapper());
     }
 
     /** Uses {@code mapper}'s factory (and its read constraints: string length, nesting depth). */

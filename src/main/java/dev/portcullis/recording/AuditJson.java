@@ -1,10 +1,10 @@
 package dev.portcullis.recording;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.portcullis.core.Json;
 import dev.portcullis.recording.AuditEvent.ApprovalApproved;
 import dev.portcullis.recording.AuditEvent.ApprovalDenied;
 import dev.portcullis.recording.AuditEvent.ApprovalExpired;
@@ -15,6 +15,8 @@ import dev.portcullis.recording.AuditEvent.OperationForwarding;
 import dev.portcullis.recording.AuditEvent.OperationRecorded;
 import dev.portcullis.recording.AuditEvent.SessionEnded;
 import dev.portcullis.recording.AuditEvent.SessionStarted;
+import java.io.IOException;
+import java.io.StringWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -27,122 +29,133 @@ import java.util.Optional;
  */
 final class AuditJson {
 
-    static final ObjectMapper MAPPER = new ObjectMapper();
+    static final ObjectMapper MAPPER = Json.mapper();
 
     private AuditJson() {
     }
 
     static String write(AuditEvent event) {
-        ObjectNode o = MAPPER.createObjectNode();
+        StringWriter out = new StringWriter(256);
+        try (JsonGenerator o = MAPPER.getFactory().createGenerator(out)) {
+            o.writeStartObject();
+            fields(o, event);
+            o.writeEndObject();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot serialize " + event.code(), e);
+        }
+        return out.toString();
+    }
+
+    /** The event's fields, in their canonical order; written straight to the generator (no tree). */
+    private static void fields(JsonGenerator o, AuditEvent event) throws IOException {
         switch (event) {
             case SessionStarted s -> {
-                o.put("subject", s.subject());
-                ArrayNode groups = o.putArray("groups");
-                s.groups().forEach(groups::add);
-                o.put("tokenId", s.tokenId());
-                o.put("clientId", s.clientId());
-                o.put("issuer", s.issuer());
-                o.put("connection", s.connection());
-                o.put("protocol", s.protocol());
-                o.put("clientAddress", s.clientAddress());
+                put(o, "subject", s.subject());
+                strings(o, "groups", s.groups());
+                put(o, "tokenId", s.tokenId());
+                put(o, "clientId", s.clientId());
+                put(o, "issuer", s.issuer());
+                put(o, "connection", s.connection());
+                put(o, "protocol", s.protocol());
+                put(o, "clientAddress", s.clientAddress());
             }
-            case SessionEnded e -> o.put("reason", e.reason());
+            case SessionEnded e -> put(o, "reason", e.reason());
             case OperationRecorded op -> {
-                o.put("protocol", op.protocol());
-                o.put("summary", op.summary());
-                o.set("request", excerpt(op.request()));
-                o.set("verdict", verdict(op.verdict()));
-                ArrayNode shadow = o.putArray("shadow");
-                op.shadow().forEach(v -> shadow.add(verdict(v)));
-                o.set("upstream", upstream(op.upstream()));
-                o.set("response", excerpt(op.response()));
-                ObjectNode t = o.putObject("timings");
-                t.put("decideMicros", op.timings().decideMicros());
-                t.put("upstreamMicros", op.timings().upstreamMicros());
-                t.put("totalMicros", op.timings().totalMicros());
+                put(o, "protocol", op.protocol());
+                put(o, "summary", op.summary());
+                o.writeFieldName("request");
+                excerpt(o, op.request());
+                o.writeFieldName("verdict");
+                verdict(o, op.verdict());
+                o.writeArrayFieldStart("shadow");
+                for (RecordedVerdict v : op.shadow()) verdict(o, v);
+                o.writeEndArray();
+                o.writeFieldName("upstream");
+                upstream(o, op.upstream());
+                o.writeFieldName("response");
+                excerpt(o, op.response());
+                o.writeObjectFieldStart("timings");
+                o.writeNumberField("decideMicros", op.timings().decideMicros());
+                o.writeNumberField("upstreamMicros", op.timings().upstreamMicros());
+                o.writeNumberField("totalMicros", op.timings().totalMicros());
+                o.writeEndObject();
             }
             case OperationForwarding f -> {
-                o.put("protocol", f.protocol());
-                o.put("summary", f.summary());
-                o.set("request", excerpt(f.request()));
-                o.set("verdict", verdict(f.verdict()));
-                ArrayNode shadow = o.putArray("shadow");
-                f.shadow().forEach(v -> shadow.add(verdict(v)));
+                put(o, "protocol", f.protocol());
+                put(o, "summary", f.summary());
+                o.writeFieldName("request");
+                excerpt(o, f.request());
+                o.writeFieldName("verdict");
+                verdict(o, f.verdict());
+                o.writeArrayFieldStart("shadow");
+                for (RecordedVerdict v : f.shadow()) verdict(o, v);
+                o.writeEndArray();
             }
             case AuthFailed a -> {
-                o.put("connection", a.connection());
-                o.put("protocol", a.protocol());
-                o.put("clientAddress", a.clientAddress());
-                o.put("reason", a.reason());
-                o.put("message", a.message());
+                put(o, "connection", a.connection());
+                put(o, "protocol", a.protocol());
+                put(o, "clientAddress", a.clientAddress());
+                put(o, "reason", a.reason());
+                put(o, "message", a.message());
             }
             case ApprovalRequested r -> {
-                o.put("approvalId", r.approvalId());
-                o.put("connection", r.connection());
-                o.put("subject", r.subject());
-                o.put("tokenId", r.tokenId());
-                o.put("protocol", r.protocol());
-                o.put("summary", r.summary());
-                o.put("detail", r.detail());
-                o.put("fingerprint", r.fingerprint());
-                o.put("ruleId", r.ruleId());
-                o.put("reason", r.reason());
-                ArrayNode groups = o.putArray("approverGroups");
-                r.approverGroups().forEach(groups::add);
-                o.put("approvalsRequired", r.approvalsRequired());
-                o.put("expiresAt", r.expiresAt().toString());
-                r.grant().ifPresent(g -> o.put("grant", g.toString()));
+                put(o, "approvalId", r.approvalId());
+                put(o, "connection", r.connection());
+                put(o, "subject", r.subject());
+                put(o, "tokenId", r.tokenId());
+                put(o, "protocol", r.protocol());
+                put(o, "summary", r.summary());
+                put(o, "detail", r.detail());
+                put(o, "fingerprint", r.fingerprint());
+                put(o, "ruleId", r.ruleId());
+                put(o, "reason", r.reason());
+                strings(o, "approverGroups", r.approverGroups());
+                put(o, "approvalsRequired", r.approvalsRequired());
+                put(o, "expiresAt", r.expiresAt().toString());
+                if (r.grant().isPresent()) put(o, "grant", r.grant().get().toString());
             }
             case ApprovalApproved a -> {
-                o.put("approvalId", a.approvalId());
-                o.put("approverSubject", a.approverSubject());
-                ArrayNode groups = o.putArray("approverGroups");
-                a.approverGroups().forEach(groups::add);
-                o.put("approverTokenId", a.approverTokenId());
-                o.put("approvals", a.approvals());
-                o.put("approvalsRequired", a.approvalsRequired());
-                a.grantUntil().ifPresent(u -> o.put("grantUntil", u.toString()));
+                put(o, "approvalId", a.approvalId());
+                put(o, "approverSubject", a.approverSubject());
+                strings(o, "approverGroups", a.approverGroups());
+                put(o, "approverTokenId", a.approverTokenId());
+                put(o, "approvals", a.approvals());
+                put(o, "approvalsRequired", a.approvalsRequired());
+                if (a.grantUntil().isPresent()) put(o, "grantUntil", a.grantUntil().get().toString());
             }
             case ApprovalDenied d -> {
-                o.put("approvalId", d.approvalId());
-                o.put("approverSubject", d.approverSubject());
-                ArrayNode groups = o.putArray("approverGroups");
-                d.approverGroups().forEach(groups::add);
-                o.put("approverTokenId", d.approverTokenId());
-                o.put("reason", d.reason());
+                put(o, "approvalId", d.approvalId());
+                put(o, "approverSubject", d.approverSubject());
+                strings(o, "approverGroups", d.approverGroups());
+                put(o, "approverTokenId", d.approverTokenId());
+                put(o, "reason", d.reason());
             }
             case ApprovalExpired e -> {
-                o.put("approvalId", e.approvalId());
-                o.put("expiresAt", e.expiresAt().toString());
+                put(o, "approvalId", e.approvalId());
+                put(o, "expiresAt", e.expiresAt().toString());
             }
             case ApprovalReleased r -> {
-                o.put("approvalId", r.approvalId());
-                o.put("fingerprint", r.fingerprint());
+                put(o, "approvalId", r.approvalId());
+                put(o, "fingerprint", r.fingerprint());
             }
             case AuditEvent.ApprovalNotified n -> {
-                o.put("approvalId", n.approvalId());
-                o.put("channel", n.channel());
-                o.put("delivered", n.delivered());
-                o.put("attempts", n.attempts());
-                o.put("error", n.error());
+                put(o, "approvalId", n.approvalId());
+                put(o, "channel", n.channel());
+                put(o, "delivered", n.delivered());
+                put(o, "attempts", n.attempts());
+                put(o, "error", n.error());
             }
             case AuditEvent.ApprovalRevoked r -> {
-                o.put("approvalId", r.approvalId());
-                o.put("subject", r.subject());
-                ArrayNode groups = o.putArray("groups");
-                r.groups().forEach(groups::add);
-                o.put("tokenId", r.tokenId());
-                o.put("reason", r.reason());
+                put(o, "approvalId", r.approvalId());
+                put(o, "subject", r.subject());
+                strings(o, "groups", r.groups());
+                put(o, "tokenId", r.tokenId());
+                put(o, "reason", r.reason());
             }
             case AuditEvent.GrantEnded g -> {
-                o.put("approvalId", g.approvalId());
-                o.put("endedAt", g.endedAt().toString());
+                put(o, "approvalId", g.approvalId());
+                put(o, "endedAt", g.endedAt().toString());
             }
-        }
-        try {
-            return MAPPER.writeValueAsString(o);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot serialize " + event.code(), e);
         }
     }
 
@@ -199,24 +212,42 @@ final class AuditJson {
         };
     }
 
-    private static ObjectNode excerpt(Excerpt e) {
-        ObjectNode o = MAPPER.createObjectNode();
-        o.put("text", e.text());
-        o.put("truncated", e.truncated());
-        o.put("totalBytes", e.totalBytes());
-        return o;
+    private static void put(JsonGenerator o, String field, String value) throws IOException {
+        o.writeStringField(field, value);
+    }
+
+    private static void put(JsonGenerator o, String field, long value) throws IOException {
+        o.writeNumberField(field, value);
+    }
+
+    private static void put(JsonGenerator o, String field, boolean value) throws IOException {
+        o.writeBooleanField(field, value);
+    }
+
+    private static void strings(JsonGenerator o, String field, List<String> values) throws IOException {
+        o.writeArrayFieldStart(field);
+        for (String v : values) o.writeString(v);
+        o.writeEndArray();
+    }
+
+    private static void excerpt(JsonGenerator o, Excerpt e) throws IOException {
+        o.writeStartObject();
+        o.writeStringField("text", e.text());
+        o.writeBooleanField("truncated", e.truncated());
+        o.writeNumberField("totalBytes", e.totalBytes());
+        o.writeEndObject();
     }
 
     private static Excerpt excerpt(JsonNode o) {
         return new Excerpt(text(o, "text"), o.path("truncated").asBoolean(), o.path("totalBytes").asLong());
     }
 
-    private static ObjectNode verdict(RecordedVerdict v) {
-        ObjectNode o = MAPPER.createObjectNode();
-        o.put("kind", v.kind().label());
-        o.put("ruleId", v.ruleId());
-        o.put("reason", v.reason());
-        return o;
+    private static void verdict(JsonGenerator o, RecordedVerdict v) throws IOException {
+        o.writeStartObject();
+        o.writeStringField("kind", v.kind().label());
+        o.writeStringField("ruleId", v.ruleId());
+        o.writeStringField("reason", v.reason());
+        o.writeEndObject();
     }
 
     private static RecordedVerdict verdict(JsonNode o) {
@@ -224,20 +255,20 @@ final class AuditJson {
                 text(o, "reason"));
     }
 
-    private static ObjectNode upstream(Upstream u) {
-        ObjectNode o = MAPPER.createObjectNode();
+    private static void upstream(JsonGenerator o, Upstream u) throws IOException {
+        o.writeStartObject();
         switch (u) {
-            case Upstream.NotForwarded n -> o.put("kind", "not-forwarded");
+            case Upstream.NotForwarded n -> o.writeStringField("kind", "not-forwarded");
             case Upstream.Responded r -> {
-                o.put("kind", "responded");
-                o.put("status", r.status());
+                o.writeStringField("kind", "responded");
+                o.writeNumberField("status", r.status());
             }
             case Upstream.Failed f -> {
-                o.put("kind", "failed");
-                o.put("error", f.error());
+                o.writeStringField("kind", "failed");
+                o.writeStringField("error", f.error());
             }
         }
-        return o;
+        o.writeEndObject();
     }
 
     private static Upstream upstream(JsonNode o) {

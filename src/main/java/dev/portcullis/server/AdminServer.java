@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.portcullis.approval.ApprovalApi;
 import dev.portcullis.config.AdminConfig;
+import dev.portcullis.core.Json;
 import dev.portcullis.http.ListenerConnector;
 import java.io.IOException;
 import java.io.InputStream;
@@ -29,7 +30,7 @@ import org.eclipse.jetty.util.thread.VirtualThreadPool;
  * approvals API and page; HTTPS only when the configuration gives it {@code tls:}.
  */
 public final class AdminServer implements AutoCloseable {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.mapper();
 
     /** One readiness check: the probe answers empty when ready, else the reason it is not. */
     public record ReadinessCheck(String name, Supplier<Optional<String>> probe) {

@@ -10,6 +10,7 @@ import static dev.portcullis.sql.LineageScope.str;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.portcullis.core.Json;
 import dev.portcullis.sql.Lineage.Column;
 import dev.portcullis.sql.Lineage.Output;
 import dev.portcullis.sql.Lineage.Use;
@@ -39,7 +40,7 @@ import java.util.Set;
  * names in {@code ORDER BY}. What the walk does not cover is a {@link LineageException}: never a guess.
  */
 final class LineageWalker {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.mapper();
     /** Views within views, deeper than this, are refused (and a view that reaches itself). */
     static final int MAX_VIEW_DEPTH = 16;
     static final Set<String> SYSTEM_SCHEMAS = Set.of("pg_catalog", "information_schema");

@@ -3,6 +3,7 @@ package dev.portcullis.sql;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.portcullis.core.Json;
 import dev.portcullis.core.SqlStatement;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -21,7 +22,7 @@ public final class SqlParser {
     static final int CACHE_ENTRIES = 10_000;
     private static final long CACHE_CHARS = 16L * 1024 * 1024;
     private static final ParseCache CACHE = new ParseCache(CACHE_ENTRIES, CACHE_CHARS);
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.mapper();
 
     private SqlParser() {}
 

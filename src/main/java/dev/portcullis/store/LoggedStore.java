@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +35,12 @@ public final class LoggedStore implements AuditStore {
     private static final Logger log = LoggerFactory.getLogger(LoggedStore.class);
     private static final int RECOVERY_BATCH = 2_000;
     private static final int INDEX_BATCH = 4_096;
+    /**
+     * How long the indexer gathers events into one transaction when no reader is waiting. Indexing an
+     * event costs little; a transaction's page writes cost more, so under load fewer, larger ones win
+     * (at 6,000 events/s, 2 ms batches cost the index 3.7 page writes per event). A reader wakes it.
+     */
+    private static final long INDEX_GATHER_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
     /** How long a read waits for the index to catch up before it fails. */
     static final Duration INDEX_WAIT = Duration.ofSeconds(15);
     /** Trails owned by a store open in this JVM: a lock file cannot tell (locks are per process). */
@@ -52,6 +59,7 @@ public final class LoggedStore implements AuditStore {
     private final Thread indexer;
     private final Object indexed = new Object();
     private volatile long indexedSeq;
+    private volatile int readersWaiting;
     private volatile long appendedSeq;
     private volatile String indexFailure;
     private ChainHead head; // guarded by this
@@ -276,29 +284,46 @@ public final class LoggedStore implements AuditStore {
         if (indexedSeq >= target) return;
         long deadline = System.nanoTime() + INDEX_WAIT.toNanos();
         synchronized (indexed) {
-            while (indexedSeq < target) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0 || closed) {
-                    throw new AuditStoreException("the audit index did not catch up with the trail (event " + target
-                            + ", indexed " + indexedSeq + ")" + (indexFailure == null ? "" : ": " + indexFailure));
+            readersWaiting++;
+            if (indexer != null) LockSupport.unpark(indexer);
+            try {
+                while (indexedSeq < target) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0 || closed) {
+                        throw new AuditStoreException("the audit index did not catch up with the trail (event " + target
+                                + ", indexed " + indexedSeq + ")" + (indexFailure == null ? "" : ": " + indexFailure));
+                    }
+                    try {
+                        TimeUnit.NANOSECONDS.timedWait(indexed, left);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new AuditStoreException("interrupted while waiting for the audit index", e);
+                    }
                 }
-                try {
-                    TimeUnit.NANOSECONDS.timedWait(indexed, left);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new AuditStoreException("interrupted while waiting for the audit index", e);
-                }
+            } finally {
+                readersWaiting--;
             }
         }
     }
 
+    /**
+     * Feeds the index from the queue. The log is the durable copy, so the index commits without
+     * {@code fsync} ({@code synchronous=NORMAL}: it survives a crash of the process, and after a power
+     * loss {@link #open} re-indexes from the log), except for the commit that lets closed segments be
+     * deleted: a segment goes only once the index holding its events is on disk. Under load the
+     * indexer gathers what arrives within {@link #INDEX_GATHER_NANOS} into one transaction.
+     */
     private void indexLoop() {
         List<Batch> batches = new ArrayList<>();
         long backoffMillis = 50;
         boolean stopping = false;
         while (true) {
             try {
-                if (batches.isEmpty()) batches.add(toIndex.take());
+                if (batches.isEmpty()) {
+                    batches.add(toIndex.take());
+                    // Under load more arrive at once: one transaction for them costs less than one each.
+                    if (readersWaiting == 0 && !closed && toIndex.size() < INDEX_BATCH) LockSupport.parkNanos(INDEX_GATHER_NANOS);
+                }
                 toIndex.drainTo(batches, INDEX_BATCH);
             } catch (InterruptedException e) {
                 return;
@@ -312,17 +337,19 @@ public final class LoggedStore implements AuditStore {
                 events.addAll(b.events());
             }
             try {
-                index.append(sessions, events, true);
+                long last = events.isEmpty() ? indexedSeq : events.getLast().link().globalSeq();
+                boolean releasesSegments = trail.oldestClosedLastSeq() <= last;
+                index.append(sessions, events, releasesSegments || stopping);
                 batches.clear();
                 backoffMillis = 50;
                 if (indexFailure != null) log.info("audit index {}: caught up again", index.file());
                 indexFailure = null;
                 if (!events.isEmpty()) {
                     synchronized (indexed) {
-                        indexedSeq = events.getLast().link().globalSeq();
+                        indexedSeq = last;
                         indexed.notifyAll();
                     }
-                    trail.deleteIndexedUpTo(indexedSeq);
+                    if (releasesSegments) trail.deleteIndexedUpTo(last);
                 }
             } catch (RuntimeException e) {
                 // The trail holds the events: keep them, and try again (the reads wait, then fail).
@@ -347,6 +374,7 @@ public final class LoggedStore implements AuditStore {
         }
         if (indexer != null) {
             toIndex.add(STOP);
+            LockSupport.unpark(indexer);
             try {
                 indexer.join(INDEX_WAIT.toMillis());
             } catch (InterruptedException e) {

@@ -221,6 +221,11 @@ final class TrailLog implements AutoCloseable {
     }
 
     /** Deletes closed segments whose every event is at or below {@code indexedSeq} (safely in the index). */
+    /** The global number of the last event of the oldest closed segment, or {@link Long#MAX_VALUE} if none is closed. */
+    synchronized long oldestClosedLastSeq() {
+        return closed.isEmpty() ? Long.MAX_VALUE : closed.firstEntry().getValue();
+    }
+
     synchronized void deleteIndexedUpTo(long indexedSeq) {
         while (!closed.isEmpty() && closed.firstEntry().getValue() <= indexedSeq) {
             long number = closed.pollFirstEntry().getKey();
