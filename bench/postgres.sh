@@ -114,6 +114,7 @@ PORTCULLIS_OIDC_ISSUER="http://127.0.0.1:$ISSUER" PORTCULLIS_OIDC_AUDIENCE=portc
   PG_HOST=127.0.0.1 PG_PORT="$PG" PG_DATABASE=bench PG_USER=bench PG_PASSWORD="$PASSWORD" \
   bin/portcullis serve --config examples/postgres.yaml --log-level warn >"$WORK/portcullis.log" 2>&1 &
 pids+=($!)
+GW_PID=$!   # bin/portcullis execs the JVM: this is the gateway's process
 for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$ADMIN/readyz" >/dev/null && break; sleep 0.5; done
 curl -sf "http://127.0.0.1:$ADMIN/readyz" >/dev/null || { cat "$WORK/portcullis.log"; fail "portcullis did not start"; }
 
@@ -144,6 +145,7 @@ run() { # path mode → "path-mode tps p99ms"
   mkdir "$WORK/$name"
   local opts=(-n -S -M "$mode" -c $CLIENTS -j $THREADS)
   via "$path" pgbench "${opts[@]}" -T "$WARMUP" bench >"$WORK/$name/warmup.txt" 2>&1 || true   # JIT, pools, caches
+  [ "$path" = portcullis ] && gateway_figures > "$WORK/$name/before"
   if ! via "$path" pgbench "${opts[@]}" -T "$DURATION" -l --log-prefix="$WORK/$name/tx" bench >"$WORK/$name/run.txt" 2>&1; then
     echo "  ($name: pgbench exited non-zero; its output:)" >&2
     sed 's/^/    /' "$WORK/$name/run.txt" >&2
@@ -153,7 +155,21 @@ run() { # path mode → "path-mode tps p99ms"
   tps=$(awk '/^tps = / {print $3}' "$WORK/$name/run.txt")
   fails=$(awk -F': ' '/number of failed transactions/ {print $2}' "$WORK/$name/run.txt")
   [ -n "$fails" ] && [ "${fails%% *}" != 0 ] && { echo "  ($name: failed transactions $fails)" >&2; touch "$WORK/failed"; }
+  [ "$path" = portcullis ] && gateway_figures > "$WORK/$name/after"
   echo "$name ${tps:-0} $(percentile99_ms "$WORK/$name"/tx.*)"
+}
+# What one statement costs the gateway over a measured run (not the warm-up): CPU from /proc (user +
+# system), allocation from the JVM's own counter, statements from its metrics.
+gateway_figures() { # → cpu-ticks allocated-bytes operations
+  local ticks
+  ticks=$(awk '{print $14 + $15}' "/proc/$GW_PID/stat")
+  curl -s "http://127.0.0.1:$ADMIN/metrics" | awk -v t="$ticks" '
+    /^jvm_gc_memory_allocated_bytes_total/ {a += $2} /^portcullis_operations_total/ {o += $2}
+    END {printf "%s %.0f %.0f\n", t, a, o}'
+}
+cost() { # name → "CPU µs and KB allocated per statement"
+  echo "$(cat "$WORK/$1/before") $(cat "$WORK/$1/after") $(getconf CLK_TCK)" | awk '{ ops = $6 - $3; if (ops <= 0) ops = 1;
+    printf "%.1f us CPU, %.1f KB allocated per statement, over %d statements", ($4 - $1) / $7 * 1e6 / ops, ($5 - $2) / 1024 / ops, ops }'
 }
 
 echo "Portcullis PostgreSQL benchmark: pgbench -S -n -c$CLIENTS -j$THREADS -T${DURATION}s (after ${WARMUP}s warm-up), scale $SCALE, PostgreSQL $(psql -XAt -h "$WORK/sock" -p "$PG" -U postgres -d postgres -c 'SHOW server_version' | cut -d' ' -f1), $(nproc) cores"
@@ -178,6 +194,7 @@ for i in 0 3; do
     printf "%-8s throughput portcullis/direct = %.2fx   portcullis/pgbouncer = %.2fx", m, (d ? p/d : 0), (n ? p/n : 0)
     printf "   p99 added vs direct = %.3f ms   vs pgbouncer = %.3f ms\n", pp-dp, pp-np }'
 done
+for mode in simple prepared; do echo "gateway per statement ($mode): $(cost portcullis-$mode)"; done
 
 # Large result: 1M rows, email masked by column name and detector; the whole result read by psql.
 LARGE="SELECT i, 'user' || i || '@example.com' AS email, md5(i::text) AS notes FROM generate_series(1, $LARGE_ROWS) i"

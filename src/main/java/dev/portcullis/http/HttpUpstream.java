@@ -16,12 +16,16 @@ import java.io.OutputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.client.BytesRequestContent;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.InputStreamResponseListener;
+import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
+import org.eclipse.jetty.client.transport.internal.HttpConnectionOverHTTP;
+import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
@@ -50,7 +54,7 @@ final class HttpUpstream implements AutoCloseable {
         this.connection = connection;
         this.base = connection.upstreamUrl();
         this.maxRecordedResponseBytes = maxRecordedResponseBytes;
-        this.client = new HttpClient();
+        this.client = new HttpClient(new SelectorRunTransport());
         client.setFollowRedirects(false);
         client.setConnectTimeout(connection.connectTimeout().toMillis());
         client.setMaxConnectionsPerDestination(1024);
@@ -243,5 +247,23 @@ final class HttpUpstream implements AutoCloseable {
     @Override
     public void close() throws Exception {
         client.stop();
+    }
+
+    /**
+     * HTTP/1.1 to the upstream, with a response's bytes parsed on the selector thread that read them.
+     * Jetty's default hands every readable connection to a pool thread first, which then wakes the
+     * request's virtual thread: one more thread hop per call. Parsing and handing the content to the
+     * waiting {@link InputStreamResponseListener} never block, so the selector can do it itself.
+     */
+    private static final class SelectorRunTransport extends HttpClientTransportOverHTTP {
+        @Override
+        public org.eclipse.jetty.io.Connection newConnection(EndPoint endPoint, Map<String, Object> context) {
+            return customize(new HttpConnectionOverHTTP(endPoint, context) {
+                @Override
+                public InvocationType getInvocationType() {
+                    return InvocationType.NON_BLOCKING;
+                }
+            }, context);
+        }
     }
 }

@@ -351,6 +351,7 @@ public final class LoggedStore implements AuditStore {
                     }
                     if (releasesSegments) trail.deleteIndexedUpTo(last);
                 }
+                if (stopping) return; // STOP came with the last events: nothing follows it
             } catch (RuntimeException e) {
                 // The trail holds the events: keep them, and try again (the reads wait, then fail).
                 if (indexFailure == null) log.warn("audit index {}: {}; retrying", index.file(), e.getMessage());
@@ -394,6 +395,7 @@ public final class LoggedStore implements AuditStore {
     private static final class Recovery {
         private final EmbeddedStore index;
         private final long indexedSeq;
+        private long expected;
         private final List<NewSession> sessions = new ArrayList<>();
         private final List<LinkedEvent> events = new ArrayList<>();
         long recovered;
@@ -401,6 +403,7 @@ public final class LoggedStore implements AuditStore {
         Recovery(EmbeddedStore index) {
             this.index = index;
             this.indexedSeq = index.head().lastGlobalSeq();
+            this.expected = indexedSeq + 1;
         }
 
         void accept(TrailRecords.Line line) {
@@ -410,10 +413,18 @@ public final class LoggedStore implements AuditStore {
                 return;
             }
             LinkedEvent e = line.event();
-            if (e.link().globalSeq() <= indexedSeq) {
+            long seq = e.link().globalSeq();
+            if (seq <= indexedSeq) {
                 sessions.clear();
                 return;
             }
+            if (seq != expected) {
+                throw new AuditStoreException("the audit trail lacks events " + expected + " to " + (seq - 1)
+                        + ": the index ends at event " + indexedSeq + " and the trail continues at " + seq
+                        + " (a segment was removed, or the index file was replaced by an older copy); refusing to"
+                        + " open rather than record on top of a gap");
+            }
+            expected = seq + 1;
             events.add(e);
             if (events.size() >= RECOVERY_BATCH) flush();
         }

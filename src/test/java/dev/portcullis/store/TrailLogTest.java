@@ -1,0 +1,102 @@
+package dev.portcullis.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The write-ahead log's files: segments, rotation, what open() cuts and what it refuses. */
+class TrailLogTest {
+    private static final Instant T = Instant.parse("2026-12-03T10:00:00Z");
+
+    @TempDir
+    Path dir;
+
+    /** A batch of one event with global number {@code seq} (hashes are not checked at this level). */
+    private static byte[] batch(long seq) {
+        NewEvent e = new NewEvent("s1", T.plusSeconds(seq), "PC2000", "{\"n\":" + seq + "}", false);
+        String h = String.format("%064x", seq);
+        String prev = String.format("%064x", seq - 1);
+        ChainLink link = new ChainLink(seq, prev, h, seq, prev, h);
+        List<NewSession> sessions = seq == 1 ? List.of(new NewSession("s1", "alice", "jti", "okta", "http", "127.0.0.1", T))
+                : List.of();
+        return TrailRecords.encode(sessions, List.of(new LinkedEvent(e, link)));
+    }
+
+    private static List<Long> replayed(Path dir, long segmentBytes) {
+        List<Long> seqs = new ArrayList<>();
+        try (TrailLog log = TrailLog.open(dir, segmentBytes, l -> {
+            if (l.event() != null) seqs.add(l.event().link().globalSeq());
+        })) {
+            return seqs;
+        }
+    }
+
+    @Test
+    void appendsAreReplayedInOrderAcrossSegmentsAndTheLastEventIsKnownWithoutOpening() throws Exception {
+        try (TrailLog log = TrailLog.open(dir, 1, l -> { })) {
+            for (long seq = 1; seq <= 4; seq++) log.append(batch(seq), seq);
+            log.force(log.written());
+        }
+        assertThat(TrailLog.segments(dir)).hasSize(4); // a segment of 1 byte holds one batch
+        assertThat(replayed(dir, 1)).containsExactly(1L, 2L, 3L, 4L);
+        assertThat(TrailLog.lastEventSeq(dir)).isEqualTo(4);
+    }
+
+    @Test
+    void aTornLastLineOfTheNewestSegmentIsCutAndAppendingContinuesOnALineBoundary() throws Exception {
+        try (TrailLog log = TrailLog.open(dir, 1 << 20, l -> { })) {
+            log.append(batch(1), 1);
+            log.append(batch(2), 2);
+        }
+        Path segment = dir.resolve(TrailLog.segment(dir, 1).getFileName());
+        long intact = Files.size(segment);
+        byte[] third = batch(3);
+        Files.write(segment, java.util.Arrays.copyOf(third, third.length / 2), StandardOpenOption.APPEND); // a crash mid-write
+
+        try (TrailLog log = TrailLog.open(dir, 1 << 20, l -> { })) {
+            assertThat(Files.size(segment)).isEqualTo(intact);
+            log.append(batch(3), 3);
+        }
+        assertThat(replayed(dir, 1 << 20)).containsExactly(1L, 2L, 3L);
+    }
+
+    @Test
+    void aDamagedSegmentThatWasClosedRefusesToOpenRatherThanDropEvents() throws Exception {
+        try (TrailLog log = TrailLog.open(dir, 1, l -> { })) {
+            for (long seq = 1; seq <= 3; seq++) log.append(batch(seq), seq);
+        }
+        Path middle = TrailLog.segment(dir, 2);
+        byte[] bytes = Files.readAllBytes(middle);
+        bytes[0] = 'X'; // one byte changed in a segment that was complete when closed
+        Files.write(middle, bytes);
+
+        assertThatThrownBy(() -> TrailLog.open(dir, 1, l -> { }))
+                .isInstanceOf(AuditStoreException.class)
+                .hasMessageContaining(middle.toString())
+                .hasMessageContaining("corrupt")
+                .hasMessageContaining("altered");
+        assertThat(Files.readAllBytes(middle)).isEqualTo(bytes); // left as found, for forensics
+    }
+
+    @Test
+    void onlyClosedSegmentsWhoseEventsAreAllIndexedAreDeleted() throws Exception {
+        try (TrailLog log = TrailLog.open(dir, 1, l -> { })) {
+            for (long seq = 1; seq <= 4; seq++) log.append(batch(seq), seq); // segments 1..3 closed, 4 current
+            assertThat(log.oldestClosedLastSeq()).isEqualTo(1);
+            log.deleteIndexedUpTo(2);
+            assertThat(TrailLog.segments(dir)).containsExactly(3L, 4L);
+            assertThat(log.oldestClosedLastSeq()).isEqualTo(3);
+            log.deleteIndexedUpTo(4);
+            assertThat(TrailLog.segments(dir)).containsExactly(4L); // the segment being written stays
+            assertThat(log.oldestClosedLastSeq()).isEqualTo(Long.MAX_VALUE);
+        }
+    }
+}
