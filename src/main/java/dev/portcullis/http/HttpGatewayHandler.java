@@ -262,9 +262,13 @@ final class HttpGatewayHandler extends Handler.Abstract {
                 request.getHttpURI().getDecodedPath(), rawQuery, HttpCall.parseQuery(rawQuery), contentType, json, body.length);
     }
 
+    private static final byte[] NO_BODY = new byte[0];
+
     private static byte[] readBounded(Request request, long maxBytes) throws IOException, TooLargeException {
         long declared = request.getLength();
         if (declared > maxBytes) throw new TooLargeException();
+        // Neither Content-Length nor Transfer-Encoding: HTTP/1.1 says there is no body (RFC 9112, 6.3).
+        if (declared == 0 || (declared < 0 && !request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING))) return NO_BODY;
         try (InputStream in = Content.Source.asInputStream(request)) {
             ByteArrayOutputStream out = new ByteArrayOutputStream(declared > 0 ? (int) declared : 256);
             byte[] buf = new byte[8192];

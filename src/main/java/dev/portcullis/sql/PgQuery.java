@@ -28,13 +28,19 @@ import java.util.concurrent.Executors;
  * platform threads with a {@value #STACK_MIB} MiB stack (reserved, touched only as deep as needed), and
  * text over {@value #MAX_SQL_BYTES} bytes is refused before it reaches C; measured, one nesting level
  * costs about 100 bytes of stack and at least 2 bytes of text. libpg_query keeps its memory context per
- * OS thread, so those threads also make it thread-safe.
+ * OS thread, so it is thread-safe on any thread.
+ *
+ * <p>Text of at most {@value #INLINE_MAX_BYTES} bytes cannot nest deeper than {@value #INLINE_MAX_BYTES}/2
+ * levels, about 100 KiB of stack, a tenth of a thread's default 1 MiB: it is parsed on the caller's own
+ * thread (a virtual thread's carrier). Handing every statement to the parser threads cost two thread
+ * wake-ups per parse, most of a short statement's parse time on a two-core machine.
  */
 final class PgQuery {
 
     static final String NOT_FOUND = "libpg_query not found: install Debian's libpg-query-dev";
     static final int MAX_SQL_BYTES = 1024 * 1024;
     private static final int STACK_MIB = 256;
+    static final int INLINE_MAX_BYTES = 2048;
     private static final ExecutorService PARSER_THREADS = Executors.newFixedThreadPool(
             Math.max(2, Runtime.getRuntime().availableProcessors()),
             Thread.ofPlatform().name("pg-query-", 0).daemon(true).stackSize(STACK_MIB * 1024L * 1024L).factory());
@@ -114,6 +120,7 @@ final class PgQuery {
             throw new SqlParseException("the query text is " + utf8.length + " bytes; at most " + MAX_SQL_BYTES
                     + " can be judged", 0);
         }
+        if (utf8.length <= INLINE_MAX_BYTES) return parseHere(utf8);
         try {
             return PARSER_THREADS.submit(() -> parseHere(utf8)).get();
         } catch (ExecutionException e) {

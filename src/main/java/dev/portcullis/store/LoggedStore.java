@@ -63,6 +63,10 @@ public final class LoggedStore implements AuditStore {
     private volatile long appendedSeq;
     private volatile String indexFailure;
     private ChainHead head; // guarded by this
+    /** Where a batch is encoded before its write; reused, guarded by this. */
+    private TrailRecords.Buffer encoded = new TrailRecords.Buffer(INITIAL_BUFFER);
+    private static final int INITIAL_BUFFER = 16 * 1024;
+    private static final int MAX_KEPT_BUFFER = 1 << 20;
     private volatile boolean closed;
 
     private LoggedStore(EmbeddedStore index, Path trailDir, TrailLog trail, FileChannel lockFile, ChainHead head) {
@@ -223,7 +227,10 @@ public final class LoggedStore implements AuditStore {
                 stored.add(new StoredEvent(seq, n.sessionId(), l.seq(), Micros.toInstant(Micros.of(n.recordedAt())), n.code(),
                         n.payload(), l.prevHash(), l.hash(), l.globalPrevHash(), l.globalHash()));
             }
-            position = trail.append(TrailRecords.encode(sessions, events), seq);
+            encoded.reset();
+            TrailRecords.encode(sessions, events, encoded);
+            position = trail.append(encoded.array(), encoded.size(), seq);
+            if (encoded.array().length > MAX_KEPT_BUFFER) encoded = new TrailRecords.Buffer(INITIAL_BUFFER);
             head = new ChainHead(seq, hash);
             appendedSeq = seq;
             toIndex.add(new Batch(sessions, events));

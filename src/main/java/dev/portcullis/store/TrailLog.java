@@ -153,14 +153,19 @@ final class TrailLog implements AutoCloseable {
      * @throws AuditStoreException nothing of the batch is in the log (a partial write is cut off again)
      */
     synchronized long append(byte[] lines, long lastSeq) {
+        return append(lines, lines.length, lastSeq);
+    }
+
+    /** As {@link #append(byte[], long)}, for the first {@code length} bytes of {@code lines}. */
+    synchronized long append(byte[] lines, int length, long lastSeq) {
         try {
             if (current == null) openCurrent();
-            if (currentSize > 0 && currentSize + lines.length > segmentBytes) rotate();
+            if (currentSize > 0 && currentSize + length > segmentBytes) rotate();
         } catch (IOException e) {
             current = closeQuietly(current);
             throw new AuditStoreException("cannot open the next audit trail segment in " + dir + ": " + e.getMessage(), e);
         }
-        ByteBuffer buf = ByteBuffer.wrap(lines);
+        ByteBuffer buf = ByteBuffer.wrap(lines, 0, length);
         try {
             long pos = currentSize;
             while (buf.hasRemaining()) pos += current.write(buf, pos);
@@ -175,9 +180,9 @@ final class TrailLog implements AutoCloseable {
             throw new AuditStoreException("cannot write the audit trail " + segment(dir, currentNumber) + ": "
                     + e.getMessage(), e);
         }
-        currentSize += lines.length;
+        currentSize += length;
         currentLastSeq = lastSeq;
-        written += lines.length;
+        written += length;
         return written;
     }
 

@@ -25,9 +25,26 @@ final class TrailRecords {
     private TrailRecords() {
     }
 
+    /** A reusable output buffer whose bytes can be written without a copy. */
+    static final class Buffer extends ByteArrayOutputStream {
+        Buffer(int size) {
+            super(size);
+        }
+
+        byte[] array() {
+            return buf;
+        }
+    }
+
     /** Encodes a batch, sessions first (an event never precedes its session), into one buffer. */
     static byte[] encode(List<NewSession> sessions, List<LinkedEvent> events) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(512 * (sessions.size() + events.size()));
+        Buffer out = new Buffer(512 * (sessions.size() + events.size()));
+        encode(sessions, events, out);
+        return out.toByteArray();
+    }
+
+    /** Encodes a batch at the end of {@code out}. */
+    static void encode(List<NewSession> sessions, List<LinkedEvent> events, ByteArrayOutputStream out) {
         try {
             for (NewSession s : sessions) {
                 try (JsonGenerator g = JSON.createGenerator(out)) {
@@ -70,7 +87,6 @@ final class TrailRecords {
         } catch (IOException e) {
             throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
         }
-        return out.toByteArray();
     }
 
     /**

@@ -272,6 +272,48 @@ class SqlParserTest {
         }
     }
 
+    /**
+     * Short statements are parsed on the caller's thread (a carrier's 1 MiB stack), so the deepest
+     * nesting that fits in {@link PgQuery#INLINE_MAX_BYTES} must print in far less: here in a quarter of
+     * that stack, for every way of nesting cheaply in text.
+     */
+    @Test
+    void theDeepestStatementsParsedOnTheCallersThreadFitInAQuarterOfItsStack() throws Exception {
+        int n = PgQuery.INLINE_MAX_BYTES;
+        List<String> deepest = List.of(
+                fit("SELECT ", "1+", "1", "", n),
+                fit("SELECT ", "f(", "1", ")", n),
+                fit("SELECT ", "(SELECT ", "1", ")", n),
+                fit("SELECT ", "ARRAY[", "1", "]", n),
+                fit("SELECT ", "NOT ", "true", "", n),
+                fit("SELECT ", "- ", "1", "", n),
+                fit("SELECT ", "(", "1", ")", n),
+                fit("SELECT 1 WHERE ", "x IN (", "1", ")", n),
+                fit("SELECT ", "CASE WHEN true THEN ", "1", " END", n),
+                fit("SELECT ", "row(", "1", ")", n));
+        List<Throwable> failures = new ArrayList<>();
+        Thread small = Thread.ofPlatform().stackSize(256 * 1024).start(() -> {
+            for (String sql : deepest) {
+                try {
+                    if (sql.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > n) throw new AssertionError("too long: " + sql);
+                    PgQuery.instance().parseToJson(sql);
+                } catch (SqlParseException e) {
+                    // refused by the parser is fine too: it did not crash
+                } catch (Throwable t) {
+                    failures.add(t);
+                }
+            }
+        });
+        small.join();
+        assertThat(failures).isEmpty();
+    }
+
+    /** {@code prefix + open×k + middle + close×k}, with k as large as fits in {@code max} bytes. */
+    private static String fit(String prefix, String open, String middle, String close, int max) {
+        int k = (max - prefix.length() - middle.length()) / (open.length() + close.length());
+        return prefix + open.repeat(k) + middle + close.repeat(k);
+    }
+
     @Test
     void deeplyNestedExpressionsAreRefusedWithoutCrashingTheGateway() {
         // 400,000 levels of nesting: libpg_query needs ~40 MB of stack to print it (a 1 MiB stack dies at ~10,000)
