@@ -26,16 +26,43 @@ final class ContentDetectors {
     /**
      * Cheap facts about a string, gathered in one pass and packed in an int so that the common path
      * allocates nothing: digit count (capped at 13), whether it holds '@', whether it holds '+', whether it
-     * holds a character a national phone number is written with ({@code ( . -} or a space).
+     * holds a character a national phone number is written with ({@code ( . -} or a space), whether it
+     * holds 13 digits in a row with at most one space or dash between two of them (what every card
+     * number is), and whether it holds two capital letters followed by two digits (how every IBAN
+     * starts). The last two are necessary for a match, so hex digests, UUIDs and timestamps skip the
+     * card and IBAN patterns.
      */
     static int hints(String s) {
         int digits = 0;
         int flags = 0;
+        int cardRun = 0;           // digits in the current run of digits and single separators
+        boolean afterSeparator = false;
+        int uppers = 0;            // capital letters just before, for an IBAN's start
+        int ibanDigits = 0;        // digits just after two capitals
         for (int i = 0, n = s.length(); i < n; i++) {
             char c = s.charAt(i);
             if (c >= '0' && c <= '9') {
                 if (digits < 13) digits++;
-            } else if (c == '@') {
+                if (++cardRun >= 13) flags |= HAS_CARD_RUN;
+                afterSeparator = false;
+                if (uppers >= 2 || ibanDigits == 1) {
+                    if (++ibanDigits == 2) flags |= HAS_IBAN_START;
+                    uppers = 0;
+                } else {
+                    ibanDigits = 0;
+                }
+                continue;
+            }
+            ibanDigits = 0;
+            uppers = c >= 'A' && c <= 'Z' ? uppers + 1 : 0;
+            if (c == ' ' || c == '-') {
+                if (afterSeparator) cardRun = 0;
+                afterSeparator = true;
+            } else {
+                cardRun = 0;
+                afterSeparator = false;
+            }
+            if (c == '@') {
                 flags |= HAS_AT;
             } else if (c == '+') {
                 flags |= HAS_PLUS;
@@ -46,7 +73,8 @@ final class ContentDetectors {
         return flags | digits;
     }
 
-    private static final int HAS_AT = 1 << 8, HAS_PLUS = 1 << 9, HAS_PHONE_SEPARATOR = 1 << 10;
+    private static final int HAS_AT = 1 << 8, HAS_PLUS = 1 << 9, HAS_PHONE_SEPARATOR = 1 << 10,
+            HAS_CARD_RUN = 1 << 11, HAS_IBAN_START = 1 << 12;
 
     private static int digits(int hints) {
         return hints & 0xFF;
@@ -58,9 +86,9 @@ final class ContentDetectors {
             case EMAIL -> (h & HAS_AT) != 0;
             // a national number is written with separators, an international one starts with '+'
             case PHONE -> (digits(h) >= 10 && (h & HAS_PHONE_SEPARATOR) != 0) || (digits(h) >= 8 && (h & HAS_PLUS) != 0);
-            case CARD -> digits(h) >= 13;
+            case CARD -> (h & HAS_CARD_RUN) != 0;
             case SSN -> digits(h) >= 9 && s.indexOf('-') >= 0;
-            case IBAN -> digits(h) >= 2 && s.length() >= 15;
+            case IBAN -> (h & HAS_IBAN_START) != 0 && s.length() >= 15;
             case JWT -> s.contains("eyJ");
             case API_KEY -> mayHoldApiKey(s);
             case PRIVATE_KEY -> s.contains("PRIVATE KEY-----");
