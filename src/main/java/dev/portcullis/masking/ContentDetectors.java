@@ -26,7 +26,8 @@ final class ContentDetectors {
     /**
      * Cheap facts about a string, gathered in one pass and packed in an int so that the common path
      * allocates nothing: digit count (capped at 13), whether it holds '@', whether it holds '+', whether it
-     * holds a character a national phone number is written with ({@code ( . -} or a space), whether it
+     * holds '(' or digit groups shaped like a North-American number (3+, 3 and 4+ digits joined by one and
+     * the same {@code . -} or space: not a date or a time), whether it
      * holds 13 digits in a row with at most one space or dash between two of them (what every card
      * number is), and whether it holds two capital letters followed by two digits (how every IBAN
      * starts). The last two are necessary for a match, so hex digests, UUIDs and timestamps skip the
@@ -39,9 +40,26 @@ final class ContentDetectors {
         boolean afterSeparator = false;
         int uppers = 0;            // capital letters just before, for an IBAN's start
         int ibanDigits = 0;        // digits just after two capitals
+        // North-American shape: digit groups of >=3, 3 and >=4, joined by one and the same '.', '-' or ' '
+        int group = 0, pendingLen = -1, aLen = -1, bLen = -1;
+        char pendingSep = 0, aSep = 0, bSep = 0;
         for (int i = 0, n = s.length(); i < n; i++) {
             char c = s.charAt(i);
             if (c >= '0' && c <= '9') {
+                if (group == 0) { // a group starts: chained to the one before it if one character apart
+                    if (pendingLen >= 0) {
+                        aLen = bLen;
+                        aSep = bSep;
+                        bLen = pendingLen;
+                        bSep = pendingSep;
+                    } else {
+                        aLen = bLen = -1;
+                    }
+                    pendingLen = -1;
+                }
+                if (++group >= 4 && aLen >= 3 && bLen == 3 && aSep == bSep && (aSep == '.' || aSep == '-' || aSep == ' ')) {
+                    flags |= HAS_NANP_SHAPE;
+                }
                 if (digits < 13) digits++;
                 if (++cardRun >= 13) flags |= HAS_CARD_RUN;
                 afterSeparator = false;
@@ -53,6 +71,13 @@ final class ContentDetectors {
                 }
                 continue;
             }
+            if (group > 0) {
+                pendingLen = group;
+                pendingSep = c;
+            } else {
+                pendingLen = -1; // two non-digits in a row: the chain of groups is broken
+            }
+            group = 0;
             ibanDigits = 0;
             uppers = c >= 'A' && c <= 'Z' ? uppers + 1 : 0;
             if (c == ' ' || c == '-') {
@@ -66,14 +91,14 @@ final class ContentDetectors {
                 flags |= HAS_AT;
             } else if (c == '+') {
                 flags |= HAS_PLUS;
-            } else if (c == ' ' || c == '-' || c == '.' || c == '(') {
-                flags |= HAS_PHONE_SEPARATOR;
+            } else if (c == '(') {
+                flags |= HAS_OPEN_PAREN;
             }
         }
         return flags | digits;
     }
 
-    private static final int HAS_AT = 1 << 8, HAS_PLUS = 1 << 9, HAS_PHONE_SEPARATOR = 1 << 10,
+    private static final int HAS_AT = 1 << 8, HAS_PLUS = 1 << 9, HAS_NANP_SHAPE = 1 << 10, HAS_OPEN_PAREN = 1 << 13,
             HAS_CARD_RUN = 1 << 11, HAS_IBAN_START = 1 << 12;
 
     private static int digits(int hints) {
@@ -85,7 +110,7 @@ final class ContentDetectors {
         return switch (d) {
             case EMAIL -> (h & HAS_AT) != 0;
             // a national number is written with separators, an international one starts with '+'
-            case PHONE -> (digits(h) >= 10 && (h & HAS_PHONE_SEPARATOR) != 0) || (digits(h) >= 8 && (h & HAS_PLUS) != 0);
+            case PHONE -> (digits(h) >= 10 && (h & (HAS_NANP_SHAPE | HAS_OPEN_PAREN)) != 0) || (digits(h) >= 8 && (h & HAS_PLUS) != 0);
             case CARD -> (h & HAS_CARD_RUN) != 0;
             case SSN -> digits(h) >= 9 && s.indexOf('-') >= 0;
             case IBAN -> (h & HAS_IBAN_START) != 0 && s.length() >= 15;
