@@ -7,6 +7,8 @@ import dev.portcullis.gate.GateUnavailableException;
 import dev.portcullis.policy.Decision;
 import dev.portcullis.recording.ConnectionSession;
 import dev.portcullis.sql.SqlParseException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,8 +60,19 @@ final class SessionJudge {
     /** What the recording keeps of a statement, and approvers read: its text and parameters as sent, minus secrets. */
     String excerpt(SqlStatement statement) {
         var redactor = config.redactor();
-        String params = statement.bindParameters().isEmpty() ? ""
-                : "\nparameters: " + statement.bindParameters().stream().map(redactor::value).toList();
-        return redactor.sql(statement.text()) + params;
+        if (statement.bindParameters().isEmpty()) return redactor.sql(statement.text());
+        String params = "\nparameters: " + statement.bindParameters().stream().map(redactor::value).toList();
+        // A prepared statement's text repeats with every execution: redacted once per session.
+        String text = redactedTexts.get(statement.text());
+        if (text == null) {
+            text = redactor.sql(statement.text());
+            if (redactedTexts.size() >= MAX_REDACTED_TEXTS) redactedTexts.clear();
+            redactedTexts.put(statement.text(), text);
+        }
+        return text + params;
     }
+
+    private static final int MAX_REDACTED_TEXTS = 256;
+    /** Prepared statements' texts, redacted; a session's own, bounded (cleared when full). */
+    private final Map<String, String> redactedTexts = new ConcurrentHashMap<>();
 }
