@@ -8,6 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bin/lib.sh
+source bench/lib.sh
 JAVA_HOME="$(portcullis_java_home)"; export JAVA_HOME
 DURATION=${1:-15}
 CONNECTIONS=${2:-32}
@@ -26,25 +27,7 @@ UP=18291; PROXY=18292; LOOP=18293
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
-mkdir -p "$WORK/www/api/v1/users"
-sed -n '/^{"id":"00ub0oNGTSWTBKOLGLNR"/p' bench/http.sh > "$WORK/www/api/v1/users/00ub0oNGTSWTBKOLGLNR"
-chmod -R a+rX "$WORK/www"
-cat > "$WORK/nginx.conf" <<NGINX
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  default_type application/json;
-  keepalive_requests 1000000;
-  upstream api { server 127.0.0.1:$UP; keepalive 64; }
-  server { listen 127.0.0.1:$UP; root $WORK/www; location / { try_files \$uri =404; } }
-  server { listen 127.0.0.1:$PROXY;
-    location / { proxy_pass http://api; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Authorization "SSWS bench-api-token"; } }
-}
-NGINX
-nginx -c "$WORK/nginx.conf" -p "$WORK"
+start_nginx "$WORK" "$UP" "$PROXY"
 URL_PATH=/api/v1/users/00ub0oNGTSWTBKOLGLNR
 
 run() { # name url → "name req/s p99"

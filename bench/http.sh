@@ -7,6 +7,7 @@
 # Usage: [WARMUP=seconds] bench/http.sh [duration-seconds] [connections]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 DURATION=${1:-15}
 CONNECTIONS=${2:-32}
 THREADS=$(( CONNECTIONS < 2 ? CONNECTIONS : 2 ))   # wrk needs a connection per thread
@@ -24,28 +25,7 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-# Upstream content: one Okta user (the common GET /api/v1/users/{id}) with an email and phone to mask.
-mkdir -p "$WORK/www/api/v1/users"
-cat > "$WORK/www/api/v1/users/00ub0oNGTSWTBKOLGLNR" <<'JSON'
-{"id":"00ub0oNGTSWTBKOLGLNR","status":"ACTIVE","created":"2013-06-24T16:39:18.000Z","activated":"2013-06-24T16:39:19.000Z","statusChanged":"2013-06-24T16:39:19.000Z","lastLogin":"2013-06-24T17:39:19.000Z","lastUpdated":"2013-07-02T21:36:25.344Z","passwordChanged":"2013-07-02T21:36:25.344Z","type":{"id":"otyfnjfba4ye7pgjB0g4"},"profile":{"firstName":"Isaac","lastName":"Brock","email":"isaac.brock@example.com","login":"isaac.brock@example.com","mobilePhone":"+1-555-415-1337","secondEmail":null,"title":"Engineer","notes":"call +44 20 7946 0958 after 5pm"},"credentials":{"password":{},"provider":{"type":"OKTA","name":"OKTA"}},"_links":{"self":{"href":"https://example.okta.com/api/v1/users/00ub0oNGTSWTBKOLGLNR"}}}
-JSON
-cat > "$WORK/nginx.conf" <<NGINX
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  default_type application/json;
-  keepalive_requests 1000000;
-  upstream api { server 127.0.0.1:$UP; keepalive 64; }
-  server { listen 127.0.0.1:$UP; root $WORK/www; location / { try_files \$uri =404; } }
-  server { listen 127.0.0.1:$PROXY;
-    location / { proxy_pass http://api; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Authorization "SSWS bench-api-token"; } }
-}
-NGINX
-chmod -R a+rX "$WORK/www"
-nginx -c "$WORK/nginx.conf" -p "$WORK"
+start_nginx "$WORK" "$UP" "$PROXY"
 
 # Portcullis in dev mode pointed at the same upstream: dev issuer, Okta policy with masking, recording.
 PORTCULLIS_DATA="$WORK/data" bin/portcullis dev --upstream "http://127.0.0.1:$UP" \
@@ -85,19 +65,12 @@ nginx=$(run nginx "http://127.0.0.1:$PROXY$PATH_UNDER_TEST")
 GW_PID=${pids[0]}
 # What one operation costs the gateway, over the measured run only (the warm-up runs first, inside run):
 # CPU from /proc (user + system), allocation from the JVM's own counter, operations from its metrics.
-gateway_figures() { # → cpu-ticks allocated-bytes operations
-  local ticks
-  ticks=$(awk '{print $14 + $15}' "/proc/$GW_PID/stat")
-  curl -s "http://127.0.0.1:$ADMIN/metrics" | awk -v t="$ticks" '
-    /^jvm_gc_memory_allocated_bytes_total/ {a += $2} /^portcullis_operations_total/ {o += $2}
-    END {printf "%s %.0f %.0f\n", t, a, o}'
-}
 wrk -t$THREADS -c$CONNECTIONS -d${WARMUP}s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$GW$PATH_UNDER_TEST" >/dev/null 2>&1
-before=$(gateway_figures)
+before=$(gateway_figures "$GW_PID" "$ADMIN")
 WARMUP_SAVED=$WARMUP; WARMUP=0
 portcullis=$(run portcullis "http://127.0.0.1:$GW$PATH_UNDER_TEST" -H "Authorization: Bearer $TOKEN")
 WARMUP=$WARMUP_SAVED
-after=$(gateway_figures)
+after=$(gateway_figures "$GW_PID" "$ADMIN")
 
 printf "\n%-12s %12s %12s\n" path "requests/s" "p99 (ms)"
 for line in "$direct" "$nginx" "$portcullis"; do

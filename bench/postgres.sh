@@ -10,6 +10,7 @@
 # Usage: [WARMUP=seconds] bench/postgres.sh [duration-seconds]   (runs as root: the server runs as the postgres OS user)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 DURATION=${1:-15}
 # Every path gets the same warm-up; a JVM on two cores is still compiling after 10 s (see bench/http.sh).
 WARMUP=${WARMUP:-40}
@@ -145,7 +146,7 @@ run() { # path mode → "path-mode tps p99ms"
   mkdir "$WORK/$name"
   local opts=(-n -S -M "$mode" -c $CLIENTS -j $THREADS)
   via "$path" pgbench "${opts[@]}" -T "$WARMUP" bench >"$WORK/$name/warmup.txt" 2>&1 || true   # JIT, pools, caches
-  [ "$path" = portcullis ] && gateway_figures > "$WORK/$name/before"
+  [ "$path" = portcullis ] && gateway_figures "$GW_PID" "$ADMIN" > "$WORK/$name/before"
   if ! via "$path" pgbench "${opts[@]}" -T "$DURATION" -l --log-prefix="$WORK/$name/tx" bench >"$WORK/$name/run.txt" 2>&1; then
     echo "  ($name: pgbench exited non-zero; its output:)" >&2
     sed 's/^/    /' "$WORK/$name/run.txt" >&2
@@ -155,18 +156,11 @@ run() { # path mode → "path-mode tps p99ms"
   tps=$(awk '/^tps = / {print $3}' "$WORK/$name/run.txt")
   fails=$(awk -F': ' '/number of failed transactions/ {print $2}' "$WORK/$name/run.txt")
   [ -n "$fails" ] && [ "${fails%% *}" != 0 ] && { echo "  ($name: failed transactions $fails)" >&2; touch "$WORK/failed"; }
-  [ "$path" = portcullis ] && gateway_figures > "$WORK/$name/after"
+  [ "$path" = portcullis ] && gateway_figures "$GW_PID" "$ADMIN" > "$WORK/$name/after"
   echo "$name ${tps:-0} $(percentile99_ms "$WORK/$name"/tx.*)"
 }
 # What one statement costs the gateway over a measured run (not the warm-up): CPU from /proc (user +
 # system), allocation from the JVM's own counter, statements from its metrics.
-gateway_figures() { # → cpu-ticks allocated-bytes operations
-  local ticks
-  ticks=$(awk '{print $14 + $15}' "/proc/$GW_PID/stat")
-  curl -s "http://127.0.0.1:$ADMIN/metrics" | awk -v t="$ticks" '
-    /^jvm_gc_memory_allocated_bytes_total/ {a += $2} /^portcullis_operations_total/ {o += $2}
-    END {printf "%s %.0f %.0f\n", t, a, o}'
-}
 cost() { # name → "CPU µs and KB allocated per statement"
   echo "$(cat "$WORK/$1/before") $(cat "$WORK/$1/after") $(getconf CLK_TCK)" | awk '{ ops = $6 - $3; if (ops <= 0) ops = 1;
     printf "%.1f us CPU, %.1f KB allocated per statement, over %d statements", ($4 - $1) / $7 * 1e6 / ops, ($5 - $2) / 1024 / ops, ops }'

@@ -61,15 +61,7 @@ final class AuditJson {
             }
             case SessionEnded e -> put(o, "reason", e.reason());
             case OperationRecorded op -> {
-                put(o, "protocol", op.protocol());
-                put(o, "summary", op.summary());
-                o.writeFieldName("request");
-                excerpt(o, op.request());
-                o.writeFieldName("verdict");
-                verdict(o, op.verdict());
-                o.writeArrayFieldStart("shadow");
-                for (RecordedVerdict v : op.shadow()) verdict(o, v);
-                o.writeEndArray();
+                operation(o, op.protocol(), op.summary(), op.request(), op.verdict(), op.shadow());
                 o.writeFieldName("upstream");
                 upstream(o, op.upstream());
                 o.writeFieldName("response");
@@ -80,17 +72,7 @@ final class AuditJson {
                 o.writeNumberField("totalMicros", op.timings().totalMicros());
                 o.writeEndObject();
             }
-            case OperationForwarding f -> {
-                put(o, "protocol", f.protocol());
-                put(o, "summary", f.summary());
-                o.writeFieldName("request");
-                excerpt(o, f.request());
-                o.writeFieldName("verdict");
-                verdict(o, f.verdict());
-                o.writeArrayFieldStart("shadow");
-                for (RecordedVerdict v : f.shadow()) verdict(o, v);
-                o.writeEndArray();
-            }
+            case OperationForwarding f -> operation(o, f.protocol(), f.summary(), f.request(), f.verdict(), f.shadow());
             case AuthFailed a -> {
                 put(o, "connection", a.connection());
                 put(o, "protocol", a.protocol());
@@ -210,6 +192,20 @@ final class AuditJson {
                     texts(o, "groups"), text(o, "tokenId"), text(o, "reason"));
             case GRANT_ENDED -> new AuditEvent.GrantEnded(text(o, "approvalId"), Instant.parse(text(o, "endedAt")));
         };
+    }
+
+    /** The fields an operation's events begin with, recorded before forwarding and with the outcome alike. */
+    private static void operation(JsonGenerator o, String protocol, String summary, Excerpt request, RecordedVerdict verdict,
+                                  List<RecordedVerdict> shadow) throws IOException {
+        put(o, "protocol", protocol);
+        put(o, "summary", summary);
+        o.writeFieldName("request");
+        excerpt(o, request);
+        o.writeFieldName("verdict");
+        verdict(o, verdict);
+        o.writeArrayFieldStart("shadow");
+        for (RecordedVerdict v : shadow) verdict(o, v);
+        o.writeEndArray();
     }
 
     private static void put(JsonGenerator o, String field, String value) throws IOException {

@@ -1,0 +1,40 @@
+# Shared by the benchmark scripts (sourced, not run).
+
+# start_nginx WORK UP PROXY: nginx serving one Okta user (the common GET /api/v1/users/{id}, with an
+# email and phones to mask) on 127.0.0.1:UP, and a reverse proxy to it on 127.0.0.1:PROXY that injects
+# the target's credential as a gateway would. Writes WORK/nginx.pid.
+start_nginx() {
+  local WORK=$1 UP=$2 PROXY=$3
+  # Upstream content: one Okta user (the common GET /api/v1/users/{id}) with an email and phone to mask.
+  mkdir -p "$WORK/www/api/v1/users"
+  cat > "$WORK/www/api/v1/users/00ub0oNGTSWTBKOLGLNR" <<'JSON'
+{"id":"00ub0oNGTSWTBKOLGLNR","status":"ACTIVE","created":"2013-06-24T16:39:18.000Z","activated":"2013-06-24T16:39:19.000Z","statusChanged":"2013-06-24T16:39:19.000Z","lastLogin":"2013-06-24T17:39:19.000Z","lastUpdated":"2013-07-02T21:36:25.344Z","passwordChanged":"2013-07-02T21:36:25.344Z","type":{"id":"otyfnjfba4ye7pgjB0g4"},"profile":{"firstName":"Isaac","lastName":"Brock","email":"isaac.brock@example.com","login":"isaac.brock@example.com","mobilePhone":"+1-555-415-1337","secondEmail":null,"title":"Engineer","notes":"call +44 20 7946 0958 after 5pm"},"credentials":{"password":{},"provider":{"type":"OKTA","name":"OKTA"}},"_links":{"self":{"href":"https://example.okta.com/api/v1/users/00ub0oNGTSWTBKOLGLNR"}}}
+JSON
+  cat > "$WORK/nginx.conf" <<NGINX
+worker_processes 1;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  default_type application/json;
+  keepalive_requests 1000000;
+  upstream api { server 127.0.0.1:$UP; keepalive 64; }
+  server { listen 127.0.0.1:$UP; root $WORK/www; location / { try_files \$uri =404; } }
+  server { listen 127.0.0.1:$PROXY;
+    location / { proxy_pass http://api; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Authorization "SSWS bench-api-token"; } }
+}
+NGINX
+  chmod -R a+rX "$WORK/www"
+  nginx -c "$WORK/nginx.conf" -p "$WORK"
+}
+
+# gateway_figures PID ADMIN: the gateway's CPU ticks (user + system, from /proc), bytes allocated by
+# its JVM and operations judged (from its metrics on 127.0.0.1:ADMIN), as "ticks bytes operations".
+gateway_figures() {
+  local ticks
+  ticks=$(awk '{print $14 + $15}' "/proc/$1/stat")
+  curl -s "http://127.0.0.1:$2/metrics" | awk -v t="$ticks" '
+    /^jvm_gc_memory_allocated_bytes_total/ {a += $2} /^portcullis_operations_total/ {o += $2}
+    END {printf "%s %.0f %.0f\n", t, a, o}'
+}
