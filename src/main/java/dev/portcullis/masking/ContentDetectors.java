@@ -98,8 +98,8 @@ final class ContentDetectors {
         return flags | digits;
     }
 
-    private static final int HAS_AT = 1 << 8, HAS_PLUS = 1 << 9, HAS_NANP_SHAPE = 1 << 10, HAS_OPEN_PAREN = 1 << 13,
-            HAS_CARD_RUN = 1 << 11, HAS_IBAN_START = 1 << 12;
+    private static final int HAS_AT = 1 << 8, HAS_PLUS = 1 << 9, HAS_NANP_SHAPE = 1 << 10, HAS_CARD_RUN = 1 << 11,
+            HAS_IBAN_START = 1 << 12, HAS_OPEN_PAREN = 1 << 13;
 
     private static int digits(int hints) {
         return hints & 0xFF;

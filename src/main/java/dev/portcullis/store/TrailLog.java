@@ -147,16 +147,12 @@ final class TrailLog implements AutoCloseable {
     }
 
     /**
-     * Writes a batch of encoded lines whose last event has global number {@code lastSeq}.
+     * Writes a batch of encoded lines, the first {@code length} bytes of {@code lines}, whose last event
+     * has global number {@code lastSeq}.
      *
      * @return the position to {@link #force} for this batch to be durable
      * @throws AuditStoreException nothing of the batch is in the log (a partial write is cut off again)
      */
-    synchronized long append(byte[] lines, long lastSeq) {
-        return append(lines, lines.length, lastSeq);
-    }
-
-    /** As {@link #append(byte[], long)}, for the first {@code length} bytes of {@code lines}. */
     synchronized long append(byte[] lines, int length, long lastSeq) {
         try {
             if (current == null) openCurrent();

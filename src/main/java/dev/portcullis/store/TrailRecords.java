@@ -36,14 +36,7 @@ final class TrailRecords {
         }
     }
 
-    /** Encodes a batch, sessions first (an event never precedes its session), into one buffer. */
-    static byte[] encode(List<NewSession> sessions, List<LinkedEvent> events) {
-        Buffer out = new Buffer(512 * (sessions.size() + events.size()));
-        encode(sessions, events, out);
-        return out.toByteArray();
-    }
-
-    /** Encodes a batch at the end of {@code out}. */
+    /** Encodes a batch at the end of {@code out}, sessions first (an event never precedes its session). */
     static void encode(List<NewSession> sessions, List<LinkedEvent> events, ByteArrayOutputStream out) {
         try {
             for (NewSession s : sessions) {

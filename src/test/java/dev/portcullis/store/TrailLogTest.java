@@ -27,7 +27,14 @@ class TrailLogTest {
         ChainLink link = new ChainLink(seq, prev, h, seq, prev, h);
         List<NewSession> sessions = seq == 1 ? List.of(new NewSession("s1", "alice", "jti", "okta", "http", "127.0.0.1", T))
                 : List.of();
-        return TrailRecords.encode(sessions, List.of(new LinkedEvent(e, link)));
+        TrailRecords.Buffer out = new TrailRecords.Buffer(512);
+        TrailRecords.encode(sessions, List.of(new LinkedEvent(e, link)), out);
+        return out.toByteArray();
+    }
+
+    private static void append(TrailLog log, long seq) {
+        byte[] b = batch(seq);
+        log.append(b, b.length, seq);
     }
 
     private static List<Long> replayed(Path dir, long segmentBytes) {
@@ -42,7 +49,7 @@ class TrailLogTest {
     @Test
     void appendsAreReplayedInOrderAcrossSegmentsAndTheLastEventIsKnownWithoutOpening() throws Exception {
         try (TrailLog log = TrailLog.open(dir, 1, l -> { })) {
-            for (long seq = 1; seq <= 4; seq++) log.append(batch(seq), seq);
+            for (long seq = 1; seq <= 4; seq++) append(log, seq);
             log.force(log.written());
         }
         assertThat(TrailLog.segments(dir)).hasSize(4); // a segment of 1 byte holds one batch
@@ -53,8 +60,8 @@ class TrailLogTest {
     @Test
     void aTornLastLineOfTheNewestSegmentIsCutAndAppendingContinuesOnALineBoundary() throws Exception {
         try (TrailLog log = TrailLog.open(dir, 1 << 20, l -> { })) {
-            log.append(batch(1), 1);
-            log.append(batch(2), 2);
+            append(log, 1);
+            append(log, 2);
         }
         Path segment = dir.resolve(TrailLog.segment(dir, 1).getFileName());
         long intact = Files.size(segment);
@@ -63,7 +70,7 @@ class TrailLogTest {
 
         try (TrailLog log = TrailLog.open(dir, 1 << 20, l -> { })) {
             assertThat(Files.size(segment)).isEqualTo(intact);
-            log.append(batch(3), 3);
+            append(log, 3);
         }
         assertThat(replayed(dir, 1 << 20)).containsExactly(1L, 2L, 3L);
     }
@@ -71,7 +78,7 @@ class TrailLogTest {
     @Test
     void aDamagedSegmentThatWasClosedRefusesToOpenRatherThanDropEvents() throws Exception {
         try (TrailLog log = TrailLog.open(dir, 1, l -> { })) {
-            for (long seq = 1; seq <= 3; seq++) log.append(batch(seq), seq);
+            for (long seq = 1; seq <= 3; seq++) append(log, seq);
         }
         Path middle = TrailLog.segment(dir, 2);
         byte[] bytes = Files.readAllBytes(middle);
@@ -89,7 +96,7 @@ class TrailLogTest {
     @Test
     void onlyClosedSegmentsWhoseEventsAreAllIndexedAreDeleted() throws Exception {
         try (TrailLog log = TrailLog.open(dir, 1, l -> { })) {
-            for (long seq = 1; seq <= 4; seq++) log.append(batch(seq), seq); // segments 1..3 closed, 4 current
+            for (long seq = 1; seq <= 4; seq++) append(log, seq); // segments 1..3 closed, 4 current
             assertThat(log.oldestClosedLastSeq()).isEqualTo(1);
             log.deleteIndexedUpTo(2);
             assertThat(TrailLog.segments(dir)).containsExactly(3L, 4L);
