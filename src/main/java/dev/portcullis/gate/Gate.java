@@ -80,6 +80,15 @@ public final class Gate {
     }
 
     /**
+     * Whether {@link #authenticate} would answer without waiting on the network: no token (refused at
+     * once), or a token verified before whose answer is still fresh. Adapters on an event loop call
+     * {@code authenticate} in place when this holds and from a thread that may block otherwise.
+     */
+    public boolean authenticatesInPlace(Optional<String> token) {
+        return token.isEmpty() || verifier.answersFromMemory(token.get());
+    }
+
+    /**
      * Decides the operation. A refusal is final here; an operation to be forwarded is recorded
      * durably before this returns, so nothing reaches a target without a trail.
      */

@@ -13,30 +13,27 @@ import dev.portcullis.identity.TokenRejectedException;
 import dev.portcullis.masking.MaskPlan;
 import dev.portcullis.policy.Decision;
 import dev.portcullis.policy.Verdict;
-import java.io.ByteArrayOutputStream;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
-import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.io.Content;
-import org.eclipse.jetty.server.Handler;
-import org.eclipse.jetty.server.Request;
-import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.util.Callback;
+import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP adapter's pipeline for one request, top to bottom:
- * authenticate → read the bounded body into an {@link HttpCall} → decide → refuse (under a mask rule, also
- * a search on a masked field: {@link MaskedFieldSearch}), or inject the target's credential and forward →
- * mask the response while streaming it → record → release.
+ * authenticate → turn the request into an {@link HttpCall} → decide → refuse (under a mask rule, also a
+ * search on a masked field: {@link MaskedFieldSearch}), or inject the target's credential and forward →
+ * mask the response → record → release.
  *
- * <p>Runs on a virtual thread per request (blocking I/O is cheap there), so the code reads in order.
+ * <p>Where it runs: a read whose token the gateway verified before is decided on the agent connection's
+ * event loop, with nothing to wait for, and forwarded from there ({@link HttpUpstream}). Everything that
+ * may wait (a token to check with the issuer, a change to make durable before it is forwarded, an
+ * approval to wait for or to redeem) runs on a virtual thread of its own, where blocking is cheap.
  */
-final class HttpGatewayHandler extends Handler.Abstract {
+final class HttpGatewayHandler {
     private static final Logger log = LoggerFactory.getLogger(HttpGatewayHandler.class);
     private static final ObjectMapper JSON = Json.mapper();
     private static final int MAX_REQUEST_EXCERPT_CHARS = 16 * 1024;
@@ -52,63 +49,81 @@ final class HttpGatewayHandler extends Handler.Abstract {
      */
     static final Duration MAX_HOLD_WAIT = Duration.ofSeconds(25);
 
-
     private final HttpConnectionConfig connection;
     private final Gate gate;
     private final HttpUpstream upstream;
+    private final Executor blocking;
 
-    HttpGatewayHandler(HttpConnectionConfig connection, Gate gate, HttpUpstream upstream) {
+    HttpGatewayHandler(HttpConnectionConfig connection, Gate gate, HttpUpstream upstream, Executor blocking) {
         this.connection = connection;
         this.gate = gate;
         this.upstream = upstream;
+        this.blocking = blocking;
     }
 
-    @Override
-    public boolean handle(Request request, Response response, Callback callback) throws Exception {
+    String connectionName() {
+        return connection.name();
+    }
+
+    /** Takes a whole request, on its connection's event loop. */
+    void handle(AgentExchange exchange) {
         long startNanos = System.nanoTime();
+        Optional<String> token = BearerCredentials.fromAuthorizationHeader(exchange.header(HttpHeaderNames.AUTHORIZATION));
+        HttpCall call = toOperation(exchange);
+        boolean inPlace = gate.authenticatesInPlace(token) && !call.mayChangeTarget() && !exchange.tooLarge()
+                && exchange.header(APPROVAL_HEADER) == null;
+        if (inPlace) {
+            process(exchange, token, call, startNanos, true);
+        } else {
+            blocking.execute(() -> process(exchange, token, call, startNanos, false));
+        }
+    }
+
+    private void process(AgentExchange exchange, Optional<String> token, HttpCall call, long startNanos, boolean onLoop) {
+        try {
+            decide(exchange, token, call, startNanos, onLoop);
+        } catch (RuntimeException e) {
+            log.error("request on {} failed: {}", connection.name(), e.toString(), e);
+            exchange.problem(HttpProblem.unavailable(connection.name(), "the gateway failed to handle the request: " + e));
+        }
+    }
+
+    private void decide(AgentExchange exchange, Optional<String> token, HttpCall call, long startNanos, boolean onLoop) {
         String name = connection.name();
-        String clientAddress = Request.getRemoteAddr(request);
+        String clientAddress = exchange.clientAddress();
 
         // 1. Who is calling? Without a valid token nothing else happens.
         Identity identity;
         try {
-            Optional<String> token = BearerCredentials.fromAuthorizationHeader(
-                    request.getHeaders().get(HttpHeader.AUTHORIZATION));
             identity = gate.authenticate(name, "http", clientAddress, token);
         } catch (TokenRejectedException e) {
-            lingeringClose(request, response);
-            (switch (e.reason()) {
+            exchange.problem(switch (e.reason()) {
                 case MISSING -> HttpProblem.missingToken(name);
                 // Not the token's fault: the gateway cannot check it right now. Still refused.
                 case IDP_UNAVAILABLE -> HttpProblem.unavailable(name, e.getMessage());
                 default -> HttpProblem.unauthorized(name, e.reason().label(), e.getMessage());
-            }).send(response, callback);
-            return true;
+            });
+            return;
         } catch (GateUnavailableException e) {
-            lingeringClose(request, response);
-            HttpProblem.unavailable(name, e.getMessage()).send(response, callback);
-            return true;
+            exchange.problem(HttpProblem.unavailable(name, e.getMessage()));
+            return;
         }
 
-        // 2. What does it want to do? The body is read whole, up to the limit: policy may judge it.
-        byte[] body;
-        try {
-            body = readBounded(request, connection.maxRequestBytes());
-        } catch (TooLargeException e) {
-            lingeringClose(request, response);
-            gate.refuseUnjudged(name, "http", clientAddress, identity, toOperation(request, new byte[0]),
+        // 2. What does it want to do? Policy may judge the body, which was read whole, up to the limit.
+        if (exchange.tooLarge()) {
+            gate.refuseUnjudged(name, "http", clientAddress, identity, call,
                     "request body over " + connection.maxRequestBytes() + " bytes");
-            HttpProblem.tooLarge(name, connection.maxRequestBytes()).send(response, callback);
-            return true;
+            exchange.problem(HttpProblem.tooLarge(name, connection.maxRequestBytes()));
+            return;
         }
-        HttpCall call = toOperation(request, body);
+        byte[] body = exchange.body();
         Gate.Judged judged;
         try {
             judged = gate.judge(name, "http", clientAddress, identity, call, connection.policy(),
                     body.length == 0 ? "" : requestExcerpt(call, body));
         } catch (GateUnavailableException e) {
-            HttpProblem.unavailable(name, e.getMessage()).send(response, callback);
-            return true;
+            exchange.problem(HttpProblem.unavailable(name, e.getMessage()));
+            return;
         }
         Decision decision = judged.decision();
 
@@ -116,20 +131,24 @@ final class HttpGatewayHandler extends Handler.Abstract {
         switch (decision.verdict()) {
             case Verdict.Deny deny -> {
                 judged.completeRefused(startNanos);
-                HttpProblem.denied(name, deny.ruleId(), deny.reason(), call.summary()).send(response, callback);
+                exchange.problem(HttpProblem.denied(name, deny.ruleId(), deny.reason(), call.summary()));
             }
             case Verdict.HoldForApproval hold -> {
-                String presented = request.getHeaders().get(APPROVAL_HEADER);
-                if (presented == null) {
-                    hold(request, response, callback, identity, call, body, hold, judged, startNanos);
-                } else {
-                    retry(request, response, callback, identity, call, body, hold, presented.strip(), judged, startNanos);
-                }
+                Runnable held = () -> {
+                    String presented = exchange.header(APPROVAL_HEADER);
+                    if (presented == null) {
+                        hold(exchange, identity, call, body, hold, judged, startNanos);
+                    } else {
+                        retry(exchange, identity, call, body, hold, presented.strip(), judged, startNanos);
+                    }
+                };
+                // Waiting for people is for a virtual thread, never for the event loop.
+                if (onLoop) blocking.execute(held); else held.run();
             }
-            case Verdict.Allow allow -> upstream.forward(request, response, callback, call, body, MaskPlan.NONE, judged, startNanos);
+            case Verdict.Allow allow -> upstream.forward(exchange, call, body, MaskPlan.NONE, judged, startNanos);
             case Verdict.Granted granted -> {
-                response.getHeaders().put(APPROVAL_HEADER, granted.approvalId());
-                upstream.forward(request, response, callback, call, body, MaskPlan.NONE, judged, startNanos);
+                exchange.answerHeader(APPROVAL_HEADER, granted.approvalId());
+                upstream.forward(exchange, call, body, MaskPlan.NONE, judged, startNanos);
             }
             case Verdict.Mask mask -> {
                 // A masked field must not be searched or sorted by either: it leaks by which rows come back, or in what order.
@@ -137,13 +156,12 @@ final class HttpGatewayHandler extends Handler.Abstract {
                         call.query(), mask.ruleId(), mask.plan());
                 if (oracle.isPresent()) {
                     judged.completeRefused(new Verdict.Deny(mask.ruleId(), oracle.get().detail()), startNanos);
-                    HttpProblem.maskedFieldSearch(name, mask.ruleId(), call.summary(), oracle.get()).send(response, callback);
+                    exchange.problem(HttpProblem.maskedFieldSearch(name, mask.ruleId(), call.summary(), oracle.get()));
                 } else {
-                    upstream.forward(request, response, callback, call, body, mask.plan(), judged, startNanos);
+                    upstream.forward(exchange, call, body, mask.plan(), judged, startNanos);
                 }
             }
         }
-        return true;
     }
 
     /**
@@ -153,38 +171,42 @@ final class HttpGatewayHandler extends Handler.Abstract {
      * still pending, with the connection's {@code approval-pending-status} (403 or 202); denied or
      * otherwise unusable, always 403.
      */
-    private void hold(Request request, Response response, Callback callback, Identity identity, HttpCall call,
+    private void hold(AgentExchange exchange, Identity identity, HttpCall call,
                       byte[] body, Verdict.HoldForApproval hold, Gate.Judged judged, long startNanos) {
         ApprovalFlow.Outcome outcome;
         try {
             // The approval's events join the agent's session, beside the call they are about.
             outcome = gate.approvals().hold(judged, identity, body, hold, holdWait(hold.holdTimeout()), new ApprovalFlow.Client() {
+                @Override
+                public boolean left() {
+                    return !exchange.agentConnected();
+                }
             });
         } catch (InterruptedException | IOException e) {
             if (e instanceof InterruptedException) Thread.currentThread().interrupt();
             judged.completeRefused(startNanos);
-            HttpProblem.unavailable(connection.name(), "the gateway stopped while the call was waiting for approval; repeat it"
-                    + " with header '" + APPROVAL_HEADER + ": <approval id>' once it is approved").send(response, callback);
+            exchange.problem(HttpProblem.unavailable(connection.name(), "the gateway stopped while the call was waiting for approval; repeat it"
+                    + " with header '" + APPROVAL_HEADER + ": <approval id>' once it is approved"));
             return;
         }
-        answer(outcome, false, request, response, callback, call, body, hold, judged, startNanos);
+        answer(outcome, false, exchange, call, body, hold, judged, startNanos);
     }
 
     /** The agent repeats a held call with {@value #APPROVAL_HEADER}: forwarded once, only if approved for exactly it. */
-    private void retry(Request request, Response response, Callback callback, Identity identity, HttpCall call,
+    private void retry(AgentExchange exchange, Identity identity, HttpCall call,
                        byte[] body, Verdict.HoldForApproval hold, String id, Gate.Judged judged, long startNanos) {
-        answer(gate.approvals().release(judged, identity, body, id), true, request, response, callback, call, body, hold,
+        answer(gate.approvals().release(judged, identity, body, id), true, exchange, call, body, hold,
                 judged, startNanos);
     }
 
     /** Forwards a released call; answers every other outcome of a hold with a problem that names the approval. */
-    private void answer(ApprovalFlow.Outcome outcome, boolean retried, Request request, Response response, Callback callback,
+    private void answer(ApprovalFlow.Outcome outcome, boolean retried, AgentExchange exchange,
                         HttpCall call, byte[] body, Verdict.HoldForApproval hold, Gate.Judged judged, long startNanos) {
         String name = connection.name();
         String rule = hold.ruleId();
         if (outcome instanceof ApprovalFlow.Outcome.Released released) {
-            response.getHeaders().put(APPROVAL_HEADER, released.approvalId());
-            upstream.forward(request, response, callback, call, body, MaskPlan.NONE, judged, startNanos);
+            exchange.answerHeader(APPROVAL_HEADER, released.approvalId());
+            upstream.forward(exchange, call, body, MaskPlan.NONE, judged, startNanos);
             return;
         }
         // Not forwarded, so recorded as refused even when answered 202 (approval-pending-status).
@@ -210,7 +232,7 @@ final class HttpGatewayHandler extends Handler.Abstract {
             case ApprovalFlow.Outcome.Refused r -> HttpProblem.approvalNotUsable(name, rule, call.summary(), r.approvalId(),
                     r.why().label(), r.message() + hint(r.why()));
         };
-        problem.send(response, callback);
+        exchange.problem(problem);
     }
 
     /** What the agent can do about a refused approval, in HTTP terms. */
@@ -246,11 +268,12 @@ final class HttpGatewayHandler extends Handler.Abstract {
         return "(" + body.length + " bytes of " + (call.contentType().isEmpty() ? "unknown type" : call.contentType()) + ")";
     }
 
-    private static HttpCall toOperation(Request request, byte[] body) {
-        String rawQuery = request.getHttpURI().getQuery();
-        String contentType = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
+    private static HttpCall toOperation(AgentExchange exchange) {
+        byte[] body = exchange.body();
+        String rawQuery = exchange.uri().getQuery();
+        String contentType = exchange.header(HttpHeaderNames.CONTENT_TYPE);
         Optional<JsonNode> json = Optional.empty();
-        if (body.length > 0 && HttpUpstream.isJson(contentType)) {
+        if (body.length > 0 && BodyMode.isJson(contentType)) {
             try {
                 json = Optional.of(JSON.readTree(body));
             } catch (IOException e) {
@@ -258,57 +281,10 @@ final class HttpGatewayHandler extends Handler.Abstract {
                 json = Optional.empty();
             }
         }
-        return new HttpCall(request.getMethod().toUpperCase(java.util.Locale.ROOT),
-                request.getHttpURI().getDecodedPath(), rawQuery, HttpCall.parseQuery(rawQuery), contentType, json, body.length);
+        return new HttpCall(exchange.request().method().name().toUpperCase(java.util.Locale.ROOT),
+                exchange.uri().getDecodedPath(), rawQuery, HttpCall.parseQuery(rawQuery), contentType, json, body.length);
     }
 
-    private static final byte[] NO_BODY = new byte[0];
-
-    private static byte[] readBounded(Request request, long maxBytes) throws IOException, TooLargeException {
-        long declared = request.getLength();
-        if (declared > maxBytes) throw new TooLargeException();
-        // Neither Content-Length nor Transfer-Encoding: HTTP/1.1 says there is no body (RFC 9112, 6.3).
-        if (declared == 0 || (declared < 0 && !request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING))) return NO_BODY;
-        try (InputStream in = Content.Source.asInputStream(request)) {
-            ByteArrayOutputStream out = new ByteArrayOutputStream(declared > 0 ? (int) declared : 256);
-            byte[] buf = new byte[8192];
-            long total = 0;
-            int n;
-            while ((n = in.read(buf)) != -1) {
-                total += n;
-                if (total > maxBytes) throw new TooLargeException();
-                out.write(buf, 0, n);
-            }
-            return out.toByteArray();
-        }
-    }
-
-    /** How much of a refused request's body is read and dropped so that its refusal arrives (see {@link #lingeringClose}). */
+    /** How much of a refused request's body is read and dropped so that its refusal arrives ({@link AgentConnection}). */
     static final long LINGER_MAX_BYTES = 16L * 1024 * 1024;
-
-    /**
-     * Before answering a request whose body the gateway will not read (too large, no valid token): reads
-     * and drops what the client is still sending, up to {@link #LINGER_MAX_BYTES}, and closes the
-     * connection after the answer, as nginx's lingering close does. Closing with the client's bytes unread
-     * makes the kernel reset the connection, and a client reading late sees the reset, not the 413 or
-     * 401. A client that sends more than the bound is cut off.
-     */
-    private static void lingeringClose(Request request, Response response) {
-        response.getHeaders().put(HttpHeader.CONNECTION, "close");
-        try {
-            InputStream in = Content.Source.asInputStream(request);
-            byte[] drop = new byte[16 * 1024];
-            long total = 0;
-            int n;
-            while (total < LINGER_MAX_BYTES && (n = in.read(drop)) != -1) total += n;
-        } catch (IOException | RuntimeException e) {
-            // the client went away or sent garbage: the answer is written anyway, and the connection closed
-        }
-    }
-
-    private static final class TooLargeException extends Exception {
-        TooLargeException() {
-            super(null, null, false, false);
-        }
-    }
 }

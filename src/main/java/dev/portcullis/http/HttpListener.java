@@ -1,67 +1,126 @@
 package dev.portcullis.http;
 
+import dev.portcullis.config.TlsConfig;
 import dev.portcullis.gate.Gate;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.security.GeneralSecurityException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.KeyManagerFactory;
 
 /**
- * One HTTP connection's listener: a Jetty server on the connection's address, over TLS when the
- * connection has {@code tls:}, a virtual thread per request.
+ * One HTTP connection's listener: agents' HTTP/1.1 connections (over TLS 1.2 or 1.3 when the connection
+ * has {@code tls:}) on a few Netty event loops, one per core. An agent's connection and the upstream
+ * connections its calls use share a loop, so a call is read, decided, forwarded, answered, masked and
+ * recorded without a thread hand-off; what may wait runs on virtual threads ({@link HttpGatewayHandler}).
  */
 public final class HttpListener implements AutoCloseable {
-    private final Server server;
-    private final ServerConnector connector;
-    private final HttpUpstream upstream;
+    /** An agent connection with nothing in flight is closed after this long without a byte. */
+    static final int IDLE_SECONDS = 60;
 
-    private HttpListener(Server server, ServerConnector connector, HttpUpstream upstream) {
+    private final EventLoopGroup loops;
+    private final Channel server;
+    private final ChannelGroup agents;
+    private final HttpUpstream upstream;
+    private final ExecutorService blocking;
+
+    private HttpListener(EventLoopGroup loops, Channel server, ChannelGroup agents, HttpUpstream upstream, ExecutorService blocking) {
+        this.loops = loops;
         this.server = server;
-        this.connector = connector;
+        this.agents = agents;
         this.upstream = upstream;
+        this.blocking = blocking;
     }
 
     public static HttpListener start(HttpConnectionConfig connection, Gate gate, int maxRecordedResponseBytes) throws Exception {
-        // Selectors and acceptors on a few platform threads; each request's blocking pipeline on a
-        // virtual thread of its own.
-        QueuedThreadPool threads = new QueuedThreadPool(64, 4);
-        threads.setName("http-" + connection.name());
-        threads.setVirtualThreadsExecutor(Executors.newThreadPerTaskExecutor(
-                Thread.ofVirtual().name("http-" + connection.name() + "-", 0).factory()));
-        Server server = new Server(threads);
-        HttpConfiguration http = new HttpConfiguration();
-        http.setSendServerVersion(false);
-        http.setSendDateHeader(false);
-        http.setSendXPoweredBy(false);
-        http.setRequestHeaderSize(16 * 1024);
+        String name = connection.name();
+        SslContext tls = connection.tls().isPresent() ? serverTls(connection.tls().get(), "connection '" + name + "'") : null;
+        ExecutorService blocking = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("http-" + name + "-", 0).factory());
+        HttpUpstream upstream = new HttpUpstream(connection, maxRecordedResponseBytes, blocking);
+        HttpGatewayHandler gateway = new HttpGatewayHandler(connection, gate, upstream, blocking);
+        int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+        EventLoopGroup loops = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("http-" + name + "-loop", true),
+                NioIoHandler.newFactory());
+        ChannelGroup agents = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
         InetSocketAddress listen = connection.listen();
-        ServerConnector connector = ListenerConnector.create(server, http, listen, connection.tls(),
-                "connection '" + connection.name() + "'");
-        connector.setAcceptQueueSize(1024);
-        server.addConnector(connector);
-        HttpUpstream upstream = new HttpUpstream(connection, maxRecordedResponseBytes);
-        server.setHandler(new HttpGatewayHandler(connection, gate, upstream));
-        server.setStopTimeout(5_000);
+        Channel server;
         try {
-            server.start();
+            server = new ServerBootstrap().group(loops).channel(NioServerSocketChannel.class)
+                    .option(ChannelOption.SO_BACKLOG, 1024)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            agents.add(ch);
+                            if (tls != null) ch.pipeline().addLast(new PlaintextOnTlsPort(), tls.newHandler(ch.alloc()));
+                            ch.pipeline().addLast(
+                                    new HttpServerCodec(new HttpDecoderConfig()
+                                            .setMaxInitialLineLength(16 * 1024)
+                                            .setMaxHeaderSize(16 * 1024)
+                                            .setMaxChunkSize(16 * 1024)),
+                                    new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS),
+                                    new AgentConnection(gateway, connection.maxRequestBytes(), tls != null));
+                        }
+                    })
+                    .bind(listen.isUnresolved() ? new InetSocketAddress(listen.getHostString(), listen.getPort()) : listen)
+                    .sync().channel();
         } catch (Exception e) {
+            loops.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             upstream.close();
-            throw new IllegalStateException("connection '" + connection.name() + "': cannot listen on "
-                    + listen.getHostString() + ":" + listen.getPort() + ": " + e.getMessage(), e);
+            blocking.shutdownNow();
+            throw new IllegalStateException("connection '" + name + "': cannot listen on "
+                    + listen.getHostString() + ":" + listen.getPort() + ": " + HttpUpstream.describe(e), e);
         }
-        return new HttpListener(server, connector, upstream);
+        return new HttpListener(loops, server, agents, upstream, blocking);
+    }
+
+    /** TLS 1.2 or 1.3 with the connection's key store; HTTP/1.1 only (no ALPN, so no HTTP/2). */
+    private static SslContext serverTls(TlsConfig config, String listener) throws IOException {
+        try {
+            KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            keys.init(config.load(), config.password().toCharArray());
+            return SslContextBuilder.forServer(keys).sslProvider(SslProvider.JDK).protocols("TLSv1.3", "TLSv1.2").build();
+        } catch (IOException e) {
+            throw new IOException(listener + ": " + e.getMessage(), e);
+        } catch (GeneralSecurityException e) {
+            throw new IOException(listener + ": the key store cannot be used: " + e.getMessage(), e);
+        }
     }
 
     /** The port actually bound (differs from the configured one when that was 0). */
     public int port() {
-        return connector.getLocalPort();
+        return ((InetSocketAddress) server.localAddress()).getPort();
     }
 
     @Override
     public void close() throws Exception {
-        server.stop();
+        server.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        agents.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         upstream.close();
+        loops.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+        blocking.shutdownNow();
     }
 }

@@ -3,10 +3,13 @@ package dev.portcullis.http;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.portcullis.core.Json;
-import java.nio.ByteBuffer;
-import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.util.Callback;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
 
 /**
  * Refusals in HTTP's own dialect: an RFC 9457 {@code application/problem+json} body that names the
@@ -180,16 +183,21 @@ final class HttpProblem {
         }
     }
 
-    void send(Response response, Callback callback) {
+    /** The whole answer: status, headers and body (the caller adds the connection's own headers). */
+    FullHttpResponse toResponse() {
         byte[] bytes = bytes();
-        response.setStatus(status);
-        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/problem+json");
-        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
-        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
-        if (wwwAuthenticate != null) response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, wwwAuthenticate);
-        if (approvalId != null) response.getHeaders().put(HttpGatewayHandler.APPROVAL_HEADER, approvalId);
-        if (location != null) response.getHeaders().put(HttpHeader.LOCATION, location);
-        if (retryAfter != null) response.getHeaders().put(HttpHeader.RETRY_AFTER, retryAfter);
-        response.write(true, ByteBuffer.wrap(bytes), callback);
+        // RFC 9110 calls 413 "Content Too Large"; clients print the reason phrase, so say what most servers say.
+        HttpResponseStatus line = status == 413 ? new HttpResponseStatus(413, "Payload Too Large") : HttpResponseStatus.valueOf(status);
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, line,
+                Unpooled.wrappedBuffer(bytes));
+        HttpHeaders h = r.headers();
+        h.set(HttpHeaderNames.CONTENT_TYPE, "application/problem+json");
+        h.setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+        h.set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+        if (wwwAuthenticate != null) h.set(HttpHeaderNames.WWW_AUTHENTICATE, wwwAuthenticate);
+        if (approvalId != null) h.set(HttpGatewayHandler.APPROVAL_HEADER, approvalId);
+        if (location != null) h.set(HttpHeaderNames.LOCATION, location);
+        if (retryAfter != null) h.set(HttpHeaderNames.RETRY_AFTER, retryAfter);
+        return r;
     }
 }

@@ -2,179 +2,233 @@ package dev.portcullis.http;
 
 import dev.portcullis.core.HttpCall;
 import dev.portcullis.gate.Gate;
-import dev.portcullis.gate.GateUnavailableException;
-import dev.portcullis.masking.CappedCapture;
 import dev.portcullis.masking.JsonMasker;
 import dev.portcullis.masking.MaskPlan;
-import dev.portcullis.masking.MaskingException;
-import dev.portcullis.masking.TextStreamMasker;
-import dev.portcullis.masking.TextMasker;
-import dev.portcullis.recording.Excerpt;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.util.ReferenceCountUtil;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.HashSet;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import org.eclipse.jetty.client.BytesRequestContent;
-import org.eclipse.jetty.client.HttpClient;
-import org.eclipse.jetty.client.InputStreamResponseListener;
-import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
-import org.eclipse.jetty.client.transport.internal.HttpConnectionOverHTTP;
-import org.eclipse.jetty.io.EndPoint;
-import org.eclipse.jetty.http.HttpField;
-import org.eclipse.jetty.http.HttpFields;
-import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.io.Content;
-import org.eclipse.jetty.server.Request;
-import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.util.Callback;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Forwards an allowed call to the connection's upstream with the target's credential injected, and
- * streams the response back through the masker, with the upstream's URLs in headers and JSON bodies
- * pointed at the gateway ({@link UpstreamLinks}). The agent's own credential never leaves the gateway.
+ * answers the agent with the upstream's response, masked, with the upstream's URLs in headers and JSON
+ * bodies pointed at the gateway ({@link UpstreamLinks}). The agent's own credential never leaves the
+ * gateway.
+ *
+ * <p>The upstream connection lives on the agent connection's event loop (kept alive and reused by the
+ * calls of that loop), so a call costs no thread hand-off: the request goes out, and the response is
+ * parsed, masked, recorded and answered on the loop that read it. A response is gathered whole up to
+ * {@link #STREAM_ABOVE_BYTES}; a longer one is streamed: passed through as it arrives, or masked on a
+ * virtual thread reading from the loop, with the upstream paused while the agent reads slowly. Either
+ * way the response completes only after it has been recorded.
  */
 final class HttpUpstream implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HttpUpstream.class);
 
-    private final HttpConnectionConfig connection;
-    private final HttpClient client;
-    private final URI base;
-    private final int maxRecordedResponseBytes;
-    private final JsonMasker jsonMasker = new JsonMasker();
+    /** Responses up to this size are gathered, masked and answered whole; larger ones are streamed. */
+    static final int STREAM_ABOVE_BYTES = 256 * 1024;
+    /** Idle upstream connections kept per event loop. */
+    private static final int MAX_IDLE_PER_LOOP = 256;
 
-    HttpUpstream(HttpConnectionConfig connection, int maxRecordedResponseBytes) throws Exception {
+    final HttpConnectionConfig connection;
+    final URI base;
+    final String host;
+    final int port;
+    final String hostHeader;
+    private final String basePath;
+    private final SslContext ssl;
+    final int maxRecordedResponseBytes;
+    final Executor blocking;
+    final JsonMasker jsonMasker = new JsonMasker();
+    private final Map<EventLoop, ArrayDeque<Channel>> idle = new ConcurrentHashMap<>();
+    private final Set<Channel> open = ConcurrentHashMap.newKeySet();
+
+    HttpUpstream(HttpConnectionConfig connection, int maxRecordedResponseBytes, Executor blocking) throws SSLException {
         this.connection = connection;
         this.base = connection.upstreamUrl();
         this.maxRecordedResponseBytes = maxRecordedResponseBytes;
-        this.client = new HttpClient(new SelectorRunTransport());
-        client.setFollowRedirects(false);
-        client.setConnectTimeout(connection.connectTimeout().toMillis());
-        client.setMaxConnectionsPerDestination(1024);
-        client.setUserAgentField(null);
-        // The body must come back uncompressed so it can be masked: no transparent decoding.
-        client.getContentDecoderFactories().clear();
-        client.start();
+        this.blocking = blocking;
+        boolean https = base.getScheme().equalsIgnoreCase("https");
+        this.host = base.getHost();
+        this.port = base.getPort() != -1 ? base.getPort() : https ? 443 : 80;
+        this.hostHeader = base.getPort() == -1 ? hostForHeader(host) : hostForHeader(host) + ":" + base.getPort();
+        String path = base.getRawPath() == null ? "" : base.getRawPath();
+        this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+        // The JVM's trust store (javax.net.ssl.trustStore when set), the upstream's name checked.
+        this.ssl = https ? SslContextBuilder.forClient().sslProvider(SslProvider.JDK).protocols("TLSv1.3", "TLSv1.2").build() : null;
     }
 
-    void forward(Request request, Response response, Callback callback, HttpCall call, byte[] body,
-                 MaskPlan plan, Gate.Judged judged, long startNanos) {
-        String name = connection.name();
-        org.eclipse.jetty.client.Request up = client.newRequest(target(call))
-                .method(call.method())
-                .timeout(connection.responseTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        up.headers(h -> {
-            h.remove(HttpHeader.USER_AGENT);
-            h.remove(HttpHeader.ACCEPT_ENCODING);
-            for (HttpField f : request.getHeaders()) {
-                if (UpstreamHeaders.forwardUpstream(f.getName(), connection.credentials().header())) h.add(f);
+    private static String hostForHeader(String host) {
+        return host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host;
+    }
+
+    /** Forwards the call; answers the exchange in every case. May be called from any thread. */
+    void forward(AgentExchange exchange, HttpCall call, byte[] body, MaskPlan plan, Gate.Judged judged, long startNanos) {
+        UpstreamCall c = new UpstreamCall(this, exchange, call, body, plan, judged, startNanos);
+        EventLoop loop = exchange.loop();
+        if (loop.inEventLoop()) c.start();
+        else loop.execute(c::start);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Upstream connections: opened on the agent's loop, kept alive on it while idle.
+
+    Channel idleChannel(EventLoop loop) {
+        ArrayDeque<Channel> channels = idle.get(loop);
+        if (channels == null) return null;
+        Channel c;
+        while ((c = channels.pollLast()) != null) {
+            if (c.isActive()) return c;
+        }
+        return null;
+    }
+
+    void release(Channel c, boolean reusable) {
+        Handler handler = c.pipeline().get(Handler.class);
+        if (handler != null) handler.call = null;
+        if (!reusable || !c.isActive()) {
+            c.close();
+            return;
+        }
+        c.config().setAutoRead(true);
+        ArrayDeque<Channel> channels = idle.computeIfAbsent(c.eventLoop(), l -> new ArrayDeque<>());
+        if (channels.size() >= MAX_IDLE_PER_LOOP) {
+            c.close();
+            return;
+        }
+        channels.addLast(c);
+    }
+
+    Bootstrap bootstrap(EventLoop loop) {
+        return new Bootstrap().group(loop).channel(NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connection.connectTimeout().toMillis()))
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        if (ssl != null) {
+                            SslHandler tls = ssl.newHandler(ch.alloc(), host, port);
+                            SSLEngine engine = tls.engine();
+                            SSLParameters params = engine.getSSLParameters();
+                            params.setEndpointIdentificationAlgorithm("HTTPS");
+                            engine.setSSLParameters(params);
+                            ch.pipeline().addLast(tls);
+                        }
+                        ch.pipeline().addLast(new HttpClientCodec(4096, 64 * 1024, 16 * 1024), new Handler());
+                        open.add(ch);
+                        ch.closeFuture().addListener(f -> open.remove(ch));
+                    }
+                });
+    }
+
+    /** One upstream connection's reader: hands what it reads to the call it is serving. */
+    final class Handler extends ChannelInboundHandlerAdapter {
+        UpstreamCall call;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            UpstreamCall current = call;
+            if (current == null) {
+                ReferenceCountUtil.release(msg); // nothing asked: an idle connection talks, so it is not reused
+                ctx.close();
+                return;
             }
-            h.put(connection.credentials().header(), connection.credentials().value());
-        });
+            current.read(msg);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            UpstreamCall current = call;
+            if (current != null) current.upstreamClosed(null);
+            ArrayDeque<Channel> channels = idle.get(ctx.channel().eventLoop());
+            if (channels != null) channels.remove(ctx.channel());
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            UpstreamCall current = call;
+            ctx.close();
+            if (current != null) current.upstreamClosed(cause);
+        }
+    }
+
+    /** The upstream request: the agent's end-to-end headers, the target's credential in place of the agent's. */
+    FullHttpRequest request(AgentExchange exchange, HttpCall call, byte[] body) {
+        FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(call.method()),
+                target(call), body.length == 0 ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body), false);
+        HttpHeaders h = request.headers();
+        HttpHeaders agent = exchange.request().headers();
+        Set<String> hopByHop = connectionTokens(agent);
+        for (Map.Entry<String, String> f : agent) {
+            String name = f.getKey();
+            if (UpstreamHeaders.forwardUpstream(name, connection.credentials().header())
+                    && (hopByHop.isEmpty() || !hopByHop.contains(name.toLowerCase(Locale.ROOT)))) {
+                h.add(name, f.getValue());
+            }
+        }
+        h.set(HttpHeaderNames.HOST, hostHeader);
+        h.set(connection.credentials().header(), connection.credentials().value());
         if (body.length > 0 || hasBody(call.method())) {
-            up.body(new BytesRequestContent(call.contentType().isEmpty() ? "application/octet-stream" : call.contentType(), body));
+            h.setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+            if (body.length > 0 && !h.contains(HttpHeaderNames.CONTENT_TYPE)) {
+                h.set(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream");
+            }
         }
+        return request;
+    }
 
-        long upstreamStart = System.nanoTime();
-        InputStreamResponseListener listener = new InputStreamResponseListener();
-        up.send(listener);
-        org.eclipse.jetty.client.Response upResponse;
-        try {
-            upResponse = listener.get(connection.responseTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException | TimeoutException | ExecutionException e) {
-            up.abort(e);
-            String detail = "connection '" + name + "': upstream " + UpstreamHeaders.origin(base) + " did not answer: "
-                    + describe(e);
-            log.warn("upstream failure on {}: {}", name, describe(e));
-            judged.completeUpstreamFailed(detail, startNanos); // recorded before the agent hears of it
-            HttpProblem.badGateway(name, detail).send(response, callback);
-            return;
-        }
-        long upstreamNanos = System.nanoTime() - upstreamStart;
-        judged.upstreamLatency(upstreamNanos);
-
-        String contentType = upResponse.getHeaders().get(HttpHeader.CONTENT_TYPE);
-        String contentEncoding = upResponse.getHeaders().get(HttpHeader.CONTENT_ENCODING);
-        BodyMode mode = BodyMode.of(plan, contentType, contentEncoding);
-        if (mode == BodyMode.UNMASKABLE) {
-            // Masking was required but this body cannot be masked: fail closed, say why.
-            drain(listener);
-            String detail = "connection '" + name + "': the response (" + (contentType == null ? "no content type" : contentType)
-                    + (contentEncoding == null ? "" : ", " + contentEncoding) + ") must be masked but cannot be; refused";
-            judged.completeUpstreamFailed(detail, startNanos);
-            HttpProblem.badGateway(name, detail).send(response, callback);
-            return;
-        }
-
-        response.setStatus(upResponse.getStatus());
-        HttpFields.Mutable headers = response.getHeaders();
-        // Links point back at the gateway, as the agent addressed it, never around it.
-        UpstreamLinks links = new UpstreamLinks(base,
-                request.getHttpURI().getScheme() + "://" + request.getHttpURI().getAuthority());
-        for (HttpField f : upResponse.getHeaders()) {
-            if (!UpstreamHeaders.forwardDownstream(f.getName())) continue;
-            if (UpstreamLinks.carriesUrls(f.getName())) {
-                headers.add(f.getName(), links.header(f.getName(), f.getValue()));
+    /** The upstream's response headers that cross to the agent, with their URLs pointed at the gateway. */
+    static void copyDownstream(HttpHeaders from, HttpHeaders to, java.util.function.Supplier<UpstreamLinks> links) {
+        UpstreamLinks rewrite = null;
+        for (Map.Entry<String, String> f : from) {
+            String name = f.getKey();
+            if (!UpstreamHeaders.forwardDownstream(name)) continue;
+            if (UpstreamLinks.carriesUrls(name)) {
+                if (rewrite == null) rewrite = links.get();
+                to.add(name, rewrite.header(name, f.getValue()));
             } else {
-                headers.add(f);
+                to.add(name, f.getValue());
             }
-        }
-        if (mode == BodyMode.PASS_THROUGH) {
-            long length = upResponse.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
-            if (length >= 0) headers.put(HttpHeader.CONTENT_LENGTH, length);
-        }
-
-        OutputStream clientOut = Content.Sink.asOutputStream(response);
-        CappedCapture capture = new CappedCapture(clientOut, maxRecordedResponseBytes);
-        try (InputStream in = listener.getInputStream()) {
-            switch (mode) {
-                // Every string value that is an upstream URL, not only hrefs under _links: HAL links
-                // nest anywhere (_embedded resources carry their own), and other APIs put them in
-                // next cursors, "self", "url" or SCIM's meta.location. A string that names the upstream
-                // as data (an authorization server's issuer) reads as the gateway's too; an agent
-                // that follows it lands on the gateway, which is the safe side to err on.
-                case JSON -> jsonMasker.mask(in, capture, plan, links::url);
-                case TEXT -> new TextStreamMasker(TextMasker.of(plan.detectors())).mask(in, capture);
-                case PASS_THROUGH -> in.transferTo(capture);
-                case UNMASKABLE -> throw new IllegalStateException("handled above");
-            }
-            capture.flush();
-        } catch (MaskingException | IOException e) {
-            // Part of the body may be on its way: abort the response rather than complete it.
-            log.warn("response on {} aborted: {}", name, e.getMessage());
-            judged.completeAborted(upResponse.getStatus(), "response aborted: " + e.getMessage(), startNanos);
-            callback.failed(e);
-            return;
-        }
-        // Recorded (durably) before the response is released to the agent.
-        try {
-            judged.completeForwarded(upResponse.getStatus(),
-                    new Excerpt(new String(capture.captured(), StandardCharsets.UTF_8), capture.truncated(), capture.totalBytes()), startNanos);
-        } catch (GateUnavailableException e) {
-            log.error("recording failed on {}; aborting the response: {}", name, e.getMessage());
-            callback.failed(e);
-            return;
-        }
-        try {
-            clientOut.close();
-            callback.succeeded();
-        } catch (IOException e) {
-            callback.failed(e);
         }
     }
 
-    private URI target(HttpCall call) {
-        String basePath = base.getRawPath() == null ? "" : base.getRawPath();
-        if (basePath.endsWith("/")) basePath = basePath.substring(0, basePath.length() - 1);
+    String target(HttpCall call) {
         String q = call.rawQuery().isEmpty() ? "" : "?" + call.rawQuery();
-        return URI.create(UpstreamHeaders.origin(base) + basePath + encodePath(call.path()) + q);
+        String path = basePath + encodePath(call.path());
+        return (path.isEmpty() ? "/" : path) + q;
     }
 
     private static String encodePath(String decodedPath) {
@@ -193,77 +247,43 @@ final class HttpUpstream implements AutoCloseable {
         return sb.toString();
     }
 
-    private static boolean hasBody(String method) {
+    /** The header names an agent's {@code Connection} header lists: hop-by-hop, not forwarded (RFC 9110, 7.6.1). */
+    static Set<String> connectionTokens(HttpHeaders headers) {
+        Set<String> tokens = null;
+        for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
+            for (String token : value.split(",")) {
+                String t = token.strip().toLowerCase(Locale.ROOT);
+                if (t.isEmpty()) continue;
+                if (tokens == null) tokens = new HashSet<>();
+                tokens.add(t);
+            }
+        }
+        return tokens == null ? Set.of() : tokens;
+    }
+
+    static boolean hasBody(String method) {
         return method.equals("POST") || method.equals("PUT") || method.equals("PATCH");
     }
 
-    private static void drain(InputStreamResponseListener listener) {
-        try (InputStream in = listener.getInputStream()) {
-            in.transferTo(OutputStream.nullOutputStream());
-        } catch (IOException ignored) {
-            // the upstream response is discarded anyway
-        }
+    static boolean idempotent(String method) {
+        return method.equals("GET") || method.equals("HEAD") || method.equals("OPTIONS");
     }
 
-    private static String describe(Throwable e) {
-        Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-        if (cause instanceof TimeoutException) return "timed out";
+    static boolean hasContent(HttpResponseStatus status) {
+        int code = status.code();
+        return code >= 200 && code != 204 && code != 304;
+    }
+
+    static String describe(Throwable e) {
+        if (e == null) return "unknown failure";
+        Throwable cause = e.getCause() != null && e.getMessage() != null && e.getMessage().startsWith("io.netty") ? e.getCause() : e;
+        if (cause instanceof io.netty.channel.ConnectTimeoutException) return "timed out connecting";
         String message = cause.getMessage();
         return cause.getClass().getSimpleName() + (message == null ? "" : ": " + message);
     }
 
-    static boolean isJson(String contentType) {
-        if (contentType == null) return false;
-        String ct = contentType.toLowerCase(Locale.ROOT);
-        int semi = ct.indexOf(';');
-        if (semi >= 0) ct = ct.substring(0, semi);
-        ct = ct.trim();
-        return ct.equals("application/json") || ct.endsWith("+json");
-    }
-
-    static boolean isText(String contentType) {
-        if (contentType == null) return false;
-        String ct = contentType.toLowerCase(Locale.ROOT);
-        return ct.startsWith("text/") || ct.startsWith("application/xml") || ct.contains("+xml")
-                || ct.startsWith("application/x-www-form-urlencoded") || ct.startsWith("application/csv");
-    }
-
-    private enum BodyMode {
-        JSON, TEXT, PASS_THROUGH, UNMASKABLE;
-
-        static BodyMode of(MaskPlan plan, String contentType, String contentEncoding) {
-            boolean encoded = contentEncoding != null && !contentEncoding.equalsIgnoreCase("identity");
-            // Nothing to mask, but a JSON body's links must still point at the gateway: it is copied
-            // token by token too (and, like a masked one, aborted if it turns out not to be JSON).
-            if (plan.isEmpty()) return isJson(contentType) && !encoded ? JSON : PASS_THROUGH;
-            if (encoded) return UNMASKABLE;
-            if (isJson(contentType)) return JSON;
-            if (isText(contentType)) return TEXT;
-            if (contentType == null) return JSON; // sniffed by the parser: non-JSON fails closed
-            return UNMASKABLE;
-        }
-    }
-
     @Override
-    public void close() throws Exception {
-        client.stop();
-    }
-
-    /**
-     * HTTP/1.1 to the upstream, with a response's bytes parsed on the selector thread that read them.
-     * Jetty's default hands every readable connection to a pool thread first, which then wakes the
-     * request's virtual thread: one more thread hop per call. Parsing and handing the content to the
-     * waiting {@link InputStreamResponseListener} never block, so the selector can do it itself.
-     */
-    private static final class SelectorRunTransport extends HttpClientTransportOverHTTP {
-        @Override
-        public org.eclipse.jetty.io.Connection newConnection(EndPoint endPoint, Map<String, Object> context) {
-            return customize(new HttpConnectionOverHTTP(endPoint, context) {
-                @Override
-                public InvocationType getInvocationType() {
-                    return InvocationType.NON_BLOCKING;
-                }
-            }, context);
-        }
+    public void close() {
+        for (Channel c : open) c.close();
     }
 }

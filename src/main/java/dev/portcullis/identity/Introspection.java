@@ -64,6 +64,13 @@ final class Introspection {
         return cached.active();
     }
 
+    /** Whether {@link #active} would answer from its cache at {@code now} (always, without introspection). */
+    boolean fresh(String fingerprint, Instant now) {
+        if (config.isEmpty()) return true;
+        Cached cached = answers.get(fingerprint);
+        return cached != null && now.isBefore(cached.until());
+    }
+
     private boolean call(URI endpoint, IdentityConfig.IntrospectionConfig ic, String token) throws TokenRejectedException {
         String form = "token=" + URLEncoder.encode(token, StandardCharsets.UTF_8) + "&token_type_hint=access_token";
         String basic = Base64.getEncoder().encodeToString(

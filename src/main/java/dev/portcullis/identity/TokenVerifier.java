@@ -156,6 +156,18 @@ public final class TokenVerifier {
         return identity;
     }
 
+    /**
+     * Whether {@link #verify(String)} would answer this token from memory, without asking the issuer
+     * anything (keys, discovery, introspection): it verified before and, with introspection, its answer
+     * is still fresh. An adapter on an event loop verifies such a token in place and hands any other to
+     * a thread that may wait.
+     */
+    public boolean answersFromMemory(String token) {
+        if (token == null || token.length() > config.maxTokenBytes()) return false;
+        String fingerprint = sha256(token);
+        return verified.containsKey(fingerprint) && introspection.fresh(fingerprint, clock.instant());
+    }
+
     private Identity verifyFully(String token, String fingerprint, Instant now) throws TokenRejectedException {
         JWT jwt;
         try {
