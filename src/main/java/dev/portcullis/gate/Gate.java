@@ -67,25 +67,40 @@ public final class Gate {
             }
             return verifier.verify(token.get());
         } catch (TokenRejectedException e) {
-            metrics.tokenFailure(connection, e.reason().label());
-            log.info("token refused on {} from {}: {} ({})", connection, clientAddress, e.reason().label(), e.getMessage());
-            try {
-                recorder.recordAuthFailure(new AuditEvent.AuthFailed(connection, protocol, clientAddress,
-                        e.reason().label(), e.getMessage()));
-            } catch (RecordingFailedException re) {
-                throw unavailable(re);
-            }
-            throw e;
+            throw refused(connection, protocol, clientAddress, e);
         }
     }
 
     /**
-     * Whether {@link #authenticate} would answer without waiting on the network: no token (refused at
-     * once), or a token verified before whose answer is still fresh. Adapters on an event loop call
-     * {@code authenticate} in place when this holds and from a thread that may block otherwise.
+     * {@link #authenticate} without waiting on the network: the identity of a token verified before whose
+     * answer is still fresh, a refusal (recorded) that needs no issuer, or empty when the issuer must be
+     * asked. Adapters on an event loop call this in place, and {@code authenticate} from a thread that
+     * may block when it is empty.
      */
-    public boolean authenticatesInPlace(Optional<String> token) {
-        return token.isEmpty() || verifier.answersFromMemory(token.get());
+    public Optional<Identity> authenticateInPlace(String connection, String protocol, String clientAddress, Optional<String> token)
+            throws TokenRejectedException, GateUnavailableException {
+        try {
+            if (token.isEmpty()) {
+                throw new TokenRejectedException(TokenRejectedException.Reason.MISSING, "no agent token was presented");
+            }
+            return verifier.verifyFromMemory(token.get());
+        } catch (TokenRejectedException e) {
+            throw refused(connection, protocol, clientAddress, e);
+        }
+    }
+
+    /** Counts and records a refused token (reason only, never the token); returns it to be thrown. */
+    private TokenRejectedException refused(String connection, String protocol, String clientAddress, TokenRejectedException e)
+            throws GateUnavailableException {
+        metrics.tokenFailure(connection, e.reason().label());
+        log.info("token refused on {} from {}: {} ({})", connection, clientAddress, e.reason().label(), e.getMessage());
+        try {
+            recorder.recordAuthFailure(new AuditEvent.AuthFailed(connection, protocol, clientAddress,
+                    e.reason().label(), e.getMessage()));
+        } catch (RecordingFailedException re) {
+            throw unavailable(re);
+        }
+        return e;
     }
 
     /**

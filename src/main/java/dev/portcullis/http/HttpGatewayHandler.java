@@ -70,43 +70,64 @@ final class HttpGatewayHandler {
         long startNanos = System.nanoTime();
         Optional<String> token = BearerCredentials.fromAuthorizationHeader(exchange.header(HttpHeaderNames.AUTHORIZATION));
         HttpCall call = toOperation(exchange);
-        boolean inPlace = gate.authenticatesInPlace(token) && !call.mayChangeTarget() && !exchange.tooLarge()
-                && exchange.header(APPROVAL_HEADER) == null;
-        if (inPlace) {
-            process(exchange, token, call, startNanos, true);
+        if (call.mayChangeTarget() || exchange.tooLarge() || exchange.header(APPROVAL_HEADER) != null) {
+            blocking.execute(() -> process(exchange, token, call, startNanos, null));
+            return;
+        }
+        Optional<Identity> known;
+        try {
+            known = gate.authenticateInPlace(connection.name(), "http", exchange.clientAddress(), token);
+        } catch (TokenRejectedException e) {
+            exchange.problem(tokenProblem(e));
+            return;
+        } catch (GateUnavailableException e) {
+            exchange.problem(HttpProblem.unavailable(connection.name(), e.getMessage()));
+            return;
+        }
+        if (known.isPresent()) {
+            process(exchange, token, call, startNanos, known.get());
         } else {
-            blocking.execute(() -> process(exchange, token, call, startNanos, false));
+            blocking.execute(() -> process(exchange, token, call, startNanos, null));
         }
     }
 
-    private void process(AgentExchange exchange, Optional<String> token, HttpCall call, long startNanos, boolean onLoop) {
+    /** {@code known}: the caller's identity, checked in place on the event loop; null: check it here, on a virtual thread. */
+    private void process(AgentExchange exchange, Optional<String> token, HttpCall call, long startNanos, Identity known) {
         try {
-            decide(exchange, token, call, startNanos, onLoop);
+            decide(exchange, token, call, startNanos, known);
         } catch (RuntimeException e) {
             log.error("request on {} failed: {}", connection.name(), e.toString(), e);
             exchange.problem(HttpProblem.unavailable(connection.name(), "the gateway failed to handle the request: " + e));
         }
     }
 
-    private void decide(AgentExchange exchange, Optional<String> token, HttpCall call, long startNanos, boolean onLoop) {
+    private HttpProblem tokenProblem(TokenRejectedException e) {
+        String name = connection.name();
+        return switch (e.reason()) {
+            case MISSING -> HttpProblem.missingToken(name);
+            // Not the token's fault: the gateway cannot check it right now. Still refused.
+            case IDP_UNAVAILABLE -> HttpProblem.unavailable(name, e.getMessage());
+            default -> HttpProblem.unauthorized(name, e.reason().label(), e.getMessage());
+        };
+    }
+
+    private void decide(AgentExchange exchange, Optional<String> token, HttpCall call, long startNanos, Identity known) {
         String name = connection.name();
         String clientAddress = exchange.clientAddress();
+        boolean onLoop = known != null;
 
         // 1. Who is calling? Without a valid token nothing else happens.
-        Identity identity;
-        try {
-            identity = gate.authenticate(name, "http", clientAddress, token);
-        } catch (TokenRejectedException e) {
-            exchange.problem(switch (e.reason()) {
-                case MISSING -> HttpProblem.missingToken(name);
-                // Not the token's fault: the gateway cannot check it right now. Still refused.
-                case IDP_UNAVAILABLE -> HttpProblem.unavailable(name, e.getMessage());
-                default -> HttpProblem.unauthorized(name, e.reason().label(), e.getMessage());
-            });
-            return;
-        } catch (GateUnavailableException e) {
-            exchange.problem(HttpProblem.unavailable(name, e.getMessage()));
-            return;
+        Identity identity = known;
+        if (identity == null) {
+            try {
+                identity = gate.authenticate(name, "http", clientAddress, token);
+            } catch (TokenRejectedException e) {
+                exchange.problem(tokenProblem(e));
+                return;
+            } catch (GateUnavailableException e) {
+                exchange.problem(HttpProblem.unavailable(name, e.getMessage()));
+                return;
+            }
         }
 
         // 2. What does it want to do? Policy may judge the body, which was read whole, up to the limit.
@@ -134,12 +155,13 @@ final class HttpGatewayHandler {
                 exchange.problem(HttpProblem.denied(name, deny.ruleId(), deny.reason(), call.summary()));
             }
             case Verdict.HoldForApproval hold -> {
+                Identity caller = identity;
                 Runnable held = () -> {
                     String presented = exchange.header(APPROVAL_HEADER);
                     if (presented == null) {
-                        hold(exchange, identity, call, body, hold, judged, startNanos);
+                        hold(exchange, caller, call, body, hold, judged, startNanos);
                     } else {
-                        retry(exchange, identity, call, body, hold, presented.strip(), judged, startNanos);
+                        retry(exchange, caller, call, body, hold, presented.strip(), judged, startNanos);
                     }
                 };
                 // Waiting for people is for a virtual thread, never for the event loop.

@@ -60,7 +60,7 @@ public final class HttpListener implements AutoCloseable {
         ExecutorService blocking = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("http-" + name + "-", 0).factory());
         HttpUpstream upstream = new HttpUpstream(connection, maxRecordedResponseBytes, blocking);
         HttpGatewayHandler gateway = new HttpGatewayHandler(connection, gate, upstream, blocking);
-        int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+        int threads = Integer.getInteger("portcullis.http.event-loops", Math.max(1, Runtime.getRuntime().availableProcessors()));
         EventLoopGroup loops = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("http-" + name + "-loop", true),
                 NioIoHandler.newFactory());
         ChannelGroup agents = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);

@@ -47,6 +47,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -157,15 +158,24 @@ public final class TokenVerifier {
     }
 
     /**
-     * Whether {@link #verify(String)} would answer this token from memory, without asking the issuer
-     * anything (keys, discovery, introspection): it verified before and, with introspection, its answer
-     * is still fresh. An adapter on an event loop verifies such a token in place and hands any other to
-     * a thread that may wait.
+     * {@link #verify(String)} answered from memory only, without asking the issuer anything (keys,
+     * discovery, introspection): the identity of a token that verified before (and, with introspection,
+     * whose answer is still fresh), or empty when the issuer would have to be asked. Refusals as
+     * {@code verify}. An adapter on an event loop calls this in place and hands an empty answer to a
+     * thread that may wait.
      */
-    public boolean answersFromMemory(String token) {
-        if (token == null || token.length() > config.maxTokenBytes()) return false;
+    public Optional<Identity> verifyFromMemory(String token) throws TokenRejectedException {
+        if (token == null || token.isBlank()) throw new TokenRejectedException(Reason.MISSING, "no token");
+        if (token.length() > config.maxTokenBytes() || token.getBytes(StandardCharsets.UTF_8).length > config.maxTokenBytes()) {
+            throw new TokenRejectedException(Reason.OVERSIZED, "token is over the limit of " + config.maxTokenBytes() + " bytes");
+        }
         String fingerprint = sha256(token);
-        return verified.containsKey(fingerprint) && introspection.fresh(fingerprint, clock.instant());
+        Instant now = clock.instant();
+        CachedIdentity cached = verified.get(fingerprint);
+        if (cached == null || !introspection.fresh(fingerprint, now)) return Optional.empty();
+        checkTime(cached.identity().expiresAt(), cached.notBefore(), now);
+        if (config.introspection().isPresent()) introspect(token, fingerprint, now); // fresh: from memory
+        return Optional.of(cached.identity());
     }
 
     private Identity verifyFully(String token, String fingerprint, Instant now) throws TokenRejectedException {

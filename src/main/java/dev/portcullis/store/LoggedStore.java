@@ -34,13 +34,13 @@ import org.slf4j.LoggerFactory;
 public final class LoggedStore implements AuditStore {
     private static final Logger log = LoggerFactory.getLogger(LoggedStore.class);
     private static final int RECOVERY_BATCH = 2_000;
-    private static final int INDEX_BATCH = 4_096;
+    private static final int INDEX_BATCH = 512;
     /**
      * How long the indexer gathers events into one transaction when no reader is waiting. Indexing an
      * event costs little; a transaction's page writes cost more, so under load fewer, larger ones win
      * (at 6,000 events/s, 2 ms batches cost the index 3.7 page writes per event). A reader wakes it.
      */
-    private static final long INDEX_GATHER_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+    private static final long INDEX_GATHER_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     /** How long a read waits for the index to catch up before it fails. */
     static final Duration INDEX_WAIT = Duration.ofSeconds(15);
     /** Trails owned by a store open in this JVM: a lock file cannot tell (locks are per process). */

@@ -10,6 +10,9 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -21,6 +24,12 @@ import org.slf4j.LoggerFactory;
  * returns: it survives a crash of the process); {@link #force} makes everything written so far
  * durable, and concurrent callers share one {@code fsync}. A segment is forced when it is closed, so
  * only the newest can end in a torn line, which {@link #open} cuts off.
+ *
+ * <p>A daemon thread keeps the appending thread (an event loop) clear of disk waits: every
+ * {@link #SYNC_INTERVAL_MILLIS} ms it forces what was written since it last did, so that closing a
+ * segment has little left to force, and it creates the next segment file (and makes its directory
+ * entry durable) before the current one is full. An empty segment at the end of the directory is such a
+ * file made ahead, and {@link #open} removes it.
  *
  * <p>Appends are serialised by the caller (one writer); {@link #force} may be called from any thread.
  */
@@ -41,10 +50,48 @@ final class TrailLog implements AutoCloseable {
     private long written;          // bytes appended by this process, a position for force(); guarded by this
     private volatile long forced;  // position up to which everything is on disk
     private final Object forceLock = new Object();
+    /** The next segment, created ahead by the sync thread; guarded by this. */
+    private FileChannel prepared;
+    private final ScheduledExecutorService sync;
+
+    static final long SYNC_INTERVAL_MILLIS = 100;
 
     private TrailLog(Path dir, long segmentBytes) {
         this.dir = dir;
         this.segmentBytes = segmentBytes;
+        this.sync = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "audit-trail-sync");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** The sync thread's round: force what was written, create the next segment when the current one is half full. */
+    private void background() {
+        try {
+            long target = written();
+            if (target > forced) force(target);
+            boolean prepare;
+            long next;
+            synchronized (this) {
+                prepare = current != null && prepared == null && currentSize > segmentBytes / 2;
+                next = currentNumber + 1;
+            }
+            if (prepare) {
+                FileChannel ch = FileChannel.open(segment(dir, next), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                forceDirectory();
+                synchronized (this) {
+                    if (prepared == null && currentNumber + 1 == next && current != null) {
+                        prepared = ch;
+                        ch = null;
+                    }
+                }
+                closeQuietly(ch);
+            }
+        } catch (IOException | RuntimeException e) {
+            // The appending thread forces and creates for itself, and says what fails.
+            log.debug("audit trail {}: background sync: {}", dir, e.getMessage());
+        }
     }
 
     static Path segment(Path dir, long number) {
@@ -80,6 +127,10 @@ final class TrailLog implements AutoCloseable {
         try {
             Files.createDirectories(dir);
             List<Long> numbers = segments(dir);
+            // Segments made ahead and never written to: not part of the trail.
+            while (numbers.size() > 1 && Files.size(segment(dir, numbers.getLast())) == 0) {
+                Files.delete(segment(dir, numbers.removeLast()));
+            }
             for (int i = 0; i < numbers.size(); i++) {
                 long number = numbers.get(i);
                 boolean newest = i == numbers.size() - 1;
@@ -126,6 +177,7 @@ final class TrailLog implements AutoCloseable {
             }
             if (numbers.isEmpty()) trail.currentNumber = 1;
             trail.openCurrent();
+            trail.sync.scheduleWithFixedDelay(trail::background, SYNC_INTERVAL_MILLIS, SYNC_INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
             return trail;
         } catch (IOException e) {
             throw new AuditStoreException("cannot open the audit trail in " + dir + ": " + e.getMessage(), e);
@@ -183,17 +235,27 @@ final class TrailLog implements AutoCloseable {
     }
 
     private void rotate() throws IOException {
-        current.force(false);
+        current.force(false); // little left: the sync thread forced most of it
         current.close();
         closed.put(currentNumber, currentLastSeq);
         currentNumber++;
         currentSize = 0;
-        openCurrent();
+        if (prepared != null) {
+            current = prepared;
+            prepared = null;
+        } else {
+            openCurrent();
+        }
         log.debug("audit trail: now writing {}", segment(dir, currentNumber));
     }
 
     synchronized long written() {
         return written;
+    }
+
+    /** The position up to which everything written is on disk. */
+    long forcedUpTo() {
+        return forced;
     }
 
     /** Returns once everything up to {@code position} is on disk; one {@code fsync} serves every waiting caller. */
@@ -240,6 +302,8 @@ final class TrailLog implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        sync.shutdownNow();
+        prepared = closeQuietly(prepared);
         if (current == null) return;
         try {
             current.force(false);

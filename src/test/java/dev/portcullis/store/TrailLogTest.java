@@ -76,6 +76,34 @@ class TrailLogTest {
     }
 
     @Test
+    void theNextSegmentIsMadeAheadOffTheWritersThreadAndAnUnusedOneDoesNotMakeATornSegmentLookClosed() throws Exception {
+        long segmentBytes = 4 * batch(1).length; // half full after two batches
+        try (TrailLog log = TrailLog.open(dir, segmentBytes, l -> { })) {
+            for (long seq = 1; seq <= 3; seq++) append(log, seq);
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (TrailLog.segments(dir).size() < 2 && System.nanoTime() < deadline) Thread.sleep(20);
+            assertThat(TrailLog.segments(dir)).as("the sync thread made segment 2 ahead").containsExactly(1L, 2L);
+            assertThat(Files.size(TrailLog.segment(dir, 2))).isZero();
+            long deadlineForced = System.nanoTime() + 5_000_000_000L;
+            while (log.forcedUpTo() < log.written() && System.nanoTime() < deadlineForced) Thread.sleep(20);
+            assertThat(log.forcedUpTo()).as("and forced what was written, unasked").isEqualTo(log.written());
+        }
+        // A crash mid-write into segment 1, with the empty segment 2 beside it: 1 is still the newest written.
+        Path first = TrailLog.segment(dir, 1);
+        long intact = Files.size(first);
+        byte[] fourth = batch(4);
+        Files.write(first, java.util.Arrays.copyOf(fourth, fourth.length / 2), StandardOpenOption.APPEND);
+
+        try (TrailLog log = TrailLog.open(dir, segmentBytes, l -> { })) {
+            assertThat(Files.size(first)).isEqualTo(intact);
+            assertThat(TrailLog.segments(dir)).containsExactly(1L);
+            append(log, 4);
+            append(log, 5); // rotates into a segment 2 again
+        }
+        assertThat(replayed(dir, segmentBytes)).containsExactly(1L, 2L, 3L, 4L, 5L);
+    }
+
+    @Test
     void aDamagedSegmentThatWasClosedRefusesToOpenRatherThanDropEvents() throws Exception {
         try (TrailLog log = TrailLog.open(dir, 1, l -> { })) {
             for (long seq = 1; seq <= 3; seq++) append(log, seq);
