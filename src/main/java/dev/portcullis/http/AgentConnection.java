@@ -289,7 +289,7 @@ final class AgentConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        log.warn("connection from {} on {} failed: {}", clientAddress, gateway.connectionName(), cause.toString());
+        log.debug("connection from {} on {} failed: {}", clientAddress, gateway.connectionName(), cause.toString());
         ctx.close();
     }
 }

@@ -11,9 +11,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.SslContext;
@@ -62,12 +60,12 @@ public final class HttpListener implements AutoCloseable {
         HttpGatewayHandler gateway = new HttpGatewayHandler(connection, gate, upstream, blocking);
         int threads = Integer.getInteger("portcullis.http.event-loops", Math.max(1, Runtime.getRuntime().availableProcessors()));
         EventLoopGroup loops = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("http-" + name + "-loop", true),
-                NioIoHandler.newFactory());
+                Transport.ioHandler());
         ChannelGroup agents = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
         InetSocketAddress listen = connection.listen();
         Channel server;
         try {
-            server = new ServerBootstrap().group(loops).channel(NioServerSocketChannel.class)
+            server = new ServerBootstrap().group(loops).channel(Transport.serverChannel())
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))

@@ -13,7 +13,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpClientCodec;
@@ -133,7 +132,7 @@ final class HttpUpstream implements AutoCloseable {
     }
 
     Bootstrap bootstrap(EventLoop loop) {
-        return new Bootstrap().group(loop).channel(NioSocketChannel.class)
+        return new Bootstrap().group(loop).channel(Transport.socketChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connection.connectTimeout().toMillis()))
                 .handler(new ChannelInitializer<SocketChannel>() {
