@@ -123,7 +123,9 @@ public final class DemoOkta implements AutoCloseable {
             String query = Objects.requireNonNullElse(request.getHttpURI().getQuery(), "");
             Optional<String> authorization = Optional.ofNullable(request.getHeaders().get(HttpHeader.AUTHORIZATION));
             String body = Content.Source.asString(request, StandardCharsets.UTF_8);
-            received.add(new ReceivedRequest(request.getMethod(), path, query, authorization, body));
+            List<String> headerNames = request.getHeaders().stream()
+                    .map(h -> h.getName().toLowerCase(java.util.Locale.ROOT)).toList();
+            received.add(new ReceivedRequest(request.getMethod(), path, query, authorization, body, headerNames));
             rateWindow.writeHeaders(response, clock.instant());
 
             var exchange = new Exchange(request, response, callback, body);

@@ -132,8 +132,11 @@ class DemoOktaTest {
                         .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
                 HttpResponse.BodyHandlers.ofString());
 
-        assertThat(okta.received()).singleElement().isEqualTo(new ReceivedRequest("POST",
-                "/api/v1/users/" + okta.userIds().getFirst(), "strict=true", java.util.Optional.of("SSWS " + API_TOKEN), body));
+        assertThat(okta.received()).singleElement().satisfies(r -> {
+            assertThat(r).isEqualTo(new ReceivedRequest("POST", "/api/v1/users/" + okta.userIds().getFirst(), "strict=true",
+                    java.util.Optional.of("SSWS " + API_TOKEN), body, r.headerNames()));
+            assertThat(r.headerNames()).contains("authorization", "content-type");
+        });
         okta.reset();
         assertThat(okta.received()).isEmpty();
     }
