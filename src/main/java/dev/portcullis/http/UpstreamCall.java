@@ -13,6 +13,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.ByteBufOutputStream;
 import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
@@ -64,7 +65,7 @@ final class UpstreamCall {
     private ScheduledFuture<?> timeout;
     private HttpResponse head;
     private BodyMode mode;
-    private CompositeByteBuf gathered;
+    private ByteBuf gathered; // one chunk as it came, a composite of them once a second one arrives
     private CappedCapture passCapture;
     private UpstreamBodyPipe pipe;
     /** Claimed by whichever path records how the call ended: exactly one does. */
@@ -161,7 +162,7 @@ final class UpstreamCall {
             return;
         }
         state = State.GATHERING;
-        gathered = up.alloc().compositeBuffer(64);
+        gathered = null;
     }
 
     private void content(HttpContent content) {
@@ -169,10 +170,10 @@ final class UpstreamCall {
         boolean last = content instanceof LastHttpContent;
         switch (state) {
             case GATHERING -> {
-                if (bytes.isReadable()) gathered.addComponent(true, bytes.retain());
+                if (bytes.isReadable()) gather(bytes);
                 if (last) {
                     answerWhole();
-                } else if (gathered.readableBytes() > HttpUpstream.STREAM_ABOVE_BYTES) {
+                } else if (gathered != null && gathered.readableBytes() > HttpUpstream.STREAM_ABOVE_BYTES) {
                     startStreaming();
                 }
             }
@@ -189,9 +190,22 @@ final class UpstreamCall {
         }
     }
 
+    private void gather(ByteBuf bytes) {
+        if (gathered == null) {
+            gathered = bytes.retain();
+        } else if (gathered instanceof CompositeByteBuf composite) {
+            composite.addComponent(true, bytes.retain());
+        } else {
+            CompositeByteBuf composite = up.alloc().compositeBuffer(64);
+            composite.addComponent(true, gathered);
+            composite.addComponent(true, bytes.retain());
+            gathered = composite;
+        }
+    }
+
     /** The whole body is here: mask it on the loop, record, answer with its length. */
     private void answerWhole() {
-        ByteBuf in = gathered;
+        ByteBuf in = gathered == null ? Unpooled.EMPTY_BUFFER : gathered;
         gathered = null;
         boolean keepUpstream = HttpUtil.isKeepAlive(head);
         ByteBuf out = up.alloc().buffer(Math.max(256, in.readableBytes() + 64));

@@ -25,6 +25,7 @@ import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
 import dev.portcullis.core.Identity;
 import dev.portcullis.core.Json;
+import dev.portcullis.core.Sha256;
 import dev.portcullis.identity.TokenRejectedException.Reason;
 import java.io.IOException;
 import java.net.URI;
@@ -34,8 +35,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.Key;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
@@ -439,10 +438,6 @@ public final class TokenVerifier {
     }
 
     private static String sha256(String token) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return HexFormat.of().formatHex(Sha256.digester().digest(token.getBytes(StandardCharsets.UTF_8)));
     }
 }

@@ -2,10 +2,8 @@ package dev.portcullis.recording;
 
 import dev.portcullis.store.ChainHead;
 import dev.portcullis.store.Micros;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.HexFormat;
 
@@ -52,14 +50,10 @@ public final class ChainHash {
     }
 
     private static void number(MessageDigest sha, long value) {
-        sha.update(ByteBuffer.allocate(Long.BYTES).putLong(value).array());
+        for (int shift = 56; shift >= 0; shift -= 8) sha.update((byte) (value >>> shift)); // big-endian, as before
     }
 
     private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every Java platform must provide SHA-256", e);
-        }
+        return dev.portcullis.core.Sha256.digester();
     }
 }
