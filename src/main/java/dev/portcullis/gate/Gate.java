@@ -61,14 +61,7 @@ public final class Gate {
      */
     public Identity authenticate(String connection, String protocol, String clientAddress, Optional<String> token)
             throws TokenRejectedException, GateUnavailableException {
-        try {
-            if (token.isEmpty()) {
-                throw new TokenRejectedException(TokenRejectedException.Reason.MISSING, "no agent token was presented");
-            }
-            return verifier.verify(token.get());
-        } catch (TokenRejectedException e) {
-            throw refused(connection, protocol, clientAddress, e);
-        }
+        return check(connection, protocol, clientAddress, token, verifier::verify);
     }
 
     /**
@@ -79,11 +72,20 @@ public final class Gate {
      */
     public Optional<Identity> authenticateInPlace(String connection, String protocol, String clientAddress, Optional<String> token)
             throws TokenRejectedException, GateUnavailableException {
+        return check(connection, protocol, clientAddress, token, verifier::verifyFromMemory);
+    }
+
+    private interface TokenCheck<T> {
+        T apply(String token) throws TokenRejectedException;
+    }
+
+    private <T> T check(String connection, String protocol, String clientAddress, Optional<String> token, TokenCheck<T> check)
+            throws TokenRejectedException, GateUnavailableException {
         try {
             if (token.isEmpty()) {
                 throw new TokenRejectedException(TokenRejectedException.Reason.MISSING, "no agent token was presented");
             }
-            return verifier.verifyFromMemory(token.get());
+            return check.apply(token.get());
         } catch (TokenRejectedException e) {
             throw refused(connection, protocol, clientAddress, e);
         }

@@ -137,12 +137,7 @@ public final class TokenVerifier {
 
     /** Verifies a token and returns who it identifies, or says exactly why not. */
     public Identity verify(String token) throws TokenRejectedException {
-        if (token == null || token.isBlank()) throw new TokenRejectedException(Reason.MISSING, "no token");
-        // The length check first spares encoding a huge token; characters never outnumber UTF-8 bytes.
-        if (token.length() > config.maxTokenBytes() || token.getBytes(StandardCharsets.UTF_8).length > config.maxTokenBytes()) {
-            throw new TokenRejectedException(Reason.OVERSIZED, "token is over the limit of " + config.maxTokenBytes() + " bytes");
-        }
-        String fingerprint = sha256(token);
+        String fingerprint = fingerprint(token);
         Instant now = clock.instant();
         CachedIdentity cached = verified.get(fingerprint);
         Identity identity;
@@ -164,17 +159,23 @@ public final class TokenVerifier {
      * thread that may wait.
      */
     public Optional<Identity> verifyFromMemory(String token) throws TokenRejectedException {
-        if (token == null || token.isBlank()) throw new TokenRejectedException(Reason.MISSING, "no token");
-        if (token.length() > config.maxTokenBytes() || token.getBytes(StandardCharsets.UTF_8).length > config.maxTokenBytes()) {
-            throw new TokenRejectedException(Reason.OVERSIZED, "token is over the limit of " + config.maxTokenBytes() + " bytes");
-        }
-        String fingerprint = sha256(token);
+        String fingerprint = fingerprint(token);
         Instant now = clock.instant();
         CachedIdentity cached = verified.get(fingerprint);
         if (cached == null || !introspection.fresh(fingerprint, now)) return Optional.empty();
         checkTime(cached.identity().expiresAt(), cached.notBefore(), now);
         if (config.introspection().isPresent()) introspect(token, fingerprint, now); // fresh: from memory
         return Optional.of(cached.identity());
+    }
+
+    /** The cache key of a token that is present and within the size limit (refused otherwise). */
+    private String fingerprint(String token) throws TokenRejectedException {
+        if (token == null || token.isBlank()) throw new TokenRejectedException(Reason.MISSING, "no token");
+        // The length check first spares encoding a huge token; characters never outnumber UTF-8 bytes.
+        if (token.length() > config.maxTokenBytes() || token.getBytes(StandardCharsets.UTF_8).length > config.maxTokenBytes()) {
+            throw new TokenRejectedException(Reason.OVERSIZED, "token is over the limit of " + config.maxTokenBytes() + " bytes");
+        }
+        return sha256(token);
     }
 
     private Identity verifyFully(String token, String fingerprint, Instant now) throws TokenRejectedException {

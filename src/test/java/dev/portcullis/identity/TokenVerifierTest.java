@@ -187,6 +187,25 @@ class TokenVerifierTest {
     }
 
     @Test
+    void fromMemoryAnswersOnlyForATokenVerifiedBeforeAndRefusesAsVerifyDoes() throws Exception {
+        // What an event loop asks before deciding in place: never a signature check or a network call.
+        String token = mint(ISSUER_ID, List.of(AUDIENCE), 120).serialize();
+        assertThat(verifier.verifyFromMemory(token)).as("never verified: the issuer's keys are needed").isEmpty();
+        assertThat(verifier.verifyFromMemory(signedBy(issuerKey(), "forged-kid", claims().build()))).isEmpty();
+
+        Identity verified = verifier.verify(token);
+        assertThat(verifier.verifyFromMemory(token)).contains(verified);
+
+        assertThatThrownBy(() -> verifier.verifyFromMemory(" ")).isInstanceOf(TokenRejectedException.class)
+                .satisfies(e -> assertThat(((TokenRejectedException) e).reason()).isEqualTo(Reason.MISSING));
+        assertThatThrownBy(() -> verifier.verifyFromMemory("x".repeat(MAX_TOKEN_BYTES + 1))).isInstanceOf(TokenRejectedException.class)
+                .satisfies(e -> assertThat(((TokenRejectedException) e).reason()).isEqualTo(Reason.OVERSIZED));
+        clock.advance(Duration.ofSeconds(120).plus(SKEW));
+        assertThatThrownBy(() -> verifier.verifyFromMemory(token)).isInstanceOf(TokenRejectedException.class)
+                .satisfies(e -> assertThat(((TokenRejectedException) e).reason()).isEqualTo(Reason.EXPIRED));
+    }
+
+    @Test
     void tokenWhoseNotBeforeIsInTheFutureIsRefused() throws Exception {
         Instant nbf = Instant.now().plus(Duration.ofMinutes(10));
         refused(signedBy(issuerKey(), ISSUER_ID, claims().notBeforeTime(Date.from(nbf)).build()), Reason.NOT_YET_VALID);
