@@ -20,6 +20,8 @@ import picocli.CommandLine.Command;
                 ApproveCommand.class,
                 DenyCommand.class,
                 RevokeCommand.class,
+                KubeconfigCommand.class,
+                KubeCredentialsCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
@@ -40,6 +42,7 @@ public final class Main implements Runnable {
             @Override
             public <K> K create(Class<K> cls) throws Exception {
                 if (cls == ApprovalServer.class) return cls.cast(new ApprovalServer(env));
+                if (cls == KubeCredentialsCommand.class) return cls.cast(new KubeCredentialsCommand(env));
                 return defaults.create(cls);
             }
         };
