@@ -2,9 +2,12 @@
  * The HTTP adapter: agents call any REST API (Okta's admin API first) through the gateway.
  *
  * <pre>
- *  agent ──GET /api/v1/users, Authorization: Bearer|SSWS &lt;agent token&gt;──▶ HttpGatewayHandler
+ *  agent ──GET /api/v1/users, Authorization: Bearer|SSWS &lt;agent token&gt;──▶ AgentConnection (event loop)
+ *     0 request and body read up to max-request-bytes  too large → 413 (rest read and dropped, then close)
+ *       → AgentExchange → HttpGatewayHandler.handle: a read with a token known from before stays on the
+ *       loop; anything that may wait (issuer, fsync of a change, approval) moves to a virtual thread
  *     1 Gate.authenticate (token → Identity)          refused → 401 problem+json, WWW-Authenticate
- *     2 body read up to max-request-bytes → HttpCall   too large → 413
+ *     2 the request → HttpCall
  *     3 Gate.judge (policy → Decision, recorded)       Deny → 403 problem+json
  *       Mask, and a filter-params value searches a masked field beyond the rule's predicates mode, or a
  *         sort-params value sorts by one (MaskedFieldSearch, reading OktaFilter) → 403 masked-field-search,
@@ -17,9 +20,10 @@
  *       HoldForApproval with Portcullis-Approval: apr_…: same caller and Gate.releaseApproved(id, call, body)
  *         → forwarded, once; otherwise 403 approval-not-usable (not-approved, expired, already-used,
  *         different-operation, different-requester, unknown)
- *     4 HttpUpstream: agent credential removed, target credential injected ──▶ upstream
- *     5 response streamed through JsonMasker / TextStreamMasker ──▶ agent; upstream URLs in Link and
- *       Location headers and in JSON string values point at the gateway (UpstreamLinks)
+ *     4 HttpUpstream / UpstreamCall, on the same loop: agent credential removed, target credential
+ *       injected ──▶ upstream (kept-alive connections of that loop)
+ *     5 response masked by JsonMasker / TextStreamMasker (whole up to 256 KiB, else streamed) ──▶ agent;
+ *       upstream URLs in Link and Location headers and in JSON string values point at the gateway (UpstreamLinks)
  *     6 result recorded durably, then the response is completed
  * </pre>
  * With the connection's {@code tls:} the listener ({@link dev.portcullis.http.HttpListener}) speaks HTTPS
