@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
  * ({@code interactiveMode: Never}). The gateway verifies the token; this only reads its {@code exp}.
  */
 @Command(name = "kube-credentials", mixinStandardHelpOptions = true,
-        header = "kubectl's exec credential plugin: prints the agent's token as an ExecCredential.",
+        header = "Print the agent's token for kubectl, as its exec credential plugin (ExecCredential).",
         description = {"kubectl's exec credential plugin (written into a kubeconfig by 'portcullis kubeconfig'): prints the "
                 + "agent's OIDC token, from --token-env (default " + KubeCredentialsCommand.DEFAULT_TOKEN_ENV
                 + ") or --token-file, as a client.authentication.k8s.io/v1 ExecCredential with the token's expiry."})
