@@ -1,0 +1,333 @@
+package dev.portcullis.dev;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.portcullis.core.Json;
+import dev.portcullis.core.KubeRequest;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+
+/**
+ * A stand-in for a Kubernetes API server (NOT a cluster): what kubectl needs to list, get, create,
+ * update, patch and delete pods, services, configmaps, secrets, events, namespaces and deployments,
+ * in the API server's wire format: {@code /version}, legacy discovery ({@code /api}, {@code /apis},
+ * resource lists), objects with {@code resourceVersion}, {@code Table} answers when asked for them (as
+ * kubectl does), and {@code Status} errors. Every request is logged, so tests can prove what never
+ * arrived. Bodies are JSON only: kubectl's generators ({@code kubectl create configmap ...}) send
+ * protobuf, which gets 415 here (a gateway that judges and masks bodies reads JSON); manifests
+ * ({@code -f}) and {@code apply} send JSON. Not served yet (issue 11): OpenAPI documents (so kubectl's
+ * {@code create -f} and {@code apply} need {@code --validate=false} against it), watches, logs, exec.
+ */
+public final class KubeApiStandIn implements AutoCloseable {
+    private static final ObjectMapper JSON = Json.mapper();
+
+    /** One kind of object this stand-in serves. */
+    private record Kind(String group, String version, String resource, String singular, String kind, boolean namespaced,
+                        List<String> shortNames) {
+        String apiVersion() {
+            return group.isEmpty() ? version : group + "/" + version;
+        }
+    }
+
+    private static final List<Kind> KINDS = List.of(
+            new Kind("", "v1", "namespaces", "namespace", "Namespace", false, List.of("ns")),
+            new Kind("", "v1", "pods", "pod", "Pod", true, List.of("po")),
+            new Kind("", "v1", "services", "service", "Service", true, List.of("svc")),
+            new Kind("", "v1", "configmaps", "configmap", "ConfigMap", true, List.of("cm")),
+            new Kind("", "v1", "secrets", "secret", "Secret", true, List.of()),
+            new Kind("", "v1", "events", "event", "Event", true, List.of("ev")),
+            new Kind("apps", "v1", "deployments", "deployment", "Deployment", true, List.of("deploy")));
+    private static final List<String> VERBS = List.of("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch");
+
+    /** A request as received. */
+    public record Received(String method, String path, String query) {
+    }
+
+    private final Clock clock;
+    private final LocalServer server;
+    private final AtomicLong resourceVersion = new AtomicLong(1000);
+    /** Objects by "group/resource/namespace/name". */
+    private final Map<String, ObjectNode> objects = new TreeMap<>();
+    private final List<Received> received = new CopyOnWriteArrayList<>();
+
+    private KubeApiStandIn(Clock clock, int port) {
+        this.clock = clock;
+        this.server = LocalServer.start("kube-standin", port, new Routes());
+    }
+
+    /** Starts on 127.0.0.1:{@code port} (0: any) with namespaces dev, staging and kube-system. */
+    public static KubeApiStandIn start(int port) {
+        KubeApiStandIn api = new KubeApiStandIn(Clock.systemUTC(), port);
+        for (String ns : List.of("default", "dev", "staging", "kube-system")) {
+            api.put("namespaces", "", JSON.createObjectNode().put("apiVersion", "v1").put("kind", "Namespace")
+                    .set("metadata", JSON.createObjectNode().put("name", ns)));
+        }
+        return api;
+    }
+
+    public URI url() {
+        return server.baseUri();
+    }
+
+    /** Every request received, oldest first. */
+    public List<Received> received() {
+        return List.copyOf(received);
+    }
+
+    public void reset() {
+        received.clear();
+    }
+
+    /** Stores an object as a create would (for tests and seeding); returns what is stored. */
+    public synchronized ObjectNode put(String resource, String namespace, ObjectNode object) {
+        Kind kind = kind("", resource);
+        if (kind == null) kind = kind("apps", resource);
+        Objects.requireNonNull(kind, resource);
+        return store(kind, namespace, object.deepCopy());
+    }
+
+    private ObjectNode store(Kind kind, String namespace, ObjectNode object) {
+        ObjectNode metadata = object.with("metadata");
+        if (kind.namespaced()) metadata.put("namespace", namespace);
+        if (!metadata.has("uid")) metadata.put("uid", UUID.randomUUID().toString());
+        if (!metadata.has("creationTimestamp")) metadata.put("creationTimestamp", clock.instant().truncatedTo(ChronoUnit.SECONDS).toString());
+        metadata.put("resourceVersion", Long.toString(resourceVersion.incrementAndGet()));
+        object.put("apiVersion", kind.apiVersion());
+        object.put("kind", kind.kind());
+        objects.put(key(kind, kind.namespaced() ? namespace : "", metadata.path("name").asText()), object);
+        return object;
+    }
+
+    private static String key(Kind kind, String namespace, String name) {
+        return kind.group() + "/" + kind.resource() + "/" + namespace + "/" + name;
+    }
+
+    private static Kind kind(String group, String resource) {
+        for (Kind k : KINDS) if (k.group().equals(group) && k.resource().equals(resource)) return k;
+        return null;
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+
+    private final class Routes extends Handler.Abstract {
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) throws Exception {
+            String path = Request.getPathInContext(request);
+            String query = Objects.requireNonNullElse(request.getHttpURI().getQuery(), "");
+            received.add(new Received(request.getMethod(), path, query));
+            String body = Content.Source.asString(request, StandardCharsets.UTF_8);
+            String accept = Objects.requireNonNullElse(request.getHeaders().get(HttpHeader.ACCEPT), "");
+            String contentType = Objects.requireNonNullElse(request.getHeaders().get(HttpHeader.CONTENT_TYPE), "application/json");
+            Answer answer;
+            if (!body.isEmpty() && !contentType.startsWith("application/json") && !contentType.contains("patch+json")) {
+                // JSON only, as a gateway that masks would ask for: protobuf and CBOR are refused, and clients fall back
+                answer = status(415, "UnsupportedMediaType", "the body of type " + contentType + " is not supported; send JSON");
+            } else {
+                try {
+                    answer = route(request.getMethod(), path, query, body, accept);
+                } catch (IllegalArgumentException | com.fasterxml.jackson.core.JsonProcessingException e) {
+                    answer = status(400, "BadRequest", e.getMessage());
+                }
+            }
+            response.setStatus(answer.code());
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+            response.write(true, ByteBuffer.wrap(JSON.writeValueAsBytes(answer.body())), callback);
+            return true;
+        }
+    }
+
+    private record Answer(int code, JsonNode body) {
+    }
+
+    private Answer route(String method, String path, String query, String body, String accept) throws Exception {
+        switch (path) {
+            case "/version" -> {
+                return new Answer(200, JSON.createObjectNode().put("major", "1").put("minor", "33").put("gitVersion", "v1.33.0")
+                        .put("gitCommit", "portcullis-standin").put("platform", "linux/amd64"));
+            }
+            case "/api" -> {
+                ObjectNode versions = JSON.createObjectNode().put("kind", "APIVersions");
+                versions.putArray("versions").add("v1");
+                versions.putArray("serverAddressByClientCIDRs").addObject().put("clientCIDR", "0.0.0.0/0")
+                        .put("serverAddress", url().getAuthority());
+                return new Answer(200, versions);
+            }
+            case "/apis" -> {
+                ObjectNode groups = JSON.createObjectNode().put("kind", "APIGroupList").put("apiVersion", "v1");
+                ObjectNode apps = groups.putArray("groups").addObject().put("name", "apps");
+                apps.putArray("versions").addObject().put("groupVersion", "apps/v1").put("version", "v1");
+                apps.putObject("preferredVersion").put("groupVersion", "apps/v1").put("version", "v1");
+                return new Answer(200, groups);
+            }
+            case "/api/v1" -> {
+                return new Answer(200, resourceList("v1"));
+            }
+            case "/apis/apps/v1" -> {
+                return new Answer(200, resourceList("apps/v1"));
+            }
+            default -> {
+            }
+        }
+        KubeRequest r = KubeRequest.parse(method, path, query);
+        if (!r.resourceRequest()) return status(404, "NotFound", "the server could not find the requested resource");
+        Kind kind = kind(r.apiGroup(), r.resource());
+        if (kind == null || !kind.version().equals(r.apiVersion())) {
+            return status(404, "NotFound", "the server could not find the requested resource");
+        }
+        if (!r.subresource().isEmpty()) return status(404, "NotFound", "the server could not find the requested resource");
+        // For a cluster-scoped kind the "namespace" the path names is the object itself (namespaces/NAME).
+        String ns = kind.namespaced() ? r.namespace() : "";
+        synchronized (this) {
+            return switch (r.verb()) {
+                case "list" -> new Answer(200, accept.contains("as=Table") ? table(kind, r) : list(kind, r));
+                case "get" -> {
+                    ObjectNode o = objects.get(key(kind, ns, r.name()));
+                    yield o == null ? notFound(kind, r.name()) : new Answer(200, accept.contains("as=Table") ? table(kind, List.of(o)) : o);
+                }
+                case "create" -> {
+                    ObjectNode o = (ObjectNode) JSON.readTree(body);
+                    String name = o.path("metadata").path("name").asText("");
+                    if (name.isEmpty()) yield status(422, "Invalid", kind.kind() + " is invalid: metadata.name: Required value");
+                    if (objects.containsKey(key(kind, ns, name))) {
+                        yield status(409, "AlreadyExists", kind.resource() + " \"" + name + "\" already exists");
+                    }
+                    yield new Answer(201, store(kind, ns, o));
+                }
+                case "update" -> {
+                    if (!objects.containsKey(key(kind, ns, r.name()))) yield notFound(kind, r.name());
+                    yield new Answer(200, store(kind, ns, (ObjectNode) JSON.readTree(body)));
+                }
+                case "patch" -> {
+                    ObjectNode o = objects.get(key(kind, ns, r.name()));
+                    if (o == null) yield notFound(kind, r.name());
+                    ObjectNode patched = o.deepCopy();
+                    merge(patched, JSON.readTree(body));
+                    yield new Answer(200, store(kind, ns, patched));
+                }
+                case "delete" -> {
+                    ObjectNode o = objects.remove(key(kind, ns, r.name()));
+                    yield o == null ? notFound(kind, r.name()) : new Answer(200, o);
+                }
+                default -> status(405, "MethodNotAllowed", r.verb() + " is not served by this stand-in");
+            };
+        }
+    }
+
+    /** JSON merge patch (RFC 7386), which is what strategic merge patch amounts to for the fields used here. */
+    private static void merge(ObjectNode target, JsonNode patch) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = patch.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> f = it.next();
+            if (f.getValue().isNull()) target.remove(f.getKey());
+            else if (f.getValue().isObject() && target.get(f.getKey()) instanceof ObjectNode inner) merge(inner, f.getValue());
+            else target.set(f.getKey(), f.getValue().deepCopy());
+        }
+    }
+
+    private List<ObjectNode> matching(Kind kind, KubeRequest r) {
+        List<ObjectNode> items = new ArrayList<>();
+        String prefix = kind.group() + "/" + kind.resource() + "/" + (kind.namespaced() ? r.namespace() : "");
+        for (Map.Entry<String, ObjectNode> e : objects.entrySet()) {
+            boolean inScope = r.namespace().isEmpty() ? e.getKey().startsWith(kind.group() + "/" + kind.resource() + "/")
+                    : e.getKey().startsWith(prefix + "/");
+            if (inScope && (r.name().isEmpty() || e.getValue().path("metadata").path("name").asText().equals(r.name()))) {
+                items.add(e.getValue());
+            }
+        }
+        return items;
+    }
+
+    private ObjectNode list(Kind kind, KubeRequest r) {
+        ObjectNode list = JSON.createObjectNode().put("kind", kind.kind() + "List").put("apiVersion", kind.apiVersion());
+        list.putObject("metadata").put("resourceVersion", Long.toString(resourceVersion.get()));
+        ArrayNode items = list.putArray("items");
+        for (ObjectNode o : matching(kind, r)) {
+            ObjectNode item = o.deepCopy();
+            item.remove("kind"); // as the API server writes list items
+            item.remove("apiVersion");
+            items.add(item);
+        }
+        return list;
+    }
+
+    private ObjectNode table(Kind kind, KubeRequest r) {
+        return table(kind, matching(kind, r));
+    }
+
+    /** What kubectl's default output asks for: rows with Name and Age, each with the object's metadata. */
+    private ObjectNode table(Kind kind, List<ObjectNode> objectsInTable) {
+        ObjectNode table = JSON.createObjectNode().put("kind", "Table").put("apiVersion", "meta.k8s.io/v1");
+        table.putObject("metadata").put("resourceVersion", Long.toString(resourceVersion.get()));
+        ArrayNode columns = table.putArray("columnDefinitions");
+        columns.addObject().put("name", "Name").put("type", "string").put("format", "name").put("description", "Name").put("priority", 0);
+        columns.addObject().put("name", "Age").put("type", "string").put("format", "").put("description", "Age").put("priority", 0);
+        ArrayNode rows = table.putArray("rows");
+        for (ObjectNode o : objectsInTable) {
+            ObjectNode row = rows.addObject();
+            ArrayNode cells = row.putArray("cells");
+            cells.add(o.path("metadata").path("name").asText());
+            cells.add(age(o.path("metadata").path("creationTimestamp").asText()));
+            ObjectNode partial = row.putObject("object").put("kind", "PartialObjectMetadata").put("apiVersion", "meta.k8s.io/v1");
+            partial.set("metadata", o.path("metadata").deepCopy());
+        }
+        return table;
+    }
+
+    private String age(String created) {
+        try {
+            long s = ChronoUnit.SECONDS.between(Instant.parse(created), clock.instant());
+            return s < 120 ? s + "s" : s / 60 + "m";
+        } catch (RuntimeException e) {
+            return "<unknown>";
+        }
+    }
+
+    private ObjectNode resourceList(String groupVersion) {
+        ObjectNode list = JSON.createObjectNode().put("kind", "APIResourceList").put("apiVersion", "v1").put("groupVersion", groupVersion);
+        ArrayNode resources = list.putArray("resources");
+        for (Kind k : KINDS) {
+            if (!k.apiVersion().equals(groupVersion)) continue;
+            ObjectNode res = resources.addObject().put("name", k.resource()).put("singularName", k.singular())
+                    .put("namespaced", k.namespaced()).put("kind", k.kind());
+            ArrayNode verbs = res.putArray("verbs");
+            VERBS.forEach(verbs::add);
+            ArrayNode shortNames = res.putArray("shortNames");
+            k.shortNames().forEach(shortNames::add);
+        }
+        return list;
+    }
+
+    private static Answer notFound(Kind kind, String name) {
+        return status(404, "NotFound", kind.resource() + (kind.group().isEmpty() ? "" : "." + kind.group()) + " \"" + name + "\" not found");
+    }
+
+    private static Answer status(int code, String reason, String message) {
+        ObjectNode status = JSON.createObjectNode().put("kind", "Status").put("apiVersion", "v1");
+        status.putObject("metadata");
+        status.put("status", "Failure").put("message", message).put("reason", reason).put("code", code);
+        return new Answer(code, status);
+    }
+}
