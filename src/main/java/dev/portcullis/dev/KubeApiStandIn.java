@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.portcullis.core.Json;
 import dev.portcullis.core.KubeRequest;
+import java.io.OutputStream;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +20,10 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
@@ -36,8 +40,9 @@ import org.eclipse.jetty.util.Callback;
  * kubectl does), and {@code Status} errors. Every request is logged, so tests can prove what never
  * arrived. Bodies are JSON only: kubectl's generators ({@code kubectl create configmap ...}) send
  * protobuf, which gets 415 here (a gateway that judges and masks bodies reads JSON); manifests
- * ({@code -f}) and {@code apply} send JSON. Not served yet (issue 11): OpenAPI documents (so kubectl's
- * {@code create -f} and {@code apply} need {@code --validate=false} against it), watches, logs, exec.
+ * ({@code -f}) and {@code apply} send JSON. Watches stream one event per line. Not served yet (issue 11):
+ * OpenAPI documents (so kubectl's {@code create -f} and {@code apply} need {@code --validate=false}
+ * against it), logs, exec, attach and port-forward.
  */
 public final class KubeApiStandIn implements AutoCloseable {
     private static final ObjectMapper JSON = Json.mapper();
@@ -70,6 +75,16 @@ public final class KubeApiStandIn implements AutoCloseable {
     /** Objects by "group/resource/namespace/name". */
     private final Map<String, ObjectNode> objects = new TreeMap<>();
     private final List<Received> received = new CopyOnWriteArrayList<>();
+    /** Open watches; each gets every change to the objects it watches. */
+    private final List<Watch> watches = new CopyOnWriteArrayList<>();
+
+    private record Watch(Kind kind, String namespace, String name, BlockingQueue<ObjectNode> events) {
+        boolean sees(Kind k, ObjectNode object) {
+            JsonNode m = object.path("metadata");
+            return k == kind && (namespace.isEmpty() || namespace.equals(m.path("namespace").asText()))
+                    && (name.isEmpty() || name.equals(m.path("name").asText()));
+        }
+    }
 
     private KubeApiStandIn(Clock clock, int port) {
         this.clock = clock;
@@ -115,8 +130,18 @@ public final class KubeApiStandIn implements AutoCloseable {
         metadata.put("resourceVersion", Long.toString(resourceVersion.incrementAndGet()));
         object.put("apiVersion", kind.apiVersion());
         object.put("kind", kind.kind());
-        objects.put(key(kind, kind.namespaced() ? namespace : "", metadata.path("name").asText()), object);
+        ObjectNode before = objects.put(key(kind, kind.namespaced() ? namespace : "", metadata.path("name").asText()), object);
+        changed(kind, before == null ? "ADDED" : "MODIFIED", object);
         return object;
+    }
+
+    private void changed(Kind kind, String type, ObjectNode object) {
+        for (Watch w : watches) {
+            if (!w.sees(kind, object)) continue;
+            ObjectNode event = JSON.createObjectNode().put("type", type);
+            event.set("object", object.deepCopy());
+            w.events().add(event);
+        }
     }
 
     private static String key(Kind kind, String namespace, String name) {
@@ -128,8 +153,11 @@ public final class KubeApiStandIn implements AutoCloseable {
         return null;
     }
 
+    private volatile boolean closed;
+
     @Override
     public void close() {
+        closed = true; // ends the watches' loops
         server.close();
     }
 
@@ -142,6 +170,10 @@ public final class KubeApiStandIn implements AutoCloseable {
             String body = Content.Source.asString(request, StandardCharsets.UTF_8);
             String accept = Objects.requireNonNullElse(request.getHeaders().get(HttpHeader.ACCEPT), "");
             String contentType = Objects.requireNonNullElse(request.getHeaders().get(HttpHeader.CONTENT_TYPE), "application/json");
+            if (request.getMethod().equals("GET") && isWatch(path, query)) {
+                watch(KubeRequest.parse("GET", path, query), accept, response, callback);
+                return true;
+            }
             Answer answer;
             if (!body.isEmpty() && !contentType.startsWith("application/json") && !contentType.contains("patch+json")) {
                 // JSON only, as a gateway that masks would ask for: protobuf and CBOR are refused, and clients fall back
@@ -161,6 +193,67 @@ public final class KubeApiStandIn implements AutoCloseable {
     }
 
     private record Answer(int code, JsonNode body) {
+    }
+
+    private static boolean isWatch(String path, String query) {
+        try {
+            return KubeRequest.parse("GET", path, query).verb().equals("watch");
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /**
+     * A watch: one JSON event per line, as the API server streams them, until {@code timeoutSeconds}
+     * (at most 5 minutes) or the client leaves. Without a {@code resourceVersion} the existing objects
+     * come first as ADDED; kubectl lists first and watches from the list's version, so gets only changes.
+     * Asked for Tables (as {@code kubectl get -w} does), each event's object is a one-row Table.
+     */
+    private void watch(KubeRequest r, String accept, Response response, Callback callback) throws Exception {
+        Kind kind = kind(r.apiGroup(), r.resource());
+        if (kind == null) {
+            response.setStatus(404);
+            response.write(true, ByteBuffer.wrap(JSON.writeValueAsBytes(status(404, "NotFound",
+                    "the server could not find the requested resource").body())), callback);
+            return;
+        }
+        java.util.Map<String, List<String>> query = dev.portcullis.core.HttpCall.parseQuery(r.rawQuery());
+        long timeout = Math.min(300, Long.parseLong(query.getOrDefault("timeoutSeconds", List.of("300")).getFirst()));
+        boolean fromNow = !query.getOrDefault("resourceVersion", List.of("")).getFirst().isEmpty()
+                && !query.get("resourceVersion").getFirst().equals("0");
+        boolean table = accept.contains("as=Table");
+        Watch w = new Watch(kind, kind.namespaced() ? r.namespace() : "", r.name(), new LinkedBlockingQueue<>());
+        synchronized (this) {
+            watches.add(w);
+            if (!fromNow) {
+                for (ObjectNode o : matching(kind, r)) {
+                    ObjectNode event = JSON.createObjectNode().put("type", "ADDED");
+                    event.set("object", o.deepCopy());
+                    w.events().add(event);
+                }
+            }
+        }
+        response.setStatus(200);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeout);
+        OutputStream out = Content.Sink.asOutputStream(response);
+        try {
+            out.flush();
+            while (System.nanoTime() < deadline && !closed) {
+                ObjectNode event = w.events().poll(200, TimeUnit.MILLISECONDS);
+                if (event == null) continue;
+                if (table) event.set("object", table(kind, List.of((ObjectNode) event.get("object"))));
+                out.write(JSON.writeValueAsBytes(event));
+                out.write('\n');
+                out.flush();
+            }
+            out.close();
+            callback.succeeded();
+        } catch (java.io.IOException e) {
+            callback.failed(e); // the client left
+        } finally {
+            watches.remove(w);
+        }
     }
 
     private Answer route(String method, String path, String query, String body, String accept) throws Exception {
@@ -230,6 +323,7 @@ public final class KubeApiStandIn implements AutoCloseable {
                 }
                 case "delete" -> {
                     ObjectNode o = objects.remove(key(kind, ns, r.name()));
+                    if (o != null) changed(kind, "DELETED", o);
                     yield o == null ? notFound(kind, r.name()) : new Answer(200, o);
                 }
                 default -> status(405, "MethodNotAllowed", r.verb() + " is not served by this stand-in");

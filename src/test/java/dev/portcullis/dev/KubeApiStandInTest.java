@@ -69,6 +69,36 @@ class KubeApiStandInTest {
     }
 
     @Test
+    void kubectlWatchesAndSeesAChangeAsItHappens() throws Exception {
+        for (String version : List.of("1.27", "1.33")) {
+            Path binary = List.of(Path.of("/usr/lib/google-cloud-sdk/bin"), Path.of("/usr/bin")).stream()
+                    .map(d -> d.resolve("kubectl." + version)).filter(Files::isExecutable).findFirst().orElseThrow();
+            Path out = dir.resolve("watch-" + version + ".txt");
+            Process watch = new ProcessBuilder(binary.toString(), "--kubeconfig", kubeconfig.toString(), "get", "pods", "-n", "dev", "-w")
+                    .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            try {
+                waitFor(out, "web-1");
+                String name = "added-" + version.replace(".", "");
+                api.put("pods", "dev", (ObjectNode) JSON.readTree("{\"metadata\":{\"name\":\"" + name + "\"}}"));
+                waitFor(out, name);
+            } finally {
+                watch.destroy();
+                watch.waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+        assertThat(api.received()).anySatisfy(r -> assertThat(r.query()).contains("watch=true"));
+    }
+
+    static void waitFor(Path file, String text) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(file) && Files.readString(file).contains(text)) return;
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no '" + text + "' in the watch's output: " + (Files.exists(file) ? Files.readString(file) : ""));
+    }
+
+    @Test
     void kubectlListsGetsCreatesAndDeletesAgainstIt() throws Exception {
         for (String version : List.of("1.27", "1.33")) {
             Run pods = kubectl(version, "get", "pods", "-n", "dev");
