@@ -40,9 +40,9 @@ import org.eclipse.jetty.util.Callback;
  * kubectl does), and {@code Status} errors. Every request is logged, so tests can prove what never
  * arrived. Bodies are JSON only: kubectl's generators ({@code kubectl create configmap ...}) send
  * protobuf, which gets 415 here (a gateway that judges and masks bodies reads JSON); manifests
- * ({@code -f}) and {@code apply} send JSON. Watches stream one event per line. Not served yet (issue 11):
- * OpenAPI documents (so kubectl's {@code create -f} and {@code apply} need {@code --validate=false}
- * against it), logs, exec, attach and port-forward.
+ * ({@code -f}) and {@code apply} send JSON. Watches stream one event per line; a pod's log is text, followed
+ * with {@code follow=true}. Not served yet (issue 11): OpenAPI documents (so kubectl's {@code create -f}
+ * and {@code apply} need {@code --validate=false} against it), exec, attach and port-forward.
  */
 public final class KubeApiStandIn implements AutoCloseable {
     private static final ObjectMapper JSON = Json.mapper();
@@ -75,6 +75,9 @@ public final class KubeApiStandIn implements AutoCloseable {
     /** Objects by "group/resource/namespace/name". */
     private final Map<String, ObjectNode> objects = new TreeMap<>();
     private final List<Received> received = new CopyOnWriteArrayList<>();
+    /** Each pod's log lines, by "namespace/name"; guarded by this. */
+    private final Map<String, List<String>> logs = new TreeMap<>();
+
     /** Open watches; each gets every change to the objects it watches. */
     private final List<Watch> watches = new CopyOnWriteArrayList<>();
 
@@ -112,6 +115,12 @@ public final class KubeApiStandIn implements AutoCloseable {
 
     public void reset() {
         received.clear();
+    }
+
+    /** Appends a line to a pod's log (what its container printed); a follower sees it at once. */
+    public synchronized void log(String namespace, String pod, String line) {
+        logs.computeIfAbsent(namespace + "/" + pod, k -> new ArrayList<>()).add(line);
+        notifyAll();
     }
 
     /** Stores an object as a create would (for tests and seeding); returns what is stored. */
@@ -170,6 +179,13 @@ public final class KubeApiStandIn implements AutoCloseable {
             String body = Content.Source.asString(request, StandardCharsets.UTF_8);
             String accept = Objects.requireNonNullElse(request.getHeaders().get(HttpHeader.ACCEPT), "");
             String contentType = Objects.requireNonNullElse(request.getHeaders().get(HttpHeader.CONTENT_TYPE), "application/json");
+            if (request.getMethod().equals("GET") && path.endsWith("/log")) {
+                KubeRequest r = KubeRequest.parse("GET", path, query);
+                if (r.verb().equals("logs")) {
+                    podLog(r, response, callback);
+                    return true;
+                }
+            }
             if (request.getMethod().equals("GET") && isWatch(path, query)) {
                 watch(KubeRequest.parse("GET", path, query), accept, response, callback);
                 return true;
@@ -193,6 +209,42 @@ public final class KubeApiStandIn implements AutoCloseable {
     }
 
     private record Answer(int code, JsonNode body) {
+    }
+
+    /** A pod's log as text, and with {@code follow=true} every line added while the client stays. */
+    private void podLog(KubeRequest r, Response response, Callback callback) throws Exception {
+        String key = r.namespace() + "/" + r.name();
+        synchronized (this) {
+            if (!objects.containsKey(key(kind("", "pods"), r.namespace(), r.name()))) {
+                response.setStatus(404);
+                response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+                response.write(true, ByteBuffer.wrap(JSON.writeValueAsBytes(notFound(kind("", "pods"), r.name()).body())), callback);
+                return;
+            }
+        }
+        boolean follow = dev.portcullis.core.HttpCall.parseQuery(r.rawQuery()).getOrDefault("follow", List.of("false"))
+                .getFirst().equals("true");
+        response.setStatus(200);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain");
+        OutputStream out = Content.Sink.asOutputStream(response);
+        try {
+            int sent = 0;
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+            do {
+                List<String> lines;
+                synchronized (this) {
+                    List<String> all = logs.getOrDefault(key, List.of());
+                    if (follow && all.size() == sent && !closed) wait(200);
+                    lines = List.copyOf(logs.getOrDefault(key, List.of()));
+                }
+                for (; sent < lines.size(); sent++) out.write((lines.get(sent) + "\n").getBytes(StandardCharsets.UTF_8));
+                out.flush();
+            } while (follow && !closed && System.nanoTime() < deadline);
+            out.close();
+            callback.succeeded();
+        } catch (java.io.IOException e) {
+            callback.failed(e); // the client left
+        }
     }
 
     private static boolean isWatch(String path, String query) {

@@ -89,6 +89,32 @@ class KubeApiStandInTest {
         assertThat(api.received()).anySatisfy(r -> assertThat(r.query()).contains("watch=true"));
     }
 
+    @Test
+    void kubectlReadsAndFollowsAPodsLog() throws Exception {
+        api.log("dev", "web-1", "started");
+        api.log("dev", "web-1", "listening on :8080");
+        for (String version : List.of("1.27", "1.33")) {
+            Run logs = kubectl(version, "logs", "web-1", "-n", "dev");
+            assertThat(logs.exit()).as(logs.out()).isZero();
+            assertThat(logs.out()).startsWith("started\nlistening on :8080\n"); // then the lines the earlier loop added
+
+            Path binary = List.of(Path.of("/usr/lib/google-cloud-sdk/bin"), Path.of("/usr/bin")).stream()
+                    .map(d -> d.resolve("kubectl." + version)).filter(Files::isExecutable).findFirst().orElseThrow();
+            Path out = dir.resolve("follow-" + version + ".txt");
+            Process follow = new ProcessBuilder(binary.toString(), "--kubeconfig", kubeconfig.toString(), "logs", "-f", "web-1", "-n", "dev")
+                    .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            try {
+                waitFor(out, "listening on :8080");
+                api.log("dev", "web-1", "request " + version);
+                waitFor(out, "request " + version);
+            } finally {
+                follow.destroy();
+                follow.waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+        assertThat(kubectl("1.33", "logs", "nope", "-n", "dev").out()).contains("NotFound");
+    }
+
     static void waitFor(Path file, String text) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (System.nanoTime() < deadline) {
