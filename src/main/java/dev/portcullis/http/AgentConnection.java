@@ -1,7 +1,6 @@
 package dev.portcullis.http;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
@@ -54,6 +53,10 @@ final class AgentConnection extends ChannelInboundHandlerAdapter {
     private ByteArrayOutputStream body;
     private boolean discarding;
     private long discarded;
+    /** Nothing more is read; the connection closes once the answer is written (now, if it is). */
+    private boolean closeWhenAnswered;
+    /** A malformed request's answer is being written; its write closes the connection. */
+    private boolean malformed;
     private AgentExchange exchange;
 
     AgentConnection(HttpGatewayHandler gateway, long maxRequestBytes, boolean tls) {
@@ -169,7 +172,11 @@ final class AgentConnection extends ChannelInboundHandlerAdapter {
                 long expected = Math.min(maxRequestBytes, HttpUtil.getContentLength(request, 256L));
                 body = new ByteArrayOutputStream((int) Math.clamp(expected, 256, 1 << 20));
             }
-            body.write(ByteBufUtil.getBytes(bytes), 0, n);
+            try {
+                bytes.readBytes(body, n); // straight into the body, no copy in between
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e); // a ByteArrayOutputStream does not fail
+            }
         }
         if (content instanceof LastHttpContent) {
             byte[] whole = body == null ? NO_BODY : body.toByteArray();
@@ -188,18 +195,9 @@ final class AgentConnection extends ChannelInboundHandlerAdapter {
 
     private void discard(HttpContent content) {
         discarded += content.content().readableBytes();
-        if (content instanceof LastHttpContent) {
-            discardingDone();
-        } else if (discarded > HttpGatewayHandler.LINGER_MAX_BYTES) {
-            // More than anyone should send after a refusal: cut off once the answer is out.
-            discardingDone();
-        }
+        // The body's end, or more than anyone should send after a refusal: cut off once the answer is out.
+        if (content instanceof LastHttpContent || discarded > HttpGatewayHandler.LINGER_MAX_BYTES) discardingDone();
     }
-
-    /** Nothing more is read; the connection closes once the answer is written (now, if it is). */
-    private boolean closeWhenAnswered;
-    /** A malformed request's answer is being written; its write closes the connection. */
-    private boolean malformed;
 
     private void discardingDone() {
         ctx.channel().config().setAutoRead(false);

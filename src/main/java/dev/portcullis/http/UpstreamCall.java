@@ -156,13 +156,13 @@ final class UpstreamCall {
                     + (contentEncoding == null ? "" : ", " + contentEncoding) + ") must be masked but cannot be; refused";
             if (!outcome.compareAndSet(false, true)) return;
             state = State.DONE;
-            finish(false);
+            if (timeout != null) timeout.cancel(false);
+            releaseUpstream(false); // the rest of the body is not read
             judged.completeUpstreamFailed(detail, startNanos);
             exchange.problem(HttpProblem.badGateway(upstream.connection.name(), detail));
             return;
         }
         state = State.GATHERING;
-        gathered = null;
     }
 
     private void content(HttpContent content) {
@@ -207,22 +207,15 @@ final class UpstreamCall {
     private void answerWhole() {
         ByteBuf in = gathered == null ? Unpooled.EMPTY_BUFFER : gathered;
         gathered = null;
-        boolean keepUpstream = HttpUtil.isKeepAlive(head);
         ByteBuf out = up.alloc().buffer(Math.max(256, in.readableBytes() + 64));
         CappedCapture capture = new CappedCapture(new ByteBufOutputStream(out), upstream.maxRecordedResponseBytes);
         try {
-            switch (mode) {
-                case JSON -> upstream.jsonMasker.mask(new ByteBufInputStream(in), capture, plan, links()::url);
-                case TEXT -> new TextStreamMasker(TextMasker.of(plan.detectors())).mask(new ByteBufInputStream(in), capture);
-                case PASS_THROUGH -> in.readBytes(capture, in.readableBytes());
-                default -> throw new IllegalStateException("handled at the head: " + mode);
-            }
-            capture.flush();
+            copyMasked(new ByteBufInputStream(in), capture);
         } catch (MaskingException | IOException e) {
             in.release();
             out.release();
             state = State.DONE;
-            finish(keepUpstream);
+            finish(); // the body was read whole: the connection can serve another call
             if (!outcome.compareAndSet(false, true)) return;
             String detail = "connection '" + upstream.connection.name() + "': the response could not be masked (" + e.getMessage()
                     + "); refused";
@@ -233,7 +226,7 @@ final class UpstreamCall {
         }
         in.release();
         state = State.DONE;
-        finish(keepUpstream);
+        finish();
         if (!outcome.compareAndSet(false, true)) {
             out.release();
             return;
@@ -300,7 +293,7 @@ final class UpstreamCall {
         }
         if (last) {
             state = State.DONE;
-            finish(HttpUtil.isKeepAlive(head));
+            finish();
             completeStreamed(passCapture);
         }
     }
@@ -317,12 +310,7 @@ final class UpstreamCall {
         CappedCapture capture = new CappedCapture(new BufferedOutputStream(new AgentBodyStream(exchange), 32 * 1024),
                 upstream.maxRecordedResponseBytes);
         try (InputStream in = pipe) {
-            switch (mode) {
-                case JSON -> upstream.jsonMasker.mask(in, capture, plan, links()::url);
-                case TEXT -> new TextStreamMasker(TextMasker.of(plan.detectors())).mask(in, capture);
-                default -> throw new IllegalStateException("not masked: " + mode);
-            }
-            capture.flush();
+            copyMasked(in, capture);
         } catch (MaskingException | IOException | RuntimeException e) {
             // Part of the body is on its way: abort the response rather than complete it.
             log.warn("response on {} aborted: {}", upstream.connection.name(), e.getMessage());
@@ -331,6 +319,17 @@ final class UpstreamCall {
             return;
         }
         completeStreamed(capture);
+    }
+
+    /** The body as the mode says: masked (JSON, text) or copied as it is; links pointed at the gateway. */
+    private void copyMasked(InputStream in, CappedCapture out) throws IOException, MaskingException {
+        switch (mode) {
+            case JSON -> upstream.jsonMasker.mask(in, out, plan, links()::url);
+            case TEXT -> new TextStreamMasker(TextMasker.of(plan.detectors())).mask(in, out);
+            case PASS_THROUGH -> in.transferTo(out);
+            case UNMASKABLE -> throw new IllegalStateException("refused at the head");
+        }
+        out.flush();
     }
 
     /** The last byte of a streamed body is out (or queued): record, then end the response. */
@@ -368,10 +367,7 @@ final class UpstreamCall {
         if (state == State.WAITING && head == null && reused && !retried && HttpUpstream.idempotent(call.method())) {
             // A kept-alive connection the upstream had just closed: try once on a new one.
             retried = true;
-            HttpUpstream.Handler handler = up.pipeline().get(HttpUpstream.Handler.class);
-            if (handler != null) handler.call = null;
-            up.close();
-            up = null;
+            releaseUpstream(false);
             connect();
             return;
         }
@@ -424,10 +420,10 @@ final class UpstreamCall {
         }
     }
 
-    /** The call is done with the upstream connection (and its timer). */
-    private void finish(boolean keepUpstream) {
+    /** The call read its whole response: done with the timer, and the connection goes back to the pool if the upstream keeps it alive. */
+    private void finish() {
         if (timeout != null) timeout.cancel(false);
-        if (up != null) releaseUpstream(keepUpstream);
+        releaseUpstream(true);
     }
 
     private void releaseUpstream(boolean reusable) {
