@@ -21,19 +21,13 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
-import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.Arrays;
 
 /**
  * Not Portcullis: the ceiling of the design issue 10 names as the next step. An HTTP/1.1 proxy where
  * each agent connection and its upstream connection live on the same event loop thread, so a call
  * costs no thread wake-up. With {@code trail FILE} it also appends 1.5 KB per call to a file on that
- * thread (Portcullis's recording write). No token check, policy or masking: what it serves is the
+ * thread (Portcullis's recording write, {@link CeilingTrail}). No token check, policy or masking: what it serves is the
  * most an event-loop gateway could serve here, to compare with nginx (bench/ceiling.sh).
  *
  * <p>Usage: {@code EventLoopProxyCeiling LISTEN_PORT UPSTREAM_PORT THREADS [trail FILE]}
@@ -46,12 +40,7 @@ public final class EventLoopProxyCeiling {
         int listen = Integer.parseInt(args[0]);
         InetSocketAddress upstream = new InetSocketAddress("127.0.0.1", Integer.parseInt(args[1]));
         int threads = Integer.parseInt(args[2]);
-        FileChannel trail = args.length > 4 && args[3].equals("trail")
-                ? FileChannel.open(Path.of(args[4]), StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)
-                : null;
-        byte[] record = new byte[1536];
-        Arrays.fill(record, (byte) 'x');
-        record[record.length - 1] = '\n';
+        CeilingTrail trail = CeilingTrail.fromArgs(args, 3);
         EventLoopGroup loops = new MultiThreadIoEventLoopGroup(threads, NioIoHandler.newFactory());
         new ServerBootstrap().group(loops).channel(NioServerSocketChannel.class)
                 .childOption(ChannelOption.TCP_NODELAY, true)
@@ -59,25 +48,23 @@ public final class EventLoopProxyCeiling {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(1 << 20),
-                                new Inbound(upstream, trail, record));
+                                new Inbound(upstream, trail));
                     }
                 }).bind(listen).sync();
         System.out.println("event-loop proxy ceiling on 127.0.0.1:" + listen + " -> " + upstream + ", " + threads
-                + " loop thread(s)" + (trail == null ? "" : ", appending to " + args[4]));
+                + " loop thread(s)" + (trail == null ? "" : ", appending to " + trail.name()));
         Thread.currentThread().join();
     }
 
     /** One agent connection; its upstream connection is opened on the same loop at the first request. */
     private static final class Inbound extends SimpleChannelInboundHandler<FullHttpRequest> {
         private final InetSocketAddress upstream;
-        private final FileChannel trail;
-        private final ByteBuffer record;
+        private final CeilingTrail trail;
         private Channel out;
 
-        Inbound(InetSocketAddress upstream, FileChannel trail, byte[] record) {
+        Inbound(InetSocketAddress upstream, CeilingTrail trail) {
             this.upstream = upstream;
             this.trail = trail;
-            this.record = ByteBuffer.wrap(record);
         }
 
         @Override
@@ -98,7 +85,7 @@ public final class EventLoopProxyCeiling {
                                     new SimpleChannelInboundHandler<FullHttpResponse>() {
                                         @Override
                                         protected void channelRead0(ChannelHandlerContext up, FullHttpResponse response) {
-                                            if (trail != null) append();
+                                            if (trail != null) trail.append();
                                             HttpUtil.setKeepAlive(response, true);
                                             in.writeAndFlush(response.retainedDuplicate());
                                         }
@@ -113,15 +100,6 @@ public final class EventLoopProxyCeiling {
                         out = f.channel();
                         out.writeAndFlush(forwarded);
                     });
-        }
-
-        private void append() {
-            try {
-                record.clear();
-                while (record.hasRemaining()) trail.write(record);
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
         }
 
         @Override

@@ -1,11 +1,6 @@
 package dev.portcullis.bench;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.Arrays;
 import java.util.Map;
 import org.eclipse.jetty.client.BufferingResponseListener;
 import org.eclipse.jetty.client.HttpClient;
@@ -39,12 +34,7 @@ public final class JettyProxyCeiling {
     public static void main(String[] args) throws Exception {
         int listen = Integer.parseInt(args[0]);
         String upstream = "http://127.0.0.1:" + Integer.parseInt(args[1]);
-        FileChannel trail = args.length > 3 && args[2].equals("trail")
-                ? FileChannel.open(Path.of(args[3]), StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)
-                : null;
-        byte[] record = new byte[1536];
-        Arrays.fill(record, (byte) 'x');
-        record[record.length - 1] = '\n';
+        CeilingTrail trail = CeilingTrail.fromArgs(args, 2);
 
         HttpClient client = new HttpClient(new HttpClientTransportOverHTTP() {
             @Override
@@ -80,7 +70,7 @@ public final class JettyProxyCeiling {
                                     Response.writeError(request, response, callback, 502);
                                     return;
                                 }
-                                if (trail != null) append(trail, record);
+                                if (trail != null) trail.append();
                                 response.setStatus(result.getResponse().getStatus());
                                 for (HttpField f : result.getResponse().getHeaders()) {
                                     if (f.getHeader() == HttpHeader.CONTENT_TYPE) response.getHeaders().add(f);
@@ -95,18 +85,7 @@ public final class JettyProxyCeiling {
         });
         server.start();
         System.out.println("jetty async proxy ceiling on 127.0.0.1:" + listen + " -> " + upstream
-                + (trail == null ? "" : ", appending to " + args[3]));
+                + (trail == null ? "" : ", appending to " + trail.name()));
         server.join();
-    }
-
-    private static void append(FileChannel trail, byte[] record) {
-        try {
-            ByteBuffer b = ByteBuffer.wrap(record);
-            synchronized (trail) {
-                while (b.hasRemaining()) trail.write(b);
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -12,6 +12,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
+import dev.portcullis.testing.Kubectl;
 import dev.portcullis.testing.SelfSignedKeyStore;
 import java.security.KeyStore;
 import javax.net.ssl.KeyManagerFactory;
@@ -49,15 +50,6 @@ class KubeconfigForKubectlTest {
                 new JWTClaimsSet.Builder().subject("agent-1").expirationTime(Date.from(expiry)).build());
         jwt.sign(new RSASSASigner(key));
         return jwt.serialize();
-    }
-
-    /** A pinned kubectl build of Debian's kubectl package (it ships kubectl.1.27 ... kubectl.1.33 beside kubectl). */
-    static String kubectl(String version) {
-        for (Path dir : List.of(Path.of("/usr/lib/google-cloud-sdk/bin"), Path.of("/usr/bin"), Path.of("/usr/local/bin"))) {
-            Path p = dir.resolve("kubectl." + version);
-            if (Files.isExecutable(p)) return p.toString();
-        }
-        throw new IllegalStateException("kubectl." + version + " is not installed: apt-get install kubectl (bin/setup does)");
     }
 
     record Run(int exit, String out, String err) {
@@ -137,7 +129,7 @@ class KubeconfigForKubectlTest {
             String text = Files.readString(kubeconfig);
             assertThat(text).contains("interactiveMode: Never", "client.authentication.k8s.io/v1").doesNotContain(token);
 
-            for (String kubectl : List.of(kubectl("1.27"), kubectl("1.33"))) {
+            for (String kubectl : List.of(Kubectl.binary("1.27"), Kubectl.binary("1.33"))) {
                 authorizations.clear();
                 ProcessBuilder pb = new ProcessBuilder(kubectl, "--kubeconfig", kubeconfig.toString(), "version", "-o", "json",
                         "--request-timeout=20s");

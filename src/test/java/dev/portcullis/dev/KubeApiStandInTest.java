@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.portcullis.testing.Kubectl;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,10 +57,7 @@ class KubeApiStandInTest {
     }
 
     Run kubectl(String version, String... args) throws Exception {
-        Path binary = List.of(Path.of("/usr/lib/google-cloud-sdk/bin"), Path.of("/usr/bin")).stream()
-                .map(d -> d.resolve("kubectl." + version)).filter(Files::isExecutable).findFirst()
-                .orElseThrow(() -> new IllegalStateException("kubectl." + version + " is not installed (bin/setup installs it)"));
-        List<String> command = new java.util.ArrayList<>(List.of(binary.toString(), "--kubeconfig", kubeconfig.toString(),
+        List<String> command = new java.util.ArrayList<>(List.of(Kubectl.binary(version), "--kubeconfig", kubeconfig.toString(),
                 "--cache-dir", dir.resolve("cache").toString()));
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
@@ -71,10 +69,8 @@ class KubeApiStandInTest {
     @Test
     void kubectlWatchesAndSeesAChangeAsItHappens() throws Exception {
         for (String version : List.of("1.27", "1.33")) {
-            Path binary = List.of(Path.of("/usr/lib/google-cloud-sdk/bin"), Path.of("/usr/bin")).stream()
-                    .map(d -> d.resolve("kubectl." + version)).filter(Files::isExecutable).findFirst().orElseThrow();
             Path out = dir.resolve("watch-" + version + ".txt");
-            Process watch = new ProcessBuilder(binary.toString(), "--kubeconfig", kubeconfig.toString(), "get", "pods", "-n", "dev", "-w")
+            Process watch = new ProcessBuilder(Kubectl.binary(version), "--kubeconfig", kubeconfig.toString(), "get", "pods", "-n", "dev", "-w")
                     .redirectErrorStream(true).redirectOutput(out.toFile()).start();
             try {
                 waitFor(out, "web-1");
@@ -98,10 +94,8 @@ class KubeApiStandInTest {
             assertThat(logs.exit()).as(logs.out()).isZero();
             assertThat(logs.out()).startsWith("started\nlistening on :8080\n"); // then the lines the earlier loop added
 
-            Path binary = List.of(Path.of("/usr/lib/google-cloud-sdk/bin"), Path.of("/usr/bin")).stream()
-                    .map(d -> d.resolve("kubectl." + version)).filter(Files::isExecutable).findFirst().orElseThrow();
             Path out = dir.resolve("follow-" + version + ".txt");
-            Process follow = new ProcessBuilder(binary.toString(), "--kubeconfig", kubeconfig.toString(), "logs", "-f", "web-1", "-n", "dev")
+            Process follow = new ProcessBuilder(Kubectl.binary(version), "--kubeconfig", kubeconfig.toString(), "logs", "-f", "web-1", "-n", "dev")
                     .redirectErrorStream(true).redirectOutput(out.toFile()).start();
             try {
                 waitFor(out, "listening on :8080");
