@@ -106,6 +106,11 @@ public final class ConfigReader {
         return allowPlaintext;
     }
 
+    /** A file named in the configuration, relative to the configuration file. */
+    public java.nio.file.Path resolve(String path) {
+        return source.resolveSibling(path);
+    }
+
     /** A listener's {@code tls:} block, if it has one and it is valid. */
     public Optional<TlsConfig> tls(Obj o) {
         if (!o.has("tls")) return Optional.empty();

@@ -170,6 +170,78 @@ public record KubeRequest(String method, String path, String rawQuery, boolean r
         return values == null || values.isEmpty() ? null : values.getFirst();
     }
 
+    /** Shells and interpreters: a command run by one of them cannot be judged from its name, so it counts as interactive. */
+    private static final Set<String> INTERPRETERS = Set.of("sh", "bash", "zsh", "ash", "dash", "ksh", "mksh", "csh", "tcsh",
+            "fish", "python", "python2", "python3", "perl", "ruby", "irb", "node", "nodejs", "php", "lua", "pwsh",
+            "powershell", "tclsh", "wish", "expect", "awk", "gawk", "mawk", "nawk", "jshell", "groovy", "R", "Rscript", "osqueryi");
+    /** Programs that run another program named in their arguments: looked through. */
+    private static final Set<String> WRAPPERS = Set.of("env", "nice", "nohup", "timeout", "stdbuf", "ionice", "setsid",
+            "sudo", "doas", "su", "runuser", "chroot", "busybox", "xargs", "exec", "command", "time", "strace", "ltrace",
+            "watch", "flock", "taskset", "chrt", "unshare", "nsenter", "script", "tini", "dumb-init", "gosu", "su-exec");
+    /** Wrapper options that take the next argument as their value. */
+    private static final Set<String> VALUE_OPTIONS = Set.of("-n", "-s", "-k", "-u", "-C", "-c", "-g", "-p", "-t", "-i",
+            "--signal", "--kill-after", "--user", "--group", "--chdir", "--adjustment", "--unset", "-d", "-P", "-L", "-E");
+
+    /** A followed log ({@code follow=true}): answered for as long as the container writes. */
+    public boolean follows() {
+        if (!verb.equals("logs")) return false;
+        String follow = first(HttpCall.parseQuery(rawQuery), "follow");
+        return follow != null && !(follow.equalsIgnoreCase("false") || follow.equals("0"));
+    }
+
+    /**
+     * The program an {@code exec} runs, looked through wrappers ({@code env A=1 ls} runs {@code ls},
+     * {@code timeout 5 cat} runs {@code cat}), by its file name ({@code /bin/ls} is {@code ls}); empty when
+     * there is no command or it cannot be read (a wrapper option the gateway does not know, {@code env -S}).
+     */
+    public String program() {
+        int i = 0;
+        while (i < command.size()) {
+            String name = baseName(command.get(i));
+            if (!WRAPPERS.contains(name)) return name;
+            i++;
+            boolean timeout = name.equals("timeout");
+            while (i < command.size()) {
+                String arg = command.get(i);
+                if (arg.equals("-S") || arg.startsWith("--split-string") || (name.equals("env") && arg.startsWith("-S"))) return "";
+                if (arg.equals("--")) {
+                    i++;
+                    break;
+                }
+                if (arg.startsWith("-") && arg.length() > 1) {
+                    i += VALUE_OPTIONS.contains(arg) ? 2 : 1;
+                } else if (name.equals("env") && arg.indexOf('=') > 0) {
+                    i++;
+                } else if (timeout) {
+                    i++; // the duration
+                    timeout = false;
+                } else {
+                    break;
+                }
+            }
+            if (i >= command.size() && !name.equals("env")) return "";
+            if (i >= command.size()) return "env"; // env alone prints the environment
+        }
+        return "";
+    }
+
+    /**
+     * An exec whose command cannot be judged from what it names: no command, a shell or an interpreter
+     * (whatever its arguments: {@code sh -c '...'}, {@code python -c '...'}), or one the gateway cannot read.
+     * An attach is always interactive.
+     */
+    public boolean interactive() {
+        if (verb.equals("attach")) return true;
+        if (!verb.equals("exec")) return false;
+        String program = program();
+        return program.isEmpty() || INTERPRETERS.contains(program) || program.matches("(python|perl|ruby|php|lua|node)[0-9.]*");
+    }
+
+    private static String baseName(String path) {
+        int slash = path.lastIndexOf('/');
+        return slash < 0 ? path : path.substring(slash + 1);
+    }
+
     @Override
     public String protocol() {
         return "kubernetes";

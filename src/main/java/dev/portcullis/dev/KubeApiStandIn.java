@@ -65,8 +65,8 @@ public final class KubeApiStandIn implements AutoCloseable {
             new Kind("apps", "v1", "deployments", "deployment", "Deployment", true, List.of("deploy")));
     private static final List<String> VERBS = List.of("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch");
 
-    /** A request as received. */
-    public record Received(String method, String path, String query) {
+    /** A request as received; {@code authorization} is the header as sent, empty when none. */
+    public record Received(String method, String path, String query, String authorization) {
     }
 
     private final Clock clock;
@@ -89,14 +89,23 @@ public final class KubeApiStandIn implements AutoCloseable {
         }
     }
 
-    private KubeApiStandIn(Clock clock, int port) {
+    /** The bearer token every request must carry (the cluster credential the gateway holds); null: none needed. */
+    private final String token;
+
+    private KubeApiStandIn(Clock clock, int port, String token) {
         this.clock = clock;
+        this.token = token;
         this.server = LocalServer.start("kube-standin", port, new Routes());
     }
 
     /** Starts on 127.0.0.1:{@code port} (0: any) with namespaces dev, staging and kube-system. */
     public static KubeApiStandIn start(int port) {
-        KubeApiStandIn api = new KubeApiStandIn(Clock.systemUTC(), port);
+        return start(port, null);
+    }
+
+    /** As {@link #start(int)}, answering only requests with {@code Authorization: Bearer token} (401 Unauthorized otherwise). */
+    public static KubeApiStandIn start(int port, String token) {
+        KubeApiStandIn api = new KubeApiStandIn(Clock.systemUTC(), port, token);
         for (String ns : List.of("default", "dev", "staging", "kube-system")) {
             api.put("namespaces", "", JSON.createObjectNode().put("apiVersion", "v1").put("kind", "Namespace")
                     .set("metadata", JSON.createObjectNode().put("name", ns)));
@@ -175,7 +184,15 @@ public final class KubeApiStandIn implements AutoCloseable {
         public boolean handle(Request request, Response response, Callback callback) throws Exception {
             String path = Request.getPathInContext(request);
             String query = Objects.requireNonNullElse(request.getHttpURI().getQuery(), "");
-            received.add(new Received(request.getMethod(), path, query));
+            String authorization = Objects.requireNonNullElse(request.getHeaders().get(HttpHeader.AUTHORIZATION), "");
+            received.add(new Received(request.getMethod(), path, query, authorization));
+            if (token != null && !authorization.equals("Bearer " + token)) {
+                Content.Source.consumeAll(request);
+                response.setStatus(401);
+                response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+                response.write(true, ByteBuffer.wrap(JSON.writeValueAsBytes(status(401, "Unauthorized", "Unauthorized").body())), callback);
+                return true;
+            }
             String body = Content.Source.asString(request, StandardCharsets.UTF_8);
             String accept = Objects.requireNonNullElse(request.getHeaders().get(HttpHeader.ACCEPT), "");
             String contentType = Objects.requireNonNullElse(request.getHeaders().get(HttpHeader.CONTENT_TYPE), "application/json");

@@ -215,6 +215,10 @@ final class AgentConnection extends ChannelInboundHandlerAdapter {
         gateway.handle(started);
     }
 
+    HttpDialect dialect() {
+        return gateway.dialect();
+    }
+
     /** Called by the exchange once its answer is written (or abandoned); {@code goOn}: read the next request. */
     void exchangeEnded(AgentExchange ended, boolean goOn) {
         if (!ctx.executor().inEventLoop()) {
@@ -251,7 +255,7 @@ final class AgentConnection extends ChannelInboundHandlerAdapter {
         discarding = true;
         malformed = true;
         HttpProblem problem = HttpProblem.badRequest(gateway.connectionName(), detail);
-        FullHttpResponse response = problem.toResponse();
+        FullHttpResponse response = problem.toResponse(gateway.dialect());
         response.setStatus(status);
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         ctx.channel().config().setAutoRead(false);

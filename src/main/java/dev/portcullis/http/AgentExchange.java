@@ -116,7 +116,7 @@ final class AgentExchange {
     }
 
     void problem(HttpProblem problem) {
-        respond(problem.toResponse());
+        respond(problem.toResponse(connection.dialect()));
     }
 
     /** Answers with a whole response and ends the exchange. */

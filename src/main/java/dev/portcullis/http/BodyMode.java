@@ -19,6 +19,12 @@ enum BodyMode {
         return UNMASKABLE;
     }
 
+    /** A dialect's own masker reads JSON (or a stream of JSON values) only: anything else cannot be masked. */
+    static BodyMode ofDialect(String contentType, String contentEncoding) {
+        boolean encoded = contentEncoding != null && !contentEncoding.equalsIgnoreCase("identity");
+        return !encoded && (contentType == null || isJson(contentType)) ? JSON : UNMASKABLE;
+    }
+
     static boolean isJson(String contentType) {
         if (contentType == null) return false;
         String ct = contentType.toLowerCase(Locale.ROOT);

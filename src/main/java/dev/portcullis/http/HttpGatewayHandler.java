@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.portcullis.core.HttpCall;
 import dev.portcullis.core.Identity;
+import dev.portcullis.core.Operation;
 import dev.portcullis.core.Json;
 import dev.portcullis.gate.ApprovalFlow;
 import dev.portcullis.gate.Gate;
@@ -53,12 +54,18 @@ final class HttpGatewayHandler {
     private final Gate gate;
     private final HttpUpstream upstream;
     private final Executor blocking;
+    private final HttpDialect dialect;
 
-    HttpGatewayHandler(HttpConnectionConfig connection, Gate gate, HttpUpstream upstream, Executor blocking) {
+    HttpGatewayHandler(HttpConnectionConfig connection, Gate gate, HttpUpstream upstream, Executor blocking, HttpDialect dialect) {
         this.connection = connection;
         this.gate = gate;
         this.upstream = upstream;
         this.blocking = blocking;
+        this.dialect = dialect;
+    }
+
+    HttpDialect dialect() {
+        return dialect;
     }
 
     String connectionName() {
@@ -70,13 +77,20 @@ final class HttpGatewayHandler {
         long startNanos = System.nanoTime();
         Optional<String> token = BearerCredentials.fromAuthorizationHeader(exchange.header(HttpHeaderNames.AUTHORIZATION));
         HttpCall call = toOperation(exchange);
-        if (call.mayChangeTarget() || exchange.tooLarge() || exchange.header(APPROVAL_HEADER) != null) {
-            blocking.execute(() -> process(exchange, token, call, startNanos, null));
+        Operation operation;
+        try {
+            operation = dialect.operation(call, exchange.uri().getPath(), exchange.request().headers());
+        } catch (HttpDialect.Refused refused) {
+            blocking.execute(() -> refuseUnjudged(exchange, token, call, refused));
+            return;
+        }
+        if (operation.mayChangeTarget() || exchange.tooLarge() || exchange.header(APPROVAL_HEADER) != null) {
+            blocking.execute(() -> process(exchange, token, call, operation, startNanos, null));
             return;
         }
         Optional<Identity> known;
         try {
-            known = gate.authenticateInPlace(connection.name(), "http", exchange.clientAddress(), token);
+            known = gate.authenticateInPlace(connection.name(), dialect.protocol(), exchange.clientAddress(), token);
         } catch (TokenRejectedException e) {
             exchange.problem(tokenProblem(e));
             return;
@@ -85,16 +99,32 @@ final class HttpGatewayHandler {
             return;
         }
         if (known.isPresent()) {
-            process(exchange, token, call, startNanos, known.get());
+            process(exchange, token, call, operation, startNanos, known.get());
         } else {
-            blocking.execute(() -> process(exchange, token, call, startNanos, null));
+            blocking.execute(() -> process(exchange, token, call, operation, startNanos, null));
         }
     }
 
-    /** {@code known}: the caller's identity, checked in place on the event loop; null: check it here, on a virtual thread. */
-    private void process(AgentExchange exchange, Optional<String> token, HttpCall call, long startNanos, Identity known) {
+    /** A request the dialect refuses before judging: recorded against its caller (once known), then answered. */
+    private void refuseUnjudged(AgentExchange exchange, Optional<String> token, HttpCall call, HttpDialect.Refused refused) {
+        String name = connection.name();
         try {
-            decide(exchange, token, call, startNanos, known);
+            Identity identity = gate.authenticate(name, dialect.protocol(), exchange.clientAddress(), token);
+            gate.refuseUnjudged(name, dialect.protocol(), exchange.clientAddress(), identity, call, refused.getMessage());
+        } catch (TokenRejectedException e) {
+            exchange.problem(tokenProblem(e));
+            return;
+        } catch (GateUnavailableException e) {
+            exchange.problem(HttpProblem.unavailable(name, e.getMessage()));
+            return;
+        }
+        exchange.problem(HttpProblem.refused(name, refused.status(), refused.type(), refused.getMessage(), call.summary()));
+    }
+
+    /** {@code known}: the caller's identity, checked in place on the event loop; null: check it here, on a virtual thread. */
+    private void process(AgentExchange exchange, Optional<String> token, HttpCall call, Operation operation, long startNanos, Identity known) {
+        try {
+            decide(exchange, token, call, operation, startNanos, known);
         } catch (RuntimeException e) {
             log.error("request on {} failed: {}", connection.name(), e.toString(), e);
             exchange.problem(HttpProblem.unavailable(connection.name(), "the gateway failed to handle the request: " + e));
@@ -111,7 +141,7 @@ final class HttpGatewayHandler {
         };
     }
 
-    private void decide(AgentExchange exchange, Optional<String> token, HttpCall call, long startNanos, Identity known) {
+    private void decide(AgentExchange exchange, Optional<String> token, HttpCall call, Operation operation, long startNanos, Identity known) {
         String name = connection.name();
         String clientAddress = exchange.clientAddress();
         boolean onLoop = known != null;
@@ -120,7 +150,7 @@ final class HttpGatewayHandler {
         Identity identity = known;
         if (identity == null) {
             try {
-                identity = gate.authenticate(name, "http", clientAddress, token);
+                identity = gate.authenticate(name, dialect.protocol(), clientAddress, token);
             } catch (TokenRejectedException e) {
                 exchange.problem(tokenProblem(e));
                 return;
@@ -132,7 +162,7 @@ final class HttpGatewayHandler {
 
         // 2. What does it want to do? Policy may judge the body, which was read whole, up to the limit.
         if (exchange.tooLarge()) {
-            gate.refuseUnjudged(name, "http", clientAddress, identity, call,
+            gate.refuseUnjudged(name, dialect.protocol(), clientAddress, identity, operation,
                     "request body over " + connection.maxRequestBytes() + " bytes");
             exchange.problem(HttpProblem.tooLarge(name, connection.maxRequestBytes()));
             return;
@@ -140,7 +170,7 @@ final class HttpGatewayHandler {
         byte[] body = exchange.body();
         Gate.Judged judged;
         try {
-            judged = gate.judge(name, "http", clientAddress, identity, call, connection.policy(),
+            judged = gate.judge(name, dialect.protocol(), clientAddress, identity, operation, connection.policy(),
                     body.length == 0 ? "" : requestExcerpt(call, body));
         } catch (GateUnavailableException e) {
             exchange.problem(HttpProblem.unavailable(name, e.getMessage()));
@@ -152,35 +182,36 @@ final class HttpGatewayHandler {
         switch (decision.verdict()) {
             case Verdict.Deny deny -> {
                 judged.completeRefused(startNanos);
-                exchange.problem(HttpProblem.denied(name, deny.ruleId(), deny.reason(), call.summary()));
+                exchange.problem(HttpProblem.denied(name, deny.ruleId(), deny.reason(), operation.summary()));
             }
             case Verdict.HoldForApproval hold -> {
                 Identity caller = identity;
                 Runnable held = () -> {
                     String presented = exchange.header(APPROVAL_HEADER);
                     if (presented == null) {
-                        hold(exchange, caller, call, body, hold, judged, startNanos);
+                        hold(exchange, caller, call, operation, body, hold, judged, startNanos);
                     } else {
-                        retry(exchange, caller, call, body, hold, presented.strip(), judged, startNanos);
+                        retry(exchange, caller, call, operation, body, hold, presented.strip(), judged, startNanos);
                     }
                 };
                 // Waiting for people is for a virtual thread, never for the event loop.
                 if (onLoop) blocking.execute(held); else held.run();
             }
-            case Verdict.Allow allow -> upstream.forward(exchange, call, body, MaskPlan.NONE, judged, startNanos);
+            case Verdict.Allow allow -> upstream.forward(exchange, call, operation, body, MaskPlan.NONE, judged, startNanos);
             case Verdict.Granted granted -> {
                 exchange.answerHeader(APPROVAL_HEADER, granted.approvalId());
-                upstream.forward(exchange, call, body, MaskPlan.NONE, judged, startNanos);
+                upstream.forward(exchange, call, operation, body, MaskPlan.NONE, judged, startNanos);
             }
+            case Verdict.Mask mask when dialect != HttpDialect.REST -> upstream.forward(exchange, call, operation, body, mask.plan(), judged, startNanos);
             case Verdict.Mask mask -> {
                 // A masked field must not be searched or sorted by either: it leaks by which rows come back, or in what order.
                 Optional<MaskedFieldSearch> oracle = MaskedFieldSearch.find(connection.filterParams(), connection.sortParams(),
                         call.query(), mask.ruleId(), mask.plan());
                 if (oracle.isPresent()) {
                     judged.completeRefused(new Verdict.Deny(mask.ruleId(), oracle.get().detail()), startNanos);
-                    exchange.problem(HttpProblem.maskedFieldSearch(name, mask.ruleId(), call.summary(), oracle.get()));
+                    exchange.problem(HttpProblem.maskedFieldSearch(name, mask.ruleId(), operation.summary(), oracle.get()));
                 } else {
-                    upstream.forward(exchange, call, body, mask.plan(), judged, startNanos);
+                    upstream.forward(exchange, call, operation, body, mask.plan(), judged, startNanos);
                 }
             }
         }
@@ -193,12 +224,12 @@ final class HttpGatewayHandler {
      * still pending, with the connection's {@code approval-pending-status} (403 or 202); denied or
      * otherwise unusable, always 403.
      */
-    private void hold(AgentExchange exchange, Identity identity, HttpCall call,
+    private void hold(AgentExchange exchange, Identity identity, HttpCall call, Operation operation,
                       byte[] body, Verdict.HoldForApproval hold, Gate.Judged judged, long startNanos) {
         ApprovalFlow.Outcome outcome;
         try {
             // The approval's events join the agent's session, beside the call they are about.
-            outcome = gate.approvals().hold(judged, identity, body, hold, holdWait(hold.holdTimeout()), new ApprovalFlow.Client() {
+            outcome = gate.approvals().hold(judged, identity, body, hold, dialect.holdWait(hold.holdTimeout()), new ApprovalFlow.Client() {
                 @Override
                 public boolean left() {
                     return !exchange.agentConnected();
@@ -211,24 +242,24 @@ final class HttpGatewayHandler {
                     + " with header '" + APPROVAL_HEADER + ": <approval id>' once it is approved"));
             return;
         }
-        answer(outcome, false, exchange, call, body, hold, judged, startNanos);
+        answer(outcome, false, exchange, call, operation, body, hold, judged, startNanos);
     }
 
     /** The agent repeats a held call with {@value #APPROVAL_HEADER}: forwarded once, only if approved for exactly it. */
-    private void retry(AgentExchange exchange, Identity identity, HttpCall call,
+    private void retry(AgentExchange exchange, Identity identity, HttpCall call, Operation operation,
                        byte[] body, Verdict.HoldForApproval hold, String id, Gate.Judged judged, long startNanos) {
-        answer(gate.approvals().release(judged, identity, body, id), true, exchange, call, body, hold,
+        answer(gate.approvals().release(judged, identity, body, id), true, exchange, call, operation, body, hold,
                 judged, startNanos);
     }
 
     /** Forwards a released call; answers every other outcome of a hold with a problem that names the approval. */
     private void answer(ApprovalFlow.Outcome outcome, boolean retried, AgentExchange exchange,
-                        HttpCall call, byte[] body, Verdict.HoldForApproval hold, Gate.Judged judged, long startNanos) {
+                        HttpCall call, Operation operation, byte[] body, Verdict.HoldForApproval hold, Gate.Judged judged, long startNanos) {
         String name = connection.name();
         String rule = hold.ruleId();
         if (outcome instanceof ApprovalFlow.Outcome.Released released) {
             exchange.answerHeader(APPROVAL_HEADER, released.approvalId());
-            upstream.forward(exchange, call, body, MaskPlan.NONE, judged, startNanos);
+            upstream.forward(exchange, call, operation, body, MaskPlan.NONE, judged, startNanos);
             return;
         }
         // Not forwarded, so recorded as refused even when answered 202 (approval-pending-status).
@@ -240,18 +271,18 @@ final class HttpGatewayHandler {
                     + left.approvalId() + " was held");
             // A retry before anyone decided: an agent in 202 mode polls (Retry-After) and hears "still pending".
             case ApprovalFlow.Outcome.Pending p when retried && connection.approvalPendingStatus() != 202 ->
-                    HttpProblem.approvalNotUsable(name, rule, call.summary(), p.request().id(), "not-approved",
+                    HttpProblem.approvalNotUsable(name, rule, operation.summary(), p.request().id(), "not-approved",
                             "approval request " + p.request().id() + " is not approved yet (" + p.request().approvals().size()
                                     + " of " + p.request().approvalsRequired() + " approvals); approve it at " + p.page()
                                     + ", then repeat the request");
             case ApprovalFlow.Outcome.Pending p -> HttpProblem.approvalPending(connection.approvalPendingStatus(), name, rule,
-                    hold.reason(), call.summary(), hold.approverGroups(), p.request().id(), p.page(), p.request().expiresAt());
+                    hold.reason(), operation.summary(), hold.approverGroups(), p.request().id(), p.page(), p.request().expiresAt());
             case ApprovalFlow.Outcome.Refused r when r.why() == ApprovalFlow.Refusal.DENIED -> {
                 var denial = r.request().orElseThrow().denial().orElseThrow();
-                yield HttpProblem.approvalDenied(name, r.request().get().ruleId(), call.summary(), r.approvalId(),
+                yield HttpProblem.approvalDenied(name, r.request().get().ruleId(), operation.summary(), r.approvalId(),
                         denial.subject(), denial.reason());
             }
-            case ApprovalFlow.Outcome.Refused r -> HttpProblem.approvalNotUsable(name, rule, call.summary(), r.approvalId(),
+            case ApprovalFlow.Outcome.Refused r -> HttpProblem.approvalNotUsable(name, rule, operation.summary(), r.approvalId(),
                     r.why().label(), r.message() + hint(r.why()));
         };
         exchange.problem(problem);
@@ -284,7 +315,7 @@ final class HttpGatewayHandler {
      */
     private String requestExcerpt(HttpCall call, byte[] body) {
         if (call.json().isPresent()) {
-            String recorded = connection.redactor().json(new String(body, StandardCharsets.UTF_8));
+            String recorded = connection.redactor().json(dialect.recordedBody(new String(body, StandardCharsets.UTF_8)));
             return recorded.length() <= MAX_REQUEST_EXCERPT_CHARS ? recorded : recorded.substring(0, MAX_REQUEST_EXCERPT_CHARS);
         }
         return "(" + body.length + " bytes of " + (call.contentType().isEmpty() ? "unknown type" : call.contentType()) + ")";

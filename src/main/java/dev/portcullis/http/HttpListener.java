@@ -53,13 +53,23 @@ public final class HttpListener implements AutoCloseable {
     }
 
     public static HttpListener start(HttpConnectionConfig connection, Gate gate, int maxRecordedResponseBytes) throws Exception {
+        return start(connection, gate, maxRecordedResponseBytes, HttpDialect.REST, null);
+    }
+
+    /**
+     * A listener for a protocol carried over HTTP ({@code dialect}); {@code upstreamTls}: how to reach an
+     * https upstream (its CA, a client certificate), null for the JVM's trust store.
+     */
+    public static HttpListener start(HttpConnectionConfig connection, Gate gate, int maxRecordedResponseBytes, HttpDialect dialect,
+                                     SslContext upstreamTls) throws Exception {
         String name = connection.name();
+        String prefix = dialect.protocol() + "-" + name;
         SslContext tls = connection.tls().isPresent() ? serverTls(connection.tls().get(), "connection '" + name + "'") : null;
-        ExecutorService blocking = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("http-" + name + "-", 0).factory());
-        HttpUpstream upstream = new HttpUpstream(connection, maxRecordedResponseBytes, blocking);
-        HttpGatewayHandler gateway = new HttpGatewayHandler(connection, gate, upstream, blocking);
+        ExecutorService blocking = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name(prefix + "-", 0).factory());
+        HttpUpstream upstream = new HttpUpstream(connection, maxRecordedResponseBytes, blocking, dialect, upstreamTls);
+        HttpGatewayHandler gateway = new HttpGatewayHandler(connection, gate, upstream, blocking, dialect);
         int threads = Integer.getInteger("portcullis.http.event-loops", Math.max(1, Runtime.getRuntime().availableProcessors()));
-        EventLoopGroup loops = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("http-" + name + "-loop", true),
+        EventLoopGroup loops = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(prefix + "-loop", true),
                 Transport.ioHandler());
         ChannelGroup agents = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
         InetSocketAddress listen = connection.listen();

@@ -161,6 +161,14 @@ final class HttpProblem {
         return p;
     }
 
+    /** Refused by the protocol before policy could judge it (a path the target would read otherwise, a forbidden header). */
+    static HttpProblem refused(String connection, int status, String type, String detail, String operation) {
+        HttpProblem p = new HttpProblem(status, type, status == 400 ? "Bad request" : "Refused by the gateway", detail);
+        p.body.put("connection", connection);
+        p.body.put("operation", operation);
+        return p;
+    }
+
     static HttpProblem badRequest(String connection, String detail) {
         HttpProblem p = new HttpProblem(400, "bad-request", "Bad request", detail);
         p.body.put("connection", connection);
@@ -175,6 +183,13 @@ final class HttpProblem {
         return body.path("detail").asText();
     }
 
+    /** The problem's fields as text (an array as its JSON). */
+    java.util.Map<String, String> fields() {
+        java.util.Map<String, String> fields = new java.util.LinkedHashMap<>();
+        body.properties().forEach(e -> fields.put(e.getKey(), e.getValue().isValueNode() ? e.getValue().asText() : e.getValue().toString()));
+        return fields;
+    }
+
     byte[] bytes() {
         try {
             return JSON.writeValueAsBytes(body);
@@ -185,13 +200,19 @@ final class HttpProblem {
 
     /** The whole answer: status, headers and body (the caller adds the connection's own headers). */
     FullHttpResponse toResponse() {
-        byte[] bytes = bytes();
+        return toResponse(HttpDialect.REST);
+    }
+
+    /** The whole answer in the dialect's own form (a Kubernetes {@code Status}, ...). */
+    FullHttpResponse toResponse(HttpDialect dialect) {
+        var custom = dialect == HttpDialect.REST ? java.util.Optional.<HttpDialect.RefusalBody>empty() : dialect.refusal(status, fields());
+        byte[] bytes = custom.isPresent() ? custom.get().bytes() : bytes();
         // RFC 9110 calls 413 "Content Too Large"; clients print the reason phrase, so say what most servers say.
         HttpResponseStatus line = status == 413 ? new HttpResponseStatus(413, "Payload Too Large") : HttpResponseStatus.valueOf(status);
         FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, line,
                 Unpooled.wrappedBuffer(bytes));
         HttpHeaders h = r.headers();
-        h.set(HttpHeaderNames.CONTENT_TYPE, "application/problem+json");
+        h.set(HttpHeaderNames.CONTENT_TYPE, custom.isPresent() ? custom.get().contentType() : "application/problem+json");
         h.setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
         h.set(HttpHeaderNames.CACHE_CONTROL, "no-store");
         if (wwwAuthenticate != null) h.set(HttpHeaderNames.WWW_AUTHENTICATE, wwwAuthenticate);

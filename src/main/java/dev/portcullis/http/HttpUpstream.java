@@ -1,6 +1,7 @@
 package dev.portcullis.http;
 
 import dev.portcullis.core.HttpCall;
+import dev.portcullis.core.Operation;
 import dev.portcullis.gate.Gate;
 import dev.portcullis.masking.JsonMasker;
 import dev.portcullis.masking.MaskPlan;
@@ -72,11 +73,19 @@ final class HttpUpstream implements AutoCloseable {
     final int maxRecordedResponseBytes;
     final Executor blocking;
     final JsonMasker jsonMasker = new JsonMasker();
+    final HttpDialect dialect;
     private final Map<EventLoop, ArrayDeque<Channel>> idle = new ConcurrentHashMap<>();
     private final Set<Channel> open = ConcurrentHashMap.newKeySet();
 
     HttpUpstream(HttpConnectionConfig connection, int maxRecordedResponseBytes, Executor blocking) throws SSLException {
+        this(connection, maxRecordedResponseBytes, blocking, HttpDialect.REST, null);
+    }
+
+    /** {@code upstreamTls}: how to reach an https upstream (its CA, a client certificate); null: the JVM's trust store. */
+    HttpUpstream(HttpConnectionConfig connection, int maxRecordedResponseBytes, Executor blocking, HttpDialect dialect,
+                 SslContext upstreamTls) throws SSLException {
         this.connection = connection;
+        this.dialect = dialect;
         this.base = connection.upstreamUrl();
         this.maxRecordedResponseBytes = maxRecordedResponseBytes;
         this.blocking = blocking;
@@ -87,7 +96,8 @@ final class HttpUpstream implements AutoCloseable {
         String path = base.getRawPath() == null ? "" : base.getRawPath();
         this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
         // The JVM's trust store (javax.net.ssl.trustStore when set), the upstream's name checked.
-        this.ssl = https ? SslContextBuilder.forClient().sslProvider(SslProvider.JDK).protocols("TLSv1.3", "TLSv1.2").build() : null;
+        this.ssl = !https ? null : upstreamTls != null ? upstreamTls
+                : SslContextBuilder.forClient().sslProvider(SslProvider.JDK).protocols("TLSv1.3", "TLSv1.2").build();
     }
 
     private static String hostForHeader(String host) {
@@ -95,8 +105,8 @@ final class HttpUpstream implements AutoCloseable {
     }
 
     /** Forwards the call; answers the exchange in every case. May be called from any thread. */
-    void forward(AgentExchange exchange, HttpCall call, byte[] body, MaskPlan plan, Gate.Judged judged, long startNanos) {
-        UpstreamCall c = new UpstreamCall(this, exchange, call, body, plan, judged, startNanos);
+    void forward(AgentExchange exchange, HttpCall call, Operation operation, byte[] body, MaskPlan plan, Gate.Judged judged, long startNanos) {
+        UpstreamCall c = new UpstreamCall(this, exchange, call, operation, body, plan, judged, startNanos);
         EventLoop loop = exchange.loop();
         if (loop.inEventLoop()) c.start();
         else loop.execute(c::start);
@@ -185,7 +195,7 @@ final class HttpUpstream implements AutoCloseable {
     }
 
     /** The upstream request: the agent's end-to-end headers, the target's credential in place of the agent's. */
-    FullHttpRequest request(AgentExchange exchange, HttpCall call, byte[] body) {
+    FullHttpRequest request(AgentExchange exchange, HttpCall call, Operation operation, byte[] body) {
         FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(call.method()),
                 target(call), body.length == 0 ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body), false);
         HttpHeaders h = request.headers();
@@ -206,6 +216,7 @@ final class HttpUpstream implements AutoCloseable {
                 h.set(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream");
             }
         }
+        dialect.upstreamRequest(operation, h);
         return request;
     }
 

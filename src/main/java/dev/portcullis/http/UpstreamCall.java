@@ -1,13 +1,11 @@
 package dev.portcullis.http;
 
 import dev.portcullis.core.HttpCall;
+import dev.portcullis.core.Operation;
 import dev.portcullis.gate.Gate;
 import dev.portcullis.gate.GateUnavailableException;
 import dev.portcullis.masking.CappedCapture;
-import dev.portcullis.masking.MaskPlan;
 import dev.portcullis.masking.MaskingException;
-import dev.portcullis.masking.TextMasker;
-import dev.portcullis.masking.TextStreamMasker;
 import dev.portcullis.recording.Excerpt;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
@@ -53,8 +51,11 @@ final class UpstreamCall {
     private final HttpUpstream upstream;
     private final AgentExchange exchange;
     private final HttpCall call;
+    private final Operation operation;
+    /** A watch or a followed log: the response goes on as it comes, for as long as the upstream writes. */
+    private final boolean streams;
     private final byte[] body;
-    private final MaskPlan plan;
+    private final ResponseMasking masking;
     private final Gate.Judged judged;
     private final long startNanos;
     private State state = State.CONNECTING;
@@ -64,19 +65,22 @@ final class UpstreamCall {
     private long sentNanos;
     private ScheduledFuture<?> timeout;
     private HttpResponse head;
-    private BodyMode mode;
     private ByteBuf gathered; // one chunk as it came, a composite of them once a second one arrives
     private CappedCapture passCapture;
     private UpstreamBodyPipe pipe;
     /** Claimed by whichever path records how the call ended: exactly one does. */
     private final AtomicBoolean outcome = new AtomicBoolean();
 
-    UpstreamCall(HttpUpstream upstream, AgentExchange exchange, HttpCall call, byte[] body, MaskPlan plan, Gate.Judged judged, long startNanos) {
+    UpstreamCall(HttpUpstream upstream, AgentExchange exchange, HttpCall call, Operation operation, byte[] body, dev.portcullis.masking.MaskPlan plan,
+                 Gate.Judged judged, long startNanos) {
         this.upstream = upstream;
         this.exchange = exchange;
         this.call = call;
+        this.operation = operation;
+        this.masking = new ResponseMasking(plan, upstream.dialect.masker(operation, judged.decision().verdict()).orElse(null),
+                upstream.dialect == HttpDialect.REST, upstream.jsonMasker);
+        this.streams = upstream.dialect.streams(operation);
         this.body = body;
-        this.plan = plan;
         this.judged = judged;
         this.startNanos = startNanos;
     }
@@ -119,7 +123,7 @@ final class UpstreamCall {
         up = c;
         c.pipeline().get(HttpUpstream.Handler.class).call = this;
         state = State.WAITING;
-        FullHttpRequest request = upstream.request(exchange, call, body);
+        FullHttpRequest request = upstream.request(exchange, call, operation, body);
         sentNanos = System.nanoTime();
         c.writeAndFlush(request).addListener(f -> {
             if (!f.isSuccess()) upstreamClosed(f.cause());
@@ -149,8 +153,7 @@ final class UpstreamCall {
         judged.upstreamLatency(System.nanoTime() - sentNanos);
         String contentType = r.headers().get(HttpHeaderNames.CONTENT_TYPE);
         String contentEncoding = r.headers().get(HttpHeaderNames.CONTENT_ENCODING);
-        mode = BodyMode.of(plan, contentType, contentEncoding);
-        if (mode == BodyMode.UNMASKABLE) {
+        if (masking.decide(contentType, contentEncoding) == BodyMode.UNMASKABLE) {
             // Masking was required but this body cannot be masked: fail closed, say why.
             String detail = "connection '" + upstream.connection.name() + "': the response (" + (contentType == null ? "no content type" : contentType)
                     + (contentEncoding == null ? "" : ", " + contentEncoding) + ") must be masked but cannot be; refused";
@@ -163,6 +166,11 @@ final class UpstreamCall {
             return;
         }
         state = State.GATHERING;
+        if (streams) {
+            // A watch or a followed log lasts as long as the agent wants it: no response timeout, no gathering.
+            if (timeout != null) timeout.cancel(false);
+            startStreaming();
+        }
     }
 
     private void content(HttpContent content) {
@@ -210,7 +218,7 @@ final class UpstreamCall {
         ByteBuf out = up.alloc().buffer(Math.max(256, in.readableBytes() + 64));
         CappedCapture capture = new CappedCapture(new ByteBufOutputStream(out), upstream.maxRecordedResponseBytes);
         try {
-            copyMasked(new ByteBufInputStream(in), capture);
+            masking.copy(new ByteBufInputStream(in), capture, this::links);
         } catch (MaskingException | IOException e) {
             in.release();
             out.release();
@@ -257,7 +265,7 @@ final class UpstreamCall {
         copyHeaders(response.headers());
         boolean chunked = exchange.request().protocolVersion().equals(HttpVersion.HTTP_1_1);
         String length = head.headers().get(HttpHeaderNames.CONTENT_LENGTH);
-        if (mode == BodyMode.PASS_THROUGH && length != null) {
+        if (masking.mode() == BodyMode.PASS_THROUGH && length != null) {
             response.headers().set(HttpHeaderNames.CONTENT_LENGTH, length);
         } else if (chunked) {
             response.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
@@ -266,9 +274,9 @@ final class UpstreamCall {
         }
         exchange.startResponse(response);
         exchange.onWritable(this::agentWritable);
-        ByteBuf first = gathered;
+        ByteBuf first = gathered == null ? Unpooled.EMPTY_BUFFER : gathered;
         gathered = null;
-        if (mode == BodyMode.PASS_THROUGH) {
+        if (masking.mode() == BodyMode.PASS_THROUGH) {
             state = State.PASSING;
             passCapture = new CappedCapture(OutputStream.nullOutputStream(), upstream.maxRecordedResponseBytes);
             pass(first, false);
@@ -276,7 +284,8 @@ final class UpstreamCall {
         } else {
             state = State.MASKING;
             pipe = new UpstreamBodyPipe(up);
-            pipe.offer(first);
+            if (first.isReadable()) pipe.offer(first);
+            else first.release();
             upstream.blocking.execute(this::maskStream);
         }
     }
@@ -310,7 +319,7 @@ final class UpstreamCall {
         CappedCapture capture = new CappedCapture(new BufferedOutputStream(new AgentBodyStream(exchange), 32 * 1024),
                 upstream.maxRecordedResponseBytes);
         try (InputStream in = pipe) {
-            copyMasked(in, capture);
+            masking.copy(in, capture, this::links);
         } catch (MaskingException | IOException | RuntimeException e) {
             // Part of the body is on its way: abort the response rather than complete it.
             log.warn("response on {} aborted: {}", upstream.connection.name(), e.getMessage());
@@ -319,17 +328,6 @@ final class UpstreamCall {
             return;
         }
         completeStreamed(capture);
-    }
-
-    /** The body as the mode says: masked (JSON, text) or copied as it is; links pointed at the gateway. */
-    private void copyMasked(InputStream in, CappedCapture out) throws IOException, MaskingException {
-        switch (mode) {
-            case JSON -> upstream.jsonMasker.mask(in, out, plan, links()::url);
-            case TEXT -> new TextStreamMasker(TextMasker.of(plan.detectors())).mask(in, out);
-            case PASS_THROUGH -> in.transferTo(out);
-            case UNMASKABLE -> throw new IllegalStateException("refused at the head");
-        }
-        out.flush();
     }
 
     /** The last byte of a streamed body is out (or queued): record, then end the response. */

@@ -52,6 +52,8 @@ final class TrailLog implements AutoCloseable {
     private final Object forceLock = new Object();
     /** The next segment, created ahead by the sync thread; guarded by this. */
     private FileChannel prepared;
+    /** The identity of the file {@link #prepared} opened (inode and device), to tell whether it is still the file at its path. */
+    private Object preparedKey;
     private final ScheduledExecutorService sync;
 
     static final long SYNC_INTERVAL_MILLIS = 100;
@@ -79,10 +81,12 @@ final class TrailLog implements AutoCloseable {
             }
             if (prepare) {
                 FileChannel ch = FileChannel.open(segment(dir, next), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                Object key = fileKey(segment(dir, next));
                 forceDirectory();
                 synchronized (this) {
                     if (prepared == null && currentNumber + 1 == next && current != null) {
                         prepared = ch;
+                        preparedKey = key;
                         ch = null;
                     }
                 }
@@ -91,6 +95,15 @@ final class TrailLog implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             // The appending thread forces and creates for itself, and says what fails.
             log.debug("audit trail {}: background sync: {}", dir, e.getMessage());
+        }
+    }
+
+    /** The file's identity (inode and device on Linux); null when it cannot be read (then nothing prepared is trusted). */
+    private static Object fileKey(Path file) {
+        try {
+            return java.nio.file.Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        } catch (IOException e) {
+            return null;
         }
     }
 
@@ -240,10 +253,13 @@ final class TrailLog implements AutoCloseable {
         closed.put(currentNumber, currentLastSeq);
         currentNumber++;
         currentSize = 0;
-        if (prepared != null) {
+        // The prepared file is used only while it is still the one at its path: events written to a file
+        // removed or replaced since would not be found there on restart.
+        if (prepared != null && preparedKey != null && preparedKey.equals(fileKey(segment(dir, currentNumber)))) {
             current = prepared;
             prepared = null;
         } else {
+            prepared = closeQuietly(prepared);
             openCurrent();
         }
         log.debug("audit trail: now writing {}", segment(dir, currentNumber));

@@ -268,7 +268,7 @@ class ConfigLoaderTest {
     @Test
     void connectionTypeWithoutAdapterIsRefused() throws Exception {
         assertThat(errorsOf(VALID.replace("type: http", "type: ssh")))
-                .isEqualTo("gw.yaml:6:11: connections[0].type: connection type 'ssh' has no adapter; known: http, postgres");
+                .isEqualTo("gw.yaml:6:11: connections[0].type: connection type 'ssh' has no adapter; known: http, kubernetes, postgres");
     }
 
     @Test

@@ -88,8 +88,12 @@ class FailClosedTest {
             try (var files = java.nio.file.Files.list(trail)) {
                 long newest = files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("trail-"))
                         .mapToLong(n -> Long.parseLong(n.replaceAll("\\D", ""))).max().orElseThrow();
-                next = trail.resolve(String.format("trail-%012d.log", newest + 1));
+                Path newestFile = trail.resolve(String.format("trail-%012d.log", newest));
+                // The sync thread may have created the next segment ahead (empty): that one is replaced, and the
+                // trail must notice it is no longer the file it prepared.
+                next = java.nio.file.Files.size(newestFile) == 0 ? newestFile : trail.resolve(String.format("trail-%012d.log", newest + 1));
             }
+            java.nio.file.Files.deleteIfExists(next);
             java.nio.file.Files.createSymbolicLink(next, Path.of("/dev/full"));
 
             HttpResponse<String> write = f.send("POST", "/api/v1/users", token,
