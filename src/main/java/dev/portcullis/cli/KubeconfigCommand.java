@@ -60,37 +60,8 @@ final class KubeconfigCommand implements Callable<Integer> {
             return 2;
         }
         String name = "portcullis-" + connection;
-        ObjectMapper yaml = new ObjectMapper(YAMLFactory.builder()
-                .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-                .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES).build());
-        ObjectNode config = yaml.createObjectNode();
-        config.put("apiVersion", "v1");
-        config.put("kind", "Config");
-        ObjectNode cluster = config.putArray("clusters").addObject();
-        cluster.put("name", name);
-        ObjectNode c = cluster.putObject("cluster");
-        c.put("server", server.toString());
-        if (caFile != null) {
-            c.put("certificate-authority-data", Base64.getEncoder().encodeToString(Files.readAllBytes(caFile)));
-        }
-        ObjectNode user = config.putArray("users").addObject();
-        user.put("name", name + "-agent");
-        ObjectNode exec = user.putObject("user").putObject("exec");
-        exec.put("apiVersion", KubeCredentialsCommand.API_VERSION);
-        exec.put("command", command != null ? command : selfCommand());
-        ArrayNode args = exec.putArray("args").add("kube-credentials");
-        if (tokenFile != null) args.add("--token-file").add(tokenFile.toAbsolutePath().toString());
-        else args.add("--token-env").add(tokenEnv);
-        exec.put("interactiveMode", "Never");
-        exec.put("provideClusterInfo", false);
-        ObjectNode context = config.putArray("contexts").addObject();
-        context.put("name", name);
-        ObjectNode ctx = context.putObject("context");
-        ctx.put("cluster", name);
-        ctx.put("user", name + "-agent");
-        config.put("current-context", name);
-
-        String text = yaml.writeValueAsString(config);
+        String text = kubeconfig(server, connection, caFile == null ? null : Files.readAllBytes(caFile), tokenEnv, tokenFile,
+                command != null ? command : selfCommand());
         if (output == null) {
             spec.commandLine().getOut().print(text);
             spec.commandLine().getOut().flush();
@@ -107,8 +78,47 @@ final class KubeconfigCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * A kubeconfig for connection {@code connection} at {@code server} whose user is the exec credential plugin
+     * ({@code command kube-credentials}), reading the agent's token from {@code tokenFile} when given, else from
+     * the environment variable {@code tokenEnv}; {@code caPem}: the listener's CA certificate, embedded (null: none).
+     */
+    static String kubeconfig(URI server, String connection, byte[] caPem, String tokenEnv, Path tokenFile, String command)
+            throws java.io.IOException {
+        String name = "portcullis-" + connection;
+        ObjectMapper yaml = new ObjectMapper(YAMLFactory.builder()
+                .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+                .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES).build());
+        ObjectNode config = yaml.createObjectNode();
+        config.put("apiVersion", "v1");
+        config.put("kind", "Config");
+        ObjectNode cluster = config.putArray("clusters").addObject();
+        cluster.put("name", name);
+        ObjectNode c = cluster.putObject("cluster");
+        c.put("server", server.toString());
+        if (caPem != null) c.put("certificate-authority-data", Base64.getEncoder().encodeToString(caPem));
+        ObjectNode user = config.putArray("users").addObject();
+        user.put("name", name + "-agent");
+        ObjectNode exec = user.putObject("user").putObject("exec");
+        exec.put("apiVersion", KubeCredentialsCommand.API_VERSION);
+        exec.put("command", command);
+        ArrayNode args = exec.putArray("args").add("kube-credentials");
+        if (tokenFile != null) args.add("--token-file").add(tokenFile.toAbsolutePath().toString());
+        else args.add("--token-env").add(tokenEnv);
+        exec.put("interactiveMode", "Never");
+        exec.put("provideClusterInfo", false);
+        ObjectNode context = config.putArray("contexts").addObject();
+        context.put("name", name);
+        ObjectNode ctx = context.putObject("context");
+        ctx.put("cluster", name);
+        ctx.put("user", name + "-agent");
+        config.put("current-context", name);
+
+        return yaml.writeValueAsString(config);
+    }
+
     /** bin/portcullis when run through it (it sets PORTCULLIS_HOME), else plain "portcullis" on the PATH. */
-    private static String selfCommand() {
+    static String selfCommand() {
         String home = System.getenv("PORTCULLIS_HOME");
         if (home != null && Files.isExecutable(Path.of(home, "bin", "portcullis"))) {
             return Path.of(home, "bin", "portcullis").toAbsolutePath().toString();

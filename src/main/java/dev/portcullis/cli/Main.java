@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
                 ServeCommand.class,
                 DevCommand.class,
                 DevIssuerCommand.class,
+                DevKubeApiCommand.class,
                 SessionsCommand.class,
                 ReplayCommand.class,
                 AuditCommand.class,

@@ -113,6 +113,44 @@ public final class KubeApiStandIn implements AutoCloseable {
         return api;
     }
 
+    /**
+     * A small cluster to try kubectl on: pods web-1 and web-2 (with log lines) and a ConfigMap in dev, a
+     * deployment web with its pod in staging, a Secret db in dev and in staging, a pod in kube-system.
+     */
+    public KubeApiStandIn seedDemo() {
+        for (String ns : List.of("dev", "staging", "kube-system")) {
+            List<String> pods = ns.equals("dev") ? List.of("web-1", "web-2") : ns.equals("staging") ? List.of("web-7d9f-x2k4p") : List.of("coredns-1");
+            for (String pod : pods) {
+                ObjectNode p = JSON.createObjectNode();
+                p.putObject("metadata").put("name", pod).putObject("labels").put("app", pod.startsWith("web") ? "web" : "dns");
+                p.putObject("spec").putArray("containers").addObject().put("name", "app").put("image", "nginx:1.27");
+                p.putObject("status").put("phase", "Running");
+                put("pods", ns, p);
+                log(ns, pod, "listening on :8080");
+                log(ns, pod, "GET /healthz 200");
+            }
+        }
+        ObjectNode deployment = JSON.createObjectNode();
+        deployment.putObject("metadata").put("name", "web");
+        ObjectNode spec = deployment.putObject("spec").put("replicas", 1);
+        spec.putObject("selector").putObject("matchLabels").put("app", "web");
+        ObjectNode template = spec.putObject("template");
+        template.putObject("metadata").putObject("labels").put("app", "web");
+        template.putObject("spec").putArray("containers").addObject().put("name", "app").put("image", "nginx:1.27");
+        put("deployments", "staging", deployment);
+        ObjectNode config = JSON.createObjectNode();
+        config.putObject("metadata").put("name", "settings");
+        config.putObject("data").put("mode", "fast").put("contact", "oncall@example.com");
+        put("configmaps", "dev", config);
+        for (String ns : List.of("dev", "staging")) {
+            ObjectNode secret = JSON.createObjectNode().put("type", "Opaque");
+            secret.putObject("metadata").put("name", "db");
+            secret.putObject("data").put("password", java.util.Base64.getEncoder().encodeToString(("s3cret-" + ns).getBytes(StandardCharsets.UTF_8)));
+            put("secrets", ns, secret);
+        }
+        return this;
+    }
+
     public URI url() {
         return server.baseUri();
     }
