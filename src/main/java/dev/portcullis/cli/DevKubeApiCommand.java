@@ -16,8 +16,8 @@ final class DevKubeApiCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "16080", description = "Port on 127.0.0.1; 0 for any free one (default: ${DEFAULT-VALUE}).")
     int port;
 
-    @Option(names = "--token", required = true, paramLabel = "TOKEN",
-            description = "The bearer token every request must carry (what KUBE_TOKEN is for the gateway).")
+    @Option(names = "--token", paramLabel = "TOKEN",
+            description = "The bearer token every request must carry (what KUBE_TOKEN is for the gateway); none: any request is served.")
     String token;
 
     @Option(names = "--log-level", defaultValue = "info", paramLabel = "LEVEL")
@@ -27,7 +27,7 @@ final class DevKubeApiCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Logging.configure(Logging.Format.text, Level.toLevel(logLevel, Level.INFO));
         KubeApiStandIn api = KubeApiStandIn.start(port, token).seedDemo();
-        System.out.println("Kubernetes API stand-in (NOT A CLUSTER) at " + api.url() + "; requests need 'Authorization: Bearer <--token>'");
+        System.out.println("Kubernetes API stand-in (NOT A CLUSTER) at " + api.url() + (token == null ? "; any request is served" : "; requests need 'Authorization: Bearer <--token>'"));
         System.out.flush();
         ServeCommand.awaitShutdown(api);
         return 0;

@@ -41,8 +41,9 @@ import org.eclipse.jetty.util.Callback;
  * arrived. Bodies are JSON only: kubectl's generators ({@code kubectl create configmap ...}) send
  * protobuf, which gets 415 here (a gateway that judges and masks bodies reads JSON); manifests
  * ({@code -f}) and {@code apply} send JSON. Watches stream one event per line; a pod's log is text, followed
- * with {@code follow=true}. Not served yet (issue 11): OpenAPI documents (so kubectl's {@code create -f}
- * and {@code apply} need {@code --validate=false} against it), exec, attach and port-forward.
+ * with {@code follow=true}. A pod's {@code exec} and {@code attach} run a tiny {@link StandInContainer} over
+ * WebSocket or SPDY ({@link KubeExecFront}). Not served: OpenAPI documents (so kubectl's {@code create -f}
+ * and {@code apply} need {@code --validate=false} against it) and port-forward.
  */
 public final class KubeApiStandIn implements AutoCloseable {
     private static final ObjectMapper JSON = Json.mapper();
@@ -71,6 +72,8 @@ public final class KubeApiStandIn implements AutoCloseable {
 
     private final Clock clock;
     private final LocalServer server;
+    /** Where clients connect: exec and attach served there, everything else relayed to {@link #server}. */
+    private final KubeExecFront front;
     private final AtomicLong resourceVersion = new AtomicLong(1000);
     /** Objects by "group/resource/namespace/name". */
     private final Map<String, ObjectNode> objects = new TreeMap<>();
@@ -95,7 +98,25 @@ public final class KubeApiStandIn implements AutoCloseable {
     private KubeApiStandIn(Clock clock, int port, String token) {
         this.clock = clock;
         this.token = token;
-        this.server = LocalServer.start("kube-standin", port, new Routes());
+        this.server = LocalServer.start("kube-standin", 0, new Routes());
+        this.front = KubeExecFront.start(port, server.baseUri(), new KubeExecFront.Api() {
+            @Override
+            public boolean authorized(String authorization) {
+                return token == null || authorization.equals("Bearer " + token);
+            }
+
+            @Override
+            public void received(String method, String path, String query, String authorization) {
+                received.add(new Received(method, path, query, authorization));
+            }
+
+            @Override
+            public boolean podExists(String namespace, String name) {
+                synchronized (KubeApiStandIn.this) {
+                    return objects.containsKey(key(kind("", "pods"), namespace, name));
+                }
+            }
+        });
     }
 
     /** Starts on 127.0.0.1:{@code port} (0: any) with namespaces dev, staging and kube-system. */
@@ -152,7 +173,7 @@ public final class KubeApiStandIn implements AutoCloseable {
     }
 
     public URI url() {
-        return server.baseUri();
+        return URI.create("http://127.0.0.1:" + front.port());
     }
 
     /** Every request received, oldest first. */
@@ -214,6 +235,7 @@ public final class KubeApiStandIn implements AutoCloseable {
     @Override
     public void close() {
         closed = true; // ends the watches' loops
+        front.close();
         server.close();
     }
 

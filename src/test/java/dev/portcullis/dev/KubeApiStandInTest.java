@@ -109,6 +109,30 @@ class KubeApiStandInTest {
         assertThat(kubectl("1.33", "logs", "nope", "-n", "dev").out()).contains("NotFound");
     }
 
+    /** kubectl 1.27 execs over SPDY/3.1, 1.33 over WebSocket (v5.channel.k8s.io): both reach the stand-in's container. */
+    @Test
+    void kubectlExecsOverSpdyAndOverWebSocket() throws Exception {
+        for (String version : List.of("1.27", "1.33")) {
+            Run ls = kubectl(version, "exec", "web-1", "-n", "dev", "--", "ls");
+            assertThat(ls.exit()).as(ls.out()).isZero();
+            assertThat(ls.out()).contains("app.py");
+
+            Process cat = new ProcessBuilder(Kubectl.binary(version), "--kubeconfig", kubeconfig.toString(), "exec", "-i", "web-1", "-n", "dev",
+                    "--", "cat").redirectErrorStream(true).start();
+            cat.getOutputStream().write("typed in\n".getBytes(StandardCharsets.UTF_8));
+            cat.getOutputStream().close();
+            String echoed = new String(cat.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(cat.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(cat.exitValue()).as(echoed).isZero();
+            assertThat(echoed).contains("typed in");
+
+            Run missing = kubectl(version, "exec", "web-1", "-n", "dev", "--", "nosuch");
+            assertThat(missing.exit()).as(missing.out()).isEqualTo(127);
+            assertThat(missing.out()).contains("nosuch: command not found");
+        }
+        assertThat(api.received()).anySatisfy(r -> assertThat(r.path()).isEqualTo("/api/v1/namespaces/dev/pods/web-1/exec"));
+    }
+
     static void waitFor(Path file, String text) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (System.nanoTime() < deadline) {
