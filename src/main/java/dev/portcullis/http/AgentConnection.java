@@ -215,6 +215,15 @@ final class AgentConnection extends ChannelInboundHandlerAdapter {
         gateway.handle(started);
     }
 
+    /** After a {@code 101}: the connection carries {@code relay}'s bytes, no more HTTP and no idle timeout. */
+    void switchTo(io.netty.channel.ChannelHandler relay) {
+        io.netty.channel.ChannelPipeline p = ctx.pipeline();
+        p.replace(this, "tunnel", relay);
+        if (p.get(io.netty.handler.timeout.IdleStateHandler.class) != null) p.remove(io.netty.handler.timeout.IdleStateHandler.class);
+        p.remove(io.netty.handler.codec.http.HttpServerCodec.class); // what it had read goes on to the relay
+        p.channel().config().setAutoRead(true);
+    }
+
     HttpDialect dialect() {
         return gateway.dialect();
     }

@@ -77,6 +77,10 @@ final class AgentExchange {
         return connection.scheme() + "://" + connection.authority(request);
     }
 
+    Channel channel() {
+        return channel;
+    }
+
     EventLoop loop() {
         return channel.eventLoop();
     }
@@ -127,6 +131,26 @@ final class AgentExchange {
         }
         prepare(response);
         channel.writeAndFlush(response).addListener(this::ended);
+    }
+
+    /**
+     * Answers {@code 101 Switching Protocols} and hands the agent's connection over: once the answer is out,
+     * its bytes go to {@code relay} (HTTP is done on this connection), and {@code switched} runs.
+     */
+    void switchProtocols(FullHttpResponse switching, io.netty.channel.ChannelHandler relay, Runnable switched) {
+        if (!ended.compareAndSet(false, true)) {
+            switching.release();
+            return;
+        }
+        switching.headers().add(answerHeaders);
+        channel.writeAndFlush(switching).addListener(f -> {
+            if (!f.isSuccess()) {
+                channel.close();
+                return;
+            }
+            connection.switchTo(relay);
+            switched.run();
+        });
     }
 
     /** Sends the status line and headers of a response whose body follows in {@link #write} calls. */

@@ -87,6 +87,74 @@ public interface HttpDialect {
         return json;
     }
 
+    /**
+     * Whether an allowed request that asks to upgrade its connection ({@code Upgrade: websocket},
+     * {@code SPDY/3.1}) becomes a stream of bytes both ways once the upstream agrees ({@code 101}); false:
+     * the upgrade is not forwarded, and the request goes upstream as a plain one.
+     */
+    default boolean tunnels(Operation operation) {
+        return false;
+    }
+
+    /** What watches a tunnel's bytes for the recording; one per tunnel. */
+    default StreamTap tap(Operation operation, HttpHeaders request) {
+        return new StreamTap.Counting();
+    }
+
+    /**
+     * Watches the bytes of a tunnel in both directions, on the tunnel's event loop, without changing them
+     * (it must not move a buffer's reader index), and says what the recording keeps when it ends.
+     */
+    interface StreamTap {
+        /** The upstream agreed to switch protocols; its {@code 101} headers. */
+        void opened(HttpHeaders response);
+
+        /** @throws StreamRefused the stream breaks a limit: the tunnel is closed */
+        void fromAgent(io.netty.buffer.ByteBuf bytes);
+
+        /** @throws StreamRefused the stream breaks a limit: the tunnel is closed */
+        void fromUpstream(io.netty.buffer.ByteBuf bytes);
+
+        /**
+         * The stream ended ({@code why}): what the recording keeps of it.
+         *
+         */
+        dev.portcullis.recording.Excerpt closed(String why);
+
+        /** Bytes counted each way, nothing kept. */
+        final class Counting implements StreamTap {
+            private long in;
+            private long out;
+
+            @Override
+            public void opened(HttpHeaders response) {
+            }
+
+            @Override
+            public void fromAgent(io.netty.buffer.ByteBuf bytes) {
+                in += bytes.readableBytes();
+            }
+
+            @Override
+            public void fromUpstream(io.netty.buffer.ByteBuf bytes) {
+                out += bytes.readableBytes();
+            }
+
+            @Override
+            public dev.portcullis.recording.Excerpt closed(String why) {
+                return new dev.portcullis.recording.Excerpt("(a stream: " + in + " bytes from the agent, " + out
+                        + " bytes to it; " + why + ")", false, in + out);
+            }
+        }
+    }
+
+    /** A tap found the stream breaking a limit (a frame too large): the tunnel is closed, and the recording says why. */
+    final class StreamRefused extends RuntimeException {
+        public StreamRefused(String message) {
+            super(message);
+        }
+    }
+
     /** A refusal's body. */
     record RefusalBody(String contentType, byte[] bytes) {
     }

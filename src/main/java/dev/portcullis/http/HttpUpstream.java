@@ -106,10 +106,15 @@ final class HttpUpstream implements AutoCloseable {
 
     /** Forwards the call; answers the exchange in every case. May be called from any thread. */
     void forward(AgentExchange exchange, HttpCall call, Operation operation, byte[] body, MaskPlan plan, Gate.Judged judged, long startNanos) {
-        UpstreamCall c = new UpstreamCall(this, exchange, call, operation, body, plan, judged, startNanos);
+        Runnable start;
+        if (dialect.tunnels(operation) && exchange.request().headers().contains(HttpHeaderNames.UPGRADE)) {
+            start = new UpstreamTunnel(this, exchange, call, operation, judged, startNanos)::start;
+        } else {
+            start = new UpstreamCall(this, exchange, call, operation, body, plan, judged, startNanos)::start;
+        }
         EventLoop loop = exchange.loop();
-        if (loop.inEventLoop()) c.start();
-        else loop.execute(c::start);
+        if (loop.inEventLoop()) start.run();
+        else loop.execute(start);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -142,6 +147,11 @@ final class HttpUpstream implements AutoCloseable {
     }
 
     Bootstrap bootstrap(EventLoop loop) {
+        return bootstrap(loop, Handler::new);
+    }
+
+    /** A connection on {@code loop} whose responses go to the handler {@code last} makes. */
+    Bootstrap bootstrap(EventLoop loop, java.util.function.Supplier<io.netty.channel.ChannelHandler> last) {
         return new Bootstrap().group(loop).channel(Transport.socketChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connection.connectTimeout().toMillis()))
@@ -156,7 +166,7 @@ final class HttpUpstream implements AutoCloseable {
                             engine.setSSLParameters(params);
                             ch.pipeline().addLast(tls);
                         }
-                        ch.pipeline().addLast(new HttpClientCodec(4096, 64 * 1024, 16 * 1024), new Handler());
+                        ch.pipeline().addLast(new HttpClientCodec(4096, 64 * 1024, 16 * 1024), last.get());
                         open.add(ch);
                         ch.closeFuture().addListener(f -> open.remove(ch));
                     }

@@ -117,6 +117,20 @@ final class KubeDialect implements HttpDialect {
         return Optional.of(new SecretStreamMasker(secrets, mode, r.verb().equals("watch")));
     }
 
+    /** exec, attach and port-forward become streams once the API server (the kubelet behind it) agrees. */
+    @Override
+    public boolean tunnels(Operation operation) {
+        String verb = ((KubeRequest) operation).verb();
+        return verb.equals("exec") || verb.equals("attach") || verb.equals("portforward");
+    }
+
+    /** An exec or attach is recorded as a terminal session (asciicast v2); a port-forward by its byte counts. */
+    @Override
+    public StreamTap tap(Operation operation, HttpHeaders request) {
+        KubeRequest r = (KubeRequest) operation;
+        return r.verb().equals("portforward") ? new StreamTap.Counting() : new ExecRecorder(r);
+    }
+
     @Override
     public boolean streams(Operation operation) {
         KubeRequest r = (KubeRequest) operation;

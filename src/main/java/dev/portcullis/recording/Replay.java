@@ -119,6 +119,22 @@ public final class Replay {
         return out.toString();
     }
 
+    /** A terminal session (an exec into a pod, an SSH shell) recorded as an asciicast v2 document. */
+    public record Cast(long seq, String summary, String asciicast, boolean truncated) {
+    }
+
+    /** The session's terminal sessions, oldest first: operations whose recorded response is an asciicast v2 document. */
+    public List<Cast> casts(String sessionId) {
+        List<Cast> casts = new java.util.ArrayList<>();
+        for (StoredEvent stored : events(sessionId)) {
+            if (AuditJson.read(stored.code(), stored.payload()) instanceof OperationRecorded op
+                    && op.response().text().startsWith("{\"version\":2,")) {
+                casts.add(new Cast(stored.seq(), op.summary(), op.response().text(), op.response().truncated()));
+            }
+        }
+        return casts;
+    }
+
     /** The session as a JSON array of events with every stored field; the event itself under {@code event}. */
     public String json(String sessionId) {
         ArrayNode array = AuditJson.MAPPER.createArrayNode();
