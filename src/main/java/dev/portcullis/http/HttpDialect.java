@@ -53,6 +53,15 @@ public interface HttpDialect {
         return Optional.empty();
     }
 
+    /**
+     * A JSON answer the gateway gives itself to an allowed request, without the upstream (Kubernetes'
+     * {@code SelfSubjectAccessReview}, answered from the gateway's own policy); empty: forward it.
+     */
+    default Optional<byte[]> answerLocally(Operation operation, byte[] body, dev.portcullis.core.Identity identity,
+                                           dev.portcullis.policy.Policy policy) {
+        return Optional.empty();
+    }
+
     /** Changes the request about to go upstream (the target's credential is already in place). */
     default void upstreamRequest(Operation operation, HttpHeaders headers) {
     }

@@ -197,7 +197,11 @@ final class HttpGatewayHandler {
                 // Waiting for people is for a virtual thread, never for the event loop.
                 if (onLoop) blocking.execute(held); else held.run();
             }
-            case Verdict.Allow allow -> upstream.forward(exchange, call, operation, body, MaskPlan.NONE, judged, startNanos);
+            case Verdict.Allow allow -> {
+                Optional<byte[]> local = dialect.answerLocally(operation, body, identity, connection.policy());
+                if (local.isPresent()) answerLocally(exchange, local.get(), judged, startNanos);
+                else upstream.forward(exchange, call, operation, body, MaskPlan.NONE, judged, startNanos);
+            }
             case Verdict.Granted granted -> {
                 exchange.answerHeader(APPROVAL_HEADER, granted.approvalId());
                 upstream.forward(exchange, call, operation, body, MaskPlan.NONE, judged, startNanos);
@@ -215,6 +219,21 @@ final class HttpGatewayHandler {
                 }
             }
         }
+    }
+
+    /** The gateway's own answer (recorded first, as any response), never the upstream's. */
+    private void answerLocally(AgentExchange exchange, byte[] json, Gate.Judged judged, long startNanos) {
+        try {
+            judged.completeForwarded(200, new dev.portcullis.recording.Excerpt(new String(json, StandardCharsets.UTF_8), false, json.length),
+                    startNanos);
+        } catch (GateUnavailableException e) {
+            exchange.problem(HttpProblem.unavailable(connection.name(), e.getMessage()));
+            return;
+        }
+        var response = new io.netty.handler.codec.http.DefaultFullHttpResponse(io.netty.handler.codec.http.HttpVersion.HTTP_1_1,
+                io.netty.handler.codec.http.HttpResponseStatus.CREATED, io.netty.buffer.Unpooled.wrappedBuffer(json));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json").setInt(HttpHeaderNames.CONTENT_LENGTH, json.length);
+        exchange.respond(response);
     }
 
     /**

@@ -59,6 +59,12 @@ public record KubeCondition(Set<String> verbs, Set<String> resources, Set<String
         return true;
     }
 
+    /** {@code create selfsubjectaccessreviews.authorization.k8s.io}: what kubectl auth can-i sends. */
+    static boolean isSelfReview(KubeRequest r) {
+        return r.resourceRequest() && r.verb().equals("create") && r.apiGroup().equals("authorization.k8s.io")
+                && r.resource().equals("selfsubjectaccessreviews") && r.namespace().isEmpty() && r.subresource().isEmpty();
+    }
+
     private boolean resourceMatches(KubeRequest r) {
         boolean stream = r.apiGroup().isEmpty() && r.resource().equals("pods")
                 && Set.of("exec", "attach", "portforward", "logs").contains(r.verb());
@@ -72,8 +78,13 @@ public record KubeCondition(Set<String> verbs, Set<String> resources, Set<String
         return group.isEmpty() || group.indexOf('.') < 0 || group.endsWith(".k8s.io");
     }
 
-    /** {@code GET /version}, {@code /api}, {@code /api/VERSION}, {@code /apis}, {@code /apis/GROUP[/VERSION]}, {@code /openapi/...}. */
+    /**
+     * {@code GET /version}, {@code /api}, {@code /api/VERSION}, {@code /apis}, {@code /apis/GROUP[/VERSION]},
+     * {@code /openapi/...}; and a {@code SelfSubjectAccessReview} (kubectl auth can-i), which the gateway
+     * answers itself from its policy.
+     */
     static boolean isDiscovery(KubeRequest r) {
+        if (isSelfReview(r)) return true;
         if (r.resourceRequest() || !(r.method().equals("GET") || r.method().equals("HEAD"))) return false;
         String p = r.path();
         while (p.endsWith("/") && p.length() > 1) p = p.substring(0, p.length() - 1);

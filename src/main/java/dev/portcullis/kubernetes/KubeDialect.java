@@ -95,6 +95,13 @@ final class KubeDialect implements HttpDialect {
         };
     }
 
+    /** kubectl auth can-i: answered from the gateway's policy for the agent asking, never by the cluster. */
+    @Override
+    public Optional<byte[]> answerLocally(Operation operation, byte[] body, dev.portcullis.core.Identity identity,
+                                          dev.portcullis.policy.Policy policy) {
+        return KubeCondition.isSelfReview((KubeRequest) operation) ? Optional.of(SelfReview.answer(body, identity, policy)) : Optional.empty();
+    }
+
     @Override
     public void upstreamRequest(Operation operation, HttpHeaders headers) {
         KubeRequest r = (KubeRequest) operation;

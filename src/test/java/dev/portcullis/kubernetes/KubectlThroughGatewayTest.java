@@ -157,6 +157,44 @@ class KubectlThroughGatewayTest {
         assertThat(elsewhere.exit()).as(elsewhere.out()).isZero();
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"1.27", "1.33"})
+    void kubectlAuthCanIIsAnsweredFromTheGatewaysPolicyNotTheClusters(String version) throws Exception {
+        KubeGatewayFixture.Run yes = f.kubectl(version, agent, "auth", "can-i", "list", "pods", "-n", "dev");
+        assertThat(yes.exit()).as(yes.out()).isZero();
+        assertThat(yes.out().strip()).isEqualTo("yes");
+        KubeGatewayFixture.Run no = f.kubectl(version, agent, "auth", "can-i", "list", "pods", "-n", "kube-system");
+        assertThat(no.exit()).isEqualTo(1);
+        assertThat(no.out()).startsWith("no").contains("Portcullis rule default-deny");
+        KubeGatewayFixture.Run held = f.kubectl(version, agent, "auth", "can-i", "delete", "deployments", "-n", "staging");
+        assertThat(held.out()).startsWith("no").contains("staging-delete-or-scale-needs-approval").contains("sre");
+        KubeGatewayFixture.Run shell = f.kubectl(version, agent, "auth", "can-i", "create", "pods", "--subresource=exec", "-n", "dev");
+        assertThat(shell.out()).startsWith("no").contains("agents-shell-needs-approval");
+        assertThat(f.api.received()).noneSatisfy(r -> assertThat(r.path()).contains("selfsubjectaccessreviews"));
+    }
+
+    @Test
+    void aBodyOverTheLimitIsRefusedWith413AndNeverForwarded() throws Exception {
+        String big = "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"big\"},\"data\":{\"x\":\""
+                + "a".repeat(4 * 1024 * 1024) + "\"}}";
+        java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(java.net.URI.create("https://127.0.0.1:" + f.port
+                        + "/api/v1/namespaces/dev/configmaps"))
+                .header("Authorization", "Bearer " + agentToken).header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(big)).build();
+        HttpResponse<String> r = f.http.send(request, HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(413);
+        assertThat(JSON.readTree(r.body()).path("reason").asText()).isEqualTo("RequestEntityTooLarge");
+        assertThat(f.reached("/api/v1/namespaces/dev/configmaps")).isEmpty();
+    }
+
+    @Test
+    void malformedJsonGetsTheClustersOwnBadRequest() throws Exception {
+        Path manifest = Files.writeString(dir.resolve("broken.json"), "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":");
+        KubeGatewayFixture.Run run = f.kubectl("1.33", agent, "create", "-f", manifest.toString(), "--validate=false", "-n", "dev");
+        assertThat(run.exit()).isNotZero();
+        assertThat(run.out()).containsAnyOf("error parsing", "unexpected end of JSON", "Error");
+    }
+
     @Test
     void deletingAStagingDeploymentWaitsForAnSreAndGoesThroughOnceApproved() throws Exception {
         String sre = f.token("oncall-1", "sre");
