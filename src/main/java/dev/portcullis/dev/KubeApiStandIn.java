@@ -77,7 +77,9 @@ public final class KubeApiStandIn implements AutoCloseable {
     private final AtomicLong resourceVersion = new AtomicLong(1000);
     /** Objects by "group/resource/namespace/name". */
     private final Map<String, ObjectNode> objects = new TreeMap<>();
-    private final List<Received> received = new CopyOnWriteArrayList<>();
+    /** The latest {@value #LOG_LIMIT} requests (a benchmark sends millions); guarded by itself. */
+    private final java.util.ArrayDeque<Received> received = new java.util.ArrayDeque<>();
+    private static final int LOG_LIMIT = 10_000;
     /** Each pod's log lines, by "namespace/name"; guarded by this. */
     private final Map<String, List<String>> logs = new TreeMap<>();
 
@@ -107,7 +109,7 @@ public final class KubeApiStandIn implements AutoCloseable {
 
             @Override
             public void received(String method, String path, String query, String authorization) {
-                received.add(new Received(method, path, query, authorization));
+                logRequest(new Received(method, path, query, authorization));
             }
 
             @Override
@@ -176,13 +178,24 @@ public final class KubeApiStandIn implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + front.port());
     }
 
-    /** Every request received, oldest first. */
+    private void logRequest(Received r) {
+        synchronized (received) {
+            if (received.size() >= LOG_LIMIT) received.removeFirst();
+            received.addLast(r);
+        }
+    }
+
+    /** Every request received (the latest 10,000), oldest first. */
     public List<Received> received() {
-        return List.copyOf(received);
+        synchronized (received) {
+            return List.copyOf(received);
+        }
     }
 
     public void reset() {
-        received.clear();
+        synchronized (received) {
+            received.clear();
+        }
     }
 
     /** Appends a line to a pod's log (what its container printed); a follower sees it at once. */
@@ -245,7 +258,7 @@ public final class KubeApiStandIn implements AutoCloseable {
             String path = Request.getPathInContext(request);
             String query = Objects.requireNonNullElse(request.getHttpURI().getQuery(), "");
             String authorization = Objects.requireNonNullElse(request.getHeaders().get(HttpHeader.AUTHORIZATION), "");
-            received.add(new Received(request.getMethod(), path, query, authorization));
+            logRequest(new Received(request.getMethod(), path, query, authorization));
             if (token != null && !authorization.equals("Bearer " + token)) {
                 Content.Source.consumeAll(request);
                 response.setStatus(401);
