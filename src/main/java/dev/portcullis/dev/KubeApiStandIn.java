@@ -42,8 +42,8 @@ import org.eclipse.jetty.util.Callback;
  * protobuf, which gets 415 here (a gateway that judges and masks bodies reads JSON); manifests
  * ({@code -f}) and {@code apply} send JSON. Watches stream one event per line; a pod's log is text, followed
  * with {@code follow=true}. A pod's {@code exec} and {@code attach} run a tiny {@link StandInContainer} over
- * WebSocket or SPDY ({@link KubeExecFront}). Not served: OpenAPI documents (so kubectl's {@code create -f}
- * and {@code apply} need {@code --validate=false} against it) and port-forward.
+ * WebSocket or SPDY, and a port-forward reaches ports that echo ({@link KubeExecFront}). Not served:
+ * OpenAPI documents (so kubectl's {@code create -f} and {@code apply} need {@code --validate=false} against it).
  */
 public final class KubeApiStandIn implements AutoCloseable {
     private static final ObjectMapper JSON = Json.mapper();

@@ -55,7 +55,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The front door of the Kubernetes API stand-in: a connection whose first request upgrades to a pod's
- * {@code exec} or {@code attach} stream is served here, over WebSocket (channel protocols v4 and v5, what
+ * {@code exec}, {@code attach} or {@code portforward} stream is served here (a port-forward's ports echo), over WebSocket (channel protocols v4 and v5, what
  * kubectl 1.30 and later use) or SPDY/3.1 (what kubectl up to 1.29 uses), with a {@link StandInContainer}
  * at the other end; every other connection is relayed byte for byte to the stand-in's HTTP server.
  */
@@ -215,7 +215,7 @@ final class KubeExecFront implements AutoCloseable {
                 return;
             }
             if (r.verb().equals("portforward")) {
-                refuse(ctx, HttpResponseStatus.BAD_REQUEST, "the stand-in does not forward ports");
+                portForward(ctx, req);
                 return;
             }
             Map<String, List<String>> q = HttpCall.parseQuery(query);
@@ -247,6 +247,41 @@ final class KubeExecFront implements AutoCloseable {
                 ctx.pipeline().remove("aggregate");
                 ctx.pipeline().replace("http", "spdy", new SpdyFrameCodec(SpdyVersion.SPDY_3_1));
                 ctx.pipeline().replace(this, "exec", new SpdyExec(r.name(), command, stdin, tty, truthy(q, "stdout"), truthy(q, "stderr")));
+            } else {
+                refuse(ctx, HttpResponseStatus.BAD_REQUEST, "Upgrade request required");
+            }
+        }
+
+        /**
+         * Port-forward: SPDY/3.1 streams (kubectl up to 1.30), or the same SPDY tunnelled in WebSocket binary
+         * messages ({@code SPDY/3.1+portforward.k8s.io}, kubectl 1.31 and later). Every port of the pod echoes.
+         */
+        private void portForward(ChannelHandlerContext ctx, FullHttpRequest req) {
+            String upgrade = req.headers().get(HttpHeaderNames.UPGRADE, "");
+            if (upgrade.equalsIgnoreCase("websocket")) {
+                WebSocketServerHandshaker handshaker = new WebSocketServerHandshakerFactory("ws://stand-in" + req.uri(),
+                        "SPDY/3.1+portforward.k8s.io", false, 1 << 20).newHandshaker(req);
+                if (handshaker == null) {
+                    WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
+                    return;
+                }
+                Channel ch = ctx.channel();
+                handshaker.handshake(ch, req).addListener(f -> {
+                    if (!f.isSuccess()) {
+                        ch.close();
+                        return;
+                    }
+                    ch.pipeline().addLast(new WebSocketBytes(), new SpdyFrameCodec(SpdyVersion.SPDY_3_1), new SpdyPortForward());
+                });
+                ctx.pipeline().remove(this);
+            } else if (upgrade.equalsIgnoreCase("SPDY/3.1")) {
+                FullHttpResponse ok = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS);
+                ok.headers().set(HttpHeaderNames.CONNECTION, "Upgrade").set(HttpHeaderNames.UPGRADE, "SPDY/3.1")
+                        .set("X-Stream-Protocol-Version", "portforward.k8s.io");
+                ctx.writeAndFlush(ok);
+                ctx.pipeline().remove("aggregate");
+                ctx.pipeline().replace("http", "spdy", new SpdyFrameCodec(SpdyVersion.SPDY_3_1));
+                ctx.pipeline().replace(this, "forward", new SpdyPortForward());
             } else {
                 refuse(ctx, HttpResponseStatus.BAD_REQUEST, "Upgrade request required");
             }
@@ -320,6 +355,52 @@ final class KubeExecFront implements AutoCloseable {
             done = true;
             send(ctx, 3, StandInContainer.status(container.exitCode()).getBytes(StandardCharsets.UTF_8));
             ctx.writeAndFlush(new CloseWebSocketFrame(1000, "")).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    /** WebSocket binary messages as a byte stream, and bytes written back as binary messages. */
+    private static final class WebSocketBytes extends io.netty.channel.ChannelDuplexHandler {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof BinaryWebSocketFrame frame) {
+                ctx.fireChannelRead(frame.content());
+            } else if (msg instanceof CloseWebSocketFrame close) {
+                close.release();
+                ctx.close();
+            } else {
+                io.netty.util.ReferenceCountUtil.release(msg);
+            }
+        }
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, io.netty.channel.ChannelPromise promise) {
+            ctx.write(msg instanceof ByteBuf b ? new BinaryWebSocketFrame(b) : msg, promise);
+        }
+    }
+
+    /** Port-forward's SPDY streams: an error and a data stream per connection kubectl accepts; the data echoes. */
+    private static final class SpdyPortForward extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            try {
+                if (msg instanceof SpdySynStreamFrame syn) {
+                    DefaultSpdySynReplyFrame reply = new DefaultSpdySynReplyFrame(syn.streamId());
+                    String type = syn.headers().getAsString("streamtype");
+                    reply.headers().set("streamtype", type == null ? "" : type);
+                    ctx.writeAndFlush(reply);
+                } else if (msg instanceof SpdyDataFrame data) {
+                    DefaultSpdyDataFrame echo = new DefaultSpdyDataFrame(data.streamId(), data.content().retain());
+                    echo.setLast(data.isLast());
+                    ctx.writeAndFlush(echo);
+                }
+            } finally {
+                io.netty.util.ReferenceCountUtil.release(msg);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
         }
     }
 

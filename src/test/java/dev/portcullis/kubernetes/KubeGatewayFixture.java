@@ -50,6 +50,11 @@ final class KubeGatewayFixture implements AutoCloseable {
     final HttpClient http;
 
     KubeGatewayFixture(Path dir) throws Exception {
+        this(dir, java.util.function.UnaryOperator.identity());
+    }
+
+    /** @param configEdit applied to the text of {@code examples/kubernetes.yaml} before it is loaded */
+    KubeGatewayFixture(Path dir, java.util.function.UnaryOperator<String> configEdit) throws Exception {
         this.dir = dir;
         issuer.start(InetAddress.getByName("127.0.0.1"), 0);
         api = KubeApiStandIn.start(0, CLUSTER_TOKEN);
@@ -70,7 +75,11 @@ final class KubeGatewayFixture implements AutoCloseable {
         env.put("KUBE_API_URL", api.url().toString());
         env.put("KUBE_TOKEN", CLUSTER_TOKEN);
         try {
-            GatewayConfig config = ConfigLoader.load(Path.of("examples/kubernetes.yaml"), env);
+            Path configFile = Path.of("examples/kubernetes.yaml");
+            String original = Files.readString(configFile);
+            String edited = configEdit.apply(original);
+            if (!edited.equals(original)) configFile = Files.writeString(dir.resolve("kubernetes.yaml"), edited);
+            GatewayConfig config = ConfigLoader.load(configFile, env);
             gateway = Gateway.start(config, Clock.systemUTC());
         } catch (Exception | Error e) {
             api.close();

@@ -139,6 +139,56 @@ class KubectlExecThroughGatewayTest {
         assertThat(f.api.received()).noneSatisfy(r -> assertThat(r.path()).endsWith("/exec"));
     }
 
+    @Test
+    void theReplayCommandExportsTheSessionsExecsForAsciinema() throws Exception {
+        String marker = "exported-" + System.nanoTime();
+        Result cat = exec("1.33", marker + "\n", "-i", "web-1", "-n", "dev", "--", "cat");
+        assertThat(cat.exit()).as(cat.out()).isZero();
+        awaitCast(marker);
+        Path cast = dir.resolve("session.cast");
+        var main = Class.forName("dev.portcullis.cli.Main").getDeclaredMethod("commandLine");
+        main.setAccessible(true);
+        var cli = (picocli.CommandLine) main.invoke(null);
+        java.io.StringWriter err = new java.io.StringWriter();
+        cli.setErr(new java.io.PrintWriter(err));
+        java.io.PrintStream stdout = System.out;
+        int exit;
+        try {
+            System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+            exit = cli.execute("replay", "latest", "--store", f.dir.resolve("data").resolve("portcullis.db").toString(), "--cast", cast.toString());
+        } finally {
+            System.setOut(stdout);
+        }
+        assertThat(exit).as(err.toString()).isZero();
+        Path written;
+        try (var files = Files.list(dir)) {
+            written = files.filter(p -> p.getFileName().toString().startsWith("session")).filter(p -> {
+                try {
+                    return Files.readString(p).contains(marker);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }).findFirst().orElseThrow(() -> new AssertionError("no exported cast shows " + marker));
+        }
+        Process asciinema = new ProcessBuilder("script", "-qec", "asciinema cat " + written, "/dev/null")
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).redirectErrorStream(true).start();
+        String played = new String(asciinema.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(asciinema.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(played).contains(marker);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"1.27", "1.33"})
+    void attachIsRefusedByTheExampleAndNeverReachesThePod(String version) throws Exception {
+        Process p = new ProcessBuilder(Kubectl.binary(version), "--kubeconfig", agent.toString(), "attach", "web-1", "-n", "dev", "-i")
+                .redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(out).contains("attach pods/web-1 in dev is forbidden");
+        assertThat(f.api.received()).noneSatisfy(r -> assertThat(r.path()).endsWith("/attach"));
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"1.27", "1.33"})
     void portForwardIsRefusedByDefault(String version) throws Exception {
