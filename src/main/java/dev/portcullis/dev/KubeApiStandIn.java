@@ -351,6 +351,14 @@ public final class KubeApiStandIn implements AutoCloseable {
      * come first as ADDED; kubectl lists first and watches from the list's version, so gets only changes.
      * Asked for Tables (as {@code kubectl get -w} does), each event's object is a one-row Table.
      */
+    private static long parseVersion(String v) {
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
     private void watch(KubeRequest r, String accept, Response response, Callback callback) throws Exception {
         Kind kind = kind(r.apiGroup(), r.resource());
         if (kind == null) {
@@ -361,18 +369,20 @@ public final class KubeApiStandIn implements AutoCloseable {
         }
         java.util.Map<String, List<String>> query = dev.portcullis.core.HttpCall.parseQuery(r.rawQuery());
         long timeout = Math.min(300, Long.parseLong(query.getOrDefault("timeoutSeconds", List.of("300")).getFirst()));
-        boolean fromNow = !query.getOrDefault("resourceVersion", List.of("")).getFirst().isEmpty()
-                && !query.get("resourceVersion").getFirst().equals("0");
+        String since = query.getOrDefault("resourceVersion", List.of("")).getFirst();
+        boolean fromNow = !since.isEmpty() && !since.equals("0");
         boolean table = accept.contains("as=Table");
         Watch w = new Watch(kind, kind.namespaced() ? r.namespace() : "", r.name(), new LinkedBlockingQueue<>());
         synchronized (this) {
             watches.add(w);
-            if (!fromNow) {
-                for (ObjectNode o : matching(kind, r)) {
-                    ObjectNode event = JSON.createObjectNode().put("type", "ADDED");
-                    event.set("object", o.deepCopy());
-                    w.events().add(event);
-                }
+            // From a resourceVersion (what a client sends after its list): what changed since, as the API
+            // server's watch cache replays it, so a change between the list and the watch is not lost.
+            long after = fromNow ? parseVersion(since) : -1;
+            for (ObjectNode o : matching(kind, r)) {
+                if (fromNow && parseVersion(o.path("metadata").path("resourceVersion").asText("0")) <= after) continue;
+                ObjectNode event = JSON.createObjectNode().put("type", "ADDED");
+                event.set("object", o.deepCopy());
+                w.events().add(event);
             }
         }
         response.setStatus(200);

@@ -139,6 +139,36 @@ class KubectlExecThroughGatewayTest {
         assertThat(f.api.received()).noneSatisfy(r -> assertThat(r.path()).endsWith("/exec"));
     }
 
+    private static String marker(String version) {
+        return "tty-" + version.replace(".", "");
+    }
+
+    /** kubectl exec -it under script(1), which gives it a terminal: the shell is held, approved, used, and its resizes recorded. */
+    @ParameterizedTest
+    @ValueSource(strings = {"1.27", "1.33"})
+    void anInteractiveShellWithATerminalRunsOnceApproved(String version) throws Exception {
+        String sre = f.token("oncall-2", "sre");
+        String kubectl = Kubectl.binary(version) + " --kubeconfig " + agent + " exec -it web-1 -n dev -- bash";
+        Process p = new ProcessBuilder("script", "-qec", kubectl, "/dev/null").redirectErrorStream(true).start();
+        try {
+            String id = f.awaitPending(sre, "exec pods/web-1 in dev: bash");
+            assertThat(f.approvals("POST", "/" + id + "/approve", sre).statusCode()).isEqualTo(200);
+            Thread.sleep(1500); // the terminal is set up once the stream is open
+            p.getOutputStream().write(("echo " + marker(version) + "\r").getBytes(StandardCharsets.UTF_8));
+            p.getOutputStream().flush();
+            Thread.sleep(500);
+            p.getOutputStream().write("exit\r".getBytes(StandardCharsets.UTF_8));
+            p.getOutputStream().flush();
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        } finally {
+            p.destroyForcibly();
+        }
+        // recorded when the stream ends: what the agent typed, what the shell answered, how it ended
+        Replay.Cast cast = awaitCast("ran: echo " + marker(version));
+        assertThat(cast.summary()).isEqualTo("exec pods/web-1 in dev: bash");
+        assertThat(cast.asciicast()).contains("\"i\"").contains("Success");
+    }
+
     @Test
     void theReplayCommandExportsTheSessionsExecsForAsciinema() throws Exception {
         String marker = "exported-" + System.nanoTime();
