@@ -88,7 +88,8 @@ public record KubeCondition(Set<String> verbs, Set<String> resources, Set<String
         if (r.resourceRequest() || !(r.method().equals("GET") || r.method().equals("HEAD"))) return false;
         String p = r.path();
         while (p.endsWith("/") && p.length() > 1) p = p.substring(0, p.length() - 1);
-        if (p.equals("/version") || p.equals("/api") || p.equals("/apis") || p.equals("/openapi/v2") || p.startsWith("/openapi/v3")) {
+        if (p.equals("/version") || p.equals("/api") || p.equals("/apis") || p.equals("/openapi/v2") || p.startsWith("/openapi/v3/")
+                || p.equals("/openapi/v3") || p.equals("/swagger-2.0.0.pb-v1") || p.equals("/swagger.json")) { // the last two: OpenAPI v2's old paths
             return true;
         }
         String[] parts = p.substring(1).split("/");

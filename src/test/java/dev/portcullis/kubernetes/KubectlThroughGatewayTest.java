@@ -215,6 +215,22 @@ class KubectlThroughGatewayTest {
         assertThat(f.reached("/apis/apps/v1/namespaces/staging/deployments/web")).anySatisfy(r -> assertThat(r.method()).isEqualTo("DELETE"));
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"1.27", "1.33"})
+    void kubectlApplyCreatesThenPatchesAConfigMap(String version) throws Exception {
+        String name = "applied-" + version.replace(".", "");
+        Path manifest = dir.resolve(name + ".yaml");
+        for (String mode : new String[] {"slow", "fast"}) {
+            Files.writeString(manifest, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n  namespace: dev\ndata:\n  mode: " + mode + "\n");
+            // the stand-in serves no OpenAPI document for kubectl to validate with (a cluster does)
+            KubeGatewayFixture.Run applied = f.kubectl(version, agent, "apply", "--validate=false", "-f", manifest.toString());
+            assertThat(applied.exit()).as(applied.out()).isZero();
+        }
+        KubeGatewayFixture.Run got = f.kubectl(version, agent, "get", "configmap", name, "-n", "dev", "-o", "jsonpath={.data.mode}");
+        assertThat(got.out()).isEqualTo("fast");
+        assertThat(f.reached("/api/v1/namespaces/dev/configmaps/" + name)).anySatisfy(r -> assertThat(r.method()).isEqualTo("PATCH"));
+    }
+
     @Test
     void hostilePathsAreRefusedAsBadRequestsAndNeverForwarded() throws Exception {
         for (String path : new String[] {"/api/v1/namespaces/dev/pods/../../kube-system/pods", "/api/v1/namespaces/dev/pods/%2e%2e/secrets",
