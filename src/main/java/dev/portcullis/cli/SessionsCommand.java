@@ -17,11 +17,39 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "sessions", mixinStandardHelpOptions = true, description = "Recorded sessions.",
-        subcommands = SessionsCommand.ListSessions.class)
+        subcommands = {SessionsCommand.ListSessions.class, SessionsCommand.KillSession.class})
 final class SessionsCommand implements Runnable {
     @Override
     public void run() {
         new picocli.CommandLine(this).usage(System.out);
+    }
+
+    @Command(name = "kill", mixinStandardHelpOptions = true,
+            description = {"End a live session at once (a PostgreSQL connection, a Kubernetes exec stream); the client is told",
+                    "why where its protocol allows, and the recording says who ended it. For members of admin.session-admins",
+                    "(token from $" + ApprovalServer.TOKEN_ENV + ")."})
+    static final class KillSession implements Callable<Integer> {
+        @picocli.CommandLine.Mixin
+        ApprovalServer server;
+
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @picocli.CommandLine.Parameters(paramLabel = "SESSION_ID", description = "A live session's id (sessions list, or GET /api/v1/sessions/live).")
+        String id;
+
+        @picocli.CommandLine.Option(names = "--reason", required = true, paramLabel = "TEXT", description = "Why; the client and the recording are told.")
+        String reason;
+
+        @Override
+        public Integer call() throws Exception {
+            String body = dev.portcullis.core.Json.mapper().createObjectNode().put("reason", reason).toString();
+            ApprovalServer.Answer answer = server.post("/api/v1/sessions/" + java.net.URLEncoder.encode(id, java.nio.charset.StandardCharsets.UTF_8)
+                    + "/terminate", body);
+            if (!answer.ok()) return ApprovalsCommand.refused(spec, answer);
+            System.out.println("terminated session " + id + ": " + reason);
+            return 0;
+        }
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List recorded sessions, newest first.")

@@ -14,10 +14,15 @@ import java.util.Optional;
  *                       TLS is terminated in front of the gateway, or the network is trusted);
  *                       {@link ConfigLoader} refuses plaintext beyond loopback without it
  */
-public record AdminConfig(InetSocketAddress listen, Optional<TlsConfig> tls, boolean allowPlaintext) {
+public record AdminConfig(InetSocketAddress listen, Optional<TlsConfig> tls, boolean allowPlaintext, java.util.Set<String> sessionAdmins) {
     /** Plain HTTP on 127.0.0.1:8080, where approvers' tokens do not leave the machine. */
     public static final AdminConfig DEFAULT =
-            new AdminConfig(InetSocketAddress.createUnresolved("127.0.0.1", 8080), Optional.empty(), false);
+            new AdminConfig(InetSocketAddress.createUnresolved("127.0.0.1", 8080), Optional.empty(), false, java.util.Set.of());
+
+    /** Without session admins: nobody may end a live session through the API. */
+    public AdminConfig(InetSocketAddress listen, Optional<TlsConfig> tls, boolean allowPlaintext) {
+        this(listen, tls, allowPlaintext, java.util.Set.of());
+    }
 
     public AdminConfig {
         Objects.requireNonNull(listen, "listen");
@@ -25,6 +30,7 @@ public record AdminConfig(InetSocketAddress listen, Optional<TlsConfig> tls, boo
         if (tls.isPresent() && allowPlaintext) {
             throw new IllegalArgumentException("admin has tls, which accepts TLS only, and allows plaintext");
         }
+        sessionAdmins = java.util.Set.copyOf(sessionAdmins);
     }
 
     /** {@code https} with tls, else {@code http}. */

@@ -266,15 +266,16 @@ public final class ConfigLoader {
     }
 
     private AdminConfig admin(Node node, String path) {
-        Obj o = tree.obj(node, path, List.of("listen", "tls", "allow-plaintext"));
+        Obj o = tree.obj(node, path, List.of("listen", "tls", "allow-plaintext", "session-admins"));
         if (o == null) return null;
         int before = tree.problemCount();
         InetSocketAddress listen = reader.optional(o, "listen", "host:port", Values::listen, AdminConfig.DEFAULT.listen());
         if (listen != null) claimListen(listen, o.has("listen") ? o.get("listen") : node, o.child("listen"));
         Optional<TlsConfig> tls = reader.tls(o);
         Boolean allowPlaintext = reader.plaintextAllowed(o, listen, tls, "approvers'");
+        java.util.Set<String> sessionAdmins = o.has("session-admins") ? reader.textSet(o, "session-admins") : java.util.Set.of();
         if (tree.problemCount() > before) return null;
-        return new AdminConfig(listen, tls, allowPlaintext);
+        return new AdminConfig(listen, tls, allowPlaintext, sessionAdmins);
     }
 
     private void claimListen(InetSocketAddress address, Node at, String path) {

@@ -48,6 +48,13 @@ public final class Gate {
     }
 
     /** Holds, waits and releases operations that need approval: the one approval flow of every adapter. */
+    private final LiveSessions live = new LiveSessions();
+
+    /** The sessions open now that a session admin may end. */
+    public LiveSessions live() {
+        return live;
+    }
+
     public ApprovalFlow approvals() {
         return approvalFlow;
     }
@@ -166,7 +173,7 @@ public final class Gate {
                     operation.summary(), identity.subject(), connection);
         }
         Excerpt request = new Excerpt(requestExcerpt, false, requestExcerpt.length());
-        Judged judged = new Judged(connection, session, operation, decision, request, decideNanos);
+        Judged judged = new Judged(connection, session, identity, operation, decision, request, decideNanos);
         // An operation that may change the target is on disk before it is forwarded. A read is
         // recorded once, with its outcome, before its response completes (Judged.completeForwarded);
         // after a failed write it is recorded before forwarding too, so a dead trail refuses it.
@@ -206,7 +213,7 @@ public final class Gate {
         metrics.operation(connection, "deny", LIMITS_RULE);
         try {
             SessionRecorder session = recorder.sessionFor(identity, connection, protocol, clientAddress);
-            new Judged(connection, session, operation, decision, Excerpt.NONE, 0).completeRefused(System.nanoTime());
+            new Judged(connection, session, null, operation, decision, Excerpt.NONE, 0).completeRefused(System.nanoTime());
         } catch (RecordingFailedException e) {
             log.error("could not record a refusal of {} on {}: {}", operation.summary(), connection, e.getMessage());
         }
@@ -216,7 +223,7 @@ public final class Gate {
     public void refuseUnjudged(SessionRecorder session, String connection, Operation operation, String reason) {
         Decision decision = Decision.of(new Verdict.Deny(LIMITS_RULE, reason));
         metrics.operation(connection, "deny", LIMITS_RULE);
-        new Judged(connection, session, operation, decision, Excerpt.NONE, 0).completeRefused(System.nanoTime());
+        new Judged(connection, session, null, operation, decision, Excerpt.NONE, 0).completeRefused(System.nanoTime());
     }
 
     /** The rule id under which the gateway's own limits refuse operations. */
@@ -231,16 +238,18 @@ public final class Gate {
     public final class Judged {
         private final String connection;
         private final SessionRecorder session;
+        private final Identity identity;
         private final Operation operation;
         private final Decision decision;
         private final Excerpt request;
         private final long decideNanos;
         private long upstreamNanos;
 
-        private Judged(String connection, SessionRecorder session, Operation operation, Decision decision,
+        private Judged(String connection, SessionRecorder session, Identity identity, Operation operation, Decision decision,
                        Excerpt request, long decideNanos) {
             this.connection = connection;
             this.session = session;
+            this.identity = identity;
             this.operation = operation;
             this.decision = decision;
             this.request = request;
@@ -270,6 +279,11 @@ public final class Gate {
 
         public String sessionId() {
             return session.sessionId();
+        }
+
+        /** Who asked; null for an operation refused before anyone was known. */
+        public Identity identity() {
+            return identity;
         }
 
         public void upstreamLatency(long nanos) {

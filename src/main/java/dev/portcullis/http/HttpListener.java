@@ -66,7 +66,7 @@ public final class HttpListener implements AutoCloseable {
         String prefix = dialect.protocol() + "-" + name;
         SslContext tls = connection.tls().isPresent() ? serverTls(connection.tls().get(), "connection '" + name + "'") : null;
         ExecutorService blocking = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name(prefix + "-", 0).factory());
-        HttpUpstream upstream = new HttpUpstream(connection, maxRecordedResponseBytes, blocking, dialect, upstreamTls);
+        HttpUpstream upstream = new HttpUpstream(connection, maxRecordedResponseBytes, blocking, dialect, upstreamTls, gate);
         HttpGatewayHandler gateway = new HttpGatewayHandler(connection, gate, upstream, blocking, dialect);
         int threads = Integer.getInteger("portcullis.http.event-loops", Math.max(1, Runtime.getRuntime().availableProcessors()));
         EventLoopGroup loops = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(prefix + "-loop", true),

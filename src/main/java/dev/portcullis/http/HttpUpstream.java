@@ -74,18 +74,21 @@ final class HttpUpstream implements AutoCloseable {
     final Executor blocking;
     final JsonMasker jsonMasker = new JsonMasker();
     final HttpDialect dialect;
+    /** Where live streams are registered, so a session admin can end them; null in tests without a gate. */
+    final Gate gate;
     private final Map<EventLoop, ArrayDeque<Channel>> idle = new ConcurrentHashMap<>();
     private final Set<Channel> open = ConcurrentHashMap.newKeySet();
 
     HttpUpstream(HttpConnectionConfig connection, int maxRecordedResponseBytes, Executor blocking) throws SSLException {
-        this(connection, maxRecordedResponseBytes, blocking, HttpDialect.REST, null);
+        this(connection, maxRecordedResponseBytes, blocking, HttpDialect.REST, null, null);
     }
 
     /** {@code upstreamTls}: how to reach an https upstream (its CA, a client certificate); null: the JVM's trust store. */
     HttpUpstream(HttpConnectionConfig connection, int maxRecordedResponseBytes, Executor blocking, HttpDialect dialect,
-                 SslContext upstreamTls) throws SSLException {
+                 SslContext upstreamTls, Gate gate) throws SSLException {
         this.connection = connection;
         this.dialect = dialect;
+        this.gate = gate;
         this.base = connection.upstreamUrl();
         this.maxRecordedResponseBytes = maxRecordedResponseBytes;
         this.blocking = blocking;

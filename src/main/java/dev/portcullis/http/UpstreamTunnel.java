@@ -56,6 +56,7 @@ final class UpstreamTunnel {
     private ScheduledFuture<?> timeout;
     private HttpResponse head;
     private CompositeByteBuf body;
+    private AutoCloseable live;
 
     UpstreamTunnel(HttpUpstream upstream, AgentExchange exchange, HttpCall call, Operation operation, Gate.Judged judged, long startNanos) {
         this.upstream = upstream;
@@ -176,6 +177,8 @@ final class UpstreamTunnel {
         ctx.pipeline().remove(HttpClientCodec.class); // what it had read beyond the head goes on to the relay
         exchange.switchProtocols(switching, new Relay(false), () -> {
             agent = exchange.channel();
+            if (upstream.gate != null) live = upstream.gate.live().register(judged.sessionId(), judged.identity(), upstream.connection.name(), upstream.dialect.protocol(),
+                    (by, reason) -> exchange.loop().execute(() -> end("terminated by " + by + ": " + reason)));
             up.config().setAutoRead(true);
             up.read();
         });
@@ -234,6 +237,13 @@ final class UpstreamTunnel {
 
     /** The stream is over: both connections closed, the recording completed with what the tap kept. */
     private void end(String why) {
+        if (live != null) {
+            try {
+                live.close();
+            } catch (Exception ignored) {
+                // forgetting a map entry does not fail
+            }
+        }
         if (up != null) up.close();
         if (agent != null) agent.close();
         if (!outcome.compareAndSet(false, true)) return;

@@ -64,6 +64,8 @@ final class PgSession implements Runnable {
      * the reason of the end (a protocol error's 08P01), not a misleading "upstream closed" 08006.
      */
     volatile boolean ending;
+    /** Set when a session admin ended the session: what its recording says at the end. */
+    private volatile String terminated;
 
     /** Response units in flight, oldest first; guarded by {@link #clientWriteLock}. */
     final ArrayDeque<ResponseUnit> units = new ArrayDeque<>();
@@ -90,6 +92,7 @@ final class PgSession implements Runnable {
         String endReason = "client disconnected";
         try {
             if (!PgStartup.run(this)) return;
+            live = gate.live().register(recording.sessionId(), identity, config.name(), "postgres", this::terminate);
             Thread server = Thread.ofVirtual().name("pg-" + config.name() + "-server").start(new PgRelay(this));
             try {
                 judge = new SessionJudge(gate, recording, config, identity);
@@ -124,6 +127,14 @@ final class PgSession implements Runnable {
             log.error("session with {} on {} failed", clientAddress, config.name(), e);
             sendFatal(PgErrors.fatal("XX000", "Portcullis: internal error; the session is closed"));
         } finally {
+            if (terminated != null) endReason = terminated;
+            if (live != null) {
+                try {
+                    live.close();
+                } catch (Exception ignored) {
+                    // forgetting a map entry does not fail
+                }
+            }
             if (cancelKey != null) cancels.unregister(cancelKey[0], cancelKey[1]);
             if (upstream != null) upstream.close();
             if (recording != null) {
@@ -138,6 +149,22 @@ final class PgSession implements Runnable {
             } catch (IOException ignored) {
                 // closing anyway
             }
+        }
+    }
+
+    private AutoCloseable live;
+
+    /** A session admin ends the session: the client hears why (FATAL 57P01, as for pg_terminate_backend), then both sides close. */
+    private void terminate(String by, String reason) {
+        terminated = "terminated by " + by + ": " + reason;
+        ending = true;
+        log.info("session of {} on {} terminated by {}: {}", identity.subject(), config.name(), by, reason);
+        sendFatal(PgErrors.fatal("57P01", "Portcullis: this session was ended by " + by + ": " + reason));
+        if (upstream != null) upstream.close();
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // closing anyway
         }
     }
 

@@ -50,6 +50,12 @@ public final class AdminServer implements AutoCloseable {
      */
     public static AdminServer start(AdminConfig admin, List<ReadinessCheck> checks, GatewayMetrics metrics,
                                     Optional<ApprovalApi> approvals) throws Exception {
+        return start(admin, checks, metrics, approvals, Optional.empty());
+    }
+
+    /** @param sessions the live sessions API, served under {@value SessionsApi#PREFIX} */
+    static AdminServer start(AdminConfig admin, List<ReadinessCheck> checks, GatewayMetrics metrics,
+                             Optional<ApprovalApi> approvals, Optional<SessionsApi> sessions) throws Exception {
         VirtualThreadPool threads = new VirtualThreadPool();
         threads.setName("admin");
         Server server = new Server(threads);
@@ -62,6 +68,10 @@ public final class AdminServer implements AutoCloseable {
             @Override
             public boolean handle(Request request, Response response, Callback callback) {
                 String path = request.getHttpURI().getPath();
+                if (sessions.isPresent() && SessionsApi.serves(path)) {
+                    sessions(sessions.get(), request, response, callback);
+                    return true;
+                }
                 if (approvals.isPresent() && ApprovalApi.serves(path)) {
                     approvals(approvals.get(), request, response, callback);
                     return true;
@@ -114,6 +124,19 @@ public final class AdminServer implements AutoCloseable {
         ApprovalApi.Reply reply = api.handle(request.getMethod(), request.getHttpURI().getPath(),
                 request.getHttpURI().getQuery(), request.getHeaders().get(HttpHeader.AUTHORIZATION), body);
         reply.headers().forEach((name, value) -> response.getHeaders().put(name, value));
+        send(response, callback, reply.status(), reply.contentType(), reply.body());
+    }
+
+    private static void sessions(SessionsApi api, Request request, Response response, Callback callback) {
+        byte[] body;
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            body = in.readNBytes(SessionsApi.MAX_BODY_BYTES + 1);
+        } catch (IOException e) {
+            send(response, callback, 400, "application/problem+json",
+                    "{\"type\":\"about:blank\",\"title\":\"Bad request\",\"status\":400,\"detail\":\"cannot read the request body\"}");
+            return;
+        }
+        SessionsApi.Reply reply = api.handle(request.getMethod(), request.getHttpURI().getPath(), request.getHeaders().get(HttpHeader.AUTHORIZATION), body);
         send(response, callback, reply.status(), reply.contentType(), reply.body());
     }
 

@@ -107,7 +107,7 @@ public final class Gateway implements AutoCloseable {
                             : Optional.of("OIDC discovery/JWKS from " + config.identity().issuer() + " not loaded yet")),
                     new AdminServer.ReadinessCheck("store", () -> recorder.notHealthyBecause().or(store::indexBehindBecause)));
             AdminServer admin = AdminServer.start(config.admin(), checks, metrics,
-                    Optional.of(new ApprovalApi(approvals, verifier)));
+                    Optional.of(new ApprovalApi(approvals, verifier)), Optional.of(new SessionsApi(gate.live(), verifier, config.admin().sessionAdmins())));
             opened.add(admin);
             log.info("admin listening on {}://{}:{} (/healthz, /readyz, /metrics, /api/v1/approvals, /approvals)",
                     config.admin().scheme(), adminListen.getHostString(), admin.port());

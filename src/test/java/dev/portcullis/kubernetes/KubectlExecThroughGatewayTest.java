@@ -169,6 +169,40 @@ class KubectlExecThroughGatewayTest {
         assertThat(cast.asciicast()).contains("\"i\"").contains("Success");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"1.27", "1.33"})
+    void aSessionAdminEndsALiveExecAndTheRecordingSaysWho(String version) throws Exception {
+        String sre = f.token("oncall-3", "sre");
+        String agentToken = f.token("agent-live-" + version.replace(".", ""), "agents");
+        Path kubeconfig = f.kubeconfig("live-" + version, agentToken);
+        Process cat = new ProcessBuilder(Kubectl.binary(version), "--kubeconfig", kubeconfig.toString(), "exec", "-i", "web-1", "-n", "dev",
+                "--", "cat").redirectErrorStream(true).start(); // stdin stays open: the stream stays live
+        try {
+            String id = null;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (id == null && System.nanoTime() < deadline) {
+                var live = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                                java.net.URI.create("http://127.0.0.1:" + f.adminPort + "/api/v1/sessions/live")).header("Authorization", "Bearer " + sre).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                for (JsonNode s : JSON.readTree(live.body()).path("sessions")) {
+                    if (s.path("subject").asText().startsWith("agent-live-" + version.replace(".", ""))) id = s.path("id").asText();
+                }
+                if (id == null) Thread.sleep(100);
+            }
+            assertThat(id).as("the exec is listed as live").isNotNull();
+            var killed = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                            java.net.URI.create("http://127.0.0.1:" + f.adminPort + "/api/v1/sessions/" + id + "/terminate"))
+                    .header("Authorization", "Bearer " + sre).header("Content-Type", "application/json")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"reason\":\"stop now " + version + "\"}")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(killed.statusCode()).as(killed.body()).isEqualTo(200);
+            assertThat(cat.waitFor(30, TimeUnit.SECONDS)).as("kubectl ends with the stream").isTrue();
+        } finally {
+            cat.destroyForcibly();
+        }
+        assertThat(awaitCast("terminated by oncall-3: stop now " + version).summary()).isEqualTo("exec pods/web-1 in dev: cat");
+    }
+
     @Test
     void theReplayCommandExportsTheSessionsExecsForAsciinema() throws Exception {
         String marker = "exported-" + System.nanoTime();
