@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
                 RevokeCommand.class,
                 KubeconfigCommand.class,
                 KubeCredentialsCommand.class,
+                SshLoginCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

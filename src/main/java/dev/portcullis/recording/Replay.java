@@ -120,7 +120,7 @@ public final class Replay {
     }
 
     /** A terminal session (an exec into a pod, an SSH shell) recorded as an asciicast v2 document. */
-    public record Cast(long seq, String summary, String asciicast, boolean truncated) {
+    public record Cast(String sessionId, long seq, String summary, String asciicast, boolean truncated) {
     }
 
     /** The session's terminal sessions, oldest first: operations whose recorded response is an asciicast v2 document. */
@@ -129,7 +129,7 @@ public final class Replay {
         for (StoredEvent stored : events(sessionId)) {
             if (AuditJson.read(stored.code(), stored.payload()) instanceof OperationRecorded op
                     && op.response().text().startsWith("{\"version\":2,")) {
-                casts.add(new Cast(stored.seq(), op.summary(), op.response().text(), op.response().truncated()));
+                casts.add(new Cast(sessionId, stored.seq(), op.summary(), op.response().text(), op.response().truncated()));
             }
         }
         return casts;

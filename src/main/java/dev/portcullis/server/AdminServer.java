@@ -68,6 +68,10 @@ public final class AdminServer implements AutoCloseable {
             @Override
             public boolean handle(Request request, Response response, Callback callback) {
                 String path = request.getHttpURI().getPath();
+                if (sessions.isPresent() && path.equals(SshCertificatesApi.PATH)) {
+                    sshCertificates(sessions.get().certificates(), request, response, callback);
+                    return true;
+                }
                 if (sessions.isPresent() && SessionsApi.serves(path)) {
                     sessions(sessions.get(), request, response, callback);
                     return true;
@@ -124,6 +128,19 @@ public final class AdminServer implements AutoCloseable {
         ApprovalApi.Reply reply = api.handle(request.getMethod(), request.getHttpURI().getPath(),
                 request.getHttpURI().getQuery(), request.getHeaders().get(HttpHeader.AUTHORIZATION), body);
         reply.headers().forEach((name, value) -> response.getHeaders().put(name, value));
+        send(response, callback, reply.status(), reply.contentType(), reply.body());
+    }
+
+    private static void sshCertificates(SshCertificatesApi api, Request request, Response response, Callback callback) {
+        byte[] body;
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            body = in.readNBytes(SshCertificatesApi.MAX_BODY_BYTES + 1);
+        } catch (IOException e) {
+            send(response, callback, 400, "application/problem+json",
+                    "{\"type\":\"about:blank\",\"title\":\"Bad request\",\"status\":400,\"detail\":\"cannot read the request body\"}");
+            return;
+        }
+        SessionsApi.Reply reply = api.handle(request.getMethod(), request.getHeaders().get(HttpHeader.AUTHORIZATION), body);
         send(response, callback, reply.status(), reply.contentType(), reply.body());
     }
 

@@ -40,6 +40,11 @@ final class SessionsApi {
         this.admins = Set.copyOf(admins);
     }
 
+    /** The SSH certificate exchange, authenticated the same way. */
+    SshCertificatesApi certificates() {
+        return new SshCertificatesApi(verifier);
+    }
+
     static boolean serves(String path) {
         return path.equals(PREFIX + "/live") || TERMINATE.matcher(path).matches();
     }

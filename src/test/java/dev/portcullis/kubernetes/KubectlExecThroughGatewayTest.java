@@ -208,7 +208,7 @@ class KubectlExecThroughGatewayTest {
         String marker = "exported-" + System.nanoTime();
         Result cat = exec("1.33", marker + "\n", "-i", "web-1", "-n", "dev", "--", "cat");
         assertThat(cat.exit()).as(cat.out()).isZero();
-        awaitCast(marker);
+        String session = awaitCast(marker).sessionId();
         Path cast = dir.resolve("session.cast");
         var main = Class.forName("dev.portcullis.cli.Main").getDeclaredMethod("commandLine");
         main.setAccessible(true);
@@ -219,7 +219,7 @@ class KubectlExecThroughGatewayTest {
         int exit;
         try {
             System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
-            exit = cli.execute("replay", "latest", "--store", f.dir.resolve("data").resolve("portcullis.db").toString(), "--cast", cast.toString());
+            exit = cli.execute("replay", session, "--store", f.dir.resolve("data").resolve("portcullis.db").toString(), "--cast", cast.toString());
         } finally {
             System.setOut(stdout);
         }
