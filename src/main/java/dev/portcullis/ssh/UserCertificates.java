@@ -69,7 +69,7 @@ public final class UserCertificates {
         if (Files.exists(caKey)) {
             pair = new FileKeyPairProvider(caKey).loadKeys(null).iterator().next();
         } else {
-            pair = KeyUtils.generateKeyPair(KeyPairs.EC_TYPE, 256);
+            pair = KeyUtils.generateKeyPair(org.apache.sshd.common.keyprovider.KeyPairProvider.ECDSA_SHA2_NISTP256, 256);
             KeyPairs.write(pair, caKey, "portcullis user CA for " + connection);
         }
         UserCertificates certificates = new UserCertificates(connection, pair, ttl);
