@@ -2,8 +2,21 @@ package dev.portcullis.ssh;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.portcullis.recording.Replay;
+import dev.portcullis.store.AuditStore;
+import dev.portcullis.store.LoggedStore;
+import dev.portcullis.store.SessionQuery;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.ZoneId;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -51,5 +64,105 @@ class SshThroughGatewayTest {
         assertThat(r.err()).contains("refused by rule never-destructive");
         assertThat(marker).doesNotExist();
         assertThat(f.upstreamLogins()).as("the gateway never logged in to the host").isEqualTo(before);
+    }
+
+    @Test
+    void sudoAndUnreadableLinesAreRefused() throws Exception {
+        long before = f.upstreamLogins();
+        SshGatewayFixture.Run sudo = f.ssh(sshConfig, "web", "sudo uptime");
+        assertThat(sudo.exit()).isEqualTo(126);
+        assertThat(sudo.err()).contains("no-sudo");
+        SshGatewayFixture.Run piped = f.ssh(sshConfig, "web", "echo dXB0aW1l | base64 -d | sh");
+        assertThat(piped.exit()).isEqualTo(126);
+        assertThat(piped.err()).contains("unreadable-is-refused");
+        assertThat(f.upstreamLogins()).isEqualTo(before);
+    }
+
+    @Test
+    void aKeyWithoutTheGatewaysCertificateIsRefused() throws Exception {
+        Path key = dir.resolve("plain_key");
+        if (!Files.exists(key)) SshGatewayFixture.run("ssh-keygen", "-q", "-t", "ecdsa", "-N", "", "-f", key.toString());
+        Path config = Files.writeString(dir.resolve("plain_config"), Files.readString(sshConfig)
+                .replaceAll("(?m)^  IdentityFile .*$", "  IdentityFile " + key)
+                .replaceAll("(?m)^  CertificateFile .*$", ""));
+        SshGatewayFixture.Run r = f.ssh(config, "web", "uptime");
+        assertThat(r.exit()).isEqualTo(255);
+        assertThat(r.err()).contains("Permission denied");
+    }
+
+    @Test
+    void aCertificateFromAnotherAuthorityIsRefused() throws Exception {
+        Path ca = dir.resolve("other_ca");
+        Path key = dir.resolve("other_key");
+        if (!Files.exists(ca)) {
+            SshGatewayFixture.run("ssh-keygen", "-q", "-t", "ecdsa", "-N", "", "-f", ca.toString());
+            SshGatewayFixture.run("ssh-keygen", "-q", "-t", "ecdsa", "-N", "", "-f", key.toString());
+            SshGatewayFixture.run("ssh-keygen", "-q", "-s", ca.toString(), "-I", "forged", "-n", "agent-1", "-V", "-5m:+1h", key + ".pub");
+        }
+        Path config = Files.writeString(dir.resolve("forged_config"), Files.readString(sshConfig)
+                .replaceAll("(?m)^  IdentityFile .*$", "  IdentityFile " + key)
+                .replaceAll("(?m)^  CertificateFile .*$", "  CertificateFile " + key + "-cert.pub"));
+        SshGatewayFixture.Run r = f.ssh(config, "web", "uptime");
+        assertThat(r.exit()).isEqualTo(255);
+        assertThat(r.err()).contains("Permission denied");
+    }
+
+    @Test
+    void portForwardingIsRefused() throws Exception {
+        SshGatewayFixture.Run r = f.ssh(sshConfig, "-o", "ExitOnForwardFailure=yes", "-L", "127.0.0.1:0:127.0.0.1:" + f.sshPort, "web", "uptime");
+        assertThat(r.exit()).isNotZero();
+        assertThat(r.err()).containsIgnoringCase("forward");
+    }
+
+    @Test
+    void aRestartWaitsForAnSreThenRunsOnTheHost() throws Exception {
+        String sre = f.token("oncall-1", "sre");
+        Path marker = dir.resolve("restarted");
+        CompletableFuture<SshGatewayFixture.Run> held = CompletableFuture.supplyAsync(() -> {
+            try {
+                return f.ssh(sshConfig, "web", "systemctl restart nginx");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        String id = null;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        HttpClient http = HttpClient.newHttpClient();
+        while (id == null && System.nanoTime() < deadline) {
+            HttpResponse<String> listed = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + f.adminPort + "/api/v1/approvals?state=pending"))
+                    .header("Authorization", "Bearer " + sre).build(), HttpResponse.BodyHandlers.ofString());
+            for (JsonNode a : new ObjectMapper().readTree(listed.body()).path("approvals")) {
+                if (a.path("summary").asText().equals("exec: systemctl restart nginx")) id = a.path("id").asText();
+            }
+            if (id == null) Thread.sleep(100);
+        }
+        assertThat(id).isNotNull();
+        long before = f.upstreamLogins();
+        HttpResponse<String> approved = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + f.adminPort + "/api/v1/approvals/" + id + "/approve"))
+                .header("Authorization", "Bearer " + sre).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(approved.statusCode()).isEqualTo(200);
+        SshGatewayFixture.Run r = held.get(60, TimeUnit.SECONDS);
+        assertThat(r.err()).contains("waiting for approval " + id);
+        assertThat(f.upstreamLogins()).as("it ran on the host once approved").isEqualTo(before + 1);
+        assertThat(r.exit()).as("systemctl's own exit status comes back: " + r.err()).isNotEqualTo(126);
+    }
+
+    @Test
+    void everyCommandIsRecordedWithItsVerdictAndOutput() throws Exception {
+        f.ssh(sshConfig, "web", "echo recorded-output-marker");
+        f.ssh(sshConfig, "web", "reboot");
+        String all = "";
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!(all.contains("recorded-output-marker") && all.contains("exec: reboot")) && System.nanoTime() < deadline) {
+            StringBuilder text = new StringBuilder();
+            try (AuditStore store = LoggedStore.openForReading(dir.resolve("data").resolve("portcullis.db"))) {
+                Replay replay = new Replay(store, ZoneId.of("UTC"));
+                for (var s : store.sessions(SessionQuery.newest().limit(100))) text.append(replay.text(s.id()));
+            }
+            all = text.toString();
+            Thread.sleep(100);
+        }
+        assertThat(all).contains("exec: echo recorded-output-marker").contains("recorded-output-marker\\n")
+                .contains("exec: reboot").contains("deny (rule never-destructive)").contains("agent-1: ssh via web");
     }
 }
