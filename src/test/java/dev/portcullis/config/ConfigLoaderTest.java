@@ -267,8 +267,8 @@ class ConfigLoaderTest {
 
     @Test
     void connectionTypeWithoutAdapterIsRefused() throws Exception {
-        assertThat(errorsOf(VALID.replace("type: http", "type: ssh")))
-                .isEqualTo("gw.yaml:6:11: connections[0].type: connection type 'ssh' has no adapter; known: http, kubernetes, postgres");
+        assertThat(errorsOf(VALID.replace("type: http", "type: mcp")))
+                .isEqualTo("gw.yaml:6:11: connections[0].type: connection type 'mcp' has no adapter; known: http, kubernetes, postgres, ssh");
     }
 
     @Test

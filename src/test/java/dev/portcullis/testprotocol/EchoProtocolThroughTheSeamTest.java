@@ -174,9 +174,9 @@ class EchoProtocolThroughTheSeamTest {
 
     @Test
     void theModuleIsRegisteredBesideTheInstalledOnes() {
-        assertThat(PROTOCOLS.types()).containsExactly("http", "kubernetes", "postgres", "echo");
+        assertThat(PROTOCOLS.types()).containsExactly("http", "kubernetes", "postgres", "ssh", "echo");
         assertThat(PROTOCOLS.module("echo")).get().isInstanceOf(EchoProtocol.class);
-        assertThat(ProtocolRegistry.installed().types()).as("only where it is registered").containsExactly("http", "kubernetes", "postgres");
+        assertThat(ProtocolRegistry.installed().types()).as("only where it is registered").containsExactly("http", "kubernetes", "postgres", "ssh");
     }
 
     @Test
@@ -335,7 +335,7 @@ class EchoProtocolThroughTheSeamTest {
         assertThatThrownBy(() -> ConfigLoader.load(bad, Map.of("ISSUER", "http://127.0.0.1:1/default", "DATA", "/tmp",
                 "ADMIN", "1", "LISTEN", "2", "ECHO", "3"), PROTOCOLS))
                 .hasMessageContaining("unknown-type.yaml:12:11: connections[0].type: connection type 'gopher' has no adapter;"
-                        + " known: http, kubernetes, postgres, echo");
+                        + " known: http, kubernetes, postgres, ssh, echo");
     }
 
     static HttpResponse<String> approve(String id, String token) throws Exception {
