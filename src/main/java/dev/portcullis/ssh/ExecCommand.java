@@ -150,8 +150,19 @@ final class ExecCommand implements Command {
             return;
         }
         Cast cast = new Cast(operation.summary());
+        AutoCloseable live = null;
         try (ClientSession session = upstream.open(); ChannelExec exec = session.createExecChannel(operation.line())) {
             running = exec;
+            Identity identity = judged.identity();
+            live = gate.live().register(judged.sessionId(), identity, config.name(), "ssh", (by, reason) -> {
+                try {
+                    err.write(("portcullis: this session was ended by " + by + ": " + reason + "\n").getBytes(StandardCharsets.UTF_8));
+                    err.flush();
+                } catch (IOException ignored) {
+                    // the client is gone already
+                }
+                exec.close(true);
+            });
             exec.setIn(in);
             exec.setOut(cast.tee(out));
             exec.setErr(cast.tee(err));
@@ -170,6 +181,14 @@ final class ExecCommand implements Command {
             log.warn("ssh upstream on {} failed: {}", config.name(), e.toString());
             judged.completeUpstreamFailed("upstream " + config.upstreamHost() + ":" + config.upstreamPort() + ": " + e.getMessage(), start);
             finish(255, "portcullis: the host " + config.upstreamHost() + " cannot be reached: " + e.getMessage());
+        } finally {
+            if (live != null) {
+                try {
+                    live.close();
+                } catch (Exception ignored) {
+                    // forgetting a map entry does not fail
+                }
+            }
         }
     }
 

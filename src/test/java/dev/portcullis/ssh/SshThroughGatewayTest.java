@@ -165,4 +165,34 @@ class SshThroughGatewayTest {
         assertThat(all).contains("exec: echo recorded-output-marker").contains("recorded-output-marker\\n")
                 .contains("exec: reboot").contains("deny (rule never-destructive)").contains("agent-1: ssh via web");
     }
+
+    @Test
+    void aSessionAdminEndsARunningCommand() throws Exception {
+        String sre = f.token("oncall-2", "sre");
+        CompletableFuture<SshGatewayFixture.Run> running = CompletableFuture.supplyAsync(() -> {
+            try {
+                return f.ssh(sshConfig, "web", "tail -f /dev/null");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        HttpClient http = HttpClient.newHttpClient();
+        String id = null;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (id == null && System.nanoTime() < deadline) {
+            HttpResponse<String> live = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + f.adminPort + "/api/v1/sessions/live"))
+                    .header("Authorization", "Bearer " + sre).build(), HttpResponse.BodyHandlers.ofString());
+            for (JsonNode s : new ObjectMapper().readTree(live.body()).path("sessions")) {
+                if (s.path("protocol").asText().equals("ssh")) id = s.path("id").asText();
+            }
+            if (id == null) Thread.sleep(100);
+        }
+        assertThat(id).as("the running command is live").isNotNull();
+        HttpResponse<String> killed = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + f.adminPort + "/api/v1/sessions/" + id + "/terminate"))
+                .header("Authorization", "Bearer " + sre).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"reason\":\"enough tailing\"}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(killed.statusCode()).as(killed.body()).isEqualTo(200);
+        SshGatewayFixture.Run r = running.get(30, TimeUnit.SECONDS);
+        assertThat(r.err()).contains("ended by oncall-2: enough tailing");
+    }
 }
