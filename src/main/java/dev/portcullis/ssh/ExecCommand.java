@@ -77,8 +77,11 @@ final class ExecCommand implements Command {
         this.exit = callback;
     }
 
+    private Environment env;
+
     @Override
     public void start(ChannelSession channel, Environment env) {
+        this.env = env;
         threads.execute(() -> run(channel));
     }
 
@@ -145,8 +148,7 @@ final class ExecCommand implements Command {
 
     private void forward(Gate.Judged judged, SshCommand operation, long start) {
         if (operation.shell()) {
-            judged.completeUpstreamFailed("interactive shells are not relayed yet", start);
-            finish(REFUSED, "portcullis: interactive shells are not available through this gateway yet; run a command");
+            shell(judged, start);
             return;
         }
         Cast cast = new Cast(operation.summary());
@@ -192,6 +194,78 @@ final class ExecCommand implements Command {
         }
     }
 
+    /** An interactive shell on the host, with the agent's terminal (type, size, resizes) when it asked for one. */
+    private void shell(Gate.Judged judged, long start) {
+        java.util.Map<String, String> vars = env.getEnv();
+        boolean pty = !env.getPtyModes().isEmpty();
+        int[] size = {number(vars.get(Environment.ENV_COLUMNS), 80), number(vars.get(Environment.ENV_LINES), 24)};
+        Cast cast = new Cast("shell", size[0], size[1]);
+        AutoCloseable live = null;
+        try (ClientSession session = upstream.open(); var shell = session.createShellChannel()) {
+            if (pty) {
+                shell.setPtyType(vars.getOrDefault(Environment.ENV_TERM, "xterm"));
+                shell.setPtyColumns(size[0]);
+                shell.setPtyLines(size[1]);
+                shell.setPtyModes(env.getPtyModes());
+            } else {
+                shell.setUsePty(false);
+            }
+            shell.setIn(cast.input(in));
+            shell.setOut(cast.tee(out));
+            shell.setErr(cast.tee(err));
+            env.addSignalListener((channel, signal) -> {
+                int cols = number(env.getEnv().get(Environment.ENV_COLUMNS), size[0]);
+                int rows = number(env.getEnv().get(Environment.ENV_LINES), size[1]);
+                cast.resize(cols, rows);
+                try {
+                    shell.sendWindowChange(cols, rows);
+                } catch (IOException e) {
+                    log.debug("window change not sent: {}", e.getMessage());
+                }
+            }, org.apache.sshd.server.Signal.WINCH);
+            live = gate.live().register(judged.sessionId(), judged.identity(), config.name(), "ssh", (by, reason) -> {
+                try {
+                    err.write(("\r\nportcullis: this session was ended by " + by + ": " + reason + "\r\n").getBytes(StandardCharsets.UTF_8));
+                    err.flush();
+                } catch (IOException ignored) {
+                    // the client is gone already
+                }
+                shell.close(true);
+            });
+            shell.open().verify(config.connectTimeout());
+            judged.upstreamLatency(System.nanoTime() - start);
+            shell.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), 0L);
+            Integer status = shell.getExitStatus();
+            int code = status == null ? 0 : status;
+            try {
+                judged.completeForwarded(code, cast.excerpt(code), start);
+            } catch (GateUnavailableException e) {
+                log.error("recording the end of an ssh shell on {} failed: {}", config.name(), e.getMessage());
+            }
+            finish(code, null);
+        } catch (IOException | RuntimeException e) {
+            log.warn("ssh upstream on {} failed: {}", config.name(), e.toString());
+            judged.completeUpstreamFailed("upstream " + config.upstreamHost() + ":" + config.upstreamPort() + ": " + e.getMessage(), start);
+            finish(255, "portcullis: the host " + config.upstreamHost() + " cannot be reached: " + e.getMessage());
+        } finally {
+            if (live != null) {
+                try {
+                    live.close();
+                } catch (Exception ignored) {
+                    // forgetting a map entry does not fail
+                }
+            }
+        }
+    }
+
+    private static int number(String text, int otherwise) {
+        try {
+            return text == null ? otherwise : Integer.parseInt(text.strip());
+        } catch (NumberFormatException e) {
+            return otherwise;
+        }
+    }
+
     private void finish(int code, String message) {
         try {
             if (message != null) {
@@ -213,14 +287,43 @@ final class ExecCommand implements Command {
         private boolean cut;
 
         Cast(String title) {
-            line(JSON.createObjectNode().put("version", 2).put("width", 80).put("height", 24)
+            this(title, 80, 24);
+        }
+
+        Cast(String title, int width, int height) {
+            line(JSON.createObjectNode().put("version", 2).put("width", width).put("height", height)
                     .put("timestamp", Instant.now().getEpochSecond()).put("title", title).toString());
         }
 
         synchronized void output(byte[] b, int off, int len) {
-            var e = JSON.createArrayNode().add(Math.round((System.nanoTime() - startNanos) / 1e3) / 1e6).add("o")
-                    .add(new String(b, off, len, StandardCharsets.UTF_8));
-            line(e.toString());
+            event("o", new String(b, off, len, StandardCharsets.UTF_8));
+        }
+
+        synchronized void event(String type, String data) {
+            line(JSON.createArrayNode().add(Math.round((System.nanoTime() - startNanos) / 1e3) / 1e6).add(type).add(data).toString());
+        }
+
+        void resize(int cols, int rows) {
+            event("r", cols + "x" + rows);
+        }
+
+        /** What the agent types, recorded as input events on its way to the host. */
+        InputStream input(InputStream from) {
+            return new java.io.FilterInputStream(from) {
+                @Override
+                public int read() throws IOException {
+                    int b = super.read();
+                    if (b >= 0) event("i", String.valueOf((char) b));
+                    return b;
+                }
+
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    int n = super.read(b, off, len);
+                    if (n > 0) event("i", new String(b, off, n, StandardCharsets.UTF_8));
+                    return n;
+                }
+            };
         }
 
         private void line(String l) {

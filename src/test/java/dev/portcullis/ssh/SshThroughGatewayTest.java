@@ -195,4 +195,43 @@ class SshThroughGatewayTest {
         SshGatewayFixture.Run r = running.get(30, TimeUnit.SECONDS);
         assertThat(r.err()).contains("ended by oncall-2: enough tailing");
     }
+
+    @Test
+    void anInteractiveShellWaitsForAnSreThenRunsWithATerminalAndIsRecorded() throws Exception {
+        String sre = f.token("oncall-3", "sre");
+        Process ssh = new ProcessBuilder("ssh", "-F", sshConfig.toString(), "-o", "BatchMode=yes", "-tt", "web").start();
+        ssh.getOutputStream().write("echo shell-$((6*7))-marker\nexit\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        ssh.getOutputStream().flush();
+        HttpClient http = HttpClient.newHttpClient();
+        String id = null;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (id == null && System.nanoTime() < deadline) {
+            HttpResponse<String> listed = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + f.adminPort + "/api/v1/approvals?state=pending"))
+                    .header("Authorization", "Bearer " + sre).build(), HttpResponse.BodyHandlers.ofString());
+            for (JsonNode a : new ObjectMapper().readTree(listed.body()).path("approvals")) {
+                if (a.path("summary").asText().equals("shell")) id = a.path("id").asText();
+            }
+            if (id == null) Thread.sleep(100);
+        }
+        assertThat(id).isNotNull();
+        http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + f.adminPort + "/api/v1/approvals/" + id + "/approve"))
+                .header("Authorization", "Bearer " + sre).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        String out = new String(ssh.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(ssh.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(out).contains("shell-42-marker");
+        String all = "";
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!all.contains("shell-42-marker") && System.nanoTime() < deadline) {
+            StringBuilder text = new StringBuilder();
+            try (AuditStore store = LoggedStore.openForReading(dir.resolve("data").resolve("portcullis.db"))) {
+                Replay replay = new Replay(store, ZoneId.of("UTC"));
+                for (var s : store.sessions(SessionQuery.newest().limit(100))) {
+                    for (Replay.Cast c : replay.casts(s.id())) if (c.summary().equals("shell")) text.append(c.asciicast());
+                }
+            }
+            all = text.toString();
+            Thread.sleep(100);
+        }
+        assertThat(all).as("the shell's keystrokes and output are recorded").contains("\"i\"").contains("shell-42-marker");
+    }
 }
