@@ -234,4 +234,42 @@ class SshThroughGatewayTest {
         }
         assertThat(all).as("the shell's keystrokes and output are recorded").contains("\"i\"").contains("shell-42-marker");
     }
+
+    @Test
+    void aCertificateForAnotherPrincipalOrOneTheGatewayNeverIssuedIsRefused() throws Exception {
+        Path config = Files.writeString(dir.resolve("other_user_config"), Files.readString(sshConfig)
+                .replaceAll("(?m)^  User .*$", "  User root"));
+        assertThat(f.ssh(config, "web", "uptime").err()).contains("Permission denied");
+
+        // signed with the gateway's own CA key (as if stolen), expired, and never issued by it: refused
+        Path key = dir.resolve("expired_key");
+        if (!Files.exists(key)) {
+            SshGatewayFixture.run("ssh-keygen", "-q", "-t", "ecdsa", "-N", "", "-f", key.toString());
+            SshGatewayFixture.run("ssh-keygen", "-q", "-s", dir.resolve("data").resolve("ssh-web-user-ca").toString(), "-I", "old",
+                    "-n", "agent-1", "-V", "20200101:20200102", key + ".pub");
+        }
+        Path expired = Files.writeString(dir.resolve("expired_config"), Files.readString(sshConfig)
+                .replaceAll("(?m)^  IdentityFile .*$", "  IdentityFile " + key)
+                .replaceAll("(?m)^  CertificateFile .*$", "  CertificateFile " + key + "-cert.pub"));
+        SshGatewayFixture.Run r = f.ssh(expired, "web", "uptime");
+        assertThat(r.exit()).isEqualTo(255);
+        assertThat(r.err()).contains("Permission denied");
+    }
+
+    @Test
+    void garbageInsteadOfAnSshClientIsDroppedAndOthersAreStillServed() throws Exception {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", f.gatewayPort)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            s.getOutputStream().write(new byte[64 * 1024]);
+            s.getOutputStream().flush();
+            byte[] answer = s.getInputStream().readNBytes(4096); // the server's version line, then the connection ends
+            assertThat(new String(answer, java.nio.charset.StandardCharsets.US_ASCII)).startsWith("SSH-2.0-");
+        } catch (java.net.SocketException closed) {
+            // dropped while the garbage was still being written: just as good
+        }
+        SshGatewayFixture.Run r = f.ssh(sshConfig, "web", "echo still-serving");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("still-serving");
+    }
 }
