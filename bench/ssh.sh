@@ -29,6 +29,7 @@ KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
 StrictModes no
 UsePAM no
+Subsystem sftp internal-sftp
 PidFile $WORK/sshd.pid
 EOF
 /usr/sbin/sshd -D -e -f "$WORK/sshd_config" 2>"$WORK/sshd.log" &

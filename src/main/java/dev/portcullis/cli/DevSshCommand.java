@@ -79,6 +79,7 @@ final class DevSshCommand implements Callable<Integer> {
                 PermitRootLogin prohibit-password
                 StrictModes no
                 UsePAM no
+                Subsystem sftp internal-sftp
                 PidFile %s
                 """.formatted(sshdPort, work.resolve("host_key"), work.resolve("authorized_keys"), work.resolve("sshd.pid")));
         Process sshd = new ProcessBuilder(sshdBinary.toString(), "-D", "-e", "-f", config.toString()).redirectErrorStream(true)

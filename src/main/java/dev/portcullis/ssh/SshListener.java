@@ -85,7 +85,10 @@ public final class SshListener implements AutoCloseable {
         server.setForwardingFilter(RejectAllForwardingFilter.INSTANCE);
         server.setCommandFactory((channel, command) -> new ExecCommand(config, gate, upstream, threads, command));
         server.setShellFactory(channel -> new ExecCommand(config, gate, upstream, threads, null));
-        server.setSubsystemFactories(List.of());
+        org.apache.sshd.sftp.server.SftpSubsystemFactory sftp = new org.apache.sshd.sftp.server.SftpSubsystemFactory.Builder().build();
+        sftp.addSftpEventListener(new SftpGate(config, gate));
+        server.setSubsystemFactories(List.of(sftp));
+        server.setFileSystemFactory(SftpGate.files(upstream));
         server.addSessionListener(new SessionListener() {
             @Override
             public void sessionClosed(Session session) {

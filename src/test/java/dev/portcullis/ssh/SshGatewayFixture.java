@@ -56,6 +56,7 @@ final class SshGatewayFixture implements AutoCloseable {
                 PermitRootLogin prohibit-password
                 StrictModes no
                 UsePAM no
+                Subsystem sftp internal-sftp
                 PidFile %s
                 LogLevel VERBOSE
                 """.formatted(sshPort, dir.resolve("host_key"), dir.resolve("authorized_keys"), dir.resolve("sshd.pid")));

@@ -272,4 +272,48 @@ class SshThroughGatewayTest {
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("still-serving");
     }
+
+    static SshGatewayFixture.Run tool(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return new SshGatewayFixture.Run(p.exitValue(), out, err);
+    }
+
+    @Test
+    void sftpAndScpReadLogsAndWriteNothing() throws Exception {
+        Path log = Path.of("/var/log/portcullis-test-" + ProcessHandle.current().pid() + ".log");
+        Files.writeString(log, "a log line for the agent\n");
+        try {
+            Path fetched = dir.resolve("fetched.log");
+            Path batch = Files.writeString(dir.resolve("sftp-get"), "get " + log + " " + fetched + "\n");
+            SshGatewayFixture.Run get = tool("sftp", "-F", sshConfig.toString(), "-o", "BatchMode=yes", "-b", batch.toString(), "web");
+            assertThat(get.exit()).as(get.err()).isZero();
+            assertThat(Files.readString(fetched)).isEqualTo("a log line for the agent\n");
+
+            Path upload = Files.writeString(dir.resolve("upload.txt"), "not for the host");
+            Path target = Path.of("/tmp/portcullis-upload-" + ProcessHandle.current().pid());
+            Path put = Files.writeString(dir.resolve("sftp-put"), "put " + upload + " " + target + "\n");
+            SshGatewayFixture.Run refused = tool("sftp", "-F", sshConfig.toString(), "-o", "BatchMode=yes", "-b", put.toString(), "web");
+            assertThat(refused.exit()).isNotZero();
+            assertThat(target).doesNotExist();
+
+            Path viaScp = dir.resolve("scp.log");
+            SshGatewayFixture.Run scp = tool("scp", "-F", sshConfig.toString(), "-o", "BatchMode=yes", "web:" + log, viaScp.toString());
+            assertThat(scp.exit()).as(scp.err()).isZero();
+            assertThat(Files.readString(viaScp)).contains("a log line");
+            SshGatewayFixture.Run scpUp = tool("scp", "-F", sshConfig.toString(), "-o", "BatchMode=yes", upload.toString(), "web:" + target);
+            assertThat(scpUp.exit()).isNotZero();
+            assertThat(target).doesNotExist();
+
+            Path escape = Files.writeString(dir.resolve("sftp-escape"), "get /var/log/../../etc/hostname " + dir.resolve("hostname") + "\n");
+            SshGatewayFixture.Run climbed = tool("sftp", "-F", sshConfig.toString(), "-o", "BatchMode=yes", "-b", escape.toString(), "web");
+            assertThat(climbed.exit()).isNotZero();
+            assertThat(dir.resolve("hostname")).doesNotExist();
+        } finally {
+            Files.deleteIfExists(log);
+        }
+    }
 }
