@@ -36,8 +36,9 @@ final class SshCertificatesApi {
     SessionsApi.Reply handle(String method, String authorization, byte[] body) {
         if (!method.equals("POST")) return problem(405, "Method not allowed", "use POST");
         Identity agent;
+        String token = BearerCredentials.fromAuthorizationHeader(authorization).orElse(null);
         try {
-            agent = verifier.verify(BearerCredentials.fromAuthorizationHeader(authorization)
+            agent = verifier.verify(java.util.Optional.ofNullable(token)
                     .orElseThrow(() -> new TokenRejectedException(TokenRejectedException.Reason.MISSING,
                             "send the agent's OIDC access token as Authorization: Bearer <token>")));
         } catch (TokenRejectedException e) {
@@ -60,7 +61,7 @@ final class SshCertificatesApi {
             return problem(404, "No such SSH connection", "no SSH connection named '" + connection + "' runs here");
         }
         try {
-            String certificate = authority.get().issue(agent, key);
+            String certificate = authority.get().issue(agent, key, token);
             UserCertificates.Endpoint endpoint = authority.get().endpoint().get();
             log.info("ssh certificate for {} on {} issued, valid {}", agent.subject(), connection, authority.get().ttl());
             return new SessionsApi.Reply(200, "application/json", JSON.createObjectNode()

@@ -78,9 +78,20 @@ public final class SshListener implements AutoCloseable {
         server.setPublickeyAuthenticator((user, key, session) -> {
             if (!(key instanceof OpenSshCertificate certificate)) return false; // keys without a certificate from this gateway: refused
             var holder = certificates.holder(certificate, user);
-            holder.ifPresent(identity -> session.setAttribute(IDENTITY, identity));
-            if (holder.isEmpty()) log.info("ssh login refused on {} for {}: not a valid certificate of this gateway", config.name(), user);
-            return holder.isPresent();
+            if (holder.isEmpty()) {
+                log.info("ssh login refused on {} for {}: not a valid certificate of this gateway", config.name(), user);
+                return false;
+            }
+            // The token the certificate was given for is checked again: expired or revoked (introspection), no login.
+            String from = session.getClientAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "unknown";
+            try {
+                Identity identity = gate.authenticate(config.name(), "ssh", from, java.util.Optional.of(holder.get().token()));
+                session.setAttribute(IDENTITY, identity);
+                return true;
+            } catch (dev.portcullis.identity.TokenRejectedException | GateUnavailableException e) {
+                log.info("ssh login refused on {} for {}: the token behind the certificate no longer holds: {}", config.name(), user, e.getMessage());
+                return false;
+            }
         });
         server.setForwardingFilter(RejectAllForwardingFilter.INSTANCE);
         server.setCommandFactory((channel, command) -> new ExecCommand(config, gate, upstream, threads, command));

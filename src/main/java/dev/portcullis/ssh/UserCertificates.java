@@ -48,8 +48,16 @@ public final class UserCertificates {
         }
     }
 
-    /** A certificate given out: to whom, until when. */
-    record Issued(Identity identity, Instant until) {
+    /**
+     * A certificate given out: to whom, until when, and the token it was given for (in memory only, never
+     * stored), which is checked again at every login so that a token expired or revoked at the IdP
+     * (introspection) ends further logins.
+     */
+    record Issued(Identity identity, Instant until, String token) {
+        @Override
+        public String toString() {
+            return "Issued[" + identity.subject() + " until " + until + "]";
+        }
     }
 
     private UserCertificates(String connection, KeyPair ca, Duration ttl) {
@@ -94,7 +102,7 @@ public final class UserCertificates {
     }
 
     /** Signs a certificate for {@code key}, valid from a minute ago (clock skew) for the connection's TTL. */
-    public String issue(Identity identity, PublicKey key) throws Exception {
+    public String issue(Identity identity, PublicKey key, String token) throws Exception {
         long serial = random.nextLong() & Long.MAX_VALUE;
         Instant now = Instant.now();
         Instant until = now.plus(ttl);
@@ -107,19 +115,19 @@ public final class UserCertificates {
                 .validBefore(until)
                 .extension("permit-pty", "")
                 .sign(ca);
-        issued.put(serial, new Issued(identity, until));
+        issued.put(serial, new Issued(identity, until, token));
         issued.values().removeIf(i -> i.until().isBefore(now)); // expired ones are of no use
         return PublicKeyEntry.toString(certificate);
     }
 
     /** Whose certificate this is, when this authority issued it and it is still valid for {@code user}. */
-    Optional<Identity> holder(OpenSshCertificate certificate, String user) {
+    Optional<Issued> holder(OpenSshCertificate certificate, String user) {
         if (!KeyUtils.compareKeys(certificate.getCaPubKey(), ca.getPublic())) return Optional.empty();
         if (certificate.getType() != OpenSshCertificate.Type.USER || !OpenSshCertificate.isValidNow(certificate)) return Optional.empty();
         if (!certificate.getPrincipals().contains(user)) return Optional.empty();
         Issued i = issued.get(certificate.getSerial());
         if (i == null || i.until().isBefore(Instant.now()) || !i.identity().subject().equals(user)) return Optional.empty();
-        return Optional.of(i.identity());
+        return Optional.of(i);
     }
 
     /** {@code @cert-authority} line agents' tooling can use to recognise this CA. */

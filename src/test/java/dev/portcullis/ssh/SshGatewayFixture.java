@@ -34,6 +34,11 @@ final class SshGatewayFixture implements AutoCloseable {
     final int adminPort;
 
     SshGatewayFixture(Path dir) throws Exception {
+        this(dir, java.util.function.UnaryOperator.identity());
+    }
+
+    /** @param configEdit applied to the text of {@code examples/ssh.yaml} before it is loaded */
+    SshGatewayFixture(Path dir, java.util.function.UnaryOperator<String> configEdit) throws Exception {
         this.dir = dir;
         issuer.start(InetAddress.getByName("127.0.0.1"), 0);
         run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", dir.resolve("host_key").toString());
@@ -80,7 +85,11 @@ final class SshGatewayFixture implements AutoCloseable {
         env.put("SSH_KEY_FILE", dir.resolve("gateway_key").toString());
         env.put("SSH_KNOWN_HOSTS", dir.resolve("known_hosts").toString());
         try {
-            GatewayConfig gc = ConfigLoader.load(Path.of("examples/ssh.yaml"), env);
+            Path configFile = Path.of("examples/ssh.yaml");
+            String original = Files.readString(configFile);
+            String edited = configEdit.apply(original);
+            if (!edited.equals(original)) configFile = Files.writeString(dir.resolve("ssh.yaml"), edited);
+            GatewayConfig gc = ConfigLoader.load(configFile, env);
             gateway = Gateway.start(gc, Clock.systemUTC());
         } catch (Exception | Error e) {
             sshd.destroyForcibly();
@@ -91,6 +100,11 @@ final class SshGatewayFixture implements AutoCloseable {
 
     String token(String subject, String... groups) {
         return issuer.issueToken("default", subject, AUDIENCE, Map.of("groups", List.of(groups)), 3600L).serialize();
+    }
+
+    /** A token that expires after {@code seconds}. */
+    String shortToken(long seconds, String subject, String... groups) {
+        return issuer.issueToken("default", subject, AUDIENCE, Map.of("groups", List.of(groups)), seconds).serialize();
     }
 
     /** What sshd logged so far: every login the gateway made shows as "Accepted publickey". */
