@@ -316,4 +316,49 @@ class SshThroughGatewayTest {
             Files.deleteIfExists(log);
         }
     }
+
+    @Test
+    void aChangedHostKeyRefusesTheConnectionToTheHost() throws Exception {
+        Path knownHosts = dir.resolve("known_hosts");
+        String pinned = Files.readString(knownHosts);
+        Path impostor = dir.resolve("impostor_key");
+        if (!Files.exists(impostor)) SshGatewayFixture.run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", impostor.toString());
+        try {
+            Files.writeString(knownHosts, "[127.0.0.1]:" + f.sshPort + " " + Files.readString(Path.of(impostor + ".pub")));
+            Thread.sleep(1100); // the file's modification time moves on: the gateway reads it again
+            long before = f.upstreamLogins();
+            SshGatewayFixture.Run r = f.ssh(sshConfig, "web", "echo must-not-run");
+            assertThat(r.exit()).isEqualTo(255);
+            assertThat(r.out()).doesNotContain("must-not-run");
+            assertThat(r.err()).contains("cannot be reached");
+            assertThat(f.upstreamLogins()).isEqualTo(before);
+        } finally {
+            Files.writeString(knownHosts, pinned);
+            Thread.sleep(1100);
+        }
+        assertThat(f.ssh(sshConfig, "web", "echo pinned-again").out()).contains("pinned-again");
+    }
+
+    @Test
+    void asciinemaPlaysTheRecordedCommand() throws Exception {
+        f.ssh(sshConfig, "web", "echo cast-marker-for-asciinema");
+        Replay.Cast cast = null;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (cast == null && System.nanoTime() < deadline) {
+            try (AuditStore store = LoggedStore.openForReading(dir.resolve("data").resolve("portcullis.db"))) {
+                Replay replay = new Replay(store, ZoneId.of("UTC"));
+                for (var s : store.sessions(SessionQuery.newest().limit(100))) {
+                    for (Replay.Cast c : replay.casts(s.id())) if (c.asciicast().contains("cast-marker-for-asciinema")) cast = c;
+                }
+            }
+            if (cast == null) Thread.sleep(100);
+        }
+        assertThat(cast).isNotNull();
+        Path file = Files.writeString(dir.resolve("ssh.cast"), cast.asciicast());
+        Process asciinema = new ProcessBuilder("script", "-qec", "asciinema cat " + file, "/dev/null")
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).redirectErrorStream(true).start();
+        String played = new String(asciinema.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(asciinema.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(played).contains("cast-marker-for-asciinema");
+    }
 }
