@@ -152,46 +152,58 @@ final class ExecCommand implements Command {
             return;
         }
         Cast cast = new Cast(operation.summary());
-        AutoCloseable live = null;
         try (ClientSession session = upstream.open(); ChannelExec exec = session.createExecChannel(operation.line())) {
             running = exec;
-            Identity identity = judged.identity();
-            live = gate.live().register(judged.sessionId(), identity, config.name(), "ssh", (by, reason) -> {
-                try {
-                    err.write(("portcullis: this session was ended by " + by + ": " + reason + "\n").getBytes(StandardCharsets.UTF_8));
-                    err.flush();
-                } catch (IOException ignored) {
-                    // the client is gone already
-                }
-                exec.close(true);
-            });
             exec.setIn(in);
             exec.setOut(cast.tee(out));
             exec.setErr(cast.tee(err));
-            exec.open().verify(config.connectTimeout());
+            relay(judged, exec, cast, start, 255, "");
+        } catch (IOException | RuntimeException e) {
+            upstreamFailed(judged, start, e);
+        }
+    }
+
+    /**
+     * Opens the host's channel, registers it as live (a session admin may end it), waits for its end,
+     * records it with the cast and the exit status ({@code noStatus} when the host sent none), and ends
+     * the agent's channel the same way.
+     */
+    private void relay(Gate.Judged judged, org.apache.sshd.client.channel.ClientChannel channel, Cast cast, long start, int noStatus,
+                       String lineBreak) throws IOException {
+        AutoCloseable live = gate.live().register(judged.sessionId(), judged.identity(), config.name(), "ssh", (by, reason) -> {
+            try {
+                err.write((lineBreak + "portcullis: this session was ended by " + by + ": " + reason + "\n").getBytes(StandardCharsets.UTF_8));
+                err.flush();
+            } catch (IOException ignored) {
+                // the client is gone already
+            }
+            channel.close(true);
+        });
+        try {
+            channel.open().verify(config.connectTimeout());
             judged.upstreamLatency(System.nanoTime() - start);
-            exec.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), 0L);
-            Integer status = exec.getExitStatus();
-            int code = status == null ? 255 : status;
+            channel.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), 0L);
+            Integer status = channel.getExitStatus();
+            int code = status == null ? noStatus : status;
             try {
                 judged.completeForwarded(code, cast.excerpt(code), start);
             } catch (GateUnavailableException e) {
                 log.error("recording the end of an ssh command on {} failed: {}", config.name(), e.getMessage());
             }
             finish(code, null);
-        } catch (IOException | RuntimeException e) {
-            log.warn("ssh upstream on {} failed: {}", config.name(), e.toString());
-            judged.completeUpstreamFailed("upstream " + config.upstreamHost() + ":" + config.upstreamPort() + ": " + e.getMessage(), start);
-            finish(255, "portcullis: the host " + config.upstreamHost() + " cannot be reached: " + e.getMessage());
         } finally {
-            if (live != null) {
-                try {
-                    live.close();
-                } catch (Exception ignored) {
-                    // forgetting a map entry does not fail
-                }
+            try {
+                live.close();
+            } catch (Exception ignored) {
+                // forgetting a map entry does not fail
             }
         }
+    }
+
+    private void upstreamFailed(Gate.Judged judged, long start, Exception e) {
+        log.warn("ssh upstream on {} failed: {}", config.name(), e.toString());
+        judged.completeUpstreamFailed("upstream " + config.upstreamHost() + ":" + config.upstreamPort() + ": " + e.getMessage(), start);
+        finish(255, "portcullis: the host " + config.upstreamHost() + " cannot be reached: " + e.getMessage());
     }
 
     /** An interactive shell on the host, with the agent's terminal (type, size, resizes) when it asked for one. */
@@ -200,7 +212,6 @@ final class ExecCommand implements Command {
         boolean pty = !env.getPtyModes().isEmpty();
         int[] size = {number(vars.get(Environment.ENV_COLUMNS), 80), number(vars.get(Environment.ENV_LINES), 24)};
         Cast cast = new Cast("shell", size[0], size[1]);
-        AutoCloseable live = null;
         try (ClientSession session = upstream.open(); var shell = session.createShellChannel()) {
             if (pty) {
                 shell.setPtyType(vars.getOrDefault(Environment.ENV_TERM, "xterm"));
@@ -223,38 +234,9 @@ final class ExecCommand implements Command {
                     log.debug("window change not sent: {}", e.getMessage());
                 }
             }, org.apache.sshd.server.Signal.WINCH);
-            live = gate.live().register(judged.sessionId(), judged.identity(), config.name(), "ssh", (by, reason) -> {
-                try {
-                    err.write(("\r\nportcullis: this session was ended by " + by + ": " + reason + "\r\n").getBytes(StandardCharsets.UTF_8));
-                    err.flush();
-                } catch (IOException ignored) {
-                    // the client is gone already
-                }
-                shell.close(true);
-            });
-            shell.open().verify(config.connectTimeout());
-            judged.upstreamLatency(System.nanoTime() - start);
-            shell.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), 0L);
-            Integer status = shell.getExitStatus();
-            int code = status == null ? 0 : status;
-            try {
-                judged.completeForwarded(code, cast.excerpt(code), start);
-            } catch (GateUnavailableException e) {
-                log.error("recording the end of an ssh shell on {} failed: {}", config.name(), e.getMessage());
-            }
-            finish(code, null);
+            relay(judged, shell, cast, start, 0, "\r\n");
         } catch (IOException | RuntimeException e) {
-            log.warn("ssh upstream on {} failed: {}", config.name(), e.toString());
-            judged.completeUpstreamFailed("upstream " + config.upstreamHost() + ":" + config.upstreamPort() + ": " + e.getMessage(), start);
-            finish(255, "portcullis: the host " + config.upstreamHost() + " cannot be reached: " + e.getMessage());
-        } finally {
-            if (live != null) {
-                try {
-                    live.close();
-                } catch (Exception ignored) {
-                    // forgetting a map entry does not fail
-                }
-            }
+            upstreamFailed(judged, start, e);
         }
     }
 
