@@ -76,7 +76,8 @@ final class HttpGatewayHandler {
     void handle(AgentExchange exchange) {
         long startNanos = System.nanoTime();
         Optional<String> token = BearerCredentials.fromAuthorizationHeader(exchange.header(HttpHeaderNames.AUTHORIZATION));
-        HttpCall call = toOperation(exchange);
+        // The body is parsed only once the caller is known: a stranger's megabyte of JSON costs nothing.
+        HttpCall call = toOperation(exchange, false);
         Operation operation;
         try {
             operation = dialect.operation(call, exchange.uri().getPath(), exchange.request().headers());
@@ -141,7 +142,7 @@ final class HttpGatewayHandler {
         };
     }
 
-    private void decide(AgentExchange exchange, Optional<String> token, HttpCall call, Operation operation, long startNanos, Identity known) {
+    private void decide(AgentExchange exchange, Optional<String> token, HttpCall light, Operation judgedAs, long startNanos, Identity known) {
         String name = connection.name();
         String clientAddress = exchange.clientAddress();
         boolean onLoop = known != null;
@@ -161,6 +162,9 @@ final class HttpGatewayHandler {
         }
 
         // 2. What does it want to do? Policy may judge the body, which was read whole, up to the limit.
+        boolean readBody = judgedAs == light && !exchange.tooLarge() && exchange.body().length > 0;
+        HttpCall call = readBody ? toOperation(exchange, true) : light; // the caller is known now: the JSON body may be read
+        Operation operation = readBody ? call : judgedAs;
         if (exchange.tooLarge()) {
             gate.refuseUnjudged(name, dialect.protocol(), clientAddress, identity, operation,
                     "request body over " + connection.maxRequestBytes() + " bytes");
@@ -340,12 +344,13 @@ final class HttpGatewayHandler {
         return "(" + body.length + " bytes of " + (call.contentType().isEmpty() ? "unknown type" : call.contentType()) + ")";
     }
 
-    private static HttpCall toOperation(AgentExchange exchange) {
+    /** {@code parseJson}: read a JSON body into the call (for body conditions); false: the call without it. */
+    private static HttpCall toOperation(AgentExchange exchange, boolean parseJson) {
         byte[] body = exchange.body();
         String rawQuery = exchange.uri().getQuery();
         String contentType = exchange.header(HttpHeaderNames.CONTENT_TYPE);
         Optional<JsonNode> json = Optional.empty();
-        if (body.length > 0 && BodyMode.isJson(contentType)) {
+        if (parseJson && body.length > 0 && BodyMode.isJson(contentType)) {
             try {
                 json = Optional.of(JSON.readTree(body));
             } catch (IOException e) {
