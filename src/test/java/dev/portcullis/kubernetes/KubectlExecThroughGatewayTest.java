@@ -175,8 +175,9 @@ class KubectlExecThroughGatewayTest {
         String sre = f.token("oncall-3", "sre");
         String agentToken = f.token("agent-live-" + version.replace(".", ""), "agents");
         Path kubeconfig = f.kubeconfig("live-" + version, agentToken);
-        Process cat = new ProcessBuilder(Kubectl.binary(version), "--kubeconfig", kubeconfig.toString(), "exec", "-i", "web-1", "-n", "dev",
-                "--", "cat").redirectErrorStream(true).start(); // stdin stays open: the stream stays live
+        Path printed = dir.resolve("live-" + version + ".out");
+        Process cat = new ProcessBuilder(Kubectl.binary(version), "--kubeconfig", kubeconfig.toString(), "-v=6", "exec", "-i", "web-1", "-n", "dev",
+                "--", "cat").redirectErrorStream(true).redirectOutput(printed.toFile()).start(); // stdin stays open: the stream stays live
         try {
             String id = null;
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
@@ -196,7 +197,8 @@ class KubectlExecThroughGatewayTest {
                     .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"reason\":\"stop now " + version + "\"}")).build(),
                     java.net.http.HttpResponse.BodyHandlers.ofString());
             assertThat(killed.statusCode()).as(killed.body()).isEqualTo(200);
-            assertThat(cat.waitFor(30, TimeUnit.SECONDS)).as("kubectl ends with the stream").isTrue();
+            boolean ended = cat.waitFor(30, TimeUnit.SECONDS);
+            assertThat(ended).as("kubectl ends with the stream; it printed:\n%s", Files.readString(printed)).isTrue();
         } finally {
             cat.destroyForcibly();
         }
