@@ -48,7 +48,10 @@ class KubeUpstreamFailureTest {
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
             while (!(Files.exists(out) && Files.readString(out).contains("web-1")) && System.nanoTime() < deadline) Thread.sleep(50);
-            assertThat(Files.readString(out)).contains("web-1");
+            assertThat(Files.readString(out)).contains("web-1"); // from kubectl's list; its watch comes next
+            while (f.api.received().stream().noneMatch(r -> r.query().contains("watch=")) && System.nanoTime() < deadline) Thread.sleep(50);
+            assertThat(f.api.received()).as("the watch reached the cluster").anySatisfy(r -> assertThat(r.query()).contains("watch="));
+            Thread.sleep(200); // and its head came back through the gateway
 
             f.api.close(); // the cluster goes away under the watch
 
