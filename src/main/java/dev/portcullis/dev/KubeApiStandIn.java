@@ -247,8 +247,10 @@ public final class KubeApiStandIn implements AutoCloseable {
 
     @Override
     public void close() {
-        closed = true; // ends the watches' loops
+        // As a cluster that dies: its clients' connections are cut first (a watch ends without its last
+        // chunk), then the watches' loops and the HTTP server stop.
         front.close();
+        closed = true;
         server.close();
     }
 
