@@ -30,8 +30,14 @@ public final class LiveSessions {
 
     private final Map<String, List<Entry>> open = new ConcurrentHashMap<>();
 
+    /** A live session's registration; closing it forgets the session (it ended on its own). */
+    public interface Registration extends AutoCloseable {
+        @Override
+        void close();
+    }
+
     /** Registers a live session (or one more stream of it); closing the registration forgets it. */
-    public AutoCloseable register(String sessionId, Identity identity, String connection, String protocol, Terminator terminator) {
+    public Registration register(String sessionId, Identity identity, String connection, String protocol, Terminator terminator) {
         Entry e = new Entry(new Live(sessionId, identity.subject(), connection, protocol, Instant.now()), terminator);
         open.computeIfAbsent(sessionId, id -> new CopyOnWriteArrayList<>()).add(e);
         return () -> open.computeIfPresent(sessionId, (id, list) -> {

@@ -56,7 +56,7 @@ final class UpstreamTunnel {
     private ScheduledFuture<?> timeout;
     private HttpResponse head;
     private CompositeByteBuf body;
-    private AutoCloseable live;
+    private dev.portcullis.gate.LiveSessions.Registration live;
 
     UpstreamTunnel(HttpUpstream upstream, AgentExchange exchange, HttpCall call, Operation operation, Gate.Judged judged, long startNanos) {
         this.upstream = upstream;
@@ -237,13 +237,7 @@ final class UpstreamTunnel {
 
     /** The stream is over: both connections closed, the recording completed with what the tap kept. */
     private void end(String why) {
-        if (live != null) {
-            try {
-                live.close();
-            } catch (Exception ignored) {
-                // forgetting a map entry does not fail
-            }
-        }
+        if (live != null) live.close();
         if (up != null) up.close();
         if (agent != null) agent.close();
         if (!outcome.compareAndSet(false, true)) return;

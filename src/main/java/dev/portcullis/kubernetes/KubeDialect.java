@@ -12,7 +12,6 @@ import dev.portcullis.policy.Verdict;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -160,9 +159,5 @@ final class KubeDialect implements HttpDialect {
         } catch (JacksonException e) {
             return "(a body that is not JSON, " + json.length() + " characters)";
         }
-    }
-
-    static List<String> verbs() {
-        return KubeCondition.VERBS;
     }
 }

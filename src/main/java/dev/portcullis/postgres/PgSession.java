@@ -128,13 +128,7 @@ final class PgSession implements Runnable {
             sendFatal(PgErrors.fatal("XX000", "Portcullis: internal error; the session is closed"));
         } finally {
             if (terminated != null) endReason = terminated;
-            if (live != null) {
-                try {
-                    live.close();
-                } catch (Exception ignored) {
-                    // forgetting a map entry does not fail
-                }
-            }
+            if (live != null) live.close();
             if (cancelKey != null) cancels.unregister(cancelKey[0], cancelKey[1]);
             if (upstream != null) upstream.close();
             if (recording != null) {
@@ -152,7 +146,7 @@ final class PgSession implements Runnable {
         }
     }
 
-    private AutoCloseable live;
+    private dev.portcullis.gate.LiveSessions.Registration live;
 
     /** A session admin ends the session: the client hears why (FATAL 57P01, as for pg_terminate_backend), then both sides close. */
     private void terminate(String by, String reason) {

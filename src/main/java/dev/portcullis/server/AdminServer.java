@@ -117,14 +117,8 @@ public final class AdminServer implements AutoCloseable {
     }
 
     private static void approvals(ApprovalApi api, Request request, Response response, Callback callback) {
-        byte[] body;
-        try (InputStream in = Content.Source.asInputStream(request)) {
-            body = in.readNBytes(ApprovalApi.MAX_BODY_BYTES + 1); // one more, so the API sees it is too large
-        } catch (IOException e) {
-            send(response, callback, 400, "application/problem+json",
-                    "{\"type\":\"about:blank\",\"title\":\"Bad request\",\"status\":400,\"detail\":\"cannot read the request body\"}");
-            return;
-        }
+        byte[] body = body(request, ApprovalApi.MAX_BODY_BYTES, response, callback);
+        if (body == null) return;
         ApprovalApi.Reply reply = api.handle(request.getMethod(), request.getHttpURI().getPath(),
                 request.getHttpURI().getQuery(), request.getHeaders().get(HttpHeader.AUTHORIZATION), body);
         reply.headers().forEach((name, value) -> response.getHeaders().put(name, value));
@@ -132,29 +126,31 @@ public final class AdminServer implements AutoCloseable {
     }
 
     private static void sshCertificates(SshCertificatesApi api, Request request, Response response, Callback callback) {
-        byte[] body;
-        try (InputStream in = Content.Source.asInputStream(request)) {
-            body = in.readNBytes(SshCertificatesApi.MAX_BODY_BYTES + 1);
-        } catch (IOException e) {
-            send(response, callback, 400, "application/problem+json",
-                    "{\"type\":\"about:blank\",\"title\":\"Bad request\",\"status\":400,\"detail\":\"cannot read the request body\"}");
-            return;
-        }
+        byte[] body = body(request, SshCertificatesApi.MAX_BODY_BYTES, response, callback);
+        if (body == null) return;
         SessionsApi.Reply reply = api.handle(request.getMethod(), request.getHeaders().get(HttpHeader.AUTHORIZATION), body);
         send(response, callback, reply.status(), reply.contentType(), reply.body());
     }
 
     private static void sessions(SessionsApi api, Request request, Response response, Callback callback) {
-        byte[] body;
+        byte[] body = body(request, SessionsApi.MAX_BODY_BYTES, response, callback);
+        if (body == null) return;
+        SessionsApi.Reply reply = api.handle(request.getMethod(), request.getHttpURI().getPath(), request.getHeaders().get(HttpHeader.AUTHORIZATION), body);
+        send(response, callback, reply.status(), reply.contentType(), reply.body());
+    }
+
+    /**
+     * The request body, read up to one byte over {@code max} so the API sees it is too large; null (answered
+     * 400) when it cannot be read.
+     */
+    private static byte[] body(Request request, int max, Response response, Callback callback) {
         try (InputStream in = Content.Source.asInputStream(request)) {
-            body = in.readNBytes(SessionsApi.MAX_BODY_BYTES + 1);
+            return in.readNBytes(max + 1);
         } catch (IOException e) {
             send(response, callback, 400, "application/problem+json",
                     "{\"type\":\"about:blank\",\"title\":\"Bad request\",\"status\":400,\"detail\":\"cannot read the request body\"}");
-            return;
+            return null;
         }
-        SessionsApi.Reply reply = api.handle(request.getMethod(), request.getHttpURI().getPath(), request.getHeaders().get(HttpHeader.AUTHORIZATION), body);
-        send(response, callback, reply.status(), reply.contentType(), reply.body());
     }
 
     static void send(Response response, Callback callback, int status, String type, String text) {

@@ -170,7 +170,7 @@ final class ExecCommand implements Command {
      */
     private void relay(Gate.Judged judged, org.apache.sshd.client.channel.ClientChannel channel, Cast cast, long start, int noStatus,
                        String lineBreak) throws IOException {
-        AutoCloseable live = gate.live().register(judged.sessionId(), judged.identity(), config.name(), "ssh", (by, reason) -> {
+        var live = gate.live().register(judged.sessionId(), judged.identity(), config.name(), "ssh", (by, reason) -> {
             try {
                 err.write((lineBreak + "portcullis: this session was ended by " + by + ": " + reason + "\n").getBytes(StandardCharsets.UTF_8));
                 err.flush();
@@ -192,11 +192,7 @@ final class ExecCommand implements Command {
             }
             finish(code, null);
         } finally {
-            try {
-                live.close();
-            } catch (Exception ignored) {
-                // forgetting a map entry does not fail
-            }
+            live.close();
         }
     }
 
