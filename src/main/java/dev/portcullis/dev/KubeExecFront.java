@@ -15,6 +15,9 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -73,23 +76,28 @@ final class KubeExecFront implements AutoCloseable {
 
     private final EventLoopGroup loops;
     private final Channel server;
+    /** Every connection the front has: its clients' and its own to the backend, closed explicitly on close. */
+    private final ChannelGroup connections;
 
-    private KubeExecFront(EventLoopGroup loops, Channel server) {
+    private KubeExecFront(EventLoopGroup loops, Channel server, ChannelGroup connections) {
         this.loops = loops;
         this.server = server;
+        this.connections = connections;
     }
 
     static KubeExecFront start(int port, URI backend, Api api) {
         EventLoopGroup loops = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+        ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
         try {
             Channel server = new ServerBootstrap().group(loops).channel(NioServerSocketChannel.class)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
-                            ch.pipeline().addLast(new Sniffer(backend, api));
+                            connections.add(ch);
+                            ch.pipeline().addLast(new Sniffer(backend, api, connections));
                         }
                     }).bind("127.0.0.1", port).sync().channel();
-            return new KubeExecFront(loops, server);
+            return new KubeExecFront(loops, server, connections);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             loops.shutdownGracefully();
@@ -106,7 +114,10 @@ final class KubeExecFront implements AutoCloseable {
 
     @Override
     public void close() {
+        // A dying cluster cuts its clients: every connection is closed here, and its close awaited, before the
+        // loops stop, rather than left to the loops' shutdown (a watch through the front was once never seen to end).
         server.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 
@@ -114,10 +125,12 @@ final class KubeExecFront implements AutoCloseable {
     private static final class Sniffer extends ByteToMessageDecoder {
         private final URI backend;
         private final Api api;
+        private final ChannelGroup connections;
 
-        Sniffer(URI backend, Api api) {
+        Sniffer(URI backend, Api api, ChannelGroup connections) {
             this.backend = backend;
             this.api = api;
+            this.connections = connections;
         }
 
         @Override
@@ -149,6 +162,7 @@ final class KubeExecFront implements AutoCloseable {
                                 self.close();
                                 return;
                             }
+                            connections.add(f.channel());
                             self.pipeline().addAfter(self.name(), "relay", new Relay(f.channel()));
                             self.pipeline().remove(Sniffer.this);
                             self.channel().config().setAutoRead(true);
