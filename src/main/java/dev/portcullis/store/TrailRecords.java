@@ -8,6 +8,7 @@ import dev.portcullis.core.Json;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -34,10 +35,39 @@ final class TrailRecords {
         byte[] array() {
             return buf;
         }
+
+        /** Appends ASCII text, unsynchronized (the stream's own {@code write(int)} locks once per byte). */
+        void ascii(String s) {
+            int n = s.length();
+            if (count + n > buf.length) buf = java.util.Arrays.copyOf(buf, Math.max(buf.length * 2, count + n));
+            for (int i = 0; i < n; i++) buf[count + i] = (byte) s.charAt(i);
+            count += n;
+        }
+
+        void ascii(long number) {
+            ascii(Long.toString(number));
+        }
+
+        /** Appends {@code s} if it is letters, digits and dashes only (written between quotes as it is); false if not. */
+        boolean plain(String s) {
+            int n = s.length();
+            if (count + n > buf.length) buf = java.util.Arrays.copyOf(buf, Math.max(buf.length * 2, count + n));
+            for (int i = 0; i < n; i++) {
+                char c = s.charAt(i);
+                if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || (c >= 'A' && c <= 'Z'))) return false;
+                buf[count + i] = (byte) c;
+            }
+            count += n;
+            return true;
+        }
+
+        void truncate(int size) {
+            count = size;
+        }
     }
 
     /** Encodes a batch at the end of {@code out}, sessions first (an event never precedes its session). */
-    static void encode(List<NewSession> sessions, List<LinkedEvent> events, ByteArrayOutputStream out) {
+    static void encode(List<NewSession> sessions, List<LinkedEvent> events, Buffer out) {
         try {
             for (NewSession s : sessions) {
                 try (JsonGenerator g = JSON.createGenerator(out)) {
@@ -55,31 +85,88 @@ final class TrailRecords {
                 }
                 out.write('\n');
             }
-            for (LinkedEvent linked : events) {
-                NewEvent e = linked.event();
-                ChainLink l = linked.link();
-                try (JsonGenerator g = JSON.createGenerator(out)) {
-                    g.configure(JsonGenerator.Feature.AUTO_CLOSE_TARGET, false);
-                    g.writeStartObject();
-                    g.writeStringField("t", "e");
-                    g.writeNumberField("g", l.globalSeq());
-                    g.writeStringField("session", e.sessionId());
-                    g.writeNumberField("seq", l.seq());
-                    g.writeNumberField("at", Micros.of(e.recordedAt()));
-                    g.writeStringField("code", e.code());
-                    g.writeBooleanField("refused", e.refused());
-                    g.writeStringField("prev", l.prevHash());
-                    g.writeStringField("hash", l.hash());
-                    g.writeStringField("gprev", l.globalPrevHash());
-                    g.writeStringField("ghash", l.globalHash());
-                    g.writeStringField("payload", e.payload());
-                    g.writeEndObject();
-                }
-                out.write('\n');
-            }
+            for (LinkedEvent linked : events) encodeEvent(linked, out);
         } catch (IOException e) {
             throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
         }
+    }
+
+    /**
+     * One event's line. Its fields are ASCII the gateway made (a UUID, an event code, hex digests, numbers),
+     * so they are written as they are; the payload is already canonical compact JSON, one line (a newline
+     * in it is always escaped), so it is embedded as a JSON value rather than escaped again as a string.
+     * Anything else (a field that is not plain, a payload that is not such an object) is cut and written in
+     * the generic form instead, which {@link #decode} reads as well.
+     */
+    private static void encodeEvent(LinkedEvent linked, Buffer out) throws IOException {
+        NewEvent e = linked.event();
+        ChainLink l = linked.link();
+        String payload = e.payload();
+        int start = out.size();
+        if (embeddable(payload)) {
+            out.ascii("{\"t\":\"e\",\"g\":");
+            out.ascii(l.globalSeq());
+            out.ascii(",\"session\":\"");
+            boolean plain = out.plain(e.sessionId());
+            out.ascii("\",\"seq\":");
+            out.ascii(l.seq());
+            out.ascii(",\"at\":");
+            out.ascii(Micros.of(e.recordedAt()));
+            out.ascii(",\"code\":\"");
+            plain &= out.plain(e.code());
+            out.ascii(e.refused() ? "\",\"refused\":true,\"prev\":\"" : "\",\"refused\":false,\"prev\":\"");
+            plain &= out.plain(l.prevHash());
+            out.ascii("\",\"hash\":\"");
+            plain &= out.plain(l.hash());
+            out.ascii("\",\"gprev\":\"");
+            plain &= out.plain(l.globalPrevHash());
+            out.ascii("\",\"ghash\":\"");
+            plain &= out.plain(l.globalHash());
+            out.ascii("\",\"payload\":");
+            if (plain) {
+                out.writeBytes(payload.getBytes(StandardCharsets.UTF_8));
+                out.ascii("}\n");
+                return;
+            }
+            out.truncate(start);
+        }
+        encodeEventGeneric(e, l, out);
+    }
+
+    private static void encodeEventGeneric(NewEvent e, ChainLink l, ByteArrayOutputStream out) throws IOException {
+        try (JsonGenerator g = JSON.createGenerator(out)) {
+            g.configure(JsonGenerator.Feature.AUTO_CLOSE_TARGET, false);
+            g.writeStartObject();
+            g.writeStringField("t", "e");
+            g.writeNumberField("g", l.globalSeq());
+            g.writeStringField("session", e.sessionId());
+            g.writeNumberField("seq", l.seq());
+            g.writeNumberField("at", Micros.of(e.recordedAt()));
+            g.writeStringField("code", e.code());
+            g.writeBooleanField("refused", e.refused());
+            g.writeStringField("prev", l.prevHash());
+            g.writeStringField("hash", l.hash());
+            g.writeStringField("gprev", l.globalPrevHash());
+            g.writeStringField("ghash", l.globalHash());
+            g.writeStringField("payload", e.payload());
+            g.writeEndObject();
+        }
+        out.write('\n');
+    }
+
+    /**
+     * A JSON object on one line, without surrogates: what the recorder's canonical JSON nearly always is
+     * (checked cheaply, not parsed). A surrogate takes the generic path, whose encoder refuses a broken
+     * pair as before, so the bytes read back always give the string that was hashed.
+     */
+    private static boolean embeddable(String payload) {
+        int n = payload.length();
+        if (n < 2 || payload.charAt(0) != '{' || payload.charAt(n - 1) != '}') return false;
+        for (int i = 0; i < n; i++) {
+            char c = payload.charAt(i);
+            if (c == '\n' || c == '\r' || Character.isSurrogate(c)) return false;
+        }
+        return true;
     }
 
     /**
@@ -116,7 +203,17 @@ final class TrailRecords {
                     case "hash" -> hash = p.getText();
                     case "gprev" -> gprev = p.getText();
                     case "ghash" -> ghash = p.getText();
-                    case "payload" -> payload = p.getText();
+                    case "payload" -> {
+                        if (v == JsonToken.START_OBJECT) {
+                            // embedded JSON: the payload is exactly its bytes in the line
+                            long start = p.currentTokenLocation().getByteOffset();
+                            p.skipChildren();
+                            long end = p.currentLocation().getByteOffset();
+                            payload = new String(buf, offset + (int) start, (int) (end - start), StandardCharsets.UTF_8);
+                        } else {
+                            payload = p.getText();
+                        }
+                    }
                     default -> p.skipChildren();
                 }
             }
