@@ -73,6 +73,19 @@ public final class ApprovalService {
         this.clock = Objects.requireNonNull(clock, "clock");
     }
 
+    /**
+     * Another gateway sharing the store changed a request (or may have: its announcements were lost for a
+     * while): whoever waits in {@link #await} reads the store again now, not at its next poll.
+     */
+    public void changedElsewhere() {
+        lock.lock();
+        try {
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Subscribes a listener (notifications) to new requests. */
     public void subscribe(ApprovalListener listener) {
         listeners.add(Objects.requireNonNull(listener, "listener"));

@@ -3,7 +3,7 @@
  * members of the rule's approver groups approve it, one denies it, or it expires. Protocol-blind: the
  * service sees an {@code Operation}, a fingerprint and identities, never wire bytes.
  *
- * <p>Construction (the gateway, once): {@code new EmbeddedApprovalStore(store)} from the embedded store, the
+ * <p>Construction (the gateway, once): {@code new SqlApprovalStore(store)} from the embedded store, the
  * gateway's recorder and clock; {@code new ApprovalService(approvals, recorder, clock)}; notifications
  * {@link dev.portcullis.approval.ApprovalService#subscribe subscribe}; call
  * {@link dev.portcullis.approval.ApprovalService#expireDue expireDue} at start-up and every few seconds;

@@ -25,7 +25,7 @@ final class AuditCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             VerifyReport report;
-            try (AuditStore store = LoggedStore.openForReading(storeOption.resolve())) {
+            try (AuditStore store = storeOption.open()) {
                 report = AuditVerifier.verify(store);
             }
             for (VerifyReport.Problem p : report.problems()) System.out.println("TAMPERED  " + p);

@@ -29,7 +29,7 @@ final class ReplayCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (AuditStore store = LoggedStore.openForReading(storeOption.resolve())) {
+        try (AuditStore store = storeOption.open()) {
             String id = sessionId;
             if (id.equals("latest")) {
                 var newest = store.sessions(SessionQuery.newest().limit(1));

@@ -82,7 +82,7 @@ final class SessionsCommand implements Runnable {
             if (connection != null) query = query.connection(connection);
             if (since != null || until != null) query = query.between(since, until);
             List<SessionSummary> sessions;
-            try (AuditStore store = LoggedStore.openForReading(storeOption.resolve())) {
+            try (AuditStore store = storeOption.open()) {
                 sessions = store.sessions(query);
             }
             if (json) {

@@ -3,6 +3,9 @@ package dev.portcullis.cli;
 import dev.portcullis.config.ConfigLoader;
 import dev.portcullis.config.GatewayConfig;
 import dev.portcullis.config.StoreConfig;
+import dev.portcullis.store.AuditStore;
+import dev.portcullis.store.LoggedStore;
+import dev.portcullis.store.PostgresStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -15,6 +18,17 @@ final class StoreOption {
     @Option(names = "--config", paramLabel = "FILE", description = "Take the store from this gateway configuration.")
     Path config;
 
+    /** The store to read: the embedded file (waiting for its gateway to index its trail), or PostgreSQL. */
+    AuditStore open() throws Exception {
+        if (store == null && config != null) {
+            GatewayConfig cfg = ConfigLoader.load(config, System.getenv());
+            if (cfg.store() instanceof StoreConfig.Postgres pg) {
+                return PostgresStore.openForReading(pg.url(), pg.user(), pg.password()); // every replica's chain
+            }
+        }
+        return LoggedStore.openForReading(resolve());
+    }
+
     Path resolve() throws Exception {
         Path file;
         if (store != null) {
@@ -23,6 +37,7 @@ final class StoreOption {
             GatewayConfig cfg = ConfigLoader.load(config, System.getenv());
             file = switch (cfg.store()) {
                 case StoreConfig.Embedded embedded -> embedded.path();
+                case StoreConfig.Postgres pg -> throw new IllegalArgumentException("the store of " + config + " is PostgreSQL, not a file");
             };
         } else {
             String data = System.getenv().getOrDefault("PORTCULLIS_DATA", "./data");

@@ -209,18 +209,61 @@ public final class ConfigLoader {
     // ---- store, recording, admin
 
     private StoreConfig store(Node node, String path) {
-        Obj o = tree.obj(node, path, List.of("type", "path", "trail-segment-bytes"));
+        Obj o = tree.obj(node, path, List.of("type", "path", "trail-segment-bytes", "url", "user", "password", "replica", "trail",
+                "pool-size"));
         if (o == null) return null;
         String type = reader.optional(o, "type", "a store type", Values::nonBlank, "embedded");
         if (type == null) return null;
-        if (!type.equals("embedded")) {
-            tree.problem(o.get("type"), o.child("type"), "store type '" + type + "' is not supported; known: embedded");
-            return null;
-        }
-        String file = reader.required(o, "path", "a file path", Values::nonBlank, "./data/portcullis.db");
         Integer segment = reader.optional(o, "trail-segment-bytes", "a size in bytes", Values::intSize,
                 (int) StoreConfig.Embedded.DEFAULT_SEGMENT_BYTES);
-        return file == null || segment == null ? null : new StoreConfig.Embedded(Path.of(file), Math.max(1, segment));
+        switch (type) {
+            case "embedded" -> {
+                String file = reader.required(o, "path", "a file path", Values::nonBlank, "./data/portcullis.db");
+                return file == null || segment == null ? null : new StoreConfig.Embedded(Path.of(file), Math.max(1, segment));
+            }
+            case "postgres" -> {
+                String url = reader.required(o, "url", "a JDBC URL (jdbc:postgresql://host:5432/db)", ConfigLoader::postgresUrl,
+                        "jdbc:postgresql://localhost/portcullis");
+                String user = reader.required(o, "user", "a database user", Values::nonBlank, "portcullis");
+                String password = reader.required(o, "password", "the user's password (from the environment)", Values::nonBlank, "x");
+                String replica = reader.optional(o, "replica", "this replica's name (letters, digits, . _ -)", ConfigLoader::replicaName,
+                        defaultReplica());
+                String trail = reader.optional(o, "trail", "a directory", Values::nonBlank, "./data/trail");
+                Integer pool = reader.optional(o, "pool-size", "a number of connections (2 or more)", Values::intSize, 8);
+                if (url == null || user == null || password == null || replica == null || trail == null || segment == null
+                        || pool == null) {
+                    return null;
+                }
+                return new StoreConfig.Postgres(url, user, password, replica, Path.of(trail), Math.max(1, segment), Math.max(2, pool));
+            }
+            default -> {
+                tree.problem(o.get("type"), o.child("type"), "store type '" + type + "' is not supported; known: embedded, postgres");
+                return null;
+            }
+        }
+    }
+
+    private static String postgresUrl(String text) {
+        if (!text.startsWith("jdbc:postgresql:")) throw new IllegalArgumentException("not a PostgreSQL JDBC URL (jdbc:postgresql://...)");
+        return text;
+    }
+
+    private static String replicaName(String text) {
+        if (!text.matches("[A-Za-z0-9._-]{1,200}")) throw new IllegalArgumentException("not a replica name");
+        return text;
+    }
+
+    /** The host's name (a pod's name on Kubernetes), as a replica is most often told apart. */
+    private static String defaultReplica() {
+        String host = System.getenv("HOSTNAME");
+        if (host == null || host.isBlank()) {
+            try {
+                host = java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.io.IOException e) {
+                host = "gateway";
+            }
+        }
+        return host.replaceAll("[^A-Za-z0-9._-]", "-");
     }
 
     private ApprovalsConfig approvals(Node node, String path) {

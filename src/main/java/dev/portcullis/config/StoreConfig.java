@@ -3,7 +3,7 @@ package dev.portcullis.config;
 import java.nio.file.Path;
 import java.util.Objects;
 
-/** Where approvals, sessions and audit events are kept. {@code postgres} joins later. */
+/** Where approvals, sessions and audit events are kept: an embedded file, or PostgreSQL shared by replicas. */
 public sealed interface StoreConfig {
 
     /**
@@ -23,6 +23,37 @@ public sealed interface StoreConfig {
         public Embedded {
             Objects.requireNonNull(path, "path");
             if (segmentBytes < 1) throw new IllegalArgumentException("segmentBytes < 1");
+        }
+    }
+
+    /**
+     * PostgreSQL shared by any number of gateway replicas. Each replica writes its events to its own trail
+     * (a local directory, as the embedded store does) and indexes them into the database on its own hash
+     * chain, named by {@code replica}; approval requests are shared, and a change is announced to every
+     * replica ({@code LISTEN}/{@code NOTIFY}).
+     *
+     * @param url      a JDBC URL, {@code jdbc:postgresql://host:5432/db}, with TLS options as pgjdbc takes
+     *                 them ({@code ?sslmode=verify-full&sslrootcert=...})
+     * @param replica  this process's name: stable across its restarts (its trail and chain continue), unique
+     *                 among the replicas running at once
+     * @param trail    the directory of this replica's trail: keep it across restarts of the process (a
+     *                 volume), so what was written but not yet indexed is indexed on the next start
+     */
+    record Postgres(String url, String user, String password, String replica, Path trail, long segmentBytes, int poolSize)
+            implements StoreConfig {
+        public Postgres {
+            Objects.requireNonNull(url, "url");
+            Objects.requireNonNull(user, "user");
+            Objects.requireNonNull(password, "password");
+            Objects.requireNonNull(replica, "replica");
+            Objects.requireNonNull(trail, "trail");
+            if (segmentBytes < 1) throw new IllegalArgumentException("segmentBytes < 1");
+            if (poolSize < 2) throw new IllegalArgumentException("poolSize < 2");
+        }
+
+        @Override
+        public String toString() { // never the password
+            return "Postgres[url=" + url.replaceAll("\\?.*$", "") + ", user=" + user + ", replica=" + replica + ", trail=" + trail + "]";
         }
     }
 }

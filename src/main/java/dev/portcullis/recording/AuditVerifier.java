@@ -23,7 +23,9 @@ import java.util.TreeSet;
  * <p>Per session: each event's hash must match its contents, link to its predecessor's hash, and the
  * session head (last seq and hash, kept in the session row) must match the last event, so deleting the
  * tail shows. Globally: every event carries a global sequence number and hash chained across sessions,
- * and the store keeps the global head, so deleting a whole session shows as a gap.
+ * and the store keeps the global head, so deleting a whole session shows as a gap. A store shared by
+ * replicas holds one global chain per replica (each replica appends only to its own): every chain is
+ * checked on its own, and its problems name the replica.
  */
 public final class AuditVerifier {
 
@@ -40,7 +42,63 @@ public final class AuditVerifier {
         return scan.report();
     }
 
+    /** Splits a scan into its chains (one, or one per replica) and adds up their reports. */
     private static final class Scan implements AuditScan {
+        private final List<String> names = new ArrayList<>();
+        private final List<ChainScan> chains = new ArrayList<>();
+        private ChainScan current;
+
+        private ChainScan current() {
+            if (current == null) {
+                current = new ChainScan();
+                chains.add(current);
+                names.add("");
+            }
+            return current;
+        }
+
+        @Override
+        public void chain(String replicaId) {
+            current = new ChainScan();
+            chains.add(current);
+            names.add(replicaId);
+        }
+
+        @Override
+        public void head(ChainHead head) {
+            current().head(head);
+        }
+
+        @Override
+        public void session(SessionSummary session) {
+            current().session(session);
+        }
+
+        @Override
+        public void event(StoredEvent event) {
+            current().event(event);
+        }
+
+        VerifyReport report() {
+            if (chains.isEmpty()) current();
+            if (chains.size() == 1 && names.getFirst().isEmpty()) return chains.getFirst().report();
+            long sessions = 0, events = 0;
+            List<Problem> problems = new ArrayList<>();
+            List<String> heads = new ArrayList<>();
+            for (int i = 0; i < chains.size(); i++) {
+                VerifyReport r = chains.get(i).report();
+                sessions += r.sessions();
+                events += r.events();
+                heads.add(names.get(i) + "=" + r.headHash());
+                for (Problem p : r.problems()) {
+                    problems.add(new Problem(p.kind(), p.sessionId(), p.seq(), "replica " + names.get(i) + ": " + p.detail()));
+                }
+            }
+            return new VerifyReport(sessions, events, String.join(", ", heads), problems);
+        }
+    }
+
+    private static final class ChainScan implements AuditScan {
         private final List<Problem> problems = new ArrayList<>();
         private final Map<String, SessionSummary> sessions = new LinkedHashMap<>();
         private final Map<String, List<Link>> links = new TreeMap<>();

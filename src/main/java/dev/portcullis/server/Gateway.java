@@ -1,6 +1,6 @@
 package dev.portcullis.server;
 
-import dev.portcullis.approval.EmbeddedApprovalStore;
+import dev.portcullis.approval.SqlApprovalStore;
 import dev.portcullis.approval.ApprovalApi;
 import dev.portcullis.approval.ApprovalService;
 import dev.portcullis.approval.notify.Notifier;
@@ -13,6 +13,7 @@ import dev.portcullis.gate.Gate;
 import dev.portcullis.identity.TokenVerifier;
 import dev.portcullis.recording.DurableRecorder;
 import dev.portcullis.store.LoggedStore;
+import dev.portcullis.store.PostgresStore;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -65,6 +66,8 @@ public final class Gateway implements AutoCloseable {
             GatewayMetrics metrics = new GatewayMetrics();
             LoggedStore store = switch (config.store()) {
                 case StoreConfig.Embedded embedded -> LoggedStore.open(embedded.path(), embedded.segmentBytes());
+                case StoreConfig.Postgres pg -> LoggedStore.open(pg.trail().toAbsolutePath(), pg.segmentBytes(),
+                        () -> PostgresStore.open(pg.url(), pg.user(), pg.password(), pg.replica(), pg.poolSize()));
             };
             opened.add(store);
             DurableRecorder recorder = new DurableRecorder(store, clock,
@@ -74,8 +77,13 @@ public final class Gateway implements AutoCloseable {
 
             // Approval requests survive restarts: those that expired meanwhile are closed now, the rest
             // on a schedule.
-            ApprovalService approvals = new ApprovalService(new EmbeddedApprovalStore(store.index()), recorder, clock);
+            ApprovalService approvals = new ApprovalService(new SqlApprovalStore(store.index()), recorder, clock);
             approvals.expireDue();
+            if (store.index() instanceof PostgresStore shared) {
+                // An approval given through another replica releases what this one holds at once (polling stays the fallback).
+                opened.add(shared.listen(id -> approvals.changedElsewhere()));
+                log.info("store: {} as replica '{}', trail {}", shared.describe(), shared.replica(), store.trailDirectory());
+            }
             ScheduledExecutorService expiry = Executors.newSingleThreadScheduledExecutor(
                     Thread.ofPlatform().daemon().name("approval-expiry").factory());
             expiry.scheduleWithFixedDelay(() -> {

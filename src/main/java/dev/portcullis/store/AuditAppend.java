@@ -26,9 +26,19 @@ final class AuditAppend {
 
     static List<StoredEvent> inTransaction(Connection writer, Statements prepared, List<NewSession> sessions,
                                            List<LinkedEvent> events) throws SQLException {
+        return inTransaction(writer, prepared, sessions, events, null);
+    }
+
+    /**
+     * @param replica the replica whose chain this batch continues, in a store shared by replicas (its
+     *                sessions and events carry it, its head is its own row); null for the embedded store
+     */
+    static List<StoredEvent> inTransaction(Connection writer, Statements prepared, List<NewSession> sessions,
+                                           List<LinkedEvent> events, String replica) throws SQLException {
+        boolean shared = replica != null;
         {
             PreparedStatement ps = prepared.get("INSERT INTO audit_session (" + EmbeddedStore.SESSION_COLUMNS
-                    + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?)");
+                    + (shared ? ", replica_id" : "") + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?" + (shared ? ", ?" : "") + ")");
             for (NewSession s : sessions) {
                 long started = Micros.of(s.startedAt());
                 ps.setString(1, s.id());
@@ -40,12 +50,13 @@ final class AuditAppend {
                 ps.setLong(7, started);
                 ps.setLong(8, started);
                 ps.setString(9, ChainHead.GENESIS);
+                if (shared) ps.setString(10, replica);
                 ps.addBatch();
             }
             if (!sessions.isEmpty()) ps.executeBatch();
         }
 
-        ChainHead head = EmbeddedStore.readHead(writer);
+        ChainHead head = shared ? readReplicaHead(prepared, replica) : EmbeddedStore.readHead(writer);
         long globalSeq = head.lastGlobalSeq();
         String globalHash = head.lastGlobalHash();
         Map<String, SessionTail> heads = new LinkedHashMap<>();
@@ -53,7 +64,7 @@ final class AuditAppend {
         {
             PreparedStatement find = prepared.get("SELECT last_seq, last_hash, last_event_at FROM audit_session WHERE id = ?");
             PreparedStatement insert = prepared.get("INSERT INTO audit_event (" + EmbeddedStore.EVENT_COLUMNS
-                    + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                    + (shared ? ", replica_id" : "") + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?" + (shared ? ", ?" : "") + ")");
             for (LinkedEvent linked : events) {
                 NewEvent e = linked.event();
                 ChainLink link = linked.link();
@@ -84,6 +95,7 @@ final class AuditAppend {
                 insert.setString(8, link.hash());
                 insert.setString(9, link.globalPrevHash());
                 insert.setString(10, link.globalHash());
+                if (shared) insert.setString(11, replica);
                 insert.addBatch();
                 stored.add(new StoredEvent(link.globalSeq(), e.sessionId(), link.seq(), recordedAt, e.code(), e.payload(),
                         link.prevHash(), link.hash(), link.globalPrevHash(), link.globalHash()));
@@ -111,12 +123,25 @@ final class AuditAppend {
             if (!heads.isEmpty()) ps.executeBatch();
         }
         {
-            PreparedStatement ps = prepared.get("UPDATE audit_chain_head SET last_global_seq = ?, last_global_hash = ? WHERE id = 1");
+            PreparedStatement ps = prepared.get(shared
+                    ? "UPDATE audit_replica SET last_global_seq = ?, last_global_hash = ? WHERE replica_id = ?"
+                    : "UPDATE audit_chain_head SET last_global_seq = ?, last_global_hash = ? WHERE id = 1");
             ps.setLong(1, globalSeq);
             ps.setString(2, globalHash);
+            if (shared) ps.setString(3, replica);
             if (ps.executeUpdate() != 1) throw new AuditStoreException("the global chain head row is missing");
         }
         return stored;
+    }
+
+    /** This replica's head, locked until the transaction ends (another process with the same replica id waits). */
+    private static ChainHead readReplicaHead(Statements prepared, String replica) throws SQLException {
+        PreparedStatement ps = prepared.get("SELECT last_global_seq, last_global_hash FROM audit_replica WHERE replica_id = ? FOR UPDATE");
+        ps.setString(1, replica);
+        try (ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) throw new AuditStoreException("the chain head of replica " + replica + " is missing");
+            return new ChainHead(rs.getLong(1), rs.getString(2));
+        }
     }
 
     private static SessionTail readSessionHead(PreparedStatement find, String sessionId) throws SQLException {

@@ -22,7 +22,7 @@ import org.sqlite.SQLiteConfig;
  * Commits are synchronous ({@code synchronous=FULL}): when {@link #append} returns, the events survive
  * a crash of the process or the machine.
  */
-public final class EmbeddedStore implements AuditStore {
+public final class EmbeddedStore implements IndexStore {
 
     public static final Duration DEFAULT_BUSY_TIMEOUT = Duration.ofSeconds(5);
 
@@ -87,12 +87,13 @@ public final class EmbeddedStore implements AuditStore {
         return file;
     }
 
-    /** Work on the writer connection inside one write transaction. */
-    public interface WriteWork<T> {
-        T run(Connection writer) throws SQLException;
+    @Override
+    public String describe() {
+        return file.toString();
     }
 
     /** Runs {@code work} in one synchronous (forced to disk) write transaction, under the write lock. */
+    @Override
     public <T> T write(String what, WriteWork<T> work) {
         writeLock.lock();
         try {
@@ -168,11 +169,20 @@ public final class EmbeddedStore implements AuditStore {
 
     @Override
     public List<SessionSummary> sessions(SessionQuery q) {
+        try (Connection c = reader()) {
+            return sessions(c, q);
+        } catch (SQLException e) {
+            throw new AuditStoreException("cannot list audit sessions in " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The sessions a query asks for, newest first; SQL both stores run. */
+    static List<SessionSummary> sessions(Connection c, SessionQuery q) throws SQLException {
         String sql = "SELECT " + SESSION_COLUMNS + " FROM audit_session"
                 + " WHERE (? = '' OR subject = ?) AND (? = '' OR connection_name = ?)"
                 + " AND started_at <= ? AND last_event_at >= ?"
                 + " ORDER BY started_at DESC, id DESC LIMIT ?";
-        try (Connection c = reader(); PreparedStatement ps = c.prepareStatement(sql)) {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, q.subject());
             ps.setString(2, q.subject());
             ps.setString(3, q.connection());
@@ -185,24 +195,39 @@ public final class EmbeddedStore implements AuditStore {
                 while (rs.next()) out.add(session(rs));
             }
             return out;
-        } catch (SQLException e) {
-            throw new AuditStoreException("cannot list audit sessions in " + file + ": " + e.getMessage(), e);
         }
     }
 
     @Override
     public List<StoredEvent> events(String sessionId) {
-        try (Connection c = reader(); PreparedStatement ps = c.prepareStatement(
-                "SELECT " + EVENT_COLUMNS + " FROM audit_event WHERE session_id = ? ORDER BY seq")) {
+        try (Connection c = reader()) {
+            return events(c, sessionId);
+        } catch (SQLException e) {
+            throw new AuditStoreException("cannot read audit session " + sessionId + " from " + file + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** One session's events in sequence order; SQL both stores run. */
+    static List<StoredEvent> events(Connection c, String sessionId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + EVENT_COLUMNS + " FROM audit_event WHERE session_id = ? ORDER BY seq")) {
             ps.setString(1, sessionId);
             List<StoredEvent> out = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) out.add(event(rs));
             }
             return out;
-        } catch (SQLException e) {
-            throw new AuditStoreException("cannot read audit session " + sessionId + " from " + file + ": "
-                    + e.getMessage(), e);
+        }
+    }
+
+    /** One session's head; SQL both stores run. */
+    static java.util.Optional<AuditStore.SessionHead> sessionHead(Connection c, String sessionId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT last_seq, last_hash FROM audit_session WHERE id = ?")) {
+            ps.setString(1, sessionId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? java.util.Optional.of(new AuditStore.SessionHead(rs.getLong(1), rs.getString(2)))
+                        : java.util.Optional.empty();
+            }
         }
     }
 
@@ -217,13 +242,8 @@ public final class EmbeddedStore implements AuditStore {
 
     @Override
     public java.util.Optional<AuditStore.SessionHead> sessionHead(String sessionId) {
-        try (Connection c = reader(); PreparedStatement ps = c.prepareStatement(
-                "SELECT last_seq, last_hash FROM audit_session WHERE id = ?")) {
-            ps.setString(1, sessionId);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? java.util.Optional.of(new AuditStore.SessionHead(rs.getLong(1), rs.getString(2)))
-                        : java.util.Optional.empty();
-            }
+        try (Connection c = reader()) {
+            return sessionHead(c, sessionId);
         } catch (SQLException e) {
             throw new AuditStoreException("cannot read session " + sessionId + " of " + file + ": " + e.getMessage(), e);
         }
@@ -270,13 +290,13 @@ public final class EmbeddedStore implements AuditStore {
         }
     }
 
-    private static SessionSummary session(ResultSet rs) throws SQLException {
+    static SessionSummary session(ResultSet rs) throws SQLException {
         return new SessionSummary(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
                 rs.getString(5), rs.getString(6), Micros.toInstant(rs.getLong(7)), Micros.toInstant(rs.getLong(8)),
                 rs.getLong(9), rs.getLong(10), rs.getString(11));
     }
 
-    private static StoredEvent event(ResultSet rs) throws SQLException {
+    static StoredEvent event(ResultSet rs) throws SQLException {
         return new StoredEvent(rs.getLong(1), rs.getString(2), rs.getLong(3), Micros.toInstant(rs.getLong(4)),
                 rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9),
                 rs.getString(10));
@@ -286,6 +306,7 @@ public final class EmbeddedStore implements AuditStore {
      * A read-only connection; closing it returns it to a small pool of idle readers. Opening a SQLite
      * connection costs about 0.25 ms, which a grant lookup on the data path must not pay each time.
      */
+    @Override
     public Connection reader() throws SQLException {
         ensureOpen();
         Connection c = idleReaders.poll();

@@ -51,7 +51,7 @@ public final class LoggedStore implements AuditStore {
 
     private static final Batch STOP = new Batch(List.of(), List.of());
 
-    private final EmbeddedStore index;
+    private final IndexStore index;
     private final Path trailDir;
     private final TrailLog trail;       // null for a reader
     private final FileChannel lockFile; // null for a reader
@@ -69,7 +69,7 @@ public final class LoggedStore implements AuditStore {
     private static final int MAX_KEPT_BUFFER = 1 << 20;
     private volatile boolean closed;
 
-    private LoggedStore(EmbeddedStore index, Path trailDir, TrailLog trail, FileChannel lockFile, ChainHead head) {
+    private LoggedStore(IndexStore index, Path trailDir, TrailLog trail, FileChannel lockFile, ChainHead head) {
         this.index = index;
         this.trailDir = trailDir;
         this.trail = trail;
@@ -93,13 +93,20 @@ public final class LoggedStore implements AuditStore {
 
     /** @param segmentBytes the size at which the trail moves to a new segment file */
     public static LoggedStore open(Path dbFile, long segmentBytes) {
-        Path dir = trailDirectory(dbFile);
+        return open(trailDirectory(dbFile), segmentBytes, () -> EmbeddedStore.open(dbFile));
+    }
+
+    /**
+     * Opens a store whose index is {@code opener}'s (the embedded file, or PostgreSQL shared with other
+     * replicas, each with its own trail and chain), with its trail in {@code dir}.
+     */
+    public static LoggedStore open(Path dir, long segmentBytes, java.util.function.Supplier<IndexStore> opener) {
         FileChannel lock = lock(dir).orElseThrow(() -> new AuditStoreException("the audit trail " + dir
                 + " is in use by another gateway process; one process writes a store (give each its own, or stop the other)"));
-        EmbeddedStore index = null;
+        IndexStore index = null;
         TrailLog trail = null;
         try {
-            index = EmbeddedStore.open(dbFile);
+            index = opener.get();
             Recovery recovery = new Recovery(index);
             trail = TrailLog.open(dir, segmentBytes, recovery::accept);
             recovery.finish();
@@ -189,8 +196,8 @@ public final class LoggedStore implements AuditStore {
         }
     }
 
-    /** The SQLite file behind the trail, for what is not the trail (approval requests, grants). */
-    public EmbeddedStore index() {
+    /** The database behind the trail, for what is not the trail (approval requests, grants). */
+    public IndexStore index() {
         return index;
     }
 
@@ -212,7 +219,7 @@ public final class LoggedStore implements AuditStore {
         long position;
         List<StoredEvent> stored = new ArrayList<>(events.size());
         synchronized (this) {
-            if (closed) throw new AuditStoreException("audit store " + index.file() + " is closed");
+            if (closed) throw new AuditStoreException("audit store " + index.describe() + " is closed");
             long seq = head.lastGlobalSeq();
             String hash = head.lastGlobalHash();
             for (LinkedEvent e : events) {
@@ -349,7 +356,7 @@ public final class LoggedStore implements AuditStore {
                 index.append(sessions, events, releasesSegments || stopping);
                 batches.clear();
                 backoffMillis = 50;
-                if (indexFailure != null) log.info("audit index {}: caught up again", index.file());
+                if (indexFailure != null) log.info("audit index {}: caught up again", index.describe());
                 indexFailure = null;
                 if (!events.isEmpty()) {
                     synchronized (indexed) {
@@ -361,7 +368,7 @@ public final class LoggedStore implements AuditStore {
                 if (stopping) return; // STOP came with the last events: nothing follows it
             } catch (RuntimeException e) {
                 // The trail holds the events: keep them, and try again (the reads wait, then fail).
-                if (indexFailure == null) log.warn("audit index {}: {}; retrying", index.file(), e.getMessage());
+                if (indexFailure == null) log.warn("audit index {}: {}; retrying", index.describe(), e.getMessage());
                 indexFailure = e.getMessage();
                 if (stopping) return; // the next open indexes them from the trail
                 try {
@@ -400,14 +407,14 @@ public final class LoggedStore implements AuditStore {
 
     /** Indexes the log's records beyond the index, in batches, as {@link TrailLog#open} replays them. */
     private static final class Recovery {
-        private final EmbeddedStore index;
+        private final IndexStore index;
         private final long indexedSeq;
         private long expected;
         private final List<NewSession> sessions = new ArrayList<>();
         private final List<LinkedEvent> events = new ArrayList<>();
         long recovered;
 
-        Recovery(EmbeddedStore index) {
+        Recovery(IndexStore index) {
             this.index = index;
             this.indexedSeq = index.head().lastGlobalSeq();
             this.expected = indexedSeq + 1;

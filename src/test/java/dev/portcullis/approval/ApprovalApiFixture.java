@@ -58,7 +58,7 @@ public final class ApprovalApiFixture implements AutoCloseable {
                 GROUPS_CLAIM, Set.of("RS256"), Duration.ofSeconds(30), 8192, Optional.empty(), Duration.ofMinutes(1)), clock);
         store = EmbeddedStore.open(dir.resolve("portcullis.db"));
         recorder = new DurableRecorder(store, clock);
-        service = new ApprovalService(new EmbeddedApprovalStore(store), recorder, clock);
+        service = new ApprovalService(new SqlApprovalStore(store), recorder, clock);
         AdminConfig config = new AdminConfig(new InetSocketAddress("127.0.0.1", 0), tls, false);
         admin = AdminServer.start(config, List.of(), new GatewayMetrics(), Optional.of(new ApprovalApi(service, verifier)));
         base = URI.create(config.scheme() + "://127.0.0.1:" + admin.port());

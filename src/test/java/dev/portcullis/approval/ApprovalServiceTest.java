@@ -61,7 +61,7 @@ class ApprovalServiceTest {
         if (clock == null) clock = new MutableClock(T0); // kept across a restart
         store = EmbeddedStore.open(dir.resolve("portcullis.db"));
         recorder = new DurableRecorder(store, clock);
-        service = new ApprovalService(new EmbeddedApprovalStore(store), recorder, clock);
+        service = new ApprovalService(new SqlApprovalStore(store), recorder, clock);
     }
 
     @AfterEach

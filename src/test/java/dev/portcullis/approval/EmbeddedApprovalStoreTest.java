@@ -19,7 +19,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class EmbeddedApprovalStoreTest {
+class SqlApprovalStoreTest {
     static final Instant T0 = Instant.parse("2026-11-23T09:00:00.123456Z");
 
     @TempDir
@@ -41,20 +41,20 @@ class EmbeddedApprovalStoreTest {
                 Optional.of(new Denial("bob", "not now", T0.plusSeconds(9))), r.createdAt(), r.expiresAt(), 2, Optional.empty());
         Path file = dir.resolve("p.db");
         try (EmbeddedStore store = EmbeddedStore.open(file)) {
-            new EmbeddedApprovalStore(store).insert(r);
-            assertThat(new EmbeddedApprovalStore(store).get(r.id())).contains(r);
-            assertThat(new EmbeddedApprovalStore(store).update(decided)).isTrue();
+            new SqlApprovalStore(store).insert(r);
+            assertThat(new SqlApprovalStore(store).get(r.id())).contains(r);
+            assertThat(new SqlApprovalStore(store).update(decided)).isTrue();
         }
         try (EmbeddedStore store = EmbeddedStore.open(file)) {
-            assertThat(new EmbeddedApprovalStore(store).get(r.id())).contains(decided);
-            assertThat(new EmbeddedApprovalStore(store).get("apr_missing")).isEmpty();
+            assertThat(new SqlApprovalStore(store).get(r.id())).contains(decided);
+            assertThat(new SqlApprovalStore(store).get("apr_missing")).isEmpty();
         }
     }
 
     @Test
     void anUpdateFromAStaleVersionChangesNothing() {
         try (EmbeddedStore store = EmbeddedStore.open(dir.resolve("p.db"))) {
-            ApprovalStore approvals = new EmbeddedApprovalStore(store);
+            ApprovalStore approvals = new SqlApprovalStore(store);
             ApprovalRequest r = pending("apr_bbbbbbbbbbbbbbbbbbbb", T0);
             approvals.insert(r);
             ApprovalRequest first = withState(r, ApprovalState.APPROVED, 2);
@@ -69,7 +69,7 @@ class EmbeddedApprovalStoreTest {
     @Test
     void listingFiltersByStateOldestFirst() {
         try (EmbeddedStore store = EmbeddedStore.open(dir.resolve("p.db"))) {
-            ApprovalStore approvals = new EmbeddedApprovalStore(store);
+            ApprovalStore approvals = new SqlApprovalStore(store);
             ApprovalRequest later = pending("apr_cccccccccccccccccccc", T0.plusSeconds(60));
             ApprovalRequest earlier = pending("apr_dddddddddddddddddddd", T0);
             ApprovalRequest released = pending("apr_eeeeeeeeeeeeeeeeeeee", T0.plusSeconds(1));
@@ -99,8 +99,8 @@ class EmbeddedApprovalStoreTest {
         }
 
         try (EmbeddedStore store = EmbeddedStore.open(file)) {
-            new EmbeddedApprovalStore(store).insert(pending("apr_ffffffffffffffffffff", T0));
-            assertThat(new EmbeddedApprovalStore(store).list(Optional.empty(), 10)).hasSize(1);
+            new SqlApprovalStore(store).insert(pending("apr_ffffffffffffffffffff", T0));
+            assertThat(new SqlApprovalStore(store).list(Optional.empty(), 10)).hasSize(1);
         }
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT version FROM schema_version ORDER BY version")) {

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.portcullis.approval.ApprovalRequest;
 import dev.portcullis.approval.ApprovalService;
 import dev.portcullis.approval.ApprovalState;
-import dev.portcullis.approval.EmbeddedApprovalStore;
+import dev.portcullis.approval.SqlApprovalStore;
 import dev.portcullis.core.HttpCall;
 import dev.portcullis.core.Identity;
 import dev.portcullis.policy.Action;
@@ -68,7 +68,7 @@ class ApprovalFlowTest {
     void open() {
         store = EmbeddedStore.open(dir.resolve("p.db"));
         recorder = new DurableRecorder(store, Clock.systemUTC());
-        approvals = new ApprovalService(new EmbeddedApprovalStore(store), recorder, Clock.systemUTC());
+        approvals = new ApprovalService(new SqlApprovalStore(store), recorder, Clock.systemUTC());
         gate = new Gate(null, recorder, new GatewayMetrics(), approvals, "https://portcullis.example/approvals/");
     }
 

@@ -1,6 +1,6 @@
 package dev.portcullis.gate;
 
-import dev.portcullis.approval.EmbeddedApprovalStore;
+import dev.portcullis.approval.SqlApprovalStore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -64,7 +64,7 @@ class GrantedOperationsTest {
     void open() {
         store = EmbeddedStore.open(dir.resolve("p.db"));
         recorder = new DurableRecorder(store, clock);
-        ApprovalStore real = new EmbeddedApprovalStore(store);
+        ApprovalStore real = new SqlApprovalStore(store);
         ApprovalStore flaky = new ApprovalStore() {
             public void insert(ApprovalRequest r) {
                 real.insert(r);

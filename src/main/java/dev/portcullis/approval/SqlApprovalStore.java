@@ -10,7 +10,7 @@ import dev.portcullis.approval.ApprovalRequest.Denial;
 import dev.portcullis.approval.ApprovalRequest.Grant;
 import dev.portcullis.approval.ApprovalRequest.Requester;
 import dev.portcullis.store.AuditStoreException;
-import dev.portcullis.store.EmbeddedStore;
+import dev.portcullis.store.SqlStore;
 import dev.portcullis.store.Micros;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -23,20 +23,21 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Approval requests in the embedded store's {@code approval_request} table (migrations 2 and 3), written
- * through the store's one writer. Here, not in {@code store}: the store keeps bytes and knows nothing of
- * approvals.
+ * Approval requests in the {@code approval_request} table of a SQL store: the embedded SQLite file
+ * (its migrations 2 and 3) or PostgreSQL shared by replicas (its Flyway migrations), in SQL both run.
+ * Here, not in {@code store}: the store keeps bytes and knows nothing of approvals. Every change tells
+ * the store, which tells the other gateways sharing it.
  */
-public final class EmbeddedApprovalStore implements ApprovalStore {
+public final class SqlApprovalStore implements ApprovalStore {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String COLUMNS = "id, state, version, connection_name, requester_subject, requester_groups,"
             + " requester_token_id, protocol, summary, fingerprint, rule_id, reason, approver_groups,"
             + " approvals_required, approvals, denial, created_at, expires_at, grant_seconds, grant_until, detail";
 
-    private final EmbeddedStore store;
+    private final SqlStore store;
 
-    public EmbeddedApprovalStore(EmbeddedStore store) {
+    public SqlApprovalStore(SqlStore store) {
         this.store = store;
     }
 
@@ -66,7 +67,9 @@ public final class EmbeddedApprovalStore implements ApprovalStore {
                 ps.setLong(19, r.grant().map(g -> g.duration().toSeconds()).orElse(0L));
                 ps.setLong(20, grantUntil(r));
                 ps.setString(21, r.detail());
-                return ps.executeUpdate();
+                int rows = ps.executeUpdate();
+                store.approvalChanged(writer, r.id());
+                return rows;
             }
         });
     }
@@ -84,7 +87,9 @@ public final class EmbeddedApprovalStore implements ApprovalStore {
                 ps.setLong(5, grantUntil(next));
                 ps.setString(6, next.id());
                 ps.setLong(7, next.version() - 1);
-                return ps.executeUpdate() == 1;
+                boolean updated = ps.executeUpdate() == 1;
+                if (updated) store.approvalChanged(writer, next.id());
+                return updated;
             }
         });
     }
@@ -98,7 +103,7 @@ public final class EmbeddedApprovalStore implements ApprovalStore {
                 return rs.next() ? Optional.of(request(rs)) : Optional.empty();
             }
         } catch (SQLException e) {
-            throw new AuditStoreException("cannot read approval request " + id + " from " + store.file() + ": "
+            throw new AuditStoreException("cannot read approval request " + id + " from " + store.describe() + ": "
                     + e.getMessage(), e);
         }
     }
@@ -117,7 +122,7 @@ public final class EmbeddedApprovalStore implements ApprovalStore {
             }
             return out;
         } catch (SQLException e) {
-            throw new AuditStoreException("cannot list approval requests in " + store.file() + ": " + e.getMessage(), e);
+            throw new AuditStoreException("cannot list approval requests in " + store.describe() + ": " + e.getMessage(), e);
         }
     }
 
@@ -135,7 +140,7 @@ public final class EmbeddedApprovalStore implements ApprovalStore {
             }
             return out;
         } catch (SQLException e) {
-            throw new AuditStoreException("cannot look up grants in " + store.file() + ": " + e.getMessage(), e);
+            throw new AuditStoreException("cannot look up grants in " + store.describe() + ": " + e.getMessage(), e);
         }
     }
 
