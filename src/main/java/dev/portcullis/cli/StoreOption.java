@@ -23,7 +23,7 @@ final class StoreOption {
         if (store == null && config != null) {
             GatewayConfig cfg = ConfigLoader.load(config, System.getenv());
             if (cfg.store() instanceof StoreConfig.Postgres pg) {
-                return PostgresStore.openForReading(pg.url(), pg.user(), pg.password()); // every replica's chain
+                return PostgresStore.openForReading(pg.url(), pg.user(), pg.password(), pg.schema()); // every replica's chain
             }
         }
         return LoggedStore.openForReading(resolve());

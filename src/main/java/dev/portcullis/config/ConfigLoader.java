@@ -209,8 +209,8 @@ public final class ConfigLoader {
     // ---- store, recording, admin
 
     private StoreConfig store(Node node, String path) {
-        Obj o = tree.obj(node, path, List.of("type", "path", "trail-segment-bytes", "url", "user", "password", "replica", "trail",
-                "pool-size"));
+        Obj o = tree.obj(node, path, List.of("type", "path", "trail-segment-bytes", "url", "user", "password", "schema", "replica",
+                "trail", "pool-size"));
         if (o == null) return null;
         String type = reader.optional(o, "type", "a store type", Values::nonBlank, "embedded");
         if (type == null) return null;
@@ -226,15 +226,17 @@ public final class ConfigLoader {
                         "jdbc:postgresql://localhost/portcullis");
                 String user = reader.required(o, "user", "a database user", Values::nonBlank, "portcullis");
                 String password = reader.required(o, "password", "the user's password (from the environment)", Values::nonBlank, "x");
+                String schema = reader.optional(o, "schema", "a schema name (lower case letters, digits, _)", ConfigLoader::schemaName,
+                        StoreConfig.Postgres.DEFAULT_SCHEMA);
                 String replica = reader.optional(o, "replica", "this replica's name (letters, digits, . _ -)", ConfigLoader::replicaName,
                         defaultReplica());
                 String trail = reader.optional(o, "trail", "a directory", Values::nonBlank, "./data/trail");
                 Integer pool = reader.optional(o, "pool-size", "a number of connections (2 or more)", Values::intSize, 8);
-                if (url == null || user == null || password == null || replica == null || trail == null || segment == null
-                        || pool == null) {
+                if (url == null || user == null || password == null || schema == null || replica == null || trail == null
+                        || segment == null || pool == null) {
                     return null;
                 }
-                return new StoreConfig.Postgres(url, user, password, replica, Path.of(trail), Math.max(1, segment), Math.max(2, pool));
+                return new StoreConfig.Postgres(url, user, password, schema, replica, Path.of(trail), Math.max(1, segment), Math.max(2, pool));
             }
             default -> {
                 tree.problem(o.get("type"), o.child("type"), "store type '" + type + "' is not supported; known: embedded, postgres");
@@ -245,6 +247,11 @@ public final class ConfigLoader {
 
     private static String postgresUrl(String text) {
         if (!text.startsWith("jdbc:postgresql:")) throw new IllegalArgumentException("not a PostgreSQL JDBC URL (jdbc:postgresql://...)");
+        return text;
+    }
+
+    private static String schemaName(String text) {
+        if (!text.matches("[a-z_][a-z0-9_]{0,62}")) throw new IllegalArgumentException("not a schema name");
         return text;
     }
 

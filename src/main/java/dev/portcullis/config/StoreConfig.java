@@ -34,14 +34,18 @@ public sealed interface StoreConfig {
      *
      * @param url      a JDBC URL, {@code jdbc:postgresql://host:5432/db}, with TLS options as pgjdbc takes
      *                 them ({@code ?sslmode=verify-full&sslrootcert=...})
+     * @param schema   the schema the store's tables live in (created if missing)
      * @param replica  this process's name: stable across its restarts (its trail and chain continue), unique
      *                 among the replicas running at once
      * @param trail    the directory of this replica's trail: keep it across restarts of the process (a
      *                 volume), so what was written but not yet indexed is indexed on the next start
      */
-    record Postgres(String url, String user, String password, String replica, Path trail, long segmentBytes, int poolSize)
-            implements StoreConfig {
+    record Postgres(String url, String user, String password, String schema, String replica, Path trail, long segmentBytes,
+                    int poolSize) implements StoreConfig {
+        public static final String DEFAULT_SCHEMA = "portcullis";
+
         public Postgres {
+            Objects.requireNonNull(schema, "schema");
             Objects.requireNonNull(url, "url");
             Objects.requireNonNull(user, "user");
             Objects.requireNonNull(password, "password");

@@ -67,7 +67,7 @@ public final class Gateway implements AutoCloseable {
             LoggedStore store = switch (config.store()) {
                 case StoreConfig.Embedded embedded -> LoggedStore.open(embedded.path(), embedded.segmentBytes());
                 case StoreConfig.Postgres pg -> LoggedStore.open(pg.trail().toAbsolutePath(), pg.segmentBytes(),
-                        () -> PostgresStore.open(pg.url(), pg.user(), pg.password(), pg.replica(), pg.poolSize()));
+                        () -> PostgresStore.open(pg.url(), pg.user(), pg.password(), pg.schema(), pg.replica(), pg.poolSize()));
             };
             opened.add(store);
             DurableRecorder recorder = new DurableRecorder(store, clock,

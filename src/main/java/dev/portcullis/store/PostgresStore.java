@@ -25,8 +25,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The store shared by gateway replicas: PostgreSQL, its schema migrated by Flyway
- * ({@code db/postgres/V*.sql}). Each replica appends to its own global chain ({@code audit_replica} holds
+ * The store shared by gateway replicas: PostgreSQL, its tables in a schema of their own ({@code portcullis}
+ * by default) migrated by Flyway ({@code db/postgres/V*.sql}). Each replica appends to its own global chain ({@code audit_replica} holds
  * its head, every event and session carries its name), so replicas never contend for one head and a
  * replica's chain verifies on its own; approval requests are shared, and every change to one is announced
  * on {@value #APPROVALS_CHANNEL} to the replicas that {@link #listen}.
@@ -64,16 +64,18 @@ public final class PostgresStore implements IndexStore {
      *
      * @throws AuditStoreException the database cannot be reached or migrated
      */
-    public static PostgresStore open(String url, String user, String password, String replica, int poolSize) {
-        return open(url, user, password, replica, poolSize, true);
+    public static PostgresStore open(String url, String user, String password, String schema, String replica, int poolSize) {
+        return open(url, user, password, schema, replica, poolSize, true);
     }
 
     /** For reading every chain (the CLI): migrates, but registers no replica of its own. */
-    public static PostgresStore openForReading(String url, String user, String password) {
-        return open(url, user, password, "(reader)", 2, false);
+    public static PostgresStore openForReading(String url, String user, String password, String schema) {
+        return open(url, user, password, schema, "(reader)", 2, false);
     }
 
-    private static PostgresStore open(String url, String user, String password, String replica, int poolSize, boolean register) {
+    private static PostgresStore open(String url, String user, String password, String schema, String replica, int poolSize,
+                                      boolean register) {
+        if (!schema.matches("[a-z_][a-z0-9_]{0,62}")) throw new IllegalArgumentException("not a schema name: " + schema);
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(url);
         config.setUsername(user);
@@ -81,6 +83,7 @@ public final class PostgresStore implements IndexStore {
         config.setMaximumPoolSize(poolSize);
         config.setMinimumIdle(1);
         config.setPoolName("portcullis-store");
+        config.setSchema(schema); // the store's tables live in a schema of their own, created by the first migration
         config.setConnectionTimeout(CONNECT_TIMEOUT.toMillis());
         config.setValidationTimeout(Math.min(CONNECT_TIMEOUT.toMillis(), 2_000));
         config.setInitializationFailTimeout(CONNECT_TIMEOUT.toMillis());
@@ -93,8 +96,8 @@ public final class PostgresStore implements IndexStore {
             throw new AuditStoreException("cannot connect to the store at PostgreSQL " + withoutQuery(url) + ": " + rootMessage(e), e);
         }
         try {
-            Flyway.configure().dataSource(pool).locations("classpath:db/postgres").table("portcullis_schema_history")
-                    .load().migrate();
+            Flyway.configure().dataSource(pool).locations("classpath:db/postgres").schemas(schema).createSchemas(true)
+                    .table("portcullis_schema_history").load().migrate();
             if (register) try (Connection c = pool.getConnection(); PreparedStatement ps = c.prepareStatement(
                     "INSERT INTO audit_replica (replica_id, last_global_seq, last_global_hash, first_seen_at) VALUES (?, 0, ?, ?)"
                             + " ON CONFLICT (replica_id) DO NOTHING")) {
@@ -108,6 +111,7 @@ public final class PostgresStore implements IndexStore {
             credentials.setProperty("password", password);
             credentials.setProperty("ApplicationName", "portcullis " + replica + " (notifications)");
             credentials.setProperty("connectTimeout", String.valueOf(CONNECT_TIMEOUT.toSeconds()));
+            credentials.setProperty("currentSchema", schema);
             return new PostgresStore(pool, url, credentials, replica);
         } catch (SQLException | FlywayException e) {
             pool.close();

@@ -35,6 +35,8 @@ final class PostgresGatewayFixture implements AutoCloseable {
     final MockOAuth2Server issuer = new MockOAuth2Server();
     final Gateway gateway;
     final Path data;
+    /** The environment the configuration was read with (a second gateway on the same store starts from it). */
+    final Map<String, String> env = new HashMap<>();
     final int port;
     /** The admin listener: health, metrics and the approval API. */
     final int adminPort;
@@ -76,7 +78,6 @@ final class PostgresGatewayFixture implements AutoCloseable {
         }
         issuer.start(InetAddress.getByName("127.0.0.1"), 0);
         port = freePort();
-        Map<String, String> env = new HashMap<>();
         env.put("PORTCULLIS_OIDC_ISSUER", issuer.issuerUrl("default").toString());
         env.put("PORTCULLIS_OIDC_AUDIENCE", AUDIENCE);
         env.put("PORTCULLIS_DATA", data.toString());

@@ -68,7 +68,7 @@ class PostgresStoreTest {
 
     private LoggedStore replica(String name) {
         return LoggedStore.open(dir.resolve("trail-" + name), TrailLog.DEFAULT_SEGMENT_BYTES,
-                () -> PostgresStore.open(url, "postgres", "postgres", name, 4));
+                () -> PostgresStore.open(url, "postgres", "postgres", "portcullis", name, 4));
     }
 
     private static Identity agent(String subject) {
@@ -83,11 +83,12 @@ class PostgresStoreTest {
     }
 
     private PostgresStore reader() {
-        return PostgresStore.openForReading(url, "postgres", "postgres");
+        return PostgresStore.openForReading(url, "postgres", "postgres", "portcullis");
     }
 
     private void sql(String statement) throws Exception {
-        try (Connection c = java.sql.DriverManager.getConnection(url, "postgres", "postgres"); Statement st = c.createStatement()) {
+        try (Connection c = java.sql.DriverManager.getConnection(url + "?currentSchema=portcullis", "postgres", "postgres");
+             Statement st = c.createStatement()) {
             st.execute(statement);
         }
     }
@@ -207,11 +208,11 @@ class PostgresStoreTest {
 
     @Test
     void anUnreachableDatabaseIsRefusedWithWhereAndWhy() {
-        assertThatThrownBy(() -> PostgresStore.open("jdbc:postgresql://127.0.0.1:1/nothing?password=secret", "u", "p", "a", 2))
+        assertThatThrownBy(() -> PostgresStore.open("jdbc:postgresql://127.0.0.1:1/nothing?password=secret", "u", "p", "portcullis", "a", 2))
                 .isInstanceOf(AuditStoreException.class)
                 .hasMessageContaining("PostgreSQL jdbc:postgresql://127.0.0.1:1/nothing")
                 .hasMessageNotContaining("secret");
-        assertThatThrownBy(() -> PostgresStore.open(url, "no_such_role", "x", "a", 2)).isInstanceOf(AuditStoreException.class)
+        assertThatThrownBy(() -> PostgresStore.open(url, "no_such_role", "x", "portcullis", "a", 2)).isInstanceOf(AuditStoreException.class)
                 .hasMessageContaining("no_such_role");
     }
 }
