@@ -42,5 +42,6 @@ final class Logging {
         root.setLevel(level);
         root.addAppender(appender);
         context.getLogger("org.eclipse.jetty").setLevel(Level.WARN);
+        context.getLogger("com.zaxxer.hikari").setLevel(Level.WARN); // pool start and stop; its failures stay
     }
 }

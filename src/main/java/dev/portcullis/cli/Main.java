@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
                 DevCommand.class,
                 DevIssuerCommand.class,
                 DevKubeApiCommand.class,
+                DevStandInsCommand.class,
                 SessionsCommand.class,
                 ReplayCommand.class,
                 AuditCommand.class,

@@ -56,7 +56,7 @@ public final class DemoOkta implements AutoCloseable {
     private final ConcurrentLinkedQueue<ReceivedRequest> received = new ConcurrentLinkedQueue<>();
     private final RateWindow rateWindow = new RateWindow();
 
-    private DemoOkta(int port, String apiToken, int seededUsers, Clock clock, long seed) {
+    private DemoOkta(String bind, int port, URI publicUrl, String apiToken, int seededUsers, Clock clock, long seed) {
         if (Objects.requireNonNull(apiToken, "apiToken").isBlank()) {
             throw new IllegalArgumentException("apiToken must not be blank");
         }
@@ -71,7 +71,7 @@ public final class DemoOkta implements AutoCloseable {
                 throw new IllegalStateException("seed logins are unique by construction: " + e.getMessage(), e);
             }
         }
-        this.server = LocalServer.start("demo-okta", port, new Routes());
+        this.server = LocalServer.start("demo-okta", bind, port, publicUrl, new Routes());
         this.orgUrl = server.baseUri();
         log.warn("DEMO OKTA at {} is a stand-in with {} generated users, NOT an Okta org", orgUrl, seededUsers);
     }
@@ -83,7 +83,12 @@ public final class DemoOkta implements AutoCloseable {
 
     /** @param seed the same seed gives the same users (names, phones, ids) */
     public static DemoOkta start(int port, String apiToken, int seededUsers, Clock clock, long seed) {
-        return new DemoOkta(port, apiToken, seededUsers, clock, seed);
+        return new DemoOkta("127.0.0.1", port, null, apiToken, seededUsers, clock, seed);
+    }
+
+    /** On {@code bind} (a container network), its links pointing at {@code publicUrl}, as the gateway reaches it. */
+    public static DemoOkta start(String bind, int port, URI publicUrl, String apiToken, int seededUsers) {
+        return new DemoOkta(bind, port, publicUrl, apiToken, seededUsers, Clock.systemUTC(), 42L);
     }
 
     /** {@code http://127.0.0.1:PORT}: the Okta SDK's org URL. */

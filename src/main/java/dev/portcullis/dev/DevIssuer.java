@@ -60,11 +60,11 @@ public final class DevIssuer implements AutoCloseable {
     /** Signing key first, then the previous one (if rotated); replaced whole, never mutated. */
     private volatile List<RSAKey> keys;
 
-    private DevIssuer(int port, String audience, Clock clock) {
+    private DevIssuer(String bind, int port, URI publicUrl, String audience, Clock clock) {
         this.audience = Objects.requireNonNull(audience, "audience");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.keys = List.of(generateKey());
-        this.server = LocalServer.start("dev-issuer", port, new Routes());
+        this.server = LocalServer.start("dev-issuer", bind, port, publicUrl, new Routes());
         this.issuer = server.baseUri();
         log.warn("DEV ISSUER at {} is NOT FOR PRODUCTION: it signs a token for any subject and groups anyone asks for",
                 issuer);
@@ -81,7 +81,12 @@ public final class DevIssuer implements AutoCloseable {
     }
 
     public static DevIssuer start(int port, String audience, Clock clock) {
-        return new DevIssuer(port, audience, clock);
+        return new DevIssuer("127.0.0.1", port, null, audience, clock);
+    }
+
+    /** On {@code bind} (a container network), its tokens' {@code iss} being {@code publicUrl}, as the gateway reaches it. */
+    public static DevIssuer start(String bind, int port, URI publicUrl, String audience) {
+        return new DevIssuer(bind, port, publicUrl, audience, Clock.systemUTC());
     }
 
     /** {@code http://127.0.0.1:PORT}, exactly the {@code iss} of minted tokens. */

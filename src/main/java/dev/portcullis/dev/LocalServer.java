@@ -20,11 +20,19 @@ final class LocalServer implements AutoCloseable {
     }
 
     static LocalServer start(String name, int port, Handler handler) {
+        return start(name, "127.0.0.1", port, null, handler);
+    }
+
+    /**
+     * @param bind      the address to listen on ({@code 0.0.0.0} only inside a container network)
+     * @param publicUrl how clients reach it (a container's service name), or null for {@code http://BIND:PORT}
+     */
+    static LocalServer start(String name, String bind, int port, URI publicUrl, Handler handler) {
         var threads = new VirtualThreadPool();
         threads.setName(name);
         var server = new Server(threads);
         var connector = new ServerConnector(server);
-        connector.setHost("127.0.0.1");
+        connector.setHost(bind);
         connector.setPort(port);
         server.addConnector(connector);
         server.setHandler(handler);
@@ -36,9 +44,11 @@ final class LocalServer implements AutoCloseable {
             } catch (Exception suppressed) {
                 e.addSuppressed(suppressed);
             }
-            throw new UncheckedIOException(new IOException(name + " could not listen on 127.0.0.1:" + port, e));
+            throw new UncheckedIOException(new IOException(name + " could not listen on " + bind + ":" + port, e));
         }
-        return new LocalServer(server, URI.create("http://127.0.0.1:" + connector.getLocalPort()));
+        URI base = publicUrl != null ? URI.create(publicUrl.toString().replaceAll("/+$", ""))
+                : URI.create("http://" + bind + ":" + connector.getLocalPort());
+        return new LocalServer(server, base);
     }
 
     /** {@code http://127.0.0.1:PORT}, no trailing slash. */

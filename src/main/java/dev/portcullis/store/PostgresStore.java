@@ -412,10 +412,12 @@ public final class PostgresStore implements IndexStore {
         return q < 0 ? url : url.substring(0, q);
     }
 
+    /** The first cause's message; for a network error, with its kind ("UnknownHostException: postgres"). */
     private static String rootMessage(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) t = t.getCause();
         String m = t.getMessage();
-        return m == null ? t.getClass().getSimpleName() : m;
+        if (m == null) return t.getClass().getSimpleName();
+        return t instanceof java.io.IOException ? t.getClass().getSimpleName() + ": " + m : m;
     }
 }
