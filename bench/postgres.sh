@@ -7,7 +7,9 @@
 # Select-only pgbench (-S, scale 10) with -M simple and -M prepared: TPS and p99 latency for each, and
 # the ratios portcullis/direct and portcullis/pgbouncer. Then one large result (1,000,000 rows with an
 # email column that Portcullis masks) read with psql directly and through Portcullis: rows/s and ratio.
-# Usage: [WARMUP=seconds] bench/postgres.sh [duration-seconds]   (runs as root: the server runs as the postgres OS user)
+# With PGSTORE=1, a fourth path: a second Portcullis, the same policy, its store in PostgreSQL (store.type:
+# postgres, a database of the same server) instead of the embedded file; its ratio to the embedded store.
+# Usage: [WARMUP=seconds] [PGSTORE=1] bench/postgres.sh [duration-seconds]   (runs as root: the server runs as the postgres OS user)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -41,6 +43,7 @@ free_port() { # a loopback port nobody listens on and this script has not handed
   done
 }
 PG=$(free_port); BOUNCER=$(free_port); GW=$(free_port); ADMIN=$(free_port); ISSUER=$(free_port)
+GW2=$(free_port); ADMIN2=$(free_port)
 PASSWORD=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 pids=()
 cleanup() {
@@ -118,6 +121,34 @@ pids+=($!)
 GW_PID=$!   # bin/portcullis execs the JVM: this is the gateway's process
 for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$ADMIN/readyz" >/dev/null && break; sleep 0.5; done
 curl -sf "http://127.0.0.1:$ADMIN/readyz" >/dev/null || { cat "$WORK/portcullis.log"; fail "portcullis did not start"; }
+if [ "${PGSTORE:-0}" = 1 ]; then
+  # The same gateway and policy with its store in PostgreSQL: a database of the same server.
+  psql -XqAt -h "$WORK/sock" -p "$PG" -U postgres -d postgres -v ON_ERROR_STOP=1 -c "CREATE DATABASE portcullis_store OWNER bench"
+  python3 - "$WORK/pgstore.yaml" <<'PY'
+import re, sys
+s = open("examples/postgres.yaml").read()
+s = re.sub(r"store:\n  type: embedded\n  path: [^\n]*\n", """store:
+  type: postgres
+  url: ${STORE_URL}
+  user: bench
+  password: ${PG_PASSWORD}
+  replica: bench
+  trail: ${PORTCULLIS_DATA}/trail
+""", s)
+assert "type: postgres" in s
+open(sys.argv[1], "w").write(s)
+PY
+  mkdir "$WORK/data2"
+  STORE_URL="jdbc:postgresql://127.0.0.1:$PG/portcullis_store" \
+  PORTCULLIS_OIDC_ISSUER="http://127.0.0.1:$ISSUER" PORTCULLIS_OIDC_AUDIENCE=portcullis PORTCULLIS_DATA="$WORK/data2" \
+    PORTCULLIS_ADMIN_LISTEN="127.0.0.1:$ADMIN2" PORTCULLIS_PG_LISTEN="127.0.0.1:$GW2" \
+    PG_HOST=127.0.0.1 PG_PORT="$PG" PG_DATABASE=bench PG_USER=bench PG_PASSWORD="$PASSWORD" \
+    bin/portcullis serve --config "$WORK/pgstore.yaml" --log-level warn >"$WORK/portcullis-pgstore.log" 2>&1 &
+  pids+=($!)
+  GW2_PID=$!
+  for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$ADMIN2/readyz" >/dev/null && break; sleep 0.5; done
+  curl -sf "http://127.0.0.1:$ADMIN2/readyz" >/dev/null || { cat "$WORK/portcullis-pgstore.log"; fail "portcullis (PostgreSQL store) did not start"; }
+fi
 
 # psql/pgbench along one of the three paths: direct|pgbouncer use the bench role, portcullis the agent's token.
 via() { # path command args...
@@ -126,6 +157,7 @@ via() { # path command args...
     direct) PGPASSWORD=$PASSWORD $cmd -h 127.0.0.1 -p "$PG" -U bench "$@" ;;
     pgbouncer) PGPASSWORD=$PASSWORD $cmd -h 127.0.0.1 -p "$BOUNCER" -U bench "$@" ;;
     portcullis) PGPASSWORD=$TOKEN $cmd -h 127.0.0.1 -p "$GW" -U agent-1 "$@" ;;
+    pgstore) PGPASSWORD=$TOKEN $cmd -h 127.0.0.1 -p "$GW2" -U agent-1 "$@" ;;
   esac
 }
 check=$(via portcullis psql -XAt -d bench -c "SELECT email FROM customers ORDER BY id LIMIT 3" 2>&1) \
@@ -147,6 +179,7 @@ run() { # path mode → "path-mode tps p99ms"
   local opts=(-n -S -M "$mode" -c $CLIENTS -j $THREADS)
   via "$path" pgbench "${opts[@]}" -T "$WARMUP" bench >"$WORK/$name/warmup.txt" 2>&1 || true   # JIT, pools, caches
   [ "$path" = portcullis ] && gateway_figures "$GW_PID" "$ADMIN" > "$WORK/$name/before"
+  [ "$path" = pgstore ] && gateway_figures "$GW2_PID" "$ADMIN2" > "$WORK/$name/before"
   if ! via "$path" pgbench "${opts[@]}" -T "$DURATION" -l --log-prefix="$WORK/$name/tx" bench >"$WORK/$name/run.txt" 2>&1; then
     echo "  ($name: pgbench exited non-zero; its output:)" >&2
     sed 's/^/    /' "$WORK/$name/run.txt" >&2
@@ -157,6 +190,7 @@ run() { # path mode → "path-mode tps p99ms"
   fails=$(awk -F': ' '/number of failed transactions/ {print $2}' "$WORK/$name/run.txt")
   [ -n "$fails" ] && [ "${fails%% *}" != 0 ] && { echo "  ($name: failed transactions $fails)" >&2; touch "$WORK/failed"; }
   [ "$path" = portcullis ] && gateway_figures "$GW_PID" "$ADMIN" > "$WORK/$name/after"
+  [ "$path" = pgstore ] && gateway_figures "$GW2_PID" "$ADMIN2" > "$WORK/$name/after"
   echo "$name ${tps:-0} $(percentile99_ms "$WORK/$name"/tx.*)"
 }
 # What one statement costs the gateway over a measured run (not the warm-up): CPU from /proc (user +
@@ -169,7 +203,7 @@ cost() { # name → "CPU µs and KB allocated per statement"
 echo "Portcullis PostgreSQL benchmark: pgbench -S -n -c$CLIENTS -j$THREADS -T${DURATION}s (after ${WARMUP}s warm-up), scale $SCALE, PostgreSQL $(psql -XAt -h "$WORK/sock" -p "$PG" -U postgres -d postgres -c 'SHOW server_version' | cut -d' ' -f1), $(nproc) cores"
 results=()
 for mode in simple prepared; do
-  for path in direct pgbouncer portcullis; do
+  for path in direct pgbouncer portcullis ${PGSTORE:+pgstore}; do
     results+=("$(run $path $mode)")
   done
 done
@@ -180,15 +214,23 @@ for line in "${results[@]}"; do
   printf "%-22s %12.1f %12s\n" "$1" "$2" "$3"
 done
 echo
-for i in 0 3; do
-  set -- ${results[i]}; d_name=$1 d_tps=$2 d_p99=$3
-  set -- ${results[i+1]}; n_tps=$2 n_p99=$3
-  set -- ${results[i+2]}; p_tps=$2 p_p99=$3
+declare -A tps p99
+for line in "${results[@]}"; do set -- $line; tps[$1]=$2; p99[$1]=$3; done
+for m in simple prepared; do
+  d_name=direct-$m d_tps=${tps[direct-$m]} d_p99=${p99[direct-$m]} n_tps=${tps[pgbouncer-$m]} n_p99=${p99[pgbouncer-$m]}
+  p_tps=${tps[portcullis-$m]} p_p99=${p99[portcullis-$m]}
   awk -v m="${d_name#direct-}" -v p="$p_tps" -v d="$d_tps" -v n="$n_tps" -v pp="$p_p99" -v dp="$d_p99" -v np="$n_p99" 'BEGIN {
     printf "%-8s throughput portcullis/direct = %.2fx   portcullis/pgbouncer = %.2fx", m, (d ? p/d : 0), (n ? p/n : 0)
     printf "   p99 added vs direct = %.3f ms   vs pgbouncer = %.3f ms\n", pp-dp, pp-np }'
 done
 for mode in simple prepared; do echo "gateway per statement ($mode): $(cost portcullis-$mode)"; done
+if [ "${PGSTORE:-0}" = 1 ]; then
+  for m in simple prepared; do
+    awk -v m=$m -v s="${tps[pgstore-$m]}" -v e="${tps[portcullis-$m]}" -v sp="${p99[pgstore-$m]}" -v ep="${p99[portcullis-$m]}" 'BEGIN {
+      printf "%-8s PostgreSQL store/embedded store = %.2fx   (%.0f vs %.0f TPS; p99 %s vs %s ms)\n", m, (e ? s/e : 0), s, e, sp, ep }'
+    echo "gateway per statement ($m, PostgreSQL store): $(cost pgstore-$m)"
+  done
+fi
 
 # Large result: 1M rows, email masked by column name and detector; the whole result read by psql.
 LARGE="SELECT i, 'user' || i || '@example.com' AS email, md5(i::text) AS notes FROM generate_series(1, $LARGE_ROWS) i"

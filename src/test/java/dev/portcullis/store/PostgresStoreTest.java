@@ -15,7 +15,6 @@ import dev.portcullis.recording.AuditVerifier;
 import dev.portcullis.recording.ConnectionSession;
 import dev.portcullis.recording.DurableRecorder;
 import dev.portcullis.recording.VerifyReport;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
@@ -40,8 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
  * changes are announced to the other replica; an unreachable database is refused with a clear error.
  */
 class PostgresStoreTest {
-    static EmbeddedPostgres postgres;
-    static int database;
+    static PostgresServer server;
 
     @TempDir
     Path dir;
@@ -49,21 +47,17 @@ class PostgresStoreTest {
 
     @BeforeAll
     static void startServer() throws Exception {
-        postgres = EmbeddedPostgres.builder().start();
+        server = PostgresServer.start();
     }
 
     @AfterAll
     static void stopServer() throws Exception {
-        postgres.close();
+        server.close();
     }
 
     @BeforeEach
     void freshDatabase() throws Exception {
-        String name = "store_" + (++database);
-        try (Connection c = postgres.getPostgresDatabase().getConnection(); Statement st = c.createStatement()) {
-            st.execute("CREATE DATABASE " + name);
-        }
-        url = "jdbc:postgresql://127.0.0.1:" + postgres.getPort() + "/" + name;
+        url = server.freshDatabase();
     }
 
     private LoggedStore replica(String name) {
