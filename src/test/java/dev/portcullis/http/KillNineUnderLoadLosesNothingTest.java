@@ -45,9 +45,7 @@ class KillNineUnderLoadLosesNothingTest {
     Path data;
 
     static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+        return dev.portcullis.testing.Ports.free(); // never the same port twice in this JVM
     }
 
     Process gateway(Map<String, String> env, int adminPort) throws Exception {

@@ -64,9 +64,8 @@ final class OktaGatewayFixture implements AutoCloseable {
         this.data = data;
         issuer.start(InetAddress.getByName("127.0.0.1"), 0);
         okta = DemoOkta.start(0, OKTA_API_TOKEN, users);
-        int[] two = freePorts(2); // held open together, so the two differ (one after the other, the kernel may hand out the same)
-        port = two[0];
-        adminPort = two[1];
+        port = freePort();
+        adminPort = freePort();
         Map<String, String> env = new HashMap<>();
         env.put("PORTCULLIS_OIDC_ISSUER", (issuerOverride == null ? issuer.issuerUrl("default").toString() : issuerOverride.toString()));
         env.put("PORTCULLIS_OIDC_AUDIENCE", AUDIENCE);
@@ -164,25 +163,8 @@ final class OktaGatewayFixture implements AutoCloseable {
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    /** {@code n} distinct free ports. */
-    static int[] freePorts(int n) throws IOException {
-        ServerSocket[] open = new ServerSocket[n];
-        try {
-            int[] ports = new int[n];
-            for (int i = 0; i < n; i++) {
-                open[i] = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"));
-                ports[i] = open[i].getLocalPort();
-            }
-            return ports;
-        } finally {
-            for (ServerSocket s : open) if (s != null) s.close();
-        }
-    }
-
     static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            return s.getLocalPort();
-        }
+        return dev.portcullis.testing.Ports.free(); // never the same port twice in this JVM
     }
 
     @Override

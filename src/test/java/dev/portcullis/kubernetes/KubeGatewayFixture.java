@@ -200,9 +200,7 @@ final class KubeGatewayFixture implements AutoCloseable {
     }
 
     static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            return s.getLocalPort();
-        }
+        return dev.portcullis.testing.Ports.free(); // never the same port twice in this JVM
     }
 
     @Override
