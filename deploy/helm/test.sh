@@ -60,7 +60,7 @@ fi
 prod="$TOOLS/rendered-values-production.yaml"
 for expect in 'runAsNonRoot: true' 'readOnlyRootFilesystem: true' 'allowPrivilegeEscalation: false' 'requiredDuringScheduling' \
     'kind: PodDisruptionBudget' 'kind: NetworkPolicy' 'path: /readyz' 'path: /healthz' 'secretKeyRef' 'replicas: 3' \
-    'automountServiceAccountToken: false' 'name: portcullis-customers'; do
+    'automountServiceAccountToken: false' 'name: portcullis-customers' 'kind: StatefulSet' 'volumeClaimTemplates'; do
   grep -q -- "$expect" "$prod" || { echo "FAIL production render lacks: $expect"; failed=1; }
 done
 grep -qi 'password: *[^$ ]' <(grep -A0 -i 'password' "$prod" | grep -v 'PASSWORD}' | grep -v secretKeyRef | grep -v 'key: password' | grep -v 'name: PORTCULLIS_STORE_PASSWORD') \
