@@ -79,11 +79,7 @@ public final class Gateway implements AutoCloseable {
             // on a schedule.
             ApprovalService approvals = new ApprovalService(new SqlApprovalStore(store.index()), recorder, clock);
             approvals.expireDue();
-            if (store.index() instanceof PostgresStore shared) {
-                // An approval given through another replica releases what this one holds at once (polling stays the fallback).
-                opened.add(shared.listen(id -> approvals.changedElsewhere()));
-                log.info("store: {} as replica '{}', trail {}", shared.describe(), shared.replica(), store.trailDirectory());
-            }
+
             ScheduledExecutorService expiry = Executors.newSingleThreadScheduledExecutor(
                     Thread.ofPlatform().daemon().name("approval-expiry").factory());
             expiry.scheduleWithFixedDelay(() -> {
@@ -101,6 +97,14 @@ public final class Gateway implements AutoCloseable {
             opened.add(notifier);
             approvals.subscribe(request -> notifier.send(ApprovalNotifications.of(request, adminBase)));
             Gate gate = new Gate(verifier, recorder, metrics, approvals, adminBase + "/approvals/");
+            PostgresStore shared = store.index() instanceof PostgresStore p ? p : null;
+            ReplicaSessions replicaSessions = new ReplicaSessions(gate.live(), shared);
+            if (shared != null) {
+                // An approval given through another replica releases what this one holds at once (polling stays the
+                // fallback); an admin's terminate that reached another replica ends a session held here.
+                opened.add(shared.listen(id -> approvals.changedElsewhere(), replicaSessions::onMessage));
+                log.info("store: {} as replica '{}', trail {}", shared.describe(), shared.replica(), store.trailDirectory());
+            }
 
             Map<String, Integer> ports = new LinkedHashMap<>();
             ProtocolModule.ListenerContext context = new ProtocolModule.ListenerContext(gate, config.recording().maxResponseBytes());
@@ -115,7 +119,7 @@ public final class Gateway implements AutoCloseable {
                             : Optional.of("OIDC discovery/JWKS from " + config.identity().issuer() + " not loaded yet")),
                     new AdminServer.ReadinessCheck("store", () -> recorder.notHealthyBecause().or(store::indexBehindBecause)));
             AdminServer admin = AdminServer.start(config.admin(), checks, metrics,
-                    Optional.of(new ApprovalApi(approvals, verifier)), Optional.of(new SessionsApi(gate.live(), verifier, config.admin().sessionAdmins())));
+                    Optional.of(new ApprovalApi(approvals, verifier)), Optional.of(new SessionsApi(gate.live(), replicaSessions, verifier, config.admin().sessionAdmins())));
             opened.add(admin);
             log.info("admin listening on {}://{}:{} (/healthz, /readyz, /metrics, /api/v1/approvals, /approvals)",
                     config.admin().scheme(), adminListen.getHostString(), admin.port());

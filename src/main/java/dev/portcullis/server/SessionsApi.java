@@ -31,11 +31,18 @@ final class SessionsApi {
     static final int MAX_BODY_BYTES = 16 * 1024;
 
     private final LiveSessions live;
+    private final ReplicaSessions replicas;
     private final TokenVerifier verifier;
     private final Set<String> admins;
 
     SessionsApi(LiveSessions live, TokenVerifier verifier, Set<String> admins) {
+        this(live, new ReplicaSessions(live, null), verifier, admins);
+    }
+
+    /** {@code replicas}: ends a session that another replica holds (with a store shared by replicas). */
+    SessionsApi(LiveSessions live, ReplicaSessions replicas, TokenVerifier verifier, Set<String> admins) {
         this.live = live;
+        this.replicas = replicas;
         this.verifier = verifier;
         this.admins = Set.copyOf(admins);
     }
@@ -92,7 +99,7 @@ final class SessionsApi {
         if (reason.isEmpty()) return problem(400, "Bad request", "say why: {\"reason\": \"...\"} (the client and the recording are told)");
         if (reason.length() > 500) return problem(400, "Bad request", "the reason is limited to 500 characters");
         String id = m.group(1);
-        if (!live.terminate(id, caller.subject(), reason)) return problem(404, "Not live", "session " + id + " is not open now");
+        if (!replicas.terminate(id, caller.subject(), reason)) return problem(404, "Not live", "session " + id + " is not open now");
         log.info("session {} terminated by {}: {}", id, caller.subject(), reason);
         return new Reply(200, "application/json", JSON.createObjectNode().put("id", id).put("terminated", true)
                 .put("by", caller.subject()).put("reason", reason).toString());

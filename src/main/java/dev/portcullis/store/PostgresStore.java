@@ -39,6 +39,8 @@ public final class PostgresStore implements IndexStore {
 
     /** The channel a change to an approval request is announced on; its payload is the request's id. */
     public static final String APPROVALS_CHANNEL = "portcullis_approvals";
+    /** The channel replicas ask each other about live sessions on (see {@code server.ReplicaSessions}). */
+    public static final String SESSIONS_CHANNEL = "portcullis_sessions";
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
 
     private final HikariDataSource pool;
@@ -319,19 +321,37 @@ public final class PostgresStore implements IndexStore {
      * result to stop.
      */
     public AutoCloseable listen(Consumer<String> onChange) {
-        Listener listener = new Listener(onChange);
+        return listen(onChange, message -> { });
+    }
+
+    /** As {@link #listen(Consumer)}, and {@code onSessions} gets every message on {@value #SESSIONS_CHANNEL}. */
+    public AutoCloseable listen(Consumer<String> onChange, Consumer<String> onSessions) {
+        Listener listener = new Listener(onChange, onSessions);
         listener.thread.start();
         return listener;
     }
 
+    /** Sends {@code payload} (at most 7,999 bytes) on {@code channel} to every replica listening, this one included. */
+    public void announce(String channel, String payload) {
+        try (Connection c = reader(); PreparedStatement ps = c.prepareStatement("SELECT pg_notify(?, ?)")) {
+            ps.setString(1, channel);
+            ps.setString(2, payload);
+            ps.execute();
+        } catch (SQLException e) {
+            throw new AuditStoreException("cannot announce on " + channel + " through " + where + ": " + e.getMessage(), e);
+        }
+    }
+
     private final class Listener implements AutoCloseable {
         private final Consumer<String> onChange;
+        private final Consumer<String> onSessions;
         private final Thread thread;
         private volatile boolean stopped;
         private volatile Connection connection;
 
-        Listener(Consumer<String> onChange) {
+        Listener(Consumer<String> onChange, Consumer<String> onSessions) {
             this.onChange = onChange;
+            this.onSessions = onSessions;
             this.thread = Thread.ofPlatform().daemon().name("store-notifications").unstarted(this::run);
         }
 
@@ -343,6 +363,7 @@ public final class PostgresStore implements IndexStore {
                     connection = c;
                     try (Statement st = c.createStatement()) {
                         st.execute("LISTEN " + APPROVALS_CHANNEL);
+                        st.execute("LISTEN " + SESSIONS_CHANNEL);
                     }
                     if (lost) {
                         log.info("store notifications from {}: listening again", where);
@@ -353,7 +374,10 @@ public final class PostgresStore implements IndexStore {
                     while (!stopped) {
                         PGNotification[] notifications = pg.getNotifications(1_000);
                         if (notifications == null) continue;
-                        for (PGNotification n : notifications) onChange.accept(n.getParameter());
+                        for (PGNotification n : notifications) {
+                            if (n.getName().equals(SESSIONS_CHANNEL)) onSessions.accept(n.getParameter());
+                            else onChange.accept(n.getParameter());
+                        }
                     }
                 } catch (SQLException | RuntimeException e) {
                     if (stopped) return;

@@ -34,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Gateway replicas sharing one PostgreSQL store, with the real psql: a statement held on one replica is
  * approved through another and runs in the held session; a replica killed with SIGKILL while it holds a
  * statement leaves the request decidable, its client's connection ended, the others serving, and after
- * its restart every chain verifies with nothing acknowledged lost.
+ * its restart every chain verifies with nothing acknowledged lost; an admin ends a live session through
+ * any replica.
  */
 class ReplicasOnPostgresStoreTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -158,6 +159,35 @@ class ReplicasOnPostgresStoreTest {
         } finally {
             c.destroyForcibly();
         }
+    }
+
+    @Test
+    void anAdminEndsASessionThroughAnyReplica() throws Exception {
+        Process psql = psqlOn(f.port, agent, "SELECT 'started'", "DROP TABLE held_open"); // held for approval: the session stays open
+        String id = null;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (id == null && System.nanoTime() < deadline) {
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + f.adminPort + "/api/v1/sessions/live"))
+                    .header("Authorization", "Bearer " + dba).GET().build(), HttpResponse.BodyHandlers.ofString());
+            for (JsonNode s : JSON.readTree(r.body()).path("sessions")) {
+                if (s.path("subject").asText().equals("agent-1") && s.path("protocol").asText().equals("postgres")) id = s.path("id").asText();
+            }
+            if (id == null) Thread.sleep(100);
+        }
+        assertThat(id).as("agent-1's psql session, live on a").isNotNull();
+
+        HttpResponse<String> ended = terminate(b.adminPort(), id);  // asked through b, held by a
+        assertThat(ended.statusCode()).as(ended.body()).isEqualTo(200);
+        assertThat(psql.waitFor(20, TimeUnit.SECONDS)).as("psql's session ends").isTrue();
+        assertThat(new String(psql.getErrorStream().readAllBytes())).contains("FATAL", "ended by dba-1", "stop that sleep");
+
+        assertThat(terminate(b.adminPort(), "no-such-session").statusCode()).as("no replica holds it").isEqualTo(404);
+    }
+
+    private static HttpResponse<String> terminate(int adminPort, String id) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/api/v1/sessions/" + id + "/terminate"))
+                .header("Authorization", "Bearer " + dba).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"reason\":\"stop that sleep\"}")).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static String storeUrl() {
