@@ -2,13 +2,13 @@
 # Docker engine (see docs/deployment.md): runc, and ulimits the sandbox allows.
 containers_setup() {
   local need=()
-  for tool in podman mmdebstrap podman-compose iptables; do command -v "$tool" >/dev/null || need+=("$tool"); done
+  for tool in podman mmdebstrap podman-compose docker-compose iptables; do command -v "$tool" >/dev/null || need+=("$tool"); done
   if [ ${#need[@]} -gt 0 ]; then
-    echo "containers: installing podman, runc, mmdebstrap, podman-compose" >&2
+    echo "containers: installing podman, runc, mmdebstrap, podman-compose, docker-compose (for validation)" >&2
     [ "$(id -u)" -eq 0 ] || { echo "containers: run as root, or install: podman runc mmdebstrap podman-compose" >&2; return 1; }
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends podman runc netavark aardvark-dns \
-      mmdebstrap podman-compose uidmap slirp4netns fuse-overlayfs iptables ca-certificates >/dev/null
+      mmdebstrap podman-compose docker-compose uidmap slirp4netns fuse-overlayfs iptables ca-certificates >/dev/null
   fi
   if [ -z "${CONTAINERS_CONF:-}" ]; then
     local conf="${PORTCULLIS_HOME:?}/target/containers.conf" n

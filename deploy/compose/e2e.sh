@@ -22,6 +22,10 @@ logs() { for s in gateway postgres stand-ins; do echo "--- $s"; podman logs --ta
 down() { "${COMPOSE[@]}" down -v >/dev/null 2>&1 || true; podman network rm -f "${PROJECT}_default" >/dev/null 2>&1 || true; }
 fail() { echo "e2e: FAILED: $*" >&2; logs >&2; down; exit 1; }
 trap down EXIT
+if command -v docker-compose >/dev/null; then   # the file as Docker Compose reads it too (offline validation)
+  docker-compose -f deploy/compose/compose.yaml config -q || fail "docker-compose config rejects compose.yaml"
+  echo "e2e: compose.yaml valid for docker-compose $(docker-compose version --short 2>/dev/null)"
+fi
 "${COMPOSE[@]}" up -d >/dev/null 2>&1 || fail "podman-compose up"
 ADMIN=http://127.0.0.1:$PORTCULLIS_ADMIN_PORT OKTA=http://127.0.0.1:$PORTCULLIS_OKTA_PORT
 
