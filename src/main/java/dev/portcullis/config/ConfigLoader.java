@@ -210,7 +210,7 @@ public final class ConfigLoader {
 
     private StoreConfig store(Node node, String path) {
         Obj o = tree.obj(node, path, List.of("type", "path", "trail-segment-bytes", "url", "user", "password", "schema", "replica",
-                "trail", "pool-size"));
+                "trail", "pool-size", "ssl-mode", "ssl-root-cert"));
         if (o == null) return null;
         String type = reader.optional(o, "type", "a store type", Values::nonBlank, "embedded");
         if (type == null) return null;
@@ -232,6 +232,26 @@ public final class ConfigLoader {
                         defaultReplica());
                 String trail = reader.optional(o, "trail", "a directory", Values::nonBlank, "./data/trail");
                 Integer pool = reader.optional(o, "pool-size", "a number of connections (2 or more)", Values::intSize, 8);
+                // TLS to the database: pgjdbc's sslmode and sslrootcert, here or in the URL (not both)
+                String sslMode = reader.optional(o, "ssl-mode", "disable, allow, prefer, require, verify-ca or verify-full",
+                        ConfigLoader::sslMode, null);
+                String rootCert = reader.optional(o, "ssl-root-cert", "a PEM file of the CA the server's certificate chains to",
+                        Values::nonBlank, null);
+                if (url != null && (sslMode != null && url.contains("sslmode=") || rootCert != null && url.contains("sslrootcert="))) {
+                    tree.problem(o.get("url"), o.child("url"), "TLS is set both in the URL and in ssl-mode/ssl-root-cert; set it once");
+                    return null;
+                }
+                if (rootCert != null && !java.nio.file.Files.isReadable(Path.of(rootCert))) {
+                    tree.problem(o.get("ssl-root-cert"), o.child("ssl-root-cert"), "cannot read " + rootCert);
+                    return null;
+                }
+                if (url != null) {
+                    StringBuilder u = new StringBuilder(url);
+                    if (sslMode != null) u.append(u.indexOf("?") < 0 ? '?' : '&').append("sslmode=").append(sslMode);
+                    if (rootCert != null) u.append(u.indexOf("?") < 0 ? '?' : '&').append("sslrootcert=")
+                            .append(java.net.URLEncoder.encode(rootCert, java.nio.charset.StandardCharsets.UTF_8));
+                    url = u.toString();
+                }
                 if (url == null || user == null || password == null || schema == null || replica == null || trail == null
                         || segment == null || pool == null) {
                     return null;
@@ -247,6 +267,13 @@ public final class ConfigLoader {
 
     private static String postgresUrl(String text) {
         if (!text.startsWith("jdbc:postgresql:")) throw new IllegalArgumentException("not a PostgreSQL JDBC URL (jdbc:postgresql://...)");
+        return text;
+    }
+
+    private static String sslMode(String text) {
+        if (!List.of("disable", "allow", "prefer", "require", "verify-ca", "verify-full").contains(text)) {
+            throw new IllegalArgumentException("not an ssl mode");
+        }
         return text;
     }
 
