@@ -63,8 +63,8 @@ for expect in 'runAsNonRoot: true' 'readOnlyRootFilesystem: true' 'allowPrivileg
     'automountServiceAccountToken: false' 'name: portcullis-customers' 'kind: StatefulSet' 'volumeClaimTemplates'; do
   grep -q -- "$expect" "$prod" || { echo "FAIL production render lacks: $expect"; failed=1; }
 done
-grep -qi 'password: *[^$ ]' <(grep -A0 -i 'password' "$prod" | grep -v 'PASSWORD}' | grep -v secretKeyRef | grep -v 'key: password' | grep -v 'name: PORTCULLIS_STORE_PASSWORD') \
-  && { echo "FAIL a password in the production render"; failed=1; }
+# a password key with a value of its own (not a ${VARIABLE} the gateway takes from a Secret)
+grep -iE 'password: *[^$ ]' "$prod" && { echo "FAIL a password in the production render"; failed=1; }
 
 refused() { # description, what the error must say, then helm arguments that must fail
   local what=$1 says=$2; shift 2

@@ -20,25 +20,17 @@ final class StoreOption {
 
     /** The store to read: the embedded file (waiting for its gateway to index its trail), or PostgreSQL. */
     AuditStore open() throws Exception {
-        if (store == null && config != null) {
-            GatewayConfig cfg = ConfigLoader.load(config, System.getenv());
-            if (cfg.store() instanceof StoreConfig.Postgres pg) {
-                return PostgresStore.openForReading(pg.url(), pg.user(), pg.password(), pg.schema()); // every replica's chain
-            }
-        }
-        return LoggedStore.openForReading(resolve());
-    }
-
-    Path resolve() throws Exception {
         Path file;
         if (store != null) {
             file = store;
         } else if (config != null) {
             GatewayConfig cfg = ConfigLoader.load(config, System.getenv());
-            file = switch (cfg.store()) {
-                case StoreConfig.Embedded embedded -> embedded.path();
-                case StoreConfig.Postgres pg -> throw new IllegalArgumentException("the store of " + config + " is PostgreSQL, not a file");
-            };
+            switch (cfg.store()) {
+                case StoreConfig.Embedded embedded -> file = embedded.path();
+                case StoreConfig.Postgres pg -> {
+                    return PostgresStore.openForReading(pg.url(), pg.user(), pg.password(), pg.schema()); // every replica's chain
+                }
+            }
         } else {
             String data = System.getenv().getOrDefault("PORTCULLIS_DATA", "./data");
             file = Path.of(data, "portcullis.db");
@@ -46,6 +38,6 @@ final class StoreOption {
         if (!Files.exists(file)) {
             throw new IllegalArgumentException("no store at " + file + " (nothing recorded yet, or pass --store / --config)");
         }
-        return file;
+        return LoggedStore.openForReading(file);
     }
 }

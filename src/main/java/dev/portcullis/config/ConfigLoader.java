@@ -278,7 +278,7 @@ public final class ConfigLoader {
     }
 
     private static String schemaName(String text) {
-        if (!text.matches("[a-z_][a-z0-9_]{0,62}")) throw new IllegalArgumentException("not a schema name");
+        if (!dev.portcullis.store.PostgresStore.isSchemaName(text)) throw new IllegalArgumentException("not a schema name");
         return text;
     }
 

@@ -57,7 +57,7 @@ public sealed interface StoreConfig {
 
         @Override
         public String toString() { // never the password
-            return "Postgres[url=" + url.replaceAll("\\?.*$", "") + ", user=" + user + ", replica=" + replica + ", trail=" + trail + "]";
+            return "Postgres[url=" + dev.portcullis.store.PostgresStore.withoutQuery(url) + ", user=" + user + ", replica=" + replica + ", trail=" + trail + "]";
         }
     }
 }

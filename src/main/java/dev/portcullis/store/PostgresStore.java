@@ -77,7 +77,7 @@ public final class PostgresStore implements IndexStore {
 
     private static PostgresStore open(String url, String user, String password, String schema, String replica, int poolSize,
                                       boolean register) {
-        if (!schema.matches("[a-z_][a-z0-9_]{0,62}")) throw new IllegalArgumentException("not a schema name: " + schema);
+        if (!isSchemaName(schema)) throw new IllegalArgumentException("not a schema name: " + schema);
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(url);
         config.setUsername(user);
@@ -430,8 +430,16 @@ public final class PostgresStore implements IndexStore {
         if (closed) throw new AuditStoreException("the store at " + where + " is closed");
     }
 
-    /** A JDBC URL without its query, where options (and sometimes a password) are. */
-    static String withoutQuery(String url) {
+    /**
+     * Whether {@code name} can name the store's schema: lower-case letters, digits and {@code _}, not starting
+     * with a digit, at most 63 characters (PostgreSQL's limit). It is put in SQL as it is, so nothing else passes.
+     */
+    public static boolean isSchemaName(String name) {
+        return name.matches("[a-z_][a-z0-9_]{0,62}");
+    }
+
+    /** A JDBC URL without its query, where options (and sometimes a password) are: for messages. */
+    public static String withoutQuery(String url) {
         int q = url.indexOf('?');
         return q < 0 ? url : url.substring(0, q);
     }
