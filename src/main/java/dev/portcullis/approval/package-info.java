@@ -3,8 +3,8 @@
  * members of the rule's approver groups approve it, one denies it, or it expires. Protocol-blind: the
  * service sees an {@code Operation}, a fingerprint and identities, never wire bytes.
  *
- * <p>Construction (the gateway, once): {@code new SqlApprovalStore(store)} from the embedded store, the
- * gateway's recorder and clock; {@code new ApprovalService(approvals, recorder, clock)}; notifications
+ * <p>Construction (the gateway, once): {@code new SqlApprovalStore(store)} from the store's index
+ * (SQLite or PostgreSQL), the gateway's recorder and clock; {@code new ApprovalService(approvals, recorder, clock)}; notifications
  * {@link dev.portcullis.approval.ApprovalService#subscribe subscribe}; call
  * {@link dev.portcullis.approval.ApprovalService#expireDue expireDue} at start-up and every few seconds;
  * serve {@code new ApprovalApi(service, verifier)} on the admin listener.

@@ -1,10 +1,16 @@
 /**
  * Persistence behind small interfaces. {@link dev.portcullis.store.AuditStore} keeps audit sessions
- * and their events; {@link dev.portcullis.store.EmbeddedStore} is the default, one SQLite file in WAL
- * mode (the CLI reads it from another process while the gateway writes). A PostgreSQL store for
- * several replicas will implement the same interface with the same migration scripts.
+ * and their events. The gateway writes through a {@link dev.portcullis.store.LoggedStore}: every event
+ * goes to a write-ahead {@link dev.portcullis.store.TrailLog} first (lines of
+ * {@code TrailRecords}), and an indexer feeds an {@link dev.portcullis.store.IndexStore} behind it. Two
+ * index stores, both also a {@link dev.portcullis.store.SqlStore} for approval requests:
+ * {@link dev.portcullis.store.EmbeddedStore}, the default, one SQLite file in WAL mode (the CLI reads it
+ * from another process while the gateway writes; migrations in {@code Migrations}), and
+ * {@link dev.portcullis.store.PostgresStore}, shared by replicas (Flyway migrations in
+ * {@code db/postgres}; one chain per replica; approval changes announced with {@code NOTIFY}).
  *
- * <p>Tables: {@code schema_version} (applied migrations), {@code audit_session} (one row per session,
+ * <p>Tables (the embedded store's; PostgreSQL's add a replica name to sessions and events, and keep a
+ * head per replica in {@code audit_replica}): {@code schema_version} (applied migrations), {@code audit_session} (one row per session,
  * with its head: last seq and last hash), {@code audit_event} (seq and hash chain per session, global
  * seq and hash chain across sessions), {@code audit_chain_head} (the global head). The store persists
  * the numbers and hashes it is given ({@link dev.portcullis.store.ChainLink}, computed by the recorder)
