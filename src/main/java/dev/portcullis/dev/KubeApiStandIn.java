@@ -198,6 +198,13 @@ public final class KubeApiStandIn implements AutoCloseable {
         }
     }
 
+    /** Watch events produced but not yet written to their clients (a client that does not read holds them here). */
+    public int pendingWatchEvents() {
+        int n = 0;
+        for (Watch w : watches) n += w.events().size();
+        return n;
+    }
+
     /** Appends a line to a pod's log (what its container printed); a follower sees it at once. */
     public synchronized void log(String namespace, String pod, String line) {
         logs.computeIfAbsent(namespace + "/" + pod, k -> new ArrayList<>()).add(line);

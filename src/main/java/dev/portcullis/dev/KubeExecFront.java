@@ -181,7 +181,11 @@ final class KubeExecFront implements AutoCloseable {
         }
     }
 
-    /** Copies what one side reads to the other; either closing closes both. */
+    /**
+     * Copies what one side reads to the other; either closing closes both. A side stops reading while
+     * the other cannot take more, as a real API server's connection does (a client that stops reading
+     * holds the server back, it is not buffered for).
+     */
     private static final class Relay extends ChannelInboundHandlerAdapter {
         private final Channel other;
 
@@ -192,6 +196,13 @@ final class KubeExecFront implements AutoCloseable {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             other.writeAndFlush(msg);
+            if (!other.isWritable()) ctx.channel().config().setAutoRead(false);
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (ctx.channel().isWritable()) other.config().setAutoRead(true); // the side that waited for this one reads on
+            ctx.fireChannelWritabilityChanged();
         }
 
         @Override

@@ -98,6 +98,21 @@ public final class Gate {
         }
     }
 
+    /**
+     * Counts and records a login refused before any token was looked at (an SSH key without this gateway's
+     * certificate, a certificate it never issued); {@code reason} is a short label, {@code message} says why.
+     * A store that cannot record it is logged, not thrown: the login is refused either way.
+     */
+    public void recordRefusedLogin(String connection, String protocol, String clientAddress, String reason, String message) {
+        metrics.tokenFailure(connection, reason);
+        log.info("login refused on {} from {}: {} ({})", connection, clientAddress, reason, message);
+        try {
+            recorder.recordAuthFailure(new AuditEvent.AuthFailed(connection, protocol, clientAddress, reason, message));
+        } catch (RecordingFailedException e) {
+            log.error("a refused login on {} could not be recorded: {}", connection, e.getMessage());
+        }
+    }
+
     /** Counts and records a refused token (reason only, never the token); returns it to be thrown. */
     private TokenRejectedException refused(String connection, String protocol, String clientAddress, TokenRejectedException e)
             throws GateUnavailableException {

@@ -322,7 +322,6 @@ final class UpstreamCall {
             masking.copy(in, capture, this::links);
         } catch (MaskingException | IOException | RuntimeException e) {
             // Part of the body is on its way: abort the response rather than complete it.
-            log.warn("response on {} aborted: {}", upstream.connection.name(), e.getMessage());
             exchange.loop().execute(() -> abortAfterFailure("response aborted: " + e.getMessage()));
             pipe.close();
             return;
@@ -397,7 +396,7 @@ final class UpstreamCall {
     private void abortAfterFailure(String what) {
         if (!outcome.compareAndSet(false, true)) return;
         stop();
-        log.warn("response on {} aborted: {}", upstream.connection.name(), what);
+        log.warn("{} on {}", what, upstream.connection.name()); // what says "response aborted: why"
         judged.completeAborted(head == null ? 0 : head.status().code(), what, startNanos);
         exchange.abort();
     }

@@ -36,6 +36,8 @@ public final class SshListener implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SshListener.class);
     static final AttributeRepository.AttributeKey<Identity> IDENTITY = new AttributeRepository.AttributeKey<>();
     static final AttributeRepository.AttributeKey<ConnectionSession> RECORDING = new AttributeRepository.AttributeKey<>();
+    /** Why the last key a connection offered was refused, until one logs it in. */
+    static final AttributeRepository.AttributeKey<String> REFUSED = new AttributeRepository.AttributeKey<>();
 
     private final SshServer server;
     private final SshClient client;
@@ -73,23 +75,33 @@ public final class SshListener implements AutoCloseable {
         hostKey.setAlgorithm(UserCertificates.KeyPairs.EC_TYPE);
         hostKey.setKeySize(256);
         server.setKeyPairProvider(hostKey);
+        // A connection gets 30 s to log in (OpenSSH's LoginGraceTime is 120 s): a client that stalls in the
+        // key exchange or sends a bad packet and goes quiet does not hold a slot for longer.
+        org.apache.sshd.core.CoreModuleProperties.AUTH_TIMEOUT.set(server, java.time.Duration.ofSeconds(30));
         server.setPasswordAuthenticator(null);
         server.setKeyboardInteractiveAuthenticator(null);
         server.setPublickeyAuthenticator((user, key, session) -> {
-            if (!(key instanceof OpenSshCertificate certificate)) return false; // keys without a certificate from this gateway: refused
-            var holder = certificates.holder(certificate, user);
-            if (holder.isEmpty()) {
-                log.info("ssh login refused on {} for {}: not a valid certificate of this gateway", config.name(), user);
+            if (!(key instanceof OpenSshCertificate certificate)) {
+                // OpenSSH offers the plain key after its certificate: a certificate's refusal says more, and is kept
+                if (session.getAttribute(REFUSED) == null) session.setAttribute(REFUSED, "user " + user + ": a key without a certificate from this gateway");
+                return false;
+            }
+            UserCertificates.Checked checked = certificates.check(certificate, user);
+            if (checked.holder() == null) {
+                log.info("ssh login refused on {} for {}: {}", config.name(), user, checked.refusal());
+                session.setAttribute(REFUSED, "user " + user + ": " + checked.refusal());
                 return false;
             }
             // The token the certificate was given for is checked again: expired or revoked (introspection), no login.
-            String from = session.getClientAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "unknown";
+            // A refused token is recorded by the gate.
             try {
-                Identity identity = gate.authenticate(config.name(), "ssh", from, java.util.Optional.of(holder.get().token()));
+                Identity identity = gate.authenticate(config.name(), "ssh", address(session), java.util.Optional.of(checked.holder().token()));
                 session.setAttribute(IDENTITY, identity);
+                session.removeAttribute(REFUSED);
                 return true;
             } catch (dev.portcullis.identity.TokenRejectedException | GateUnavailableException e) {
                 log.info("ssh login refused on {} for {}: the token behind the certificate no longer holds: {}", config.name(), user, e.getMessage());
+                session.removeAttribute(REFUSED); // recorded already, with the token's reason
                 return false;
             }
         });
@@ -105,6 +117,12 @@ public final class SshListener implements AutoCloseable {
             public void sessionClosed(Session session) {
                 ConnectionSession recording = session.getAttribute(RECORDING);
                 if (recording != null) recording.end("client disconnected");
+                // A connection that offered keys and never logged in: one record, with why the last one was refused
+                // (clients offer several keys in turn; each offer is not an event).
+                String refused = session.getAttribute(REFUSED);
+                if (refused != null && session.getAttribute(IDENTITY) == null) {
+                    gate.recordRefusedLogin(config.name(), "ssh", address(session), "certificate-refused", refused);
+                }
             }
         });
         try {
@@ -121,14 +139,17 @@ public final class SshListener implements AutoCloseable {
         return new SshListener(server, client, certificates, threads);
     }
 
+    static String address(Session session) {
+        return session.getIoSession().getRemoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "unknown";
+    }
+
     /** The recorded session of an SSH connection, opened at its first command. */
     static ConnectionSession recording(ServerSession session, Gate gate, SshConnectionConfig config, Identity identity)
             throws GateUnavailableException {
         synchronized (session) {
             ConnectionSession recording = session.getAttribute(RECORDING);
             if (recording == null) {
-                String client = session.getClientAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "unknown";
-                recording = gate.openSession(identity, config.name(), "ssh", client);
+                recording = gate.openSession(identity, config.name(), "ssh", address(session));
                 session.setAttribute(RECORDING, recording);
             }
             return recording;

@@ -120,14 +120,24 @@ public final class UserCertificates {
         return PublicKeyEntry.toString(certificate);
     }
 
-    /** Whose certificate this is, when this authority issued it and it is still valid for {@code user}. */
-    Optional<Issued> holder(OpenSshCertificate certificate, String user) {
-        if (!KeyUtils.compareKeys(certificate.getCaPubKey(), ca.getPublic())) return Optional.empty();
-        if (certificate.getType() != OpenSshCertificate.Type.USER || !OpenSshCertificate.isValidNow(certificate)) return Optional.empty();
-        if (!certificate.getPrincipals().contains(user)) return Optional.empty();
+    /** A certificate checked for a login: its holder, or why it logs nobody in. */
+    record Checked(Issued holder, String refusal) {
+        static Checked refused(String why) {
+            return new Checked(null, why);
+        }
+    }
+
+    /** Whose certificate this is, when this authority issued it and it is still valid for {@code user}; else why not. */
+    Checked check(OpenSshCertificate certificate, String user) {
+        if (!KeyUtils.compareKeys(certificate.getCaPubKey(), ca.getPublic())) return Checked.refused("a certificate from another authority");
+        if (certificate.getType() != OpenSshCertificate.Type.USER) return Checked.refused("not a user certificate");
+        if (!OpenSshCertificate.isValidNow(certificate)) return Checked.refused("a certificate outside its validity period");
+        if (!certificate.getPrincipals().contains(user)) return Checked.refused("a certificate not valid for user " + user);
         Issued i = issued.get(certificate.getSerial());
-        if (i == null || i.until().isBefore(Instant.now()) || !i.identity().subject().equals(user)) return Optional.empty();
-        return Optional.of(i);
+        if (i == null) return Checked.refused("a certificate this gateway never issued (serial " + Long.toUnsignedString(certificate.getSerial()) + ")");
+        if (i.until().isBefore(Instant.now())) return Checked.refused("an expired certificate");
+        if (!i.identity().subject().equals(user)) return Checked.refused("a certificate issued to another subject");
+        return new Checked(i, null);
     }
 
     /** {@code @cert-authority} line agents' tooling can use to recognise this CA. */

@@ -9,18 +9,25 @@ import dev.portcullis.store.AuditStore;
 import dev.portcullis.store.LoggedStore;
 import dev.portcullis.store.SessionQuery;
 import dev.portcullis.testing.Kubectl;
+import java.net.InetSocketAddress;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZoneId;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The cluster dies under a watch: the watch ends, it is recorded with why, and the gateway keeps answering, with a Status. */
+/**
+ * Streams that go wrong: the cluster dies under a watch or an exec (the stream ends, it is recorded with
+ * why, and the gateway keeps answering, with a Status), and an agent that stops reading a watch (the
+ * cluster is held back, nothing piles up in the gateway, other agents are served, nothing is lost).
+ */
 class KubeUpstreamFailureTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -66,6 +73,80 @@ class KubeUpstreamFailureTest {
             watch.destroy();
             watch.waitFor(10, TimeUnit.SECONDS);
         }
+    }
+
+    @Test
+    void theClusterDyingMidExecEndsTheSessionRecordedAndTheGatewayAnswersOn() throws Exception {
+        String token = f.token("agent-1", "agents");
+        Path agent = f.kubeconfig("agent", token);
+        Path out = dir.resolve("exec.txt");
+        Process exec = new ProcessBuilder(Kubectl.binary("1.33"), "--kubeconfig", agent.toString(), "exec", "-i", "web-1", "-n", "dev", "--", "cat")
+                .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        try {
+            exec.getOutputStream().write("before-the-fall\n".getBytes(StandardCharsets.UTF_8));
+            exec.getOutputStream().flush();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!Files.readString(out).contains("before-the-fall") && System.nanoTime() < deadline) Thread.sleep(50);
+            assertThat(Files.readString(out)).as("the pod echoed what was typed").contains("before-the-fall");
+
+            f.api.close(); // the cluster goes away under the exec
+
+            assertThat(exec.waitFor(20, TimeUnit.SECONDS)).as("kubectl's exec ends: " + Files.readString(out)).isTrue();
+            String replay = awaitReplay("the upstream closed the stream");
+            assertThat(replay).contains("exec pods/web-1 in dev: cat");
+            HttpResponse<String> next = f.send("GET", "/api/v1/namespaces/dev/pods", token, Map.of());
+            assertThat(next.statusCode()).isEqualTo(502);
+            assertThat(JSON.readTree(next.body()).path("kind").asText()).isEqualTo("Status");
+        } finally {
+            exec.destroyForcibly();
+            exec.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aWatchWhoseAgentStopsReadingHoldsTheClusterBackWhileOthersAreServedAndLosesNothing() throws Exception {
+        String token = f.token("agent-1", "agents");
+        int events = 400;
+        String filler = "x".repeat(100_000); // 400 events of 100 KB: 40 MB, more than every buffer on the way
+        try (SSLSocket slow = (SSLSocket) f.http.sslContext().getSocketFactory().createSocket()) {
+            slow.setReceiveBufferSize(4096);
+            slow.connect(new InetSocketAddress("127.0.0.1", f.port), 5000);
+            slow.setSoTimeout(30_000);
+            slow.getOutputStream().write(("GET /api/v1/namespaces/dev/configmaps?watch=true HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Authorization: Bearer " + token + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            slow.getOutputStream().flush();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (f.api.received().stream().noneMatch(r -> r.query().contains("watch=")) && System.nanoTime() < deadline) Thread.sleep(50);
+            assertThat(f.api.received()).as("the watch reached the cluster").anySatisfy(r -> assertThat(r.query()).contains("watch="));
+
+            for (int i = 0; i < events; i++) {
+                f.api.put("configmaps", "dev", KubeGatewayFixture.object("{\"metadata\":{\"name\":\"big-" + i + "\"},\"data\":{\"blob\":\"" + filler + "\"}}"));
+            }
+            Thread.sleep(2000); // what can flow has flowed
+
+            // the cluster is held back: most events wait at the cluster, not in the gateway's memory
+            assertThat(f.api.pendingWatchEvents()).as("events the cluster could not send yet").isGreaterThan(events / 2);
+            // and another agent is served meanwhile
+            KubeGatewayFixture.Run other = f.kubectl("1.33", f.kubeconfig("other", f.token("agent-2", "agents")), "get", "pods", "-n", "dev");
+            assertThat(other.exit()).as(other.out()).isZero();
+            assertThat(other.out()).contains("web-1");
+
+            // once the agent reads again, every event arrives, the last one included
+            assertThat(readUntil(slow.getInputStream(), "\"name\":\"big-" + (events - 1) + "\"")).isTrue();
+        }
+        assertThat(awaitReplay("the agent closed the connection")).contains("watch configmaps in dev");
+    }
+
+    /** Reads {@code in} until {@code text} has passed (true) or the stream ends (false), keeping only a window. */
+    private static boolean readUntil(java.io.InputStream in, String text) throws java.io.IOException {
+        byte[] buffer = new byte[64 * 1024];
+        String tail = "";
+        for (int n; (n = in.read(buffer)) > 0; ) {
+            String window = tail + new String(buffer, 0, n, StandardCharsets.ISO_8859_1);
+            if (window.contains(text)) return true;
+            tail = window.substring(Math.max(0, window.length() - text.length()));
+        }
+        return false;
     }
 
     /** The replay of the agent's sessions once it shows {@code text}. */

@@ -88,6 +88,8 @@ class SshThroughGatewayTest {
         SshGatewayFixture.Run r = f.ssh(config, "web", "uptime");
         assertThat(r.exit()).isEqualTo(255);
         assertThat(r.err()).contains("Permission denied");
+        assertThat(replayShowing("user agent-1: a key without a certificate from this gateway"))
+                .contains("authentication failed (certificate-refused) on web").contains("user agent-1: a key without a certificate from this gateway");
     }
 
     @Test
@@ -105,6 +107,8 @@ class SshThroughGatewayTest {
         SshGatewayFixture.Run r = f.ssh(config, "web", "uptime");
         assertThat(r.exit()).isEqualTo(255);
         assertThat(r.err()).contains("Permission denied");
+        assertThat(replayShowing("a certificate from another authority")).contains("authentication failed (certificate-refused) on web")
+                .contains("user agent-1: a certificate from another authority");
     }
 
     @Test
@@ -151,19 +155,27 @@ class SshThroughGatewayTest {
     void everyCommandIsRecordedWithItsVerdictAndOutput() throws Exception {
         f.ssh(sshConfig, "web", "echo recorded-output-marker");
         f.ssh(sshConfig, "web", "reboot");
+        String all = replayShowing("recorded-output-marker", "exec: reboot");
+        assertThat(all).contains("exec: echo recorded-output-marker").contains("recorded-output-marker\\n")
+                .contains("exec: reboot").contains("deny (rule never-destructive)").contains("agent-1: ssh via web");
+    }
+
+    /** The replay of every recorded session, once it shows each of {@code texts} (or after 10 s). */
+    static String replayShowing(String... texts) throws Exception {
         String all = "";
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!(all.contains("recorded-output-marker") && all.contains("exec: reboot")) && System.nanoTime() < deadline) {
+        while (System.nanoTime() < deadline) {
             StringBuilder text = new StringBuilder();
             try (AuditStore store = LoggedStore.openForReading(dir.resolve("data").resolve("portcullis.db"))) {
                 Replay replay = new Replay(store, ZoneId.of("UTC"));
-                for (var s : store.sessions(SessionQuery.newest().limit(100))) text.append(replay.text(s.id()));
+                for (var s : store.sessions(SessionQuery.newest().limit(1000))) text.append(replay.text(s.id()));
             }
             all = text.toString();
+            String seen = all;
+            if (java.util.Arrays.stream(texts).allMatch(seen::contains)) break;
             Thread.sleep(100);
         }
-        assertThat(all).contains("exec: echo recorded-output-marker").contains("recorded-output-marker\\n")
-                .contains("exec: reboot").contains("deny (rule never-destructive)").contains("agent-1: ssh via web");
+        return all;
     }
 
     @Test
@@ -254,6 +266,9 @@ class SshThroughGatewayTest {
         SshGatewayFixture.Run r = f.ssh(expired, "web", "uptime");
         assertThat(r.exit()).isEqualTo(255);
         assertThat(r.err()).contains("Permission denied");
+
+        // (OpenSSH does not even offer a certificate outside its validity period: UserCertificatesTest covers those)
+        assertThat(replayShowing("user root: a certificate not valid for user root")).contains("user root: a certificate not valid for user root");
     }
 
     @Test
@@ -271,6 +286,82 @@ class SshThroughGatewayTest {
         SshGatewayFixture.Run r = f.ssh(sshConfig, "web", "echo still-serving");
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("still-serving");
+    }
+
+    @Test
+    void anOversizedPacketAfterTheVersionLineIsDroppedAndOthersAreStillServed() throws Exception {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", f.gatewayPort)) {
+            s.setSoTimeout(10_000);
+            var out = s.getOutputStream();
+            out.write("SSH-2.0-OpenSSH_9.2\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            out.write(new byte[] {0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff}); // a 2 GiB packet announced
+            out.write(new byte[1024]);
+            out.flush();
+            Thread.sleep(200);
+            out.write(new byte[8192]); // MINA reads a random few bytes more before it drops (no length oracle), as OpenSSH does
+            out.flush();
+            var in = s.getInputStream();
+            var received = new java.io.ByteArrayOutputStream();
+            byte[] buffer = new byte[4096];
+            try {
+                for (int n; (n = in.read(buffer)) >= 0; ) received.write(buffer, 0, n); // its version line, its key exchange offer, the end
+            } catch (java.net.SocketException reset) {
+                // dropped with a reset: just as good
+            }
+            assertThat(received.toString(java.nio.charset.StandardCharsets.ISO_8859_1)).startsWith("SSH-2.0-");
+        }
+        SshGatewayFixture.Run r = f.ssh(sshConfig, "web", "echo still-serving");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("still-serving");
+    }
+
+    @Test
+    void unknownChannelsAndRequestsAndTheLargestWindowsAreRefusedOrCappedAndTheConnectionGoesOn() throws Exception {
+        Path agentDir = dir.resolve("agent");
+        java.security.KeyPair key = new org.apache.sshd.common.keyprovider.FileKeyPairProvider(agentDir.resolve("web")).loadKeys(null).iterator().next();
+        java.security.PublicKey certificate = org.apache.sshd.common.config.keys.PublicKeyEntry
+                .parsePublicKeyEntry(Files.readString(agentDir.resolve("web-cert.pub")).strip()).resolvePublicKey(null, java.util.Map.of(), null);
+        try (org.apache.sshd.client.SshClient client = org.apache.sshd.client.SshClient.setUpDefaultClient()) {
+            client.setServerKeyVerifier(org.apache.sshd.client.keyverifier.AcceptAllServerKeyVerifier.INSTANCE); // pinning is tested with OpenSSH
+            // the largest window and packet a peer can announce: the gateway must not trust them for its own buffers
+            org.apache.sshd.core.CoreModuleProperties.WINDOW_SIZE.set(client, 0xFFFFFFFFL);
+            org.apache.sshd.core.CoreModuleProperties.MAX_PACKET_SIZE.set(client, 0x1FFFFFFFL); // MINA's own ceiling as a client
+            client.start();
+            try (org.apache.sshd.client.session.ClientSession session = client.connect("agent-1", "127.0.0.1", f.gatewayPort)
+                    .verify(10, TimeUnit.SECONDS).getSession()) {
+                session.addPublicKeyIdentity(new java.security.KeyPair(certificate, key.getPrivate()));
+                session.auth().verify(10, TimeUnit.SECONDS);
+
+                // a channel type the gateway does not serve: the protocol's open failure
+                var odd = new org.apache.sshd.client.channel.AbstractClientChannel("evil-channel@example.com") {
+                    @Override
+                    protected void doOpen() {
+                    }
+                };
+                session.getService(org.apache.sshd.common.session.ConnectionService.class).registerChannel(odd);
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> odd.open().verify(10, TimeUnit.SECONDS))
+                        .hasMessageContaining("evil-channel@example.com");
+
+                // a global request it does not know: answered with a failure
+                var request = session.createBuffer(org.apache.sshd.common.SshConstants.SSH_MSG_GLOBAL_REQUEST);
+                request.putString("evil-global@example.com");
+                request.putBoolean(true);
+                assertThat(session.request("evil-global@example.com", request, 10, TimeUnit.SECONDS)).isNull();
+
+                // an exec that also asks for agent forwarding: refused, the command still judged and run
+                try (var exec = session.createExecChannel("echo after-odd-requests")) {
+                    exec.setAgentForwarding(true);
+                    var out = new java.io.ByteArrayOutputStream();
+                    exec.setOut(out);
+                    exec.setErr(new java.io.ByteArrayOutputStream());
+                    exec.open().verify(10, TimeUnit.SECONDS);
+                    exec.waitFor(java.util.EnumSet.of(org.apache.sshd.client.channel.ClientChannelEvent.CLOSED), TimeUnit.SECONDS.toMillis(20));
+                    assertThat(out.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("after-odd-requests");
+                    assertThat(exec.getExitStatus()).isZero();
+                }
+            }
+        }
+        assertThat(replayShowing("exec: echo after-odd-requests")).contains("exec: echo after-odd-requests");
     }
 
     static SshGatewayFixture.Run tool(String... command) throws Exception {
