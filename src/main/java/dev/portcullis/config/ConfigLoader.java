@@ -122,7 +122,7 @@ public final class ConfigLoader {
     }
 
     private GatewayConfig gateway(Node root) {
-        Obj o = tree.obj(root, "", List.of("identity", "store", "recording", "admin", "approvals", "connections"));
+        Obj o = tree.obj(root, "", List.of("identity", "store", "recording", "admin", "approvals", "agents", "connections"));
         if (o == null) return null;
         IdentityConfig identity = o.has("identity") ? identity(o.get("identity"), "identity") : null;
         if (!o.has("identity")) o.missing("identity", "a mapping with issuer and audience");
@@ -134,10 +134,24 @@ public final class ConfigLoader {
         if (o.has("admin")) admin = admin(o.get("admin"), "admin");
         else claimListen(admin.listen(), o.node, "admin.listen");
         ApprovalsConfig approvals = o.has("approvals") ? approvals(o.get("approvals"), "approvals") : ApprovalsConfig.NONE;
+        Path dataDir = store == null ? Path.of("./data") : switch (store) {
+            case StoreConfig.Embedded e -> e.path().toAbsolutePath().getParent();
+            case StoreConfig.Postgres p -> p.trail().toAbsolutePath().getParent();
+        };
+        Optional<AgentsConfig> agents = o.has("agents") ? Optional.ofNullable(agents(o.get("agents"), "agents", dataDir)) : Optional.empty();
         List<ConnectionConfig> connections = o.has("connections") ? connections(o.get("connections"), "connections") : null;
         if (!o.has("connections")) o.missing("connections", "a list with at least one connection");
+        if (connections != null && !o.has("agents")) {
+            for (ConnectionConfig c : connections) {
+                if (c != null && c.viaAgent().isPresent()) {
+                    tree.problem(o.get("connections"), "connections",
+                            "connection '" + c.name() + "' goes via agent " + c.viaAgent().get()
+                                    + ", but no agent listener is configured: add agents.listen");
+                }
+            }
+        }
         if (tree.problemCount() > 0) return null;
-        return new GatewayConfig(identity, store, recording, admin, approvals, connections, source);
+        return new GatewayConfig(identity, store, recording, admin, approvals, connections, source, agents);
     }
 
     // ---- identity
@@ -353,6 +367,21 @@ public final class ConfigLoader {
         java.util.Set<String> sessionAdmins = o.has("session-admins") ? reader.textSet(o, "session-admins") : java.util.Set.of();
         if (tree.problemCount() > before) return null;
         return new AdminConfig(listen, tls, allowPlaintext, sessionAdmins);
+    }
+
+    private AgentsConfig agents(Node node, String path, Path dataDir) {
+        Obj o = tree.obj(node, path, List.of("listen", "admins", "certificate-ttl", "ca-key", "host-key"));
+        if (o == null) return null;
+        int before = tree.problemCount();
+        InetSocketAddress listen = reader.required(o, "listen", "host:port", Values::listen, ConfigReader.PLACEHOLDER_LISTEN);
+        if (listen != null) claimListen(listen, o.has("listen") ? o.get("listen") : node, o.child("listen"));
+        java.util.Set<String> admins = o.has("admins") ? reader.textSet(o, "admins") : java.util.Set.of();
+        java.time.Duration ttl = reader.optional(o, "certificate-ttl", "a duration like 24h", Values::positiveDuration,
+                AgentsConfig.DEFAULT_CERTIFICATE_TTL);
+        Path caKey = o.has("ca-key") ? reader.optional(o, "ca-key", "a file path", p -> Path.of(Values.nonBlank(p)), null) : dataDir.resolve("agents-ca");
+        Path hostKey = o.has("host-key") ? reader.optional(o, "host-key", "a file path", p -> Path.of(Values.nonBlank(p)), null) : dataDir.resolve("agents-host-key");
+        if (tree.problemCount() > before || listen == null || caKey == null || hostKey == null) return null;
+        return new AgentsConfig(listen, admins, ttl, caKey, hostKey);
     }
 
     private void claimListen(InetSocketAddress address, Node at, String path) {

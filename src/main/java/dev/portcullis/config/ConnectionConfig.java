@@ -15,4 +15,9 @@ public interface ConnectionConfig {
     InetSocketAddress listen();
 
     Policy policy();
+
+    /** The network agent its upstream connections go through ({@code upstream.via: agent NAME}), if any. */
+    default java.util.Optional<String> viaAgent() {
+        return java.util.Optional.empty();
+    }
 }

@@ -10,9 +10,11 @@ import java.util.Optional;
  * The whole gateway configuration, validated.
  *
  * @param source the file it was loaded from
+ * @param agents  the listener network agents dial out to, when configured
  */
 public record GatewayConfig(IdentityConfig identity, StoreConfig store, RecordingConfig recording, AdminConfig admin,
-                            ApprovalsConfig approvals, List<ConnectionConfig> connections, Path source) {
+                            ApprovalsConfig approvals, List<ConnectionConfig> connections, Path source,
+                            Optional<AgentsConfig> agents) {
     public GatewayConfig {
         Objects.requireNonNull(approvals, "approvals");
         Objects.requireNonNull(identity, "identity");
@@ -21,6 +23,7 @@ public record GatewayConfig(IdentityConfig identity, StoreConfig store, Recordin
         Objects.requireNonNull(admin, "admin");
         connections = List.copyOf(connections);
         Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(agents, "agents");
     }
 
     public Optional<ConnectionConfig> connection(String name) {

@@ -105,8 +105,14 @@ public interface ProtocolModule {
         }
     }
 
-    /** What a listener is given: the gate every operation goes through, and the gateway's limits. */
-    record ListenerContext(Gate gate, int maxResponseBytes) {
+    /**
+     * What a listener is given: the gate every operation goes through, the gateway's limits, and the
+     * tunnels of network agents its upstream may go through.
+     */
+    record ListenerContext(Gate gate, int maxResponseBytes, dev.portcullis.core.Tunnels tunnels) {
+        public ListenerContext(Gate gate, int maxResponseBytes) {
+            this(gate, maxResponseBytes, dev.portcullis.core.Tunnels.NONE);
+        }
     }
 
     /** A policy test operation the gateway could not judge at all. */

@@ -83,4 +83,19 @@ public final class Values {
         if (text.isBlank()) throw new IllegalArgumentException("");
         return text;
     }
+
+    private static final java.util.regex.Pattern AGENT_NAME = java.util.regex.Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
+
+    /** A network agent's name: lower-case letters, digits and dashes, as a DNS label (at most 63). */
+    public static String agentName(String text) {
+        if (!AGENT_NAME.matcher(text).matches()) throw new IllegalArgumentException("not an agent name (a-z, 0-9, -; at most 63)");
+        return text;
+    }
+
+    /** {@code agent NAME}: the network agent an upstream is reached through. */
+    public static String viaAgent(String text) {
+        String[] words = text.strip().split("\\s+");
+        if (words.length != 2 || !words[0].equals("agent")) throw new IllegalArgumentException("expected: agent NAME");
+        return agentName(words[1]);
+    }
 }

@@ -36,12 +36,17 @@ public record HttpConnectionConfig(String name, InetSocketAddress listen, Option
                                    boolean allowPlaintext, URI upstreamUrl, Duration connectTimeout,
                                    Duration responseTimeout, Credentials credentials, long maxRequestBytes,
                                    int approvalPendingStatus, List<String> filterParams, List<String> sortParams,
-                                   Policy policy, Redactor redactor)
+                                   Policy policy, Redactor redactor, Optional<String> via)
         implements ConnectionConfig {
 
     @Override
     public String type() {
         return "http";
+    }
+
+    @Override
+    public Optional<String> viaAgent() {
+        return via;
     }
 
 
@@ -69,6 +74,7 @@ public record HttpConnectionConfig(String name, InetSocketAddress listen, Option
         sortParams = List.copyOf(sortParams);
         Objects.requireNonNull(policy, "policy");
         Objects.requireNonNull(redactor, "redactor");
+        Objects.requireNonNull(via, "via");
     }
 
     /** A header carrying the target's secret. {@link #toString()} never shows the value. */

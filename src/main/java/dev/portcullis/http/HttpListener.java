@@ -62,11 +62,17 @@ public final class HttpListener implements AutoCloseable {
      */
     public static HttpListener start(HttpConnectionConfig connection, Gate gate, int maxRecordedResponseBytes, HttpDialect dialect,
                                      SslContext upstreamTls) throws Exception {
+        return start(connection, gate, maxRecordedResponseBytes, dialect, upstreamTls, dev.portcullis.core.Tunnels.NONE);
+    }
+
+    /** {@code tunnels}: the network agents' tunnels, for an upstream that goes {@code via: agent NAME}. */
+    public static HttpListener start(HttpConnectionConfig connection, Gate gate, int maxRecordedResponseBytes, HttpDialect dialect,
+                                     SslContext upstreamTls, dev.portcullis.core.Tunnels tunnels) throws Exception {
         String name = connection.name();
         String prefix = dialect.protocol() + "-" + name;
         SslContext tls = connection.tls().isPresent() ? serverTls(connection.tls().get(), "connection '" + name + "'") : null;
         ExecutorService blocking = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name(prefix + "-", 0).factory());
-        HttpUpstream upstream = new HttpUpstream(connection, maxRecordedResponseBytes, blocking, dialect, upstreamTls, gate);
+        HttpUpstream upstream = new HttpUpstream(connection, maxRecordedResponseBytes, blocking, dialect, upstreamTls, gate, tunnels);
         HttpGatewayHandler gateway = new HttpGatewayHandler(connection, gate, upstream, blocking, dialect);
         int threads = Integer.getInteger("portcullis.http.event-loops", Math.max(1, Runtime.getRuntime().availableProcessors()));
         EventLoopGroup loops = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(prefix + "-loop", true),

@@ -68,7 +68,7 @@ public final class HttpProtocol implements ProtocolModule {
     @Override
     public Listener start(ConnectionConfig connection, ListenerContext context) throws Exception {
         HttpConnectionConfig http = (HttpConnectionConfig) connection;
-        HttpListener listener = HttpListener.start(http, context.gate(), context.maxResponseBytes());
+        HttpListener listener = HttpListener.start(http, context.gate(), context.maxResponseBytes(), HttpDialect.REST, null, context.tunnels());
         return Listener.of(listener, listener.port(), (http.tls().isPresent() ? "https" : "http") + "://"
                 + http.listen().getHostString() + ":" + listener.port() + " → " + http.upstreamUrl());
     }
@@ -85,15 +85,17 @@ public final class HttpProtocol implements ProtocolModule {
         URI url = null;
         Duration connectTimeout = null;
         Duration responseTimeout = null;
+        Optional<String> via = Optional.empty();
         if (!o.has("upstream")) o.missing("upstream", "a mapping with url");
         else {
-            Obj u = r.tree().obj(o.get("upstream"), o.child("upstream"), List.of("url", "connect-timeout", "response-timeout"));
+            Obj u = r.tree().obj(o.get("upstream"), o.child("upstream"), List.of("url", "connect-timeout", "response-timeout", "via"));
             if (u != null) {
                 url = r.required(u, "url", "an absolute http(s) URL", Values::httpUrl, ConfigReader.PLACEHOLDER_URL);
                 connectTimeout = r.optional(u, "connect-timeout", "a duration like 5s", Values::positiveDuration,
                         HttpConnectionConfig.DEFAULT_CONNECT_TIMEOUT);
                 responseTimeout = r.optional(u, "response-timeout", "a duration like 60s", Values::positiveDuration,
                         HttpConnectionConfig.DEFAULT_RESPONSE_TIMEOUT);
+                if (u.has("via")) via = Optional.ofNullable(r.optional(u, "via", "agent NAME", Values::viaAgent, null));
             }
         }
         Credentials credentials = null;
@@ -115,7 +117,7 @@ public final class HttpProtocol implements ProtocolModule {
         Redactor redactor = r.redactor(o);
         if (section.hasProblems()) return null;
         return new HttpConnectionConfig(name, listen, tls, allowPlaintext, url, connectTimeout, responseTimeout,
-                credentials, maxRequestBytes, approvalPendingStatus, filterParams, sortParams, section.policy(), redactor);
+                credentials, maxRequestBytes, approvalPendingStatus, filterParams, sortParams, section.policy(), redactor, via);
     }
 
     /**

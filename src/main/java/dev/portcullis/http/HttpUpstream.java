@@ -67,6 +67,7 @@ final class HttpUpstream implements AutoCloseable {
     final URI base;
     final String host;
     final int port;
+    private final dev.portcullis.core.Tunnels tunnels;
     final String hostHeader;
     private final String basePath;
     private final SslContext ssl;
@@ -80,13 +81,14 @@ final class HttpUpstream implements AutoCloseable {
     private final Set<Channel> open = ConcurrentHashMap.newKeySet();
 
     HttpUpstream(HttpConnectionConfig connection, int maxRecordedResponseBytes, Executor blocking) throws SSLException {
-        this(connection, maxRecordedResponseBytes, blocking, HttpDialect.REST, null, null);
+        this(connection, maxRecordedResponseBytes, blocking, HttpDialect.REST, null, null, dev.portcullis.core.Tunnels.NONE);
     }
 
     /** {@code upstreamTls}: how to reach an https upstream (its CA, a client certificate); null: the JVM's trust store. */
     HttpUpstream(HttpConnectionConfig connection, int maxRecordedResponseBytes, Executor blocking, HttpDialect dialect,
-                 SslContext upstreamTls, Gate gate) throws SSLException {
+                 SslContext upstreamTls, Gate gate, dev.portcullis.core.Tunnels tunnels) throws SSLException {
         this.connection = connection;
+        this.tunnels = tunnels;
         this.dialect = dialect;
         this.gate = gate;
         this.base = connection.upstreamUrl();
@@ -149,18 +151,69 @@ final class HttpUpstream implements AutoCloseable {
         channels.addLast(c);
     }
 
-    Bootstrap bootstrap(EventLoop loop) {
-        return bootstrap(loop, Handler::new);
+    /**
+     * Opens an upstream connection on {@code loop} whose responses go to the handler {@code last} makes:
+     * straight to the upstream, or through its network agent (the tunnel's local end, its ticket written
+     * before anything else, TLS included). {@code done} runs on the loop with the channel, or with why not.
+     */
+    void connect(EventLoop loop, java.util.function.Supplier<io.netty.channel.ChannelHandler> last,
+                 java.util.function.BiConsumer<Channel, Throwable> done) {
+        if (connection.via().isEmpty()) {
+            bootstrap(loop, last).connect(host, port).addListener((io.netty.channel.ChannelFutureListener) f ->
+                    done.accept(f.channel(), f.isSuccess() ? null : f.cause()));
+            return;
+        }
+        String agent = connection.via().get();
+        tunnels.open(agent, host, port).whenComplete((route, failure) -> loop.execute(() -> {
+            if (failure != null) {
+                done.accept(null, failure instanceof java.util.concurrent.CompletionException c && c.getCause() != null ? c.getCause() : failure);
+                return;
+            }
+            Bootstrap b = bootstrap(loop, last, route.ticket());
+            b.connect(route.address()).addListener((io.netty.channel.ChannelFutureListener) f -> {
+                if (!f.isSuccess()) {
+                    done.accept(f.channel(), new dev.portcullis.core.Tunnels.Unavailable(agent, "the tunnel's local end refused: " + describe(f.cause())));
+                    return;
+                }
+                done.accept(f.channel(), null);
+            });
+        }));
+    }
+
+    /** Writes a tunnel's ticket as the connection's first bytes, before TLS or HTTP say anything. */
+    private static final class Ticket extends io.netty.channel.ChannelInboundHandlerAdapter {
+        private final byte[] ticket;
+
+        Ticket(byte[] ticket) {
+            this.ticket = ticket;
+        }
+
+        @Override
+        public void channelActive(io.netty.channel.ChannelHandlerContext ctx) {
+            ctx.writeAndFlush(io.netty.buffer.Unpooled.wrappedBuffer(ticket));
+            ctx.pipeline().remove(this);
+            ctx.fireChannelActive();
+        }
+    }
+
+    /** The reader of an upstream connection that serves calls (not a tunnel). */
+    io.netty.channel.ChannelHandler newHandler() {
+        return new Handler();
     }
 
     /** A connection on {@code loop} whose responses go to the handler {@code last} makes. */
     Bootstrap bootstrap(EventLoop loop, java.util.function.Supplier<io.netty.channel.ChannelHandler> last) {
+        return bootstrap(loop, last, null);
+    }
+
+    private Bootstrap bootstrap(EventLoop loop, java.util.function.Supplier<io.netty.channel.ChannelHandler> last, byte[] ticket) {
         return new Bootstrap().group(loop).channel(Transport.socketChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connection.connectTimeout().toMillis()))
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (ticket != null) ch.pipeline().addLast(new Ticket(ticket));
                         if (ssl != null) {
                             SslHandler tls = ssl.newHandler(ch.alloc(), host, port);
                             SSLEngine engine = tls.engine();

@@ -105,14 +105,15 @@ final class UpstreamCall {
     private void connect() {
         reused = false;
         state = State.CONNECTING;
-        upstream.bootstrap(exchange.loop()).connect(upstream.host, upstream.port).addListener(f -> {
-            Channel c = ((io.netty.channel.ChannelFuture) f).channel();
+        upstream.connect(exchange.loop(), upstream::newHandler, (c, failure) -> {
             if (state == State.DONE) {
-                c.close();
+                if (c != null) c.close();
                 return;
             }
-            if (!f.isSuccess()) {
-                failBeforeAnswer("did not answer: " + HttpUpstream.describe(f.cause()));
+            if (failure != null) {
+                if (c != null) c.close();
+                failBeforeAnswer(failure instanceof dev.portcullis.core.Tunnels.Unavailable
+                        ? "cannot be reached: " + failure.getMessage() : "did not answer: " + HttpUpstream.describe(failure));
                 return;
             }
             send(c);

@@ -81,12 +81,14 @@ final class UpstreamTunnel {
             if (up != null) up.close();
             exchange.abort();
         });
-        upstream.bootstrap(exchange.loop(), Answer::new).connect(upstream.host, upstream.port).addListener(f -> {
-            if (!f.isSuccess()) {
-                failBeforeAnswer("did not answer: " + HttpUpstream.describe(f.cause()));
+        upstream.connect(exchange.loop(), Answer::new, (c, failure) -> {
+            if (failure != null) {
+                if (c != null) c.close();
+                failBeforeAnswer(failure instanceof dev.portcullis.core.Tunnels.Unavailable
+                        ? "cannot be reached: " + failure.getMessage() : "did not answer: " + HttpUpstream.describe(failure));
                 return;
             }
-            up = ((ChannelFuture) f).channel();
+            up = c;
             FullHttpRequest request = upstream.request(exchange, call, operation, new byte[0]);
             request.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
             request.headers().set(HttpHeaderNames.CONNECTION, "Upgrade");

@@ -64,7 +64,7 @@ public record KubernetesConnectionConfig(String name, InetSocketAddress listen, 
     HttpConnectionConfig asHttp() {
         return new HttpConnectionConfig(name, listen, tls, allowPlaintext, upstreamUrl, connectTimeout, responseTimeout,
                 new HttpConnectionConfig.Credentials("Authorization", token.map(t -> "Bearer " + t).orElse("")),
-                maxRequestBytes, 403, List.of(), List.of(), policy, redactor);
+                maxRequestBytes, 403, List.of(), List.of(), policy, redactor, java.util.Optional.empty());
     }
 
     @Override

@@ -71,7 +71,7 @@ public final class KubernetesProtocol implements ProtocolModule {
     public Listener start(ConnectionConfig connection, ListenerContext context) throws Exception {
         KubernetesConnectionConfig kube = (KubernetesConnectionConfig) connection;
         HttpConnectionConfig http = kube.asHttp();
-        HttpListener listener = HttpListener.start(http, context.gate(), context.maxResponseBytes(), new KubeDialect(kube), upstreamTls(kube));
+        HttpListener listener = HttpListener.start(http, context.gate(), context.maxResponseBytes(), new KubeDialect(kube), upstreamTls(kube), context.tunnels());
         return Listener.of(listener, listener.port(), (http.tls().isPresent() ? "https" : "http") + "://"
                 + http.listen().getHostString() + ":" + listener.port() + " → " + kube.upstreamUrl() + " (Kubernetes API)");
     }

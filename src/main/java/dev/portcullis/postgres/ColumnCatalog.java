@@ -50,7 +50,10 @@ final class ColumnCatalog implements AutoCloseable, RelationCatalog {
                 }
             });
 
-    ColumnCatalog(PostgresConnectionConfig config) {
+    private final UpstreamDialer dialer;
+
+    ColumnCatalog(PostgresConnectionConfig config, UpstreamDialer dialer) {
+        this.dialer = dialer;
         this.config = config;
     }
 
@@ -123,9 +126,7 @@ final class ColumnCatalog implements AutoCloseable, RelationCatalog {
 
     private UpstreamConnection connection() throws IOException {
         if (connection == null) {
-            PostgresConnectionConfig.Upstream u = config.upstream();
-            connection = UpstreamConnection.open(u.host(), u.port(), u.database(), u.user(), u.password(),
-                    Map.of("application_name", "portcullis-catalog"));
+            connection = dialer.open(Map.of("application_name", "portcullis-catalog"));
         }
         return connection;
     }

@@ -35,7 +35,7 @@ public final class PgListener implements AutoCloseable {
      * @throws IllegalStateException when PostgreSQL's parser (libpg_query) is not installed: the gateway then
      *                               stops at start-up instead of reporting ready and refusing every statement
      */
-    public static PgListener start(PostgresConnectionConfig config, Gate gate) throws IOException {
+    public static PgListener start(PostgresConnectionConfig config, Gate gate, dev.portcullis.core.Tunnels tunnels) throws IOException {
         dev.portcullis.sql.SqlParser.requireAvailable();
         SSLContext tls = config.tls().isPresent() ? sslContext(config) : null;
         InetSocketAddress listen = config.listen();
@@ -49,14 +49,15 @@ public final class PgListener implements AutoCloseable {
                     + listen.getPort() + ": " + e.getMessage(), e);
         }
         ExecutorService sessions = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("pg-" + config.name() + "-", 0).factory());
-        ColumnCatalog catalog = new ColumnCatalog(config);
+        UpstreamDialer dialer = new UpstreamDialer(config.upstream(), tunnels);
+        ColumnCatalog catalog = new ColumnCatalog(config, dialer);
         CancelRegistry cancels = new CancelRegistry();
         Thread acceptor = Thread.ofPlatform().daemon().name("pg-" + config.name() + "-accept").start(() -> {
             while (!server.isClosed()) {
                 try {
                     Socket socket = server.accept();
                     socket.setTcpNoDelay(true);
-                    sessions.execute(new PgSession(socket, config, gate, cancels, catalog, tls));
+                    sessions.execute(new PgSession(socket, config, gate, cancels, catalog, tls, dialer));
                 } catch (IOException e) {
                     if (!server.isClosed()) log.warn("accept on {} failed: {}", config.name(), e.getMessage());
                 }

@@ -48,6 +48,7 @@ final class PgSession implements Runnable {
     final Gate gate;
     final CancelRegistry cancels;
     final ColumnCatalog catalog;
+    final UpstreamDialer dialer;
     final SSLContext tls;
     final String clientAddress;
 
@@ -77,12 +78,13 @@ final class PgSession implements Runnable {
     private final SessionStatements state = new SessionStatements();
 
     PgSession(Socket socket, PostgresConnectionConfig config, Gate gate, CancelRegistry cancels, ColumnCatalog catalog,
-              SSLContext tls) {
+              SSLContext tls, UpstreamDialer dialer) {
         this.socket = socket;
         this.config = config;
         this.gate = gate;
         this.cancels = cancels;
         this.catalog = catalog;
+        this.dialer = dialer;
         this.tls = tls;
         this.clientAddress = socket.getInetAddress().getHostAddress();
     }

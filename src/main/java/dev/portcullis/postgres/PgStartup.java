@@ -94,9 +94,21 @@ final class PgStartup {
             if (PgStartup.FORWARDED_PARAMETERS.contains(k)) params.put(k, v);
         });
         params.putIfAbsent("application_name", "portcullis");
-        PostgresConnectionConfig.Upstream u = session.config.upstream();
         try {
-            session.upstream = UpstreamConnection.open(u.host(), u.port(), u.database(), u.user(), u.password(), params);
+            session.upstream = session.dialer.open(params);
+        } catch (dev.portcullis.core.Tunnels.Unavailable e) {
+            // Its network agent is offline, or refuses or cannot reach the database: 08001, as a client that
+            // cannot connect reports it, naming the agent. Recorded as a refused session start.
+            log.warn("connection '{}': {}", session.config.name(), e.getMessage());
+            session.sendFatal(PgErrors.fatal("08001", "Portcullis: connection '" + session.config.name()
+                    + "' cannot reach its database: " + e.getMessage()));
+            try {
+                session.gate.openSession(session.identity, session.config.name(), "postgres", session.clientAddress)
+                        .end("refused: the database cannot be reached: " + e.getMessage());
+            } catch (GateUnavailableException | RuntimeException notRecorded) {
+                log.warn("connection '{}': the refusal could not be recorded: {}", session.config.name(), notRecorded.getMessage());
+            }
+            return false;
         } catch (IOException e) {
             log.warn("connection '{}': session.upstream login failed: {}", session.config.name(), e.getMessage());
             session.sendFatal(PgErrors.fatal("08006", "Portcullis: connection '" + session.config.name()

@@ -30,6 +30,11 @@ public record PostgresConnectionConfig(String name, InetSocketAddress listen, Up
         return "postgres";
     }
 
+    @Override
+    public java.util.Optional<String> viaAgent() {
+        return upstream == null ? java.util.Optional.empty() : upstream.via();
+    }
+
     public PostgresConnectionConfig {
         Objects.requireNonNull(name);
         Objects.requireNonNull(listen);
@@ -43,8 +48,14 @@ public record PostgresConnectionConfig(String name, InetSocketAddress listen, Up
     }
 
     /** The database the gateway connects to, and as whom. */
-    public record Upstream(String host, int port, String database, String user, String password) {
+    /** @param via the network agent this upstream is reached through, if any */
+    public record Upstream(String host, int port, String database, String user, String password, java.util.Optional<String> via) {
+        public Upstream(String host, int port, String database, String user, String password) {
+            this(host, port, database, user, password, java.util.Optional.empty());
+        }
+
         public Upstream {
+            Objects.requireNonNull(via);
             Objects.requireNonNull(host);
             Objects.requireNonNull(database);
             Objects.requireNonNull(user);
@@ -53,7 +64,7 @@ public record PostgresConnectionConfig(String name, InetSocketAddress listen, Up
 
         @Override
         public String toString() {
-            return "Upstream[" + user + "@" + host + ":" + port + "/" + database + ", password=(redacted)]";
+            return "Upstream[" + user + "@" + host + ":" + port + "/" + database + via.map(a -> " via agent " + a).orElse("") + ", password=(redacted)]";
         }
     }
 }

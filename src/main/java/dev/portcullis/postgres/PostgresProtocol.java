@@ -76,7 +76,7 @@ public final class PostgresProtocol implements ProtocolModule {
     @Override
     public Listener start(ConnectionConfig connection, ListenerContext context) throws Exception {
         PostgresConnectionConfig pg = (PostgresConnectionConfig) connection;
-        PgListener listener = PgListener.start(pg, context.gate());
+        PgListener listener = PgListener.start(pg, context.gate(), context.tunnels());
         return Listener.of(listener, listener.port(), pg.listen().getHostString() + ":" + listener.port() + " → " + pg.upstream());
     }
 
@@ -166,15 +166,16 @@ public final class PostgresProtocol implements ProtocolModule {
         PostgresConnectionConfig.Upstream upstream = null;
         if (!o.has("upstream")) o.missing("upstream", "a mapping with host, port, database, user and password");
         else {
-            Obj u = r.tree().obj(o.get("upstream"), o.child("upstream"), List.of("host", "port", "database", "user", "password"));
+            Obj u = r.tree().obj(o.get("upstream"), o.child("upstream"), List.of("host", "port", "database", "user", "password", "via"));
             if (u != null) {
                 String host = r.required(u, "host", "a host name or address", Values::nonBlank, "127.0.0.1");
                 Integer port = r.optional(u, "port", "a port number 1-65535", ConfigReader::port, 5432);
                 String database = r.required(u, "database", "a database name", Values::nonBlank, "postgres");
                 String user = r.required(u, "user", "a database role", Values::nonBlank, "postgres");
                 String password = r.secret(u, "password");
+                Optional<String> via = u.has("via") ? Optional.ofNullable(r.optional(u, "via", "agent NAME", Values::viaAgent, null)) : Optional.empty();
                 if (host != null && port != null && database != null && user != null && password != null) {
-                    upstream = new PostgresConnectionConfig.Upstream(host, port, database, user, password);
+                    upstream = new PostgresConnectionConfig.Upstream(host, port, database, user, password, via);
                 }
             }
         }

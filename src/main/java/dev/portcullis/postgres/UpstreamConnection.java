@@ -101,7 +101,23 @@ public final class UpstreamConnection implements Closeable {
         return open(host, port, database, user, password, extraStartupParams, Objects.requireNonNull(tls, "tls"));
     }
 
+    /** How a session's socket is made: straight to the server, or through a network agent. */
+    interface SocketSource {
+        Socket connect() throws IOException;
+    }
+
+    /** Opens a plain session over a socket {@code source} makes (through a network agent); host and port name the server. */
+    static UpstreamConnection open(SocketSource source, String host, int port, String database, String user, String password,
+            Map<String, String> extraStartupParams) throws IOException {
+        return open(source, host, port, database, user, password, extraStartupParams, null);
+    }
+
     private static UpstreamConnection open(String host, int port, String database, String user, String password,
+            Map<String, String> extraStartupParams, SSLContext tls) throws IOException {
+        return open(() -> connect(host, port), host, port, database, user, password, extraStartupParams, tls);
+    }
+
+    private static UpstreamConnection open(SocketSource source, String host, int port, String database, String user, String password,
             Map<String, String> extraStartupParams, SSLContext tls) throws IOException {
         Objects.requireNonNull(database, "database");
         Objects.requireNonNull(user, "user");
@@ -119,7 +135,7 @@ public final class UpstreamConnection implements Closeable {
             startup.put(name, extra.getValue());
         }
 
-        Socket socket = connect(host, port);
+        Socket socket = source.connect();
         try {
             socket.setSoTimeout((int) STARTUP_TIMEOUT.toMillis());
             if (tls != null) {

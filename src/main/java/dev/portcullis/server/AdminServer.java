@@ -33,7 +33,16 @@ public final class AdminServer implements AutoCloseable {
     private static final ObjectMapper JSON = Json.mapper();
 
     /** One readiness check: the probe answers empty when ready, else the reason it is not. */
-    public record ReadinessCheck(String name, Supplier<Optional<String>> probe) {
+    public record ReadinessCheck(String name, Supplier<Optional<String>> probe, boolean informational) {
+        public ReadinessCheck(String name, Supplier<Optional<String>> probe) {
+            this(name, probe, false);
+        }
+
+        /** Shown in {@code /readyz}'s detail without deciding readiness (an agent that is offline). */
+        public static ReadinessCheck info(String name, Supplier<String> detail) {
+            return new ReadinessCheck(name, () -> Optional.of(detail.get()), true);
+        }
+
     }
 
     private final Server server;
@@ -56,6 +65,12 @@ public final class AdminServer implements AutoCloseable {
     /** @param sessions the live sessions API, served under {@value SessionsApi#PREFIX} */
     static AdminServer start(AdminConfig admin, List<ReadinessCheck> checks, GatewayMetrics metrics,
                              Optional<ApprovalApi> approvals, Optional<SessionsApi> sessions) throws Exception {
+        return start(admin, checks, metrics, approvals, sessions, Optional.empty());
+    }
+
+    /** @param agents the network agents API, served under {@value AgentsApi#PREFIX} */
+    static AdminServer start(AdminConfig admin, List<ReadinessCheck> checks, GatewayMetrics metrics,
+                             Optional<ApprovalApi> approvals, Optional<SessionsApi> sessions, Optional<AgentsApi> agents) throws Exception {
         VirtualThreadPool threads = new VirtualThreadPool();
         threads.setName("admin");
         Server server = new Server(threads);
@@ -70,6 +85,13 @@ public final class AdminServer implements AutoCloseable {
                 String path = request.getHttpURI().getPath();
                 if (sessions.isPresent() && path.equals(SshCertificatesApi.PATH)) {
                     sshCertificates(sessions.get().certificates(), request, response, callback);
+                    return true;
+                }
+                if (agents.isPresent() && AgentsApi.serves(path)) {
+                    byte[] body = body(request, AgentsApi.MAX_BODY_BYTES, response, callback);
+                    if (body == null) return true;
+                    SessionsApi.Reply reply = agents.get().handle(request.getMethod(), path, request.getHeaders().get(HttpHeader.AUTHORIZATION), body);
+                    send(response, callback, reply.status(), reply.contentType(), reply.body());
                     return true;
                 }
                 if (sessions.isPresent() && SessionsApi.serves(path)) {
@@ -110,7 +132,7 @@ public final class AdminServer implements AutoCloseable {
         for (ReadinessCheck check : checks) {
             Optional<String> reason = check.probe().get();
             details.put(check.name(), reason.orElse("ok"));
-            ready &= reason.isEmpty();
+            ready &= reason.isEmpty() || check.informational();
         }
         body.put("status", ready ? "ready" : "not-ready");
         send(response, callback, ready ? 200 : 503, "application/json", body.toString());

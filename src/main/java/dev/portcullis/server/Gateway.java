@@ -9,7 +9,10 @@ import dev.portcullis.config.GatewayConfig;
 import dev.portcullis.config.ProtocolModule;
 import dev.portcullis.config.ProtocolRegistry;
 import dev.portcullis.config.StoreConfig;
+import dev.portcullis.core.Tunnels;
 import dev.portcullis.gate.Gate;
+import dev.portcullis.netagent.AgentListener;
+import dev.portcullis.netagent.AgentRegistry;
 import dev.portcullis.identity.TokenVerifier;
 import dev.portcullis.recording.DurableRecorder;
 import dev.portcullis.store.LoggedStore;
@@ -106,20 +109,38 @@ public final class Gateway implements AutoCloseable {
                 log.info("store: {} as replica '{}', trail {}", shared.describe(), shared.replica(), store.trailDirectory());
             }
 
+            // Network agents dial out to their own listener; connections whose upstream goes via an agent reach
+            // it through their tunnels.
+            AgentListener agents = null;
+            if (config.agents().isPresent()) {
+                agents = AgentListener.start(config.agents().get(), new AgentRegistry(store.index(), clock), gate, clock);
+                opened.add(agents);
+                log.info("network agents: listening on {}:{} (host key {})", config.agents().get().listen().getHostString(),
+                        agents.port(), agents.hostKeyFingerprint());
+            }
             Map<String, Integer> ports = new LinkedHashMap<>();
-            ProtocolModule.ListenerContext context = new ProtocolModule.ListenerContext(gate, config.recording().maxResponseBytes());
+            ProtocolModule.ListenerContext context = new ProtocolModule.ListenerContext(gate, config.recording().maxResponseBytes(),
+                    agents == null ? Tunnels.NONE : agents);
             for (ConnectionConfig connection : config.connections()) {
                 ProtocolModule.Listener listener = protocols.moduleOf(connection).start(connection, context);
                 opened.add(listener);
                 ports.put(connection.name(), listener.port());
                 log.info("connection '{}' ({}) listening on {}", connection.name(), connection.type(), listener.describe());
             }
-            List<AdminServer.ReadinessCheck> checks = List.of(
+            List<AdminServer.ReadinessCheck> checks = new ArrayList<>(List.of(
                     new AdminServer.ReadinessCheck("identity", () -> verifier.ready() ? Optional.empty()
                             : Optional.of("OIDC discovery/JWKS from " + config.identity().issuer() + " not loaded yet")),
-                    new AdminServer.ReadinessCheck("store", () -> recorder.notHealthyBecause().or(store::indexBehindBecause)));
+                    new AdminServer.ReadinessCheck("store", () -> recorder.notHealthyBecause().or(store::indexBehindBecause))));
+            Optional<AgentsApi> agentsApi = Optional.empty();
+            if (agents != null) {
+                AgentListener listener = agents;
+                checks.add(AdminServer.ReadinessCheck.info("agents", () -> describeAgents(config, listener)));
+                InetSocketAddress at = config.agents().get().listen();
+                agentsApi = Optional.of(new AgentsApi(agents, config.agents().get(), verifier, at.getHostString() + ":" + agents.port()));
+            }
             AdminServer admin = AdminServer.start(config.admin(), checks, metrics,
-                    Optional.of(new ApprovalApi(approvals, verifier)), Optional.of(new SessionsApi(gate.live(), replicaSessions, verifier, config.admin().sessionAdmins())));
+                    Optional.of(new ApprovalApi(approvals, verifier)), Optional.of(new SessionsApi(gate.live(), replicaSessions, verifier, config.admin().sessionAdmins())),
+                    agentsApi);
             opened.add(admin);
             log.info("admin listening on {}://{}:{} (/healthz, /readyz, /metrics, /api/v1/approvals, /approvals)",
                     config.admin().scheme(), adminListen.getHostString(), admin.port());
@@ -128,6 +149,24 @@ public final class Gateway implements AutoCloseable {
             closeAll(opened);
             throw e;
         }
+    }
+
+    /** For /readyz: each agent a connection goes through, connected here or not, its last heartbeat and open streams. */
+    private static String describeAgents(GatewayConfig config, AgentListener listener) {
+        java.util.Set<String> needed = new java.util.TreeSet<>();
+        for (ConnectionConfig c : config.connections()) c.viaAgent().ifPresent(needed::add);
+        Map<String, AgentListener.Status> here = new LinkedHashMap<>();
+        for (AgentListener.Status s : listener.connected()) here.put(s.name(), s);
+        needed.addAll(here.keySet());
+        if (needed.isEmpty()) return "no agent connected";
+        List<String> parts = new ArrayList<>();
+        java.time.Instant now = java.time.Instant.now();
+        for (String name : needed) {
+            AgentListener.Status s = here.get(name);
+            parts.add(s == null ? name + ": offline" : name + ": connected from " + s.from() + ", last heartbeat "
+                    + java.time.Duration.between(s.lastHeartbeat(), now).toSeconds() + "s ago, " + s.openStreams() + " open streams");
+        }
+        return String.join("; ", parts);
     }
 
     public int port(String connection) {

@@ -145,14 +145,22 @@ public final class UserCertificates {
         return PublicKeyEntry.toString(ca.getPublic());
     }
 
-    /** Key files: generated here, read with MINA's providers. */
-    static final class KeyPairs {
+    /** Key files (OpenSSH format, mode 600): generated here, read with MINA's providers; the network agent's keys too. */
+    public static final class KeyPairs {
         static final String EC_TYPE = KeyUtils.EC_ALGORITHM;
 
         private KeyPairs() {
         }
 
-        static void write(KeyPair pair, Path file, String comment) throws IOException, GeneralSecurityException {
+        /** The key pair in {@code file}, or a new ECDSA P-256 one written there (mode 600) when there is none. */
+        public static KeyPair loadOrCreate(Path file, String comment) throws IOException, GeneralSecurityException {
+            if (Files.exists(file)) return new FileKeyPairProvider(file).loadKeys(null).iterator().next();
+            KeyPair pair = KeyUtils.generateKeyPair(org.apache.sshd.common.keyprovider.KeyPairProvider.ECDSA_SHA2_NISTP256, 256);
+            write(pair, file, comment);
+            return pair;
+        }
+
+        public static void write(KeyPair pair, Path file, String comment) throws IOException, GeneralSecurityException {
             Files.createDirectories(file.toAbsolutePath().getParent());
             Path partial = file.resolveSibling(file.getFileName() + ".partial");
             try (OutputStream out = Files.newOutputStream(partial)) {

@@ -95,7 +95,21 @@ public final class Migrations {
                     "ALTER TABLE approval_request ADD COLUMN grant_seconds BIGINT NOT NULL DEFAULT 0",
                     "ALTER TABLE approval_request ADD COLUMN grant_until BIGINT NOT NULL DEFAULT 0",
                     "CREATE INDEX approval_request_grant ON approval_request (requester_subject, connection_name, rule_id)"
-                            + " WHERE grant_seconds > 0")));
+                            + " WHERE grant_seconds > 0")),
+            // Network agents: a join token (its SHA-256 only) until the agent enrols, then the fingerprint of the
+            // key its certificates are for; a revoked agent keeps its row (revoked_at > 0) so it stays refused.
+            new Migration(4, "network agents", List.of(
+                    """
+                    CREATE TABLE network_agent (
+                        name             VARCHAR(63)   NOT NULL PRIMARY KEY,
+                        join_token_hash  CHAR(64)      NOT NULL,
+                        join_expires_at  BIGINT        NOT NULL,
+                        join_used_at     BIGINT        NOT NULL,
+                        key_fingerprint  VARCHAR(128)  NOT NULL,
+                        created_at       BIGINT        NOT NULL,
+                        enrolled_at      BIGINT        NOT NULL,
+                        revoked_at       BIGINT        NOT NULL
+                    )""")));
 
     private Migrations() {
     }

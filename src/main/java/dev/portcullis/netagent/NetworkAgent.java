@@ -1,0 +1,251 @@
+package dev.portcullis.netagent;
+
+import dev.portcullis.ssh.UserCertificates;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.PublicKey;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.apache.sshd.client.SshClient;
+import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.SshConstants;
+import org.apache.sshd.common.config.keys.KeyUtils;
+import org.apache.sshd.common.config.keys.OpenSshCertificate;
+import org.apache.sshd.common.config.keys.PublicKeyEntry;
+import org.apache.sshd.common.session.Session;
+import org.apache.sshd.common.util.buffer.Buffer;
+import org.apache.sshd.common.util.net.SshdSocketAddress;
+import org.apache.sshd.core.CoreModuleProperties;
+import org.apache.sshd.server.forward.DirectTcpipFactory;
+import org.apache.sshd.server.forward.TcpForwardingFilter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The network agent: runs beside targets the gateway cannot reach, dials out to the gateway's agent
+ * listener and stays connected (heartbeats every 5 s, reconnects with exponential backoff and full
+ * jitter, up to 30 s), and opens the connections the gateway asks for, only to targets on its own
+ * allow-list, so a compromised gateway cannot use it to scan the private network.
+ *
+ * <p>State (its key, certificate and the gateway's pinned host key) lives in {@code stateDir}. Without a
+ * certificate it enrols first with a one-time join token, checking the gateway's host key against the
+ * fingerprint given with the token.
+ */
+public final class NetworkAgent implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(NetworkAgent.class);
+    static final Duration HEARTBEAT = Duration.ofSeconds(5);
+    static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+
+    /**
+     * @param gateway         the agent listener, host:port
+     * @param allow           targets it may connect to, as {@code host:port} (exact; {@code host:*} for any port)
+     * @param joinToken       for the first start (no certificate in stateDir yet)
+     * @param gatewayKey      {@code SHA256:...} of the gateway's agent listener host key, checked at enrolment
+     */
+    public record Settings(String name, InetSocketAddress gateway, Path stateDir, Set<String> allow, Optional<String> joinToken,
+                           Optional<String> gatewayKey) {
+    }
+
+    /** What the agent is doing, for logs and tests. */
+    public enum State { STARTING, CONNECTED, RECONNECTING, STOPPED }
+
+    private final Settings settings;
+    private final SshClient client;
+    private volatile State state = State.STARTING;
+    private volatile boolean closed;
+    private volatile ClientSession session;
+    private final Thread loop;
+
+    private NetworkAgent(Settings settings) {
+        this.settings = settings;
+        this.client = SshClient.setUpDefaultClient();
+        client.setChannelFactories(List.of(DirectTcpipFactory.INSTANCE)); // the gateway's streams, nothing else
+        client.setForwardingFilter(org.apache.sshd.server.forward.ForwardingFilter.asForwardingFilter(
+                org.apache.sshd.server.forward.AgentForwardingFilter.of(false), org.apache.sshd.server.forward.X11ForwardingFilter.of(false),
+                new AllowList(settings.allow())));
+        CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, HEARTBEAT);
+        client.start();
+        this.loop = Thread.ofPlatform().name("agent-" + settings.name()).daemon(false).unstarted(this::run);
+    }
+
+    /** Starts the agent; enrols first when it has no certificate. Returns once the loop runs. */
+    public static NetworkAgent start(Settings settings) throws Exception {
+        Files.createDirectories(settings.stateDir());
+        NetworkAgent agent = new NetworkAgent(settings);
+        if (!Files.exists(agent.certificateFile())) agent.enrol();
+        agent.loop.start();
+        return agent;
+    }
+
+    public State state() {
+        return state;
+    }
+
+    private Path keyFile() {
+        return settings.stateDir().resolve("agent-key");
+    }
+
+    private Path certificateFile() {
+        return settings.stateDir().resolve("agent-key-cert.pub");
+    }
+
+    private Path gatewayKeyFile() {
+        return settings.stateDir().resolve("gateway-host-key.pub");
+    }
+
+    /** Presents the join token once and keeps the certificate it gets, pinning the gateway's host key. */
+    private void enrol() throws Exception {
+        String token = settings.joinToken().orElseThrow(() -> new IllegalStateException(
+                "agent " + settings.name() + " has no certificate in " + settings.stateDir() + ": give it a join token (portcullis agents join-token)"));
+        String pinned = settings.gatewayKey().orElseThrow(() -> new IllegalStateException(
+                "enrolling needs the gateway's host key fingerprint (--gateway-key SHA256:...), printed with the join token"));
+        KeyPair key = UserCertificates.KeyPairs.loadOrCreate(keyFile(), "portcullis network agent " + settings.name());
+        PublicKey[] seen = new PublicKey[1];
+        client.setServerKeyVerifier((s, remote, serverKey) -> {
+            seen[0] = serverKey;
+            return KeyUtils.getFingerPrint(serverKey).equals(pinned);
+        });
+        try (ClientSession s = client.connect(AgentListener.JOIN_USER_PREFIX + settings.name(), settings.gateway()).verify(10, TimeUnit.SECONDS).getSession()) {
+            s.addPasswordIdentity(token);
+            s.auth().verify(10, TimeUnit.SECONDS);
+            Buffer request = s.createBuffer(SshConstants.SSH_MSG_GLOBAL_REQUEST);
+            request.putString(AgentListener.ENROL);
+            request.putBoolean(true);
+            request.putString(PublicKeyEntry.toString(key.getPublic()));
+            Buffer reply = s.request(AgentListener.ENROL, request, 10, TimeUnit.SECONDS);
+            if (reply == null) throw new IOException("the gateway refused to enrol agent " + settings.name() + " (see its log)");
+            Files.writeString(certificateFile(), reply.getString() + "\n");
+            Files.writeString(gatewayKeyFile(), PublicKeyEntry.toString(seen[0]) + "\n");
+            log.info("agent {} enrolled at {}; its certificate is in {}", settings.name(), settings.gateway(), certificateFile());
+        } catch (IOException e) {
+            if (seen[0] != null && !KeyUtils.getFingerPrint(seen[0]).equals(pinned)) {
+                throw new IOException("the gateway's host key " + KeyUtils.getFingerPrint(seen[0]) + " is not the one given (" + pinned + "): refusing to enrol", e);
+            }
+            throw e;
+        }
+    }
+
+    private void run() {
+        Duration backoff = Duration.ofSeconds(1);
+        while (!closed) {
+            Instant started = Instant.now();
+            try {
+                connectOnce();
+            } catch (Exception e) {
+                if (closed) break;
+                log.warn("agent {}: {}", settings.name(), e.getMessage());
+            }
+            if (closed) break;
+            state = State.RECONNECTING;
+            if (Duration.between(started, Instant.now()).compareTo(MAX_BACKOFF) > 0) backoff = Duration.ofSeconds(1);
+            long sleep = ThreadLocalRandom.current().nextLong(backoff.toMillis() / 2, backoff.toMillis() + 1); // jitter
+            log.info("agent {}: reconnecting to {} in {} ms", settings.name(), settings.gateway(), sleep);
+            try {
+                Thread.sleep(sleep);
+            } catch (InterruptedException e) {
+                break;
+            }
+            backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+        }
+        state = State.STOPPED;
+    }
+
+    /** One connection: log in with the certificate, heartbeat and renew until it ends. */
+    private void connectOnce() throws Exception {
+        PublicKey gatewayKey = PublicKeyEntry.parsePublicKeyEntry(Files.readString(gatewayKeyFile()).strip()).resolvePublicKey(null, Map.of(), null);
+        client.setServerKeyVerifier((s, remote, serverKey) -> KeyUtils.compareKeys(serverKey, gatewayKey));
+        KeyPair key = UserCertificates.KeyPairs.loadOrCreate(keyFile(), "portcullis network agent " + settings.name());
+        OpenSshCertificate certificate = (OpenSshCertificate) PublicKeyEntry.parsePublicKeyEntry(Files.readString(certificateFile()).strip())
+                .resolvePublicKey(null, Map.of(), null);
+        try (ClientSession s = client.connect(settings.name(), settings.gateway()).verify(10, TimeUnit.SECONDS).getSession()) {
+            s.addPublicKeyIdentity(new KeyPair(certificate, key.getPrivate()));
+            s.auth().verify(10, TimeUnit.SECONDS);
+            session = s;
+            state = State.CONNECTED;
+            log.info("agent {} connected to {}", settings.name(), settings.gateway());
+            while (!closed && s.isOpen()) {
+                Buffer beat = s.createBuffer(SshConstants.SSH_MSG_GLOBAL_REQUEST);
+                beat.putString(AgentListener.HEARTBEAT);
+                beat.putBoolean(true);
+                if (s.request(AgentListener.HEARTBEAT, beat, HEARTBEAT.toMillis() * 2, TimeUnit.MILLISECONDS) == null) {
+                    throw new IOException("the gateway did not answer a heartbeat");
+                }
+                certificate = renewIfHalfwayThrough(s, certificate);
+                Thread.sleep(HEARTBEAT.toMillis());
+            }
+            if (!closed) log.warn("agent {}: the gateway closed the connection", settings.name());
+        } finally {
+            session = null;
+        }
+    }
+
+    private OpenSshCertificate renewIfHalfwayThrough(ClientSession s, OpenSshCertificate current) throws IOException {
+        long after = current.getValidAfter();
+        long before = current.getValidBefore();
+        long now = Instant.now().getEpochSecond();
+        if (now < after + (before - after) / 2) return current;
+        Buffer request = s.createBuffer(SshConstants.SSH_MSG_GLOBAL_REQUEST);
+        request.putString(AgentListener.RENEW);
+        request.putBoolean(true);
+        Buffer reply = s.request(AgentListener.RENEW, request, 10, TimeUnit.SECONDS);
+        if (reply == null) throw new IOException("the gateway refused to renew the certificate");
+        String line = reply.getString();
+        Files.writeString(certificateFile(), line + "\n");
+        log.info("agent {}: certificate renewed", settings.name());
+        try {
+            return (OpenSshCertificate) PublicKeyEntry.parsePublicKeyEntry(line).resolvePublicKey(null, Map.of(), null);
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IOException("the renewed certificate cannot be read: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        ClientSession s = session;
+        if (s != null) s.close(true);
+        loop.interrupt();
+        try {
+            loop.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        client.stop();
+        state = State.STOPPED;
+    }
+
+    /** The targets this agent connects to, and nothing else. */
+    static final class AllowList implements TcpForwardingFilter {
+        private final Set<String> allowed;
+
+        AllowList(Set<String> allowed) {
+            this.allowed = Set.copyOf(allowed);
+        }
+
+        boolean allows(String host, int port) {
+            return allowed.contains(host + ":" + port) || allowed.contains(host + ":*");
+        }
+
+        @Override
+        public boolean canListen(SshdSocketAddress address, Session session) {
+            return false;
+        }
+
+        @Override
+        public boolean canConnect(Type type, SshdSocketAddress address, Session session) {
+            boolean ok = type == Type.Direct && allows(address.getHostName(), address.getPort());
+            if (!ok) log.warn("refused a connection to {}:{}: not on this agent's allow-list", address.getHostName(), address.getPort());
+            return ok;
+        }
+    }
+}
