@@ -25,6 +25,8 @@ import picocli.CommandLine.Command;
                 KubeconfigCommand.class,
                 KubeCredentialsCommand.class,
                 SshLoginCommand.class,
+                AgentCommand.class,
+                AgentsCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -128,7 +128,18 @@ public final class AgentListener implements Tunnels, AutoCloseable {
         server.setPasswordAuthenticator(listener::joinToken);
         server.setPublickeyAuthenticator(listener::certificate);
         server.setForwardingFilter(RejectAllForwardingFilter.INSTANCE);
-        server.setChannelFactories(List.of()); // an agent opens nothing towards the gateway
+        // An agent opens nothing towards the gateway (MINA wants at least one factory: one that makes none).
+        server.setChannelFactories(List.of(new org.apache.sshd.common.channel.ChannelFactory() {
+            @Override
+            public String getName() {
+                return "none@portcullis.dev";
+            }
+
+            @Override
+            public org.apache.sshd.common.channel.Channel createChannel(Session session) {
+                return null;
+            }
+        }));
         server.setShellFactory(null);
         server.setCommandFactory(null);
         server.setSubsystemFactories(List.of());

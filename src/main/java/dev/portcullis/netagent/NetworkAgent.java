@@ -117,7 +117,12 @@ public final class NetworkAgent implements AutoCloseable {
         });
         try (ClientSession s = client.connect(AgentListener.JOIN_USER_PREFIX + settings.name(), settings.gateway()).verify(10, TimeUnit.SECONDS).getSession()) {
             s.addPasswordIdentity(token);
-            s.auth().verify(10, TimeUnit.SECONDS);
+            try {
+                s.auth().verify(10, TimeUnit.SECONDS);
+            } catch (IOException e) {
+                throw new IOException("the gateway refused the join token for agent " + settings.name()
+                        + " (wrong, used already or expired: the gateway records which)", e);
+            }
             Buffer request = s.createBuffer(SshConstants.SSH_MSG_GLOBAL_REQUEST);
             request.putString(AgentListener.ENROL);
             request.putBoolean(true);
