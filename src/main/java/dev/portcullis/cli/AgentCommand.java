@@ -13,9 +13,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "agent", mixinStandardHelpOptions = true,
-        description = {"Run a network agent beside targets the gateway cannot reach: it dials out to the gateway's agent",
-                "listener, stays connected, and opens the connections the gateway asks for, to the targets on its",
-                "allow-list only. On first start it enrols with a one-time join token (portcullis agents join-token)."})
+        description = {"Run a network agent beside targets the gateway cannot reach.",
+                "It dials out to the gateway's agent listener, stays connected, and opens the connections the gateway",
+                "asks for, to the targets on its allow-list only. On first start it enrols with a one-time join token",
+                "(portcullis agents join-token)."})
 final class AgentCommand implements Callable<Integer> {
     static final String JOIN_TOKEN_ENV = "PORTCULLIS_JOIN_TOKEN";
 
