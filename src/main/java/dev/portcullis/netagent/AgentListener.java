@@ -63,7 +63,7 @@ public final class AgentListener implements Tunnels, AutoCloseable {
     private final SshServer server;
     private final AgentRegistry registry;
     private final AgentCa ca;
-    private final Gate gate;
+    private final Refusals refusals;
     private final Clock clock;
     private final Bridge bridge;
     private final Map<String, Connected> connected = new ConcurrentHashMap<>();
@@ -90,16 +90,26 @@ public final class AgentListener implements Tunnels, AutoCloseable {
         }
     }
 
+    /** Where refused logins and dropped agents are recorded (the gateway's trail), from where and why. */
+    public interface Refusals {
+        void record(String clientAddress, String reason, String message);
+
+        /** Recorded as refused logins on the pseudo-connection {@code agents}. */
+        static Refusals of(Gate gate) {
+            return (address, reason, message) -> gate.recordRefusedLogin("agents", "agent", address, reason, message);
+        }
+    }
+
     /** What {@code /readyz} and the admin API show of an agent connected here. */
     public record Status(String name, Instant connectedSince, Instant lastHeartbeat, int openStreams, String from) {
     }
 
-    private AgentListener(SshServer server, AgentRegistry registry, AgentCa ca, Gate gate, Clock clock, Bridge bridge,
+    private AgentListener(SshServer server, AgentRegistry registry, AgentCa ca, Refusals refusals, Clock clock, Bridge bridge,
                           ScheduledExecutorService checks, String hostKeyFingerprint) {
         this.server = server;
         this.registry = registry;
         this.ca = ca;
-        this.gate = gate;
+        this.refusals = refusals;
         this.clock = clock;
         this.bridge = bridge;
         this.checks = checks;
@@ -107,7 +117,7 @@ public final class AgentListener implements Tunnels, AutoCloseable {
     }
 
     /** Starts listening; its keys (host key, agents' CA) are made on first start where the configuration says. */
-    public static AgentListener start(AgentsConfig config, AgentRegistry registry, Gate gate, Clock clock) throws Exception {
+    public static AgentListener start(AgentsConfig config, AgentRegistry registry, Refusals refusals, Clock clock) throws Exception {
         AgentCa ca = AgentCa.open(config.caKey(), config.certificateTtl());
         Bridge bridge = Bridge.start();
         SshServer server = SshServer.setUpDefaultServer();
@@ -117,7 +127,7 @@ public final class AgentListener implements Tunnels, AutoCloseable {
         hostKey.setKeySize(256);
         server.setKeyPairProvider(hostKey);
         KeyPair host = hostKey.loadKeys(null).iterator().next();
-        AgentListener listener = new AgentListener(server, registry, ca, gate, clock, bridge, checks, KeyUtils.getFingerPrint(host.getPublic()));
+        AgentListener listener = new AgentListener(server, registry, ca, refusals, clock, bridge, checks, KeyUtils.getFingerPrint(host.getPublic()));
         InetSocketAddress listen = config.listen();
         server.setHost(listen.getHostString());
         server.setPort(listen.getPort());
@@ -183,7 +193,7 @@ public final class AgentListener implements Tunnels, AutoCloseable {
 
     private void refuse(Session session, String reason, String why) {
         log.info("agent login refused from {}: {}", address(session), why);
-        gate.recordRefusedLogin("agents", "agent", address(session), reason, why);
+        refusals.record(address(session), reason, why);
     }
 
     /** Password login: only {@code join:NAME} with a join token that holds (it is redeemed when the key is sent). */
@@ -293,7 +303,7 @@ public final class AgentListener implements Tunnels, AutoCloseable {
     private void drop(Connected c, String why) {
         if (!connected.remove(c.name, c)) return;
         log.warn("agent {} dropped: {}", c.name, why);
-        gate.recordRefusedLogin("agents", "agent", address(c.session), "agent-revoked", why);
+        refusals.record(address(c.session), "agent-revoked", why);
         c.session.close(true);
     }
 

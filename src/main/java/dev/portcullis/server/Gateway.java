@@ -113,7 +113,7 @@ public final class Gateway implements AutoCloseable {
             // it through their tunnels.
             AgentListener agents = null;
             if (config.agents().isPresent()) {
-                agents = AgentListener.start(config.agents().get(), new AgentRegistry(store.index(), clock), gate, clock);
+                agents = AgentListener.start(config.agents().get(), new AgentRegistry(store.index(), clock), AgentListener.Refusals.of(gate), clock);
                 opened.add(agents);
                 log.info("network agents: listening on {}:{} (host key {})", config.agents().get().listen().getHostString(),
                         agents.port(), agents.hostKeyFingerprint());
