@@ -175,25 +175,14 @@ final class HttpUpstream implements AutoCloseable {
                     done.accept(f.channel(), new dev.portcullis.core.Tunnels.Unavailable(agent, "the tunnel's local end refused: " + describe(f.cause())));
                     return;
                 }
+                // The ticket goes first, below TLS (written from its own place at the head of the pipeline),
+                // before whoever asked for the connection writes anything.
+                io.netty.channel.ChannelHandlerContext head = f.channel().pipeline().context(Ticket.class);
+                head.writeAndFlush(io.netty.buffer.Unpooled.wrappedBuffer(route.ticket()));
+                f.channel().pipeline().remove(Ticket.class);
                 done.accept(f.channel(), null);
             });
         }));
-    }
-
-    /** Writes a tunnel's ticket as the connection's first bytes, before TLS or HTTP say anything. */
-    private static final class Ticket extends io.netty.channel.ChannelInboundHandlerAdapter {
-        private final byte[] ticket;
-
-        Ticket(byte[] ticket) {
-            this.ticket = ticket;
-        }
-
-        @Override
-        public void channelActive(io.netty.channel.ChannelHandlerContext ctx) {
-            ctx.writeAndFlush(io.netty.buffer.Unpooled.wrappedBuffer(ticket));
-            ctx.pipeline().remove(this);
-            ctx.fireChannelActive();
-        }
     }
 
     /** The reader of an upstream connection that serves calls (not a tunnel). */
@@ -201,7 +190,10 @@ final class HttpUpstream implements AutoCloseable {
         return new Handler();
     }
 
-    /** A connection on {@code loop} whose responses go to the handler {@code last} makes. */
+    /** Marks the place, at the head of a tunnelled connection's pipeline, from which its ticket is written. */
+    private static final class Ticket extends io.netty.channel.ChannelHandlerAdapter {
+    }
+
     Bootstrap bootstrap(EventLoop loop, java.util.function.Supplier<io.netty.channel.ChannelHandler> last) {
         return bootstrap(loop, last, null);
     }
@@ -213,7 +205,7 @@ final class HttpUpstream implements AutoCloseable {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        if (ticket != null) ch.pipeline().addLast(new Ticket(ticket));
+                        if (ticket != null) ch.pipeline().addLast(new Ticket());
                         if (ssl != null) {
                             SslHandler tls = ssl.newHandler(ch.alloc(), host, port);
                             SSLEngine engine = tls.engine();
