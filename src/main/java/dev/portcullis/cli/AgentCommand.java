@@ -20,8 +20,9 @@ import picocli.CommandLine.Option;
 final class AgentCommand implements Callable<Integer> {
     static final String JOIN_TOKEN_ENV = "PORTCULLIS_JOIN_TOKEN";
 
-    @Option(names = "--gateway", required = true, paramLabel = "HOST:PORT", description = "The gateway's agent listener (agents.listen).")
-    String gateway;
+    @Option(names = "--gateway", required = true, paramLabel = "HOST:PORT", split = ",",
+            description = "The gateway's agent listener (agents.listen); with replicas, each replica's (repeat, or comma-separate): the agent stays connected to all.")
+    List<String> gateways;
 
     @Option(names = "--name", required = true, description = "This agent's name, as the join token and connections' via: agent NAME say.")
     String name;
@@ -45,13 +46,18 @@ final class AgentCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Logging.configure(Logging.Format.text, ch.qos.logback.classic.Level.toLevel(logLevel, ch.qos.logback.classic.Level.INFO));
-        int colon = gateway.lastIndexOf(':');
-        if (colon <= 0) throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--gateway must be HOST:PORT");
-        InetSocketAddress address = new InetSocketAddress(gateway.substring(0, colon), Integer.parseInt(gateway.substring(colon + 1)));
+        List<InetSocketAddress> addresses = new java.util.ArrayList<>();
+        for (String gateway : gateways) {
+            int colon = gateway.lastIndexOf(':');
+            if (colon <= 0 || !gateway.substring(colon + 1).matches("\\d{1,5}")) {
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--gateway must be HOST:PORT, not " + gateway);
+            }
+            addresses.add(InetSocketAddress.createUnresolved(gateway.substring(0, colon), Integer.parseInt(gateway.substring(colon + 1))));
+        }
         Optional<String> token = Optional.ofNullable(System.getenv(JOIN_TOKEN_ENV)).filter(t -> !t.isBlank());
         if (joinTokenFile != null) token = Optional.of(Files.readString(joinTokenFile).strip());
         if (allow.isEmpty()) System.err.println("agent " + name + ": no --allow given, so no target is reachable through it");
-        NetworkAgent agent = NetworkAgent.start(new NetworkAgent.Settings(name, address, stateDir, new LinkedHashSet<>(allow), token,
+        NetworkAgent agent = NetworkAgent.start(new NetworkAgent.Settings(name, addresses, stateDir, new LinkedHashSet<>(allow), token,
                 Optional.ofNullable(gatewayKey)));
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

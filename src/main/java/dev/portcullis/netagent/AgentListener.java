@@ -158,6 +158,11 @@ public final class AgentListener implements Tunnels, AutoCloseable {
         server.setGlobalRequestHandlers(handlers);
         server.addSessionListener(new SessionListener() {
             @Override
+            public void sessionEvent(Session session, Event event) {
+                if (event == Event.Authenticated) listener.authenticated(session);
+            }
+
+            @Override
             public void sessionClosed(Session session) {
                 listener.closed(session);
             }
@@ -226,15 +231,20 @@ public final class AgentListener implements Tunnels, AutoCloseable {
             return false;
         }
         session.removeAttribute(REFUSED);
-        Connected c = new Connected(user, session, certificate.getCertPubKey(), clock.instant());
-        session.setAttribute(AGENT, c);
-        Connected before = connected.put(user, c);
+        session.setAttribute(AGENT, new Connected(user, session, certificate.getCertPubKey(), clock.instant()));
+        return true; // a tunnel once the login is complete (authenticated, below)
+    }
+
+    /** The login is complete (its connection service runs): the agent's tunnel is open for streams. */
+    private void authenticated(Session session) {
+        Connected c = session.getAttribute(AGENT);
+        if (c == null) return; // an enrolment login
+        Connected before = connected.put(c.name, c);
         if (before != null && before.session != session) {
-            log.info("agent {} connected again from {}: its previous connection is closed", user, address(session));
+            log.info("agent {} connected again from {}: its previous connection is closed", c.name, address(session));
             before.session.close(true);
         }
-        log.info("agent {} connected from {}", user, address(session));
-        return true;
+        log.info("agent {} connected from {}", c.name, address(session));
     }
 
     private RequestHandler.Result request(ConnectionService service, String request, boolean wantReply, Buffer buffer) throws Exception {

@@ -47,13 +47,23 @@ public final class NetworkAgent implements AutoCloseable {
     static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
     /**
-     * @param gateway         the agent listener, host:port
+     * @param gateways        the agent listener of each replica, host:port: the agent keeps a connection to every one,
+     *                        so whichever replica serves a session can reach the target
      * @param allow           targets it may connect to, as {@code host:port} (exact; {@code host:*} for any port)
      * @param joinToken       for the first start (no certificate in stateDir yet)
      * @param gatewayKey      {@code SHA256:...} of the gateway's agent listener host key, checked at enrolment
      */
-    public record Settings(String name, InetSocketAddress gateway, Path stateDir, Set<String> allow, Optional<String> joinToken,
+    public record Settings(String name, List<InetSocketAddress> gateways, Path stateDir, Set<String> allow, Optional<String> joinToken,
                            Optional<String> gatewayKey) {
+        public Settings {
+            gateways = List.copyOf(gateways);
+            if (gateways.isEmpty()) throw new IllegalArgumentException("no gateway to connect to");
+        }
+
+        /** One gateway. */
+        public Settings(String name, InetSocketAddress gateway, Path stateDir, Set<String> allow, Optional<String> joinToken, Optional<String> gatewayKey) {
+            this(name, List.of(gateway), stateDir, allow, joinToken, gatewayKey);
+        }
     }
 
     /** What the agent is doing, for logs and tests. */
@@ -61,10 +71,10 @@ public final class NetworkAgent implements AutoCloseable {
 
     private final Settings settings;
     private final SshClient client;
-    private volatile State state = State.STARTING;
     private volatile boolean closed;
-    private volatile ClientSession session;
-    private final Thread loop;
+    private final Map<InetSocketAddress, State> states = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<InetSocketAddress, ClientSession> sessions = new java.util.concurrent.ConcurrentHashMap<>();
+    private final List<Thread> loops;
 
     private NetworkAgent(Settings settings) {
         this.settings = settings;
@@ -75,7 +85,11 @@ public final class NetworkAgent implements AutoCloseable {
                 new AllowList(settings.allow())));
         CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, HEARTBEAT);
         client.start();
-        this.loop = Thread.ofPlatform().name("agent-" + settings.name()).daemon(false).unstarted(this::run);
+        this.loops = settings.gateways().stream()
+                .map(g -> Thread.ofPlatform().name("agent-" + settings.name() + "-" + g.getHostString() + ":" + g.getPort()).daemon(false)
+                        .unstarted(() -> run(g)))
+                .toList();
+        settings.gateways().forEach(g -> states.put(g, State.STARTING));
     }
 
     /** Starts the agent; enrols first when it has no certificate. Returns once the loop runs. */
@@ -83,12 +97,14 @@ public final class NetworkAgent implements AutoCloseable {
         Files.createDirectories(settings.stateDir());
         NetworkAgent agent = new NetworkAgent(settings);
         if (!Files.exists(agent.certificateFile())) agent.enrol();
-        agent.loop.start();
+        agent.loops.forEach(Thread::start);
         return agent;
     }
 
+    /** CONNECTED when connected to every gateway; else the first other state. */
     public State state() {
-        return state;
+        for (State st : states.values()) if (st != State.CONNECTED) return st;
+        return State.CONNECTED;
     }
 
     private Path keyFile() {
@@ -115,7 +131,8 @@ public final class NetworkAgent implements AutoCloseable {
             seen[0] = serverKey;
             return KeyUtils.getFingerPrint(serverKey).equals(pinned);
         });
-        try (ClientSession s = client.connect(AgentListener.JOIN_USER_PREFIX + settings.name(), settings.gateway()).verify(10, TimeUnit.SECONDS).getSession()) {
+        try (ClientSession s = client.connect(AgentListener.JOIN_USER_PREFIX + settings.name(),
+                new InetSocketAddress(settings.gateways().getFirst().getHostString(), settings.gateways().getFirst().getPort())).verify(10, TimeUnit.SECONDS).getSession()) {
             s.addPasswordIdentity(token);
             try {
                 s.auth().verify(10, TimeUnit.SECONDS);
@@ -131,7 +148,7 @@ public final class NetworkAgent implements AutoCloseable {
             if (reply == null) throw new IOException("the gateway refused to enrol agent " + settings.name() + " (see its log)");
             Files.writeString(certificateFile(), reply.getString() + "\n");
             Files.writeString(gatewayKeyFile(), PublicKeyEntry.toString(seen[0]) + "\n");
-            log.info("agent {} enrolled at {}; its certificate is in {}", settings.name(), settings.gateway(), certificateFile());
+            log.info("agent {} enrolled at {}; its certificate is in {}", settings.name(), settings.gateways().getFirst(), certificateFile());
         } catch (IOException e) {
             if (seen[0] != null && !KeyUtils.getFingerPrint(seen[0]).equals(pinned)) {
                 throw new IOException("the gateway's host key " + KeyUtils.getFingerPrint(seen[0]) + " is not the one given (" + pinned + "): refusing to enrol", e);
@@ -140,21 +157,21 @@ public final class NetworkAgent implements AutoCloseable {
         }
     }
 
-    private void run() {
+    private void run(InetSocketAddress gateway) {
         Duration backoff = Duration.ofSeconds(1);
         while (!closed) {
             Instant started = Instant.now();
             try {
-                connectOnce();
+                connectOnce(gateway);
             } catch (Exception e) {
                 if (closed) break;
                 log.warn("agent {}: {}", settings.name(), e.getMessage());
             }
             if (closed) break;
-            state = State.RECONNECTING;
+            states.put(gateway, State.RECONNECTING);
             if (Duration.between(started, Instant.now()).compareTo(MAX_BACKOFF) > 0) backoff = Duration.ofSeconds(1);
             long sleep = ThreadLocalRandom.current().nextLong(backoff.toMillis() / 2, backoff.toMillis() + 1); // jitter
-            log.info("agent {}: reconnecting to {} in {} ms", settings.name(), settings.gateway(), sleep);
+            log.info("agent {}: reconnecting to {} in {} ms", settings.name(), gateway, sleep);
             try {
                 Thread.sleep(sleep);
             } catch (InterruptedException e) {
@@ -162,22 +179,24 @@ public final class NetworkAgent implements AutoCloseable {
             }
             backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
         }
-        state = State.STOPPED;
+        states.put(gateway, State.STOPPED);
     }
 
     /** One connection: log in with the certificate, heartbeat and renew until it ends. */
-    private void connectOnce() throws Exception {
+    private void connectOnce(InetSocketAddress gateway) throws Exception {
         PublicKey gatewayKey = PublicKeyEntry.parsePublicKeyEntry(Files.readString(gatewayKeyFile()).strip()).resolvePublicKey(null, Map.of(), null);
         client.setServerKeyVerifier((s, remote, serverKey) -> KeyUtils.compareKeys(serverKey, gatewayKey));
         KeyPair key = UserCertificates.KeyPairs.loadOrCreate(keyFile(), "portcullis network agent " + settings.name());
         OpenSshCertificate certificate = (OpenSshCertificate) PublicKeyEntry.parsePublicKeyEntry(Files.readString(certificateFile()).strip())
                 .resolvePublicKey(null, Map.of(), null);
-        try (ClientSession s = client.connect(settings.name(), settings.gateway()).verify(10, TimeUnit.SECONDS).getSession()) {
+        // Resolved at each attempt: a replica that moved (a new pod IP behind its name) is found again.
+        InetSocketAddress resolved = new InetSocketAddress(gateway.getHostString(), gateway.getPort());
+        try (ClientSession s = client.connect(settings.name(), resolved).verify(10, TimeUnit.SECONDS).getSession()) {
             s.addPublicKeyIdentity(new KeyPair(certificate, key.getPrivate()));
             s.auth().verify(10, TimeUnit.SECONDS);
-            session = s;
-            state = State.CONNECTED;
-            log.info("agent {} connected to {}", settings.name(), settings.gateway());
+            sessions.put(gateway, s);
+            states.put(gateway, State.CONNECTED);
+            log.info("agent {} connected to {}", settings.name(), gateway);
             while (!closed && s.isOpen()) {
                 Buffer beat = s.createBuffer(SshConstants.SSH_MSG_GLOBAL_REQUEST);
                 beat.putString(AgentListener.HEARTBEAT);
@@ -188,9 +207,9 @@ public final class NetworkAgent implements AutoCloseable {
                 certificate = renewIfHalfwayThrough(s, certificate);
                 Thread.sleep(HEARTBEAT.toMillis());
             }
-            if (!closed) log.warn("agent {}: the gateway closed the connection", settings.name());
+            if (!closed) log.warn("agent {}: the gateway {} closed the connection", settings.name(), gateway);
         } finally {
-            session = null;
+            sessions.remove(gateway);
         }
     }
 
@@ -217,16 +236,17 @@ public final class NetworkAgent implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        ClientSession s = session;
-        if (s != null) s.close(true);
-        loop.interrupt();
-        try {
-            loop.join(5000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        sessions.values().forEach(s -> s.close(true));
+        loops.forEach(Thread::interrupt);
+        for (Thread t : loops) {
+            try {
+                t.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         client.stop();
-        state = State.STOPPED;
+        states.replaceAll((g, st) -> State.STOPPED);
     }
 
     /** The targets this agent connects to, and nothing else. */
