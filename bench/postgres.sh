@@ -9,7 +9,10 @@
 # email column that Portcullis masks) read with psql directly and through Portcullis: rows/s and ratio.
 # With PGSTORE=1, a fourth path: a second Portcullis, the same policy, its store in PostgreSQL (store.type:
 # postgres, a database of the same server) instead of the embedded file; its ratio to the embedded store.
-# Usage: [WARMUP=seconds] [PGSTORE=1] bench/postgres.sh [duration-seconds]   (runs as root: the server runs as the postgres OS user)
+# With AGENT=1, another path: a third Portcullis whose upstream goes through a network agent
+# (examples/postgres-via-agent.yaml; the agent a separate process on the same machine), and its ratio to
+# the gateway that reaches the database itself: what the tunnel costs.
+# Usage: [WARMUP=seconds] [PGSTORE=1] [AGENT=1] bench/postgres.sh [duration-seconds]   (runs as root: the server runs as the postgres OS user)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -44,6 +47,7 @@ free_port() { # a loopback port nobody listens on and this script has not handed
 }
 PG=$(free_port); BOUNCER=$(free_port); GW=$(free_port); ADMIN=$(free_port); ISSUER=$(free_port)
 GW2=$(free_port); ADMIN2=$(free_port)
+GW3=$(free_port); ADMIN3=$(free_port); AGENTS=$(free_port)
 PASSWORD=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 pids=()
 cleanup() {
@@ -150,6 +154,27 @@ PY
   curl -sf "http://127.0.0.1:$ADMIN2/readyz" >/dev/null || { cat "$WORK/portcullis-pgstore.log"; fail "portcullis (PostgreSQL store) did not start"; }
 fi
 
+if [ "${AGENT:-0}" = 1 ]; then
+  # The same policy, the database reached through a network agent (a separate process) over its tunnel.
+  mkdir "$WORK/data3"
+  PORTCULLIS_OIDC_ISSUER="http://127.0.0.1:$ISSUER" PORTCULLIS_OIDC_AUDIENCE=portcullis PORTCULLIS_DATA="$WORK/data3" \
+    PORTCULLIS_ADMIN_LISTEN="127.0.0.1:$ADMIN3" PORTCULLIS_PG_LISTEN="127.0.0.1:$GW3" PORTCULLIS_AGENTS_LISTEN="127.0.0.1:$AGENTS" \
+    PG_HOST=127.0.0.1 PG_PORT="$PG" PG_DATABASE=bench PG_USER=bench PG_PASSWORD="$PASSWORD" \
+    bin/portcullis serve --config examples/postgres-via-agent.yaml --log-level warn >"$WORK/portcullis-agent-gw.log" 2>&1 &
+  pids+=($!)
+  GW3_PID=$!
+  for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$ADMIN3/readyz" >/dev/null && break; sleep 0.5; done
+  curl -sf "http://127.0.0.1:$ADMIN3/readyz" >/dev/null || { cat "$WORK/portcullis-agent-gw.log"; fail "portcullis (via agent) did not start"; }
+  PLATFORM=$(curl -sf -d subject=ops-1 -d groups=platform "http://127.0.0.1:$ISSUER/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  join=$(curl -sf -H "Authorization: Bearer $PLATFORM" -d '{"name":"db-private","ttl":"10m"}' "http://127.0.0.1:$ADMIN3/api/v1/agents/join-tokens") \
+    || fail "no join token from the gateway"
+  PORTCULLIS_JOIN_TOKEN=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["token"])' "$join") \
+    bin/portcullis agent --gateway "127.0.0.1:$AGENTS" --name db-private --allow "127.0.0.1:$PG" --state-dir "$WORK/agent" \
+      --gateway-key "$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["gatewayKey"])' "$join")" --log-level warn >"$WORK/agent.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 60); do PGPASSWORD=$TOKEN psql -XAt -h 127.0.0.1 -p "$GW3" -U agent-1 -d bench -c "SELECT 1" >/dev/null 2>&1 && break; sleep 0.5; done
+fi
+
 # psql/pgbench along one of the three paths: direct|pgbouncer use the bench role, portcullis the agent's token.
 via() { # path command args...
   local path=$1 cmd=$2; shift 2
@@ -158,6 +183,7 @@ via() { # path command args...
     pgbouncer) PGPASSWORD=$PASSWORD $cmd -h 127.0.0.1 -p "$BOUNCER" -U bench "$@" ;;
     portcullis) PGPASSWORD=$TOKEN $cmd -h 127.0.0.1 -p "$GW" -U agent-1 "$@" ;;
     pgstore) PGPASSWORD=$TOKEN $cmd -h 127.0.0.1 -p "$GW2" -U agent-1 "$@" ;;
+    agent) PGPASSWORD=$TOKEN $cmd -h 127.0.0.1 -p "$GW3" -U agent-1 "$@" ;;
   esac
 }
 check=$(via portcullis psql -XAt -d bench -c "SELECT email FROM customers ORDER BY id LIMIT 3" 2>&1) \
@@ -180,6 +206,7 @@ run() { # path mode → "path-mode tps p99ms"
   via "$path" pgbench "${opts[@]}" -T "$WARMUP" bench >"$WORK/$name/warmup.txt" 2>&1 || true   # JIT, pools, caches
   [ "$path" = portcullis ] && gateway_figures "$GW_PID" "$ADMIN" > "$WORK/$name/before"
   [ "$path" = pgstore ] && gateway_figures "$GW2_PID" "$ADMIN2" > "$WORK/$name/before"
+  [ "$path" = agent ] && gateway_figures "$GW3_PID" "$ADMIN3" > "$WORK/$name/before"
   if ! via "$path" pgbench "${opts[@]}" -T "$DURATION" -l --log-prefix="$WORK/$name/tx" bench >"$WORK/$name/run.txt" 2>&1; then
     echo "  ($name: pgbench exited non-zero; its output:)" >&2
     sed 's/^/    /' "$WORK/$name/run.txt" >&2
@@ -191,6 +218,7 @@ run() { # path mode → "path-mode tps p99ms"
   [ -n "$fails" ] && [ "${fails%% *}" != 0 ] && { echo "  ($name: failed transactions $fails)" >&2; touch "$WORK/failed"; }
   [ "$path" = portcullis ] && gateway_figures "$GW_PID" "$ADMIN" > "$WORK/$name/after"
   [ "$path" = pgstore ] && gateway_figures "$GW2_PID" "$ADMIN2" > "$WORK/$name/after"
+  [ "$path" = agent ] && gateway_figures "$GW3_PID" "$ADMIN3" > "$WORK/$name/after"
   echo "$name ${tps:-0} $(percentile99_ms "$WORK/$name"/tx.*)"
 }
 # What one statement costs the gateway over a measured run (not the warm-up): CPU from /proc (user +
@@ -203,7 +231,7 @@ cost() { # name → "CPU µs and KB allocated per statement"
 echo "Portcullis PostgreSQL benchmark: pgbench -S -n -c$CLIENTS -j$THREADS -T${DURATION}s (after ${WARMUP}s warm-up), scale $SCALE, PostgreSQL $(psql -XAt -h "$WORK/sock" -p "$PG" -U postgres -d postgres -c 'SHOW server_version' | cut -d' ' -f1), $(nproc) cores"
 results=()
 for mode in simple prepared; do
-  for path in direct pgbouncer portcullis ${PGSTORE:+pgstore}; do
+  for path in direct pgbouncer portcullis ${PGSTORE:+pgstore} ${AGENT:+agent}; do
     results+=("$(run $path $mode)")
   done
 done
@@ -229,6 +257,14 @@ if [ "${PGSTORE:-0}" = 1 ]; then
     awk -v m=$m -v s="${tps[pgstore-$m]}" -v e="${tps[portcullis-$m]}" -v sp="${p99[pgstore-$m]}" -v ep="${p99[portcullis-$m]}" 'BEGIN {
       printf "%-8s PostgreSQL store/embedded store = %.2fx   (%.0f vs %.0f TPS; p99 %s vs %s ms)\n", m, (e ? s/e : 0), s, e, sp, ep }'
     echo "gateway per statement ($m, PostgreSQL store): $(cost pgstore-$m)"
+  done
+fi
+
+if [ "${AGENT:-0}" = 1 ]; then
+  for m in simple prepared; do
+    awk -v m=$m -v s="${tps[agent-$m]}" -v e="${tps[portcullis-$m]}" -v sp="${p99[agent-$m]}" -v ep="${p99[portcullis-$m]}" 'BEGIN {
+      printf "%-8s through a network agent/gateway reaching the database itself = %.2fx   (%.0f vs %.0f TPS; p99 %s vs %s ms)\n", m, (e ? s/e : 0), s, e, sp, ep }'
+    echo "gateway per statement ($m, through the agent; the agent's own CPU not included): $(cost agent-$m)"
   done
 fi
 
@@ -260,6 +296,10 @@ set -- $(large direct); l_direct=$1; echo "$(printf '%-12s' direct) $(awk -v s="
 set -- $(large portcullis); l_portcullis=$1; echo "$(printf '%-12s' portcullis) $(awk -v s="$1" -v r=$LARGE_ROWS -v b="$bytes_portcullis" 'BEGIN {printf "%10.0f rows/s  %7.1f MB/s of output", r/s, b/s/1e6}')   (min $2 s, max $3 s)"
 awk -v p="$l_portcullis" -v d="$l_direct" -v m="$masked" 'BEGIN {
   printf "rows/s portcullis/direct = %.2fx   (every email masked: %d of %d rows showed [masked], none leaked)\n", d/p, m, m }'
+if [ "${AGENT:-0}" = 1 ]; then
+  set -- $(large agent); l_agent=$1; echo "$(printf '%-12s' 'via agent') $(awk -v s="$1" -v r=$LARGE_ROWS -v b="$bytes_portcullis" 'BEGIN {printf "%10.0f rows/s  %7.1f MB/s of output", r/s, b/s/1e6}')   (min $2 s, max $3 s)"
+  awk -v a="$l_agent" -v p="$l_portcullis" 'BEGIN { printf "rows/s through a network agent/gateway reaching the database itself = %.2fx\n", p/a }'
+fi
 
 ops=$(curl -s "http://127.0.0.1:$ADMIN/metrics" | awk '/^portcullis_operations_total/ {s+=$2} END {print s+0}')
 echo "operations judged by portcullis during the run: $ops"

@@ -85,4 +85,34 @@ refused "no replicas" "/replicaCount" --set postgresql.enabled=true --set replic
 refused "an unknown value (a typo)" "'replicaCont' not allowed" --set postgresql.enabled=true --set replicaCont=2
 refused "a store block in config" "must not have a store block" --set postgresql.enabled=true --set-string 'config=store:\n  type: embedded\n'
 refused "a connection name a Service cannot carry" "/connections/0/name" --set postgresql.enabled=true --set 'connections[0].name=Okta_1,connections[0].port=8081'
+
+# The gateway's agent listener: every replica mounts the same agents' CA and host key.
+grep -q 'secretName: portcullis-agent-keys' "$TOOLS/rendered-values-trial.yaml" && grep -q 'mountPath: /etc/portcullis-agents' "$TOOLS/rendered-values-trial.yaml" \
+  || { echo "FAIL the trial render does not mount the agents' keys"; failed=1; }
+
+# The network agent's chart (deploy/helm/portcullis-agent).
+AGENT_CHART=deploy/helm/portcullis-agent
+agent_values=deploy/helm/test/values-agent.yaml
+if "$HELM" lint --strict "$AGENT_CHART" -f "$agent_values" >/dev/null; then
+  out="$TOOLS/rendered-agent.yaml"
+  "$HELM" template eu "$AGENT_CHART" -f "$agent_values" > "$out"
+  if node "$TOOLS/k8s-schemas/validate.mjs" "$out" > "$TOOLS/validate-agent.log" 2>&1; then
+    echo "ok   agent: lint, template, $(grep -c '^valid' "$TOOLS/validate-agent.log") manifests valid against the Kubernetes API schemas"
+  else
+    echo "FAIL agent: manifests"; cat "$TOOLS/validate-agent.log"; failed=1
+  fi
+  for expect in 'runAsNonRoot: true' 'readOnlyRootFilesystem: true' 'allowPrivilegeEscalation: false' 'kind: NetworkPolicy' \
+      'volumeClaimTemplates' 'secretKeyRef' '--allow=db.internal:5432,okta-proxy.internal:443' \
+      '--gateway=portcullis-0.portcullis-admin.gateway.svc:8443,portcullis-1.portcullis-admin.gateway.svc:8443' 'automountServiceAccountToken: false'; do
+    grep -q -- "$expect" "$out" || { echo "FAIL agent render lacks: $expect"; failed=1; }
+  done
+else
+  echo "FAIL lint agent"; "$HELM" lint --strict "$AGENT_CHART" -f "$agent_values"; failed=1
+fi
+CHART=$AGENT_CHART
+refused "an agent without a name" "name is required" -f "$agent_values" --set name=
+refused "an agent without gateways" "gateways is required" -f "$agent_values" --set gateways=null
+refused "an agent without an allow-list" "allow is required" -f "$agent_values" --set allow=null
+refused "an allow-list entry that is not HOST:PORT" "/allow/0" -f "$agent_values" --set 'allow[0]=db.internal'
+refused "an agent as root" "/podSecurityContext/runAsNonRoot" -f "$agent_values" --set podSecurityContext.runAsNonRoot=false
 [ "$failed" = 0 ] && echo "helm chart: all checks passed" || { echo "helm chart: FAILED"; exit 1; }

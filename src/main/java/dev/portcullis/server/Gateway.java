@@ -135,6 +135,9 @@ public final class Gateway implements AutoCloseable {
             if (agents != null) {
                 AgentListener listener = agents;
                 checks.add(AdminServer.ReadinessCheck.info("agents", () -> describeAgents(config, listener)));
+                java.util.Set<String> needed = new java.util.TreeSet<>();
+                for (ConnectionConfig c : config.connections()) c.viaAgent().ifPresent(needed::add);
+                metrics.agents(needed, listener::connected);
                 InetSocketAddress at = config.agents().get().listen();
                 agentsApi = Optional.of(new AgentsApi(agents, config.agents().get(), verifier, at.getHostString() + ":" + agents.port()));
             }

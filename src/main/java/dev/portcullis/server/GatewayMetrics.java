@@ -62,8 +62,39 @@ public final class GatewayMetrics implements GateMetrics {
                 .register(registry)).increment();
     }
 
+    private volatile Runnable beforeScrape = () -> { };
+
+    /**
+     * Network agents, refreshed at each scrape: {@code portcullis_agent_connected{agent}} (1 or 0, for every
+     * agent a connection goes through or that is connected here), {@code portcullis_agent_open_streams} and
+     * {@code portcullis_agent_heartbeat_age_seconds}.
+     */
+    void agents(java.util.Set<String> needed, java.util.function.Supplier<java.util.List<dev.portcullis.netagent.AgentListener.Status>> connected) {
+        io.micrometer.core.instrument.MultiGauge up = io.micrometer.core.instrument.MultiGauge.builder("portcullis.agent.connected")
+                .description("Whether the network agent is connected to this replica").register(registry);
+        io.micrometer.core.instrument.MultiGauge streams = io.micrometer.core.instrument.MultiGauge.builder("portcullis.agent.open.streams")
+                .description("Upstream connections open through the agent's tunnel").register(registry);
+        io.micrometer.core.instrument.MultiGauge age = io.micrometer.core.instrument.MultiGauge.builder("portcullis.agent.heartbeat.age")
+                .baseUnit("seconds").description("Time since the agent's last heartbeat").register(registry);
+        beforeScrape = () -> {
+            java.util.Map<String, dev.portcullis.netagent.AgentListener.Status> here = new java.util.TreeMap<>();
+            for (var st : connected.get()) here.put(st.name(), st);
+            java.util.Set<String> names = new java.util.TreeSet<>(needed);
+            names.addAll(here.keySet());
+            java.time.Instant now = java.time.Instant.now();
+            up.register(names.stream().map(n -> io.micrometer.core.instrument.MultiGauge.Row.of(
+                    io.micrometer.core.instrument.Tags.of("agent", n), here.containsKey(n) ? 1 : 0)).toList(), true);
+            streams.register(here.values().stream().map(st -> io.micrometer.core.instrument.MultiGauge.Row.of(
+                    io.micrometer.core.instrument.Tags.of("agent", st.name()), st.openStreams())).toList(), true);
+            age.register(here.values().stream().map(st -> io.micrometer.core.instrument.MultiGauge.Row.of(
+                    io.micrometer.core.instrument.Tags.of("agent", st.name()),
+                    java.time.Duration.between(st.lastHeartbeat(), now).toMillis() / 1000.0)).toList(), true);
+        };
+    }
+
     /** Prometheus text exposition. */
     public String scrape() {
+        beforeScrape.run();
         return registry.scrape();
     }
 }

@@ -112,6 +112,12 @@ class PostgresThroughNetworkAgentTest {
                 Optional.of(join.path("gatewayKey").asText()), target());
         awaitConnected("db-private", true);
 
+        // readiness and metrics show it (an agent's state does not decide the gateway's readiness)
+        HttpResponse<String> ready = admin("GET", "/readyz", null);
+        assertThat(ready.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(ready.body()).path("checks").path("agents").asText()).startsWith("db-private: connected from 127.0.0.1");
+        assertThat(admin("GET", "/metrics", null).body()).contains("portcullis_agent_connected{agent=\"db-private\"} 1.0");
+
         PostgresGatewayFixture.PsqlRun ok = f.psql(token, "SELECT name, email FROM customers WHERE id = 1");
         assertThat(ok.exitCode()).as(ok.err()).isZero();
         assertThat(ok.out()).contains("Customer 1").doesNotContain("user1@example.com"); // masked as ever
@@ -129,6 +135,10 @@ class PostgresThroughNetworkAgentTest {
         assertThat(gone.err()).contains("network agent 'db-private'").contains("is not connected");
         assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
         assertThat(replay()).contains("refused: the database cannot be reached: network agent 'db-private': is not connected");
+        HttpResponse<String> stillReady = admin("GET", "/readyz", null);
+        assertThat(stillReady.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(stillReady.body()).path("checks").path("agents").asText()).isEqualTo("db-private: offline");
+        assertThat(admin("GET", "/metrics", null).body()).contains("portcullis_agent_connected{agent=\"db-private\"} 0.0");
     }
 
     @Test
