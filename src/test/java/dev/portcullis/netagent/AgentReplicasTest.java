@@ -39,7 +39,11 @@ class AgentReplicasTest {
     final List<String> refused = new CopyOnWriteArrayList<>();
 
     AgentListener replica() throws Exception {
-        return AgentListener.start(new AgentsConfig(new InetSocketAddress("127.0.0.1", 0), Set.of(), Duration.ofHours(24),
+        return replica(0);
+    }
+
+    AgentListener replica(int port) throws Exception {
+        return AgentListener.start(new AgentsConfig(new InetSocketAddress("127.0.0.1", port), Set.of(), Duration.ofHours(24),
                 dir.resolve("agents-ca"), dir.resolve("agents-host-key")), new AgentRegistry(store.index(), Clock.systemUTC()),
                 (addr, r, m) -> refused.add(r + ": " + m), Clock.systemUTC());
     }
@@ -94,6 +98,21 @@ class AgentReplicasTest {
             s.getOutputStream().write("through\n".getBytes(StandardCharsets.US_ASCII));
             assertThat(new String(s.getInputStream().readNBytes(8), StandardCharsets.US_ASCII)).isEqualTo("through\n");
         }
+    }
+
+    @Test
+    void theAgentComesBackOnItsOwnAfterAGatewayRestarts() throws Exception {
+        agent = startAgent(Optional.of(a.registry().createJoinToken("edge", Duration.ofMinutes(5))));
+        await(a, true);
+        int port = a.port();
+        a.close(); // the replica goes away (a restart, a rolling update)
+        long down = System.nanoTime();
+        Thread.sleep(1500);
+        a = replica(port);
+        await(a, true); // backoff from 1 s, with jitter: back within a few seconds
+        assertThat(Duration.ofNanos(System.nanoTime() - down)).isLessThan(Duration.ofSeconds(10));
+        echoesThrough(a);
+        await(b, true); // the other replica's connection was never disturbed
     }
 
     @Test
