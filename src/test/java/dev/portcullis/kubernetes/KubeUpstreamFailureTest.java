@@ -106,8 +106,10 @@ class KubeUpstreamFailureTest {
     @Test
     void aWatchWhoseAgentStopsReadingHoldsTheClusterBackWhileOthersAreServedAndLosesNothing() throws Exception {
         String token = f.token("agent-1", "agents");
-        int events = 400;
-        String filler = "x".repeat(100_000); // 400 events of 100 KB: 40 MB, more than every buffer on the way
+        // 800 events of 100 KB: 80 MB, several times what every buffer on the way holds (the kernel's socket
+        // buffers on loopback grow to a few MB each, and there are four sockets between the cluster and the agent)
+        int events = 800;
+        String filler = "x".repeat(100_000);
         try (SSLSocket slow = (SSLSocket) f.http.sslContext().getSocketFactory().createSocket()) {
             slow.setReceiveBufferSize(4096);
             slow.connect(new InetSocketAddress("127.0.0.1", f.port), 5000);
@@ -120,7 +122,10 @@ class KubeUpstreamFailureTest {
             assertThat(f.api.received()).as("the watch reached the cluster").anySatisfy(r -> assertThat(r.query()).contains("watch="));
 
             for (int i = 0; i < events; i++) {
-                f.api.put("configmaps", "dev", KubeGatewayFixture.object("{\"metadata\":{\"name\":\"big-" + i + "\"},\"data\":{\"blob\":\"" + filler + "\"}}"));
+                com.fasterxml.jackson.databind.node.ObjectNode map = JSON.createObjectNode();
+                map.putObject("metadata").put("name", "big-" + i);
+                map.putObject("data").put("blob", filler);
+                f.api.put("configmaps", "dev", map);
             }
             Thread.sleep(2000); // what can flow has flowed
 
