@@ -19,11 +19,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The private network for real: PostgreSQL runs in a network namespace of its own, listening on that
- * namespace's loopback only; the gateway (its own process, in a second namespace) cannot reach it. The
- * agent runs inside the private namespace, enrols with a join token and dials out to the gateway over the
- * veth between them. psql, in the gateway's namespace, reaches the database through the agent; killed
- * with SIGKILL, the agent is offline at once (08001 naming it); started again, it is back without a new
+ * The private network for real: PostgreSQL and the demo Okta run in a network namespace of their own,
+ * listening on that namespace's loopback only; the gateway (its own process, in a second namespace) cannot
+ * reach them. The agent runs inside the private namespace, enrols with a join token and dials out to the
+ * gateway over the veth between them. psql and the Okta tour, in the gateway's namespace, work through
+ * the agent; killed with SIGKILL mid-query, the client's session ends with an error that is recorded, and
+ * the gateway answers on (08001 / 502 naming the agent); started again, the agent is back without a new
  * token.
  */
 class NetworkAgentInPrivateNetworkTest {
@@ -32,6 +33,9 @@ class NetworkAgentInPrivateNetworkTest {
     static final int ADMIN = 18080;
     static final int GATEWAY = 15432;
     static final int AGENTS = 18443;
+    static final int OKTA_GATEWAY = 18081;
+    static final int OKTA = 8090;
+    static final String OKTA_TOKEN = "okta-api-token-the-agent-never-sees";
 
     @TempDir
     Path dir;
@@ -89,6 +93,25 @@ class NetworkAgentInPrivateNetworkTest {
                 "-c", sql), Map.of("PGPASSWORD", token, "PGCONNECT_TIMEOUT", "10"));
     }
 
+    /** The replay of every session the gateway recorded (read beside the running gateway, as the CLI does). */
+    String trail() throws Exception {
+        StringBuilder all = new StringBuilder();
+        try (var store = dev.portcullis.store.LoggedStore.openForReading(dir.resolve("gw").resolve("portcullis.db"))) {
+            var replay = new dev.portcullis.recording.Replay(store, java.time.ZoneId.of("UTC"));
+            for (var session : store.sessions(dev.portcullis.store.SessionQuery.newest().limit(500))) all.append(replay.text(session.id()));
+        }
+        return all.toString();
+    }
+
+    /** curl through the gateway's Okta connection: "STATUS BODY". */
+    Run okta(String token, String method, String path) throws Exception {
+        Run r = inGateway("curl", "-s", "-X", method, "-H", "Authorization: Bearer " + token, "-w", "\n%{http_code}",
+                "http://127.0.0.1:" + OKTA_GATEWAY + path);
+        String body = r.out().substring(0, Math.max(0, r.out().lastIndexOf('\n')));
+        String status = r.out().substring(r.out().lastIndexOf('\n') + 1);
+        return new Run(r.exit(), status + " " + body, r.err());
+    }
+
     String token(String subject, String groups) throws Exception {
         Run r = inGateway("curl", "-sf", "-d", "subject=" + subject, "-d", "groups=" + groups, "http://127.0.0.1:" + ISSUER + "/token");
         assertThat(r.exit()).as(r.err()).isZero();
@@ -97,7 +120,7 @@ class NetworkAgentInPrivateNetworkTest {
 
     Process startAgent(Map<String, String> env, String gatewayKey) throws Exception {
         ProcessBuilder pb = net.inPrivate(java("agent", "--gateway", net.gatewayAddress() + ":" + AGENTS, "--name", "db-private",
-                "--allow", "127.0.0.1:5432", "--state-dir", dir.resolve("agent-state").toString(), "--gateway-key", gatewayKey).toArray(String[]::new));
+                "--allow", "127.0.0.1:5432,127.0.0.1:" + OKTA, "--state-dir", dir.resolve("agent-state").toString(), "--gateway-key", gatewayKey).toArray(String[]::new));
         pb.environment().putAll(env);
         pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("agent.log").toFile()));
         return net.start(pb);
@@ -119,8 +142,20 @@ class NetworkAgentInPrivateNetworkTest {
         ProcessBuilder issuer = net.inGateway(java("dev-issuer", "--port", String.valueOf(ISSUER), "--log-level", "warn").toArray(String[]::new));
         issuer.redirectErrorStream(true).redirectOutput(dir.resolve("issuer.log").toFile());
         net.start(issuer);
-        ProcessBuilder gateway = net.inGateway(java("serve", "--config", Path.of("examples/postgres-via-agent.yaml").toAbsolutePath().toString(),
-                "--log-level", "info").toArray(String[]::new));
+        // the private side's Okta (the demo one), on the private namespace's loopback
+        ProcessBuilder okta = net.inPrivate(java("dev-stand-ins", "--bind", "127.0.0.1", "--issuer-port", "18099", "--issuer-url",
+                "http://127.0.0.1:18099", "--okta-port", String.valueOf(OKTA), "--okta-url", "http://127.0.0.1:" + OKTA, "--users", "5",
+                "--log-level", "warn").toArray(String[]::new));
+        okta.environment().put("OKTA_API_TOKEN", OKTA_TOKEN);
+        okta.redirectErrorStream(true).redirectOutput(dir.resolve("okta.log").toFile());
+        net.start(okta);
+        // the shipped examples, both connections through the agent
+        String oktaConnection = Files.readString(Path.of("examples/okta.yaml")).split("\nconnections:\n", 2)[1]
+                .replace("      connect-timeout: 5s\n", "      connect-timeout: 5s\n      via: agent db-private\n");
+        Path config = Files.writeString(dir.resolve("gateway.yaml"), Files.readString(Path.of("examples/postgres-via-agent.yaml")) + "\n" + oktaConnection);
+        ProcessBuilder gateway = net.inGateway(java("serve", "--config", config.toString(), "--log-level", "info").toArray(String[]::new));
+        gateway.environment().putAll(Map.of("PORTCULLIS_OKTA_LISTEN", "127.0.0.1:" + OKTA_GATEWAY, "OKTA_URL", "http://127.0.0.1:" + OKTA,
+                "OKTA_API_TOKEN", OKTA_TOKEN));
         gateway.environment().putAll(Map.of("PORTCULLIS_OIDC_ISSUER", "http://127.0.0.1:" + ISSUER, "PORTCULLIS_OIDC_AUDIENCE", "portcullis",
                 "PORTCULLIS_DATA", dir.resolve("gw").toString(), "PORTCULLIS_ADMIN_LISTEN", "127.0.0.1:" + ADMIN,
                 "PORTCULLIS_PG_LISTEN", "127.0.0.1:" + GATEWAY, "PORTCULLIS_AGENTS_LISTEN", net.gatewayAddress() + ":" + AGENTS,
@@ -157,13 +192,40 @@ class NetworkAgentInPrivateNetworkTest {
         assertThat(run(net.inPrivate("psql", "-X", "-A", "-t", "-c", "SELECT count(*) FROM customers", "host=127.0.0.1 port=5432 dbname=app user=app"),
                 Map.of("PGPASSWORD", "app-secret")).out().strip()).as("nothing was deleted").isEqualTo("5");
 
-        // SIGKILL: the kernel resets its connection, the gateway knows at once
+        // the Okta tour through the same agent: listed, emails masked, a deletion refused (OktaThroughNetworkAgentTest
+        // checks, in one process, that a refusal never reaches Okta)
+        Run users = okta(agentToken, "GET", "/api/v1/users?limit=3");
+        assertThat(users.out()).startsWith("200 ").contains("\"login\"").doesNotContain("@example.com\"");
+        Run deletion = okta(agentToken, "DELETE", "/api/v1/users/00u1");
+        assertThat(deletion.out()).startsWith("403 ");
+        Run oktaOffGateway = inGateway("curl", "-s", "-m", "3", "http://127.0.0.1:" + OKTA + "/api/v1/users");
+        assertThat(oktaOffGateway.exit()).as("the demo Okta is not reachable from the gateway's namespace").isNotZero();
+
+        // SIGKILL mid-query: the kernel resets the agent's connection, the client's session ends with an error
+        Path slowErr = dir.resolve("slow.err");
+        ProcessBuilder slow = net.inGateway("psql", "-X", "-A", "-t", "host=127.0.0.1 port=" + GATEWAY + " dbname=customers user=agent sslmode=disable",
+                "-c", "SELECT count(*) FROM customers, pg_sleep(30)");
+        slow.environment().put("PGPASSWORD", agentToken);
+        slow.redirectOutput(dir.resolve("slow.out").toFile()).redirectError(slowErr.toFile());
+        Process query = net.start(slow);
+        Thread.sleep(2000); // it is running upstream
         agent.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
         agent.destroyForcibly();
         assertThat(agent.waitFor(10, TimeUnit.SECONDS)).isTrue();
         long killed = System.nanoTime();
+        assertThat(query.waitFor(10, TimeUnit.SECONDS)).as("the query in flight ends").isTrue();
+        assertThat(query.exitValue()).isNotZero();
+        assertThat(Files.readString(slowErr)).isNotBlank();
         await("the agent seen offline", () -> psql(agentToken, "SELECT 1").err().contains("is not connected"));
         assertThat(Duration.ofNanos(System.nanoTime() - killed)).isLessThan(Duration.ofSeconds(5));
+        assertThat(okta(agentToken, "GET", "/api/v1/users?limit=1").out()).startsWith("502 ").contains("network agent 'db-private'");
+        assertThat(inGateway("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:" + ADMIN + "/readyz").out())
+                .as("the gateway is still ready").isEqualTo("200");
+        // the trail: the session that was cut, and the refusals since
+        await("the trail showing the cut session and the refusal", () -> {
+            String trail = trail();
+            return trail.contains("pg_sleep(30)") && trail.contains("network agent 'db-private': is not connected");
+        });
 
         // started again from its state: back without a new token
         agent = startAgent(Map.of(), j.path("gatewayKey").asText());
