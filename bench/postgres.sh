@@ -157,14 +157,17 @@ fi
 if [ "${AGENT:-0}" = 1 ]; then
   # The same policy, the database reached through a network agent (a separate process) over its tunnel.
   mkdir "$WORK/data3"
-  PORTCULLIS_OIDC_ISSUER="http://127.0.0.1:$ISSUER" PORTCULLIS_OIDC_AUDIENCE=portcullis PORTCULLIS_DATA="$WORK/data3" \
-    PORTCULLIS_ADMIN_LISTEN="127.0.0.1:$ADMIN3" PORTCULLIS_PG_LISTEN="127.0.0.1:$GW3" PORTCULLIS_AGENTS_LISTEN="127.0.0.1:$AGENTS" \
-    PG_HOST=127.0.0.1 PG_PORT="$PG" PG_DATABASE=bench PG_USER=bench PG_PASSWORD="$PASSWORD" \
-    bin/portcullis serve --config examples/postgres-via-agent.yaml --log-level warn >"$WORK/portcullis-agent-gw.log" 2>&1 &
-  pids+=($!)
-  GW3_PID=$!
-  for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$ADMIN3/readyz" >/dev/null && break; sleep 0.5; done
-  curl -sf "http://127.0.0.1:$ADMIN3/readyz" >/dev/null || { cat "$WORK/portcullis-agent-gw.log"; fail "portcullis (via agent) did not start"; }
+  start_gw3() {
+    PORTCULLIS_OIDC_ISSUER="http://127.0.0.1:$ISSUER" PORTCULLIS_OIDC_AUDIENCE=portcullis PORTCULLIS_DATA="$WORK/data3" \
+      PORTCULLIS_ADMIN_LISTEN="127.0.0.1:$ADMIN3" PORTCULLIS_PG_LISTEN="127.0.0.1:$GW3" PORTCULLIS_AGENTS_LISTEN="127.0.0.1:$AGENTS" \
+      PG_HOST=127.0.0.1 PG_PORT="$PG" PG_DATABASE=bench PG_USER=bench PG_PASSWORD="$PASSWORD" \
+      bin/portcullis serve --config examples/postgres-via-agent.yaml --log-level warn >>"$WORK/portcullis-agent-gw.log" 2>&1 &
+    pids+=($!)
+    GW3_PID=$!
+    for _ in $(seq 1 240); do curl -sf "http://127.0.0.1:$ADMIN3/readyz" >/dev/null && break; sleep 0.25; done
+    curl -sf "http://127.0.0.1:$ADMIN3/readyz" >/dev/null || { cat "$WORK/portcullis-agent-gw.log"; fail "portcullis (via agent) did not start"; }
+  }
+  start_gw3
   PLATFORM=$(curl -sf -d subject=ops-1 -d groups=platform "http://127.0.0.1:$ISSUER/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
   join=$(curl -sf -H "Authorization: Bearer $PLATFORM" -d '{"name":"db-private","ttl":"10m"}' "http://127.0.0.1:$ADMIN3/api/v1/agents/join-tokens") \
     || fail "no join token from the gateway"
@@ -299,6 +302,22 @@ awk -v p="$l_portcullis" -v d="$l_direct" -v m="$masked" 'BEGIN {
 if [ "${AGENT:-0}" = 1 ]; then
   set -- $(large agent); l_agent=$1; echo "$(printf '%-12s' 'via agent') $(awk -v s="$1" -v r=$LARGE_ROWS -v b="$bytes_portcullis" 'BEGIN {printf "%10.0f rows/s  %7.1f MB/s of output", r/s, b/s/1e6}')   (min $2 s, max $3 s)"
   awk -v a="$l_agent" -v p="$l_portcullis" 'BEGIN { printf "rows/s through a network agent/gateway reaching the database itself = %.2fx\n", p/a }'
+fi
+
+if [ "${AGENT:-0}" = 1 ]; then
+  # The gateway restarts (a rolling update): how long until the agent carries sessions again.
+  kill "$GW3_PID"; wait "$GW3_PID" 2>/dev/null || true
+  t_down=$(date +%s%N)
+  start_gw3
+  t_ready=$(date +%s%N)
+  for _ in $(seq 1 2400); do
+    PGPASSWORD=$TOKEN psql -XAt -h 127.0.0.1 -p "$GW3" -U agent-1 -d bench -c "SELECT 1" >/dev/null 2>&1 && break; sleep 0.05
+  done
+  PGPASSWORD=$TOKEN psql -XAt -h 127.0.0.1 -p "$GW3" -U agent-1 -d bench -c "SELECT 1" >/dev/null 2>&1 \
+    || { cat "$WORK/agent.log"; fail "the agent did not come back within 2 minutes of the gateway's restart"; }
+  t_back=$(date +%s%N)
+  awk -v d="$t_down" -v r="$t_ready" -v b="$t_back" 'BEGIN {
+    printf "gateway restart: ready %.2f s after it stopped; the agent carried a session again %.2f s after the gateway was ready (%.2f s in all)\n", (r-d)/1e9, (b-r)/1e9, (b-d)/1e9 }'
 fi
 
 ops=$(curl -s "http://127.0.0.1:$ADMIN/metrics" | awk '/^portcullis_operations_total/ {s+=$2} END {print s+0}')

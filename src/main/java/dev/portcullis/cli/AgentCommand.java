@@ -40,6 +40,11 @@ final class AgentCommand implements Callable<Integer> {
     @Option(names = "--gateway-key", paramLabel = "SHA256:...", description = "The gateway's agent host key fingerprint, printed with the join token; checked at enrolment.")
     String gatewayKey;
 
+    @Option(names = "--postgres-login", paramLabel = "HOST:PORT=USER:ENV", split = ",",
+            description = {"A database whose credentials this agent holds (the gateway's connection says credentials: agent):",
+                    "the agent logs in as USER with the password in environment variable ENV, and the gateway never sees either."})
+    List<String> postgresLogins = List.of();
+
     @Option(names = "--log-level", paramLabel = "LEVEL", description = "info (default), debug, warn.")
     String logLevel;
 
@@ -57,8 +62,21 @@ final class AgentCommand implements Callable<Integer> {
         Optional<String> token = Optional.ofNullable(System.getenv(JOIN_TOKEN_ENV)).filter(t -> !t.isBlank());
         if (joinTokenFile != null) token = Optional.of(Files.readString(joinTokenFile).strip());
         if (allow.isEmpty()) System.err.println("agent " + name + ": no --allow given, so no target is reachable through it");
+        java.util.Map<String, dev.portcullis.postgres.AgentLogin.Target> logins = new java.util.LinkedHashMap<>();
+        for (String login : postgresLogins) {
+            var m = java.util.regex.Pattern.compile("([^=:\\s]+):(\\d{1,5})=([^:\\s]+):([A-Za-z_][A-Za-z0-9_]*)").matcher(login);
+            if (!m.matches()) {
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--postgres-login must be HOST:PORT=USER:ENV, not " + login);
+            }
+            String password = System.getenv(m.group(4));
+            if (password == null || password.isEmpty()) {
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                        "--postgres-login " + m.group(1) + ":" + m.group(2) + ": environment variable " + m.group(4) + " (the password) is not set");
+            }
+            logins.put(m.group(1) + ":" + m.group(2), new dev.portcullis.postgres.AgentLogin.Target(m.group(1), Integer.parseInt(m.group(2)), m.group(3), password));
+        }
         NetworkAgent agent = NetworkAgent.start(new NetworkAgent.Settings(name, addresses, stateDir, new LinkedHashSet<>(allow), token,
-                Optional.ofNullable(gatewayKey)));
+                Optional.ofNullable(gatewayKey), logins));
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             agent.close();

@@ -1,6 +1,8 @@
 package dev.portcullis.netagent;
 
+import dev.portcullis.postgres.AgentLogin;
 import dev.portcullis.ssh.UserCertificates;
+import java.net.ServerSocket;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -40,6 +42,10 @@ import org.slf4j.LoggerFactory;
  * <p>State (its key, certificate and the gateway's pinned host key) lives in {@code stateDir}. Without a
  * certificate it enrols first with a one-time join token, checking the gateway's host key against the
  * fingerprint given with the token.
+ *
+ * <p>For a database whose credentials it holds ({@code postgresLogins}, keyed {@code host:port}), a stream
+ * to it goes to a local {@link AgentLogin} instead, which logs in with them and hands the gateway an
+ * authenticated session.
  */
 public final class NetworkAgent implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NetworkAgent.class);
@@ -54,15 +60,21 @@ public final class NetworkAgent implements AutoCloseable {
      * @param gatewayKey      {@code SHA256:...} of the gateway's agent listener host key, checked at enrolment
      */
     public record Settings(String name, List<InetSocketAddress> gateways, Path stateDir, Set<String> allow, Optional<String> joinToken,
-                           Optional<String> gatewayKey) {
+                           Optional<String> gatewayKey, Map<String, AgentLogin.Target> postgresLogins) {
         public Settings {
             gateways = List.copyOf(gateways);
             if (gateways.isEmpty()) throw new IllegalArgumentException("no gateway to connect to");
+            postgresLogins = Map.copyOf(postgresLogins);
+        }
+
+        public Settings(String name, List<InetSocketAddress> gateways, Path stateDir, Set<String> allow, Optional<String> joinToken,
+                        Optional<String> gatewayKey) {
+            this(name, gateways, stateDir, allow, joinToken, gatewayKey, Map.of());
         }
 
         /** One gateway. */
         public Settings(String name, InetSocketAddress gateway, Path stateDir, Set<String> allow, Optional<String> joinToken, Optional<String> gatewayKey) {
-            this(name, List.of(gateway), stateDir, allow, joinToken, gatewayKey);
+            this(name, List.of(gateway), stateDir, allow, joinToken, gatewayKey, Map.of());
         }
     }
 
@@ -76,13 +88,45 @@ public final class NetworkAgent implements AutoCloseable {
     private final Map<InetSocketAddress, ClientSession> sessions = new java.util.concurrent.ConcurrentHashMap<>();
     private final List<Thread> loops;
 
-    private NetworkAgent(Settings settings) {
+    private final List<ServerSocket> logins = new java.util.ArrayList<>();
+
+    private NetworkAgent(Settings settings) throws IOException {
         this.settings = settings;
         this.client = SshClient.setUpDefaultClient();
-        client.setChannelFactories(List.of(DirectTcpipFactory.INSTANCE)); // the gateway's streams, nothing else
+        // Databases whose credentials the agent holds: a local login end for each, where their streams go.
+        Map<String, InetSocketAddress> redirects = new java.util.HashMap<>();
+        for (var login : settings.postgresLogins().entrySet()) {
+            ServerSocket local = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+            logins.add(local);
+            AgentLogin.Target target = login.getValue();
+            Thread.ofVirtual().name("agent-login-" + login.getKey()).start(() -> {
+                while (!local.isClosed()) {
+                    try {
+                        java.net.Socket s = local.accept();
+                        Thread.ofVirtual().start(() -> AgentLogin.serve(s, target));
+                    } catch (IOException e) {
+                        return; // closed
+                    }
+                }
+            });
+            redirects.put(login.getKey(), new InetSocketAddress("127.0.0.1", local.getLocalPort()));
+        }
+        AllowList allowList = new AllowList(settings.allow(), redirects.values());
+        // the gateway's streams (direct-tcpip), nothing else
+        client.setChannelFactories(List.of(new org.apache.sshd.common.channel.ChannelFactory() {
+            @Override
+            public String getName() {
+                return DirectTcpipFactory.INSTANCE.getName();
+            }
+
+            @Override
+            public org.apache.sshd.common.channel.Channel createChannel(Session session) {
+                return new Redirecting(allowList, redirects);
+            }
+        }));
         client.setForwardingFilter(org.apache.sshd.server.forward.ForwardingFilter.asForwardingFilter(
                 org.apache.sshd.server.forward.AgentForwardingFilter.of(false), org.apache.sshd.server.forward.X11ForwardingFilter.of(false),
-                new AllowList(settings.allow())));
+                allowList));
         CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, HEARTBEAT);
         client.start();
         this.loops = settings.gateways().stream()
@@ -246,19 +290,61 @@ public final class NetworkAgent implements AutoCloseable {
             }
         }
         client.stop();
+        for (ServerSocket login : logins) {
+            try {
+                login.close();
+            } catch (IOException ignored) {
+                // closing
+            }
+        }
         states.replaceAll((g, st) -> State.STOPPED);
     }
 
-    /** The targets this agent connects to, and nothing else. */
+    /**
+     * A stream the gateway opens: to its target, or, for a database whose credentials the agent holds, to
+     * the local login end for it (the allow-list is checked against the target the gateway named).
+     */
+    static final class Redirecting extends org.apache.sshd.server.forward.TcpipServerChannel {
+        private final AllowList allowList;
+        private final Map<String, InetSocketAddress> redirects;
+
+        Redirecting(AllowList allowList, Map<String, InetSocketAddress> redirects) {
+            super(TcpForwardingFilter.Type.Direct, null);
+            this.allowList = allowList;
+            this.redirects = redirects;
+        }
+
+        @Override
+        protected org.apache.sshd.client.future.OpenFuture doInit(Buffer buffer) {
+            int start = buffer.rpos();
+            String host = buffer.getString();
+            int port = buffer.getInt();
+            String originator = buffer.getString();
+            int originatorPort = buffer.getInt();
+            buffer.rpos(start);
+            InetSocketAddress local = redirects.get(host + ":" + port);
+            if (local == null || !allowList.allows(host, port)) return super.doInit(buffer);
+            Buffer rewritten = new org.apache.sshd.common.util.buffer.ByteArrayBuffer();
+            rewritten.putString(local.getHostString());
+            rewritten.putInt(local.getPort());
+            rewritten.putString(originator);
+            rewritten.putInt(originatorPort);
+            return super.doInit(rewritten);
+        }
+    }
+
+    /** The targets this agent connects to, and nothing else (its own local login ends aside). */
     static final class AllowList implements TcpForwardingFilter {
         private final Set<String> allowed;
+        private final Set<String> local;
 
-        AllowList(Set<String> allowed) {
+        AllowList(Set<String> allowed, java.util.Collection<InetSocketAddress> localLogins) {
             this.allowed = Set.copyOf(allowed);
+            this.local = localLogins.stream().map(a -> a.getHostString() + ":" + a.getPort()).collect(java.util.stream.Collectors.toUnmodifiableSet());
         }
 
         boolean allows(String host, int port) {
-            return allowed.contains(host + ":" + port) || allowed.contains(host + ":*");
+            return allowed.contains(host + ":" + port) || allowed.contains(host + ":*") || local.contains(host + ":" + port);
         }
 
         @Override

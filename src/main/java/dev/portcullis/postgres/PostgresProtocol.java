@@ -157,6 +157,11 @@ public final class PostgresProtocol implements ProtocolModule {
         return name.startsWith("pg_") ? "pg_catalog" : "public";
     }
 
+    private static String agentCredentials(String text) {
+        if (!text.equals("agent")) throw new IllegalArgumentException("the only value is agent");
+        return text;
+    }
+
     @Override
     public ConnectionConfig connection(ConnectionSection section) {
         ConfigReader r = section.reader();
@@ -166,14 +171,20 @@ public final class PostgresProtocol implements ProtocolModule {
         PostgresConnectionConfig.Upstream upstream = null;
         if (!o.has("upstream")) o.missing("upstream", "a mapping with host, port, database, user and password");
         else {
-            Obj u = r.tree().obj(o.get("upstream"), o.child("upstream"), List.of("host", "port", "database", "user", "password", "via"));
+            Obj u = r.tree().obj(o.get("upstream"), o.child("upstream"), List.of("host", "port", "database", "user", "password", "via", "credentials"));
             if (u != null) {
                 String host = r.required(u, "host", "a host name or address", Values::nonBlank, "127.0.0.1");
                 Integer port = r.optional(u, "port", "a port number 1-65535", ConfigReader::port, 5432);
                 String database = r.required(u, "database", "a database name", Values::nonBlank, "postgres");
-                String user = r.required(u, "user", "a database role", Values::nonBlank, "postgres");
-                String password = r.secret(u, "password");
                 Optional<String> via = u.has("via") ? Optional.ofNullable(r.optional(u, "via", "agent NAME", Values::viaAgent, null)) : Optional.empty();
+                // credentials: agent: the network agent logs in with its own (they never leave the private network)
+                boolean agentHolds = u.has("credentials") && "agent".equals(r.optional(u, "credentials", "agent", PostgresProtocol::agentCredentials, null));
+                if (agentHolds && !u.has("via")) u.missing("via", "agent NAME: credentials: agent needs the agent that holds them");
+                if (agentHolds && (u.has("user") || u.has("password"))) {
+                    r.tree().problem(u.get("credentials"), u.child("credentials"), "with credentials: agent, the agent holds the user and password: remove them here");
+                }
+                String user = agentHolds ? UpstreamConnection.AGENT_LOGIN_USER : r.required(u, "user", "a database role", Values::nonBlank, "postgres");
+                String password = agentHolds ? "" : r.secret(u, "password");
                 if (host != null && port != null && database != null && user != null && password != null) {
                     upstream = new PostgresConnectionConfig.Upstream(host, port, database, user, password, via);
                 }

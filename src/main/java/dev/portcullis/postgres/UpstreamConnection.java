@@ -57,12 +57,16 @@ import javax.net.ssl.SSLSocket;
 public final class UpstreamConnection implements Closeable {
 
     public static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    /** The user the gateway names when its network agent holds the credentials (the agent logs in as its own). */
+    public static final String AGENT_LOGIN_USER = "portcullis-agent-login";
     /** Startup and authentication must finish within this; afterwards reads block for as long as the relay wants. */
     public static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(30);
 
     private static final String SCRAM_SHA_256 = "SCRAM-SHA-256";
 
     private final Socket socket;
+    /** How a second connection to the same server is made (a cancel request): directly, or through the same agent. */
+    private SocketSource source;
     private final String host;
     private final int port;
     private final PgFrameReader reader;
@@ -146,6 +150,7 @@ public final class UpstreamConnection implements Closeable {
             writer.write(new Startup(3, 0, startup));
             writer.flush();
             UpstreamConnection connection = new Handshake(host, port, user, password, reader, writer).run(socket);
+            connection.source = source;
             socket.setSoTimeout(0);
             return connection;
         } catch (IOException | RuntimeException e) {
@@ -161,21 +166,32 @@ public final class UpstreamConnection implements Closeable {
      */
     public static void sendCancel(String host, int port, int processId, int secretKey) throws IOException {
         try (Socket socket = connect(host, port)) {
-            socket.setSoTimeout((int) CONNECT_TIMEOUT.toMillis());
-            OutputStream out = socket.getOutputStream();
-            out.write(PgMessageWriter.encode(new CancelRequest(processId, secretKey)));
-            out.flush();
-            socket.shutdownOutput();
-            InputStream in = socket.getInputStream();
-            while (in.read() >= 0) {
-                // the server answers nothing; waiting for its close means the request was processed
-            }
+            sendCancel(socket, processId, secretKey);
+        }
+    }
+
+    /** Sends a cancel request over a connection already made to the server, and waits for the server to close it. */
+    static void sendCancel(Socket socket, int processId, int secretKey) throws IOException {
+        socket.setSoTimeout((int) CONNECT_TIMEOUT.toMillis());
+        OutputStream out = socket.getOutputStream();
+        out.write(PgMessageWriter.encode(new CancelRequest(processId, secretKey)));
+        out.flush();
+        socket.shutdownOutput();
+        InputStream in = socket.getInputStream();
+        while (in.read() >= 0) {
+            // the server answers nothing; waiting for its close means the request was processed
         }
     }
 
     /** Cancels whatever this session is running, through a separate connection. */
     public void cancel() throws IOException {
-        sendCancel(host, port, backendKey.processId(), backendKey.secretKey());
+        if (source == null) {
+            sendCancel(host, port, backendKey.processId(), backendKey.secretKey());
+            return;
+        }
+        try (Socket cancel = source.connect()) {
+            sendCancel(cancel, backendKey.processId(), backendKey.secretKey());
+        }
     }
 
     /** ParameterStatus values from startup (server_version, integer_datetimes, TimeZone, ...), in arrival order. */
@@ -256,6 +272,15 @@ public final class UpstreamConnection implements Closeable {
             this.writer = writer;
         }
 
+        /** The password; with the network agent's credentials there is none, and the server should not have asked. */
+        private String passwordOrRefuse() throws IOException {
+            if (password.isEmpty()) {
+                throw new IOException("the server " + host + ":" + port + " asked for a password, and this connection's credentials are"
+                        + " its network agent's: the agent did not log in (start it with --postgres-login " + host + ":" + port + "=USER)");
+            }
+            return password;
+        }
+
         UpstreamConnection run(Socket socket) throws IOException {
             while (true) {
                 BackendMessage message = reader.readBackend();
@@ -266,9 +291,12 @@ public final class UpstreamConnection implements Closeable {
                         }
                         authenticated = true;
                     }
-                    case AuthenticationCleartextPassword _ -> send(PasswordMessage.password(password));
-                    case AuthenticationMd5Password m -> send(PasswordMessage.password(md5Password(user, password, m.salt())));
-                    case AuthenticationSasl m -> startScram(m.mechanisms());
+                    case AuthenticationCleartextPassword _ -> send(PasswordMessage.password(passwordOrRefuse()));
+                    case AuthenticationMd5Password m -> send(PasswordMessage.password(md5Password(user, passwordOrRefuse(), m.salt())));
+                    case AuthenticationSasl m -> {
+                        passwordOrRefuse();
+                        startScram(m.mechanisms());
+                    }
                     case AuthenticationSaslContinue m -> continueScram(m.data());
                     case AuthenticationSaslFinal m -> finishScram(m.data());
                     case AuthenticationUnsupported m ->

@@ -51,4 +51,20 @@ class AgentsConfigTest {
         assertThatThrownBy(() -> ConfigLoader.load(write(base.replace("  admins: [platform]\n", "  admins: [platform]\n  certificate-ttl: soon\n")), ENV))
                 .hasMessageContaining("agents.certificate-ttl");
     }
+
+    @Test
+    void credentialsHeldByTheAgentNeedTheAgentAndNoPasswordHere() throws Exception {
+        String base = Files.readString(Path.of("examples/postgres-via-agent.yaml"));
+        String agentHolds = base.replace("      user: ${PG_USER}\n      password: ${PG_PASSWORD}\n", "      credentials: agent\n");
+        assertThat(agentHolds).contains("credentials: agent");
+        GatewayConfig c = ConfigLoader.load(write(agentHolds), ENV);
+        assertThat(c.connection("customers").orElseThrow().viaAgent()).contains("db-private");
+        assertThatThrownBy(() -> ConfigLoader.load(write(agentHolds.replace("      via: agent db-private\n", "")), ENV))
+                .hasMessageContaining("upstream.via").hasMessageContaining("credentials: agent needs the agent");
+        assertThatThrownBy(() -> ConfigLoader.load(write(agentHolds.replace("      credentials: agent\n",
+                "      credentials: agent\n      password: ${PG_PASSWORD}\n")), ENV))
+                .hasMessageContaining("the agent holds the user and password: remove them here");
+        assertThatThrownBy(() -> ConfigLoader.load(write(agentHolds.replace("credentials: agent", "credentials: vault")), ENV))
+                .hasMessageContaining("upstream.credentials");
+    }
 }

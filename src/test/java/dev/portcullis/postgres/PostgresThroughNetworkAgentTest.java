@@ -185,8 +185,9 @@ class PostgresThroughNetworkAgentTest {
         awaitConnected("db-private", true);
         // a session is open through it
         Process open = f.startPsql("disable", f.token("agent-1", "agents"), dir.resolve("open.out"), dir.resolve("open.err"),
-                "SELECT 1", "SELECT pg_sleep(30)");
+                "SELECT 1", "SELECT count(*) FROM generate_series(1, 2000000000)");
         Thread.sleep(1500);
+        assertThat(open.isAlive()).as("the long statement is running through the agent").isTrue();
 
         long started = System.nanoTime();
         HttpResponse<String> revoked = admin("POST", "/api/v1/agents/db-private/revoke", null);
@@ -194,6 +195,7 @@ class PostgresThroughNetworkAgentTest {
         awaitConnected("db-private", false);
         assertThat(Duration.ofNanos(System.nanoTime() - started)).as("dropped within a second").isLessThan(Duration.ofSeconds(1));
         assertThat(open.waitFor(10, TimeUnit.SECONDS)).as("the session through it ends").isTrue();
+        assertThat(open.exitValue()).isNotZero();
 
         Thread.sleep(2500); // the agent tries again, and is refused
         JsonNode listed = JSON.readTree(admin("GET", "/api/v1/agents", null).body()).path("agents").get(0);
