@@ -8,8 +8,6 @@ import dev.portcullis.config.AgentsConfig;
 import dev.portcullis.config.Values;
 import dev.portcullis.core.Identity;
 import dev.portcullis.core.Json;
-import dev.portcullis.identity.BearerCredentials;
-import dev.portcullis.identity.TokenRejectedException;
 import dev.portcullis.identity.TokenVerifier;
 import dev.portcullis.netagent.AgentListener;
 import dev.portcullis.netagent.AgentRegistry;
@@ -56,15 +54,9 @@ final class AgentsApi {
     }
 
     SessionsApi.Reply handle(String method, String path, String authorization, byte[] body) {
-        Identity caller;
-        try {
-            caller = verifier.verify(BearerCredentials.fromAuthorizationHeader(authorization)
-                    .orElseThrow(() -> new TokenRejectedException(TokenRejectedException.Reason.MISSING,
-                            "send your own OIDC access token as Authorization: Bearer <token>")));
-        } catch (TokenRejectedException e) {
-            if (e.reason() == TokenRejectedException.Reason.IDP_UNAVAILABLE) return problem(503, "Identity provider unavailable", e.getMessage());
-            return problem(401, "Unauthorized", "token refused (" + e.reason().label() + "): " + e.getMessage());
-        }
+        SessionsApi.Caller who = SessionsApi.Caller.of(verifier, authorization);
+        if (who.refusal() != null) return who.refusal();
+        Identity caller = who.identity();
         if (caller.groups().stream().noneMatch(config.admins()::contains)) {
             return problem(403, "Not an agent admin", config.admins().isEmpty()
                     ? "no group may manage network agents: set agents.admins in the configuration"
@@ -126,7 +118,6 @@ final class AgentsApi {
     }
 
     private static SessionsApi.Reply problem(int status, String title, String detail) {
-        return new SessionsApi.Reply(status, "application/problem+json", JSON.createObjectNode().put("type", "about:blank").put("title", title)
-                .put("status", status).put("detail", detail).toString());
+        return SessionsApi.problem(status, title, detail);
     }
 }

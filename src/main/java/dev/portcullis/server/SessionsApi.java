@@ -59,16 +59,24 @@ final class SessionsApi {
     record Reply(int status, String contentType, String body) {
     }
 
-    Reply handle(String method, String path, String authorization, byte[] body) {
-        Identity caller;
-        try {
-            caller = verifier.verify(BearerCredentials.fromAuthorizationHeader(authorization)
-                    .orElseThrow(() -> new TokenRejectedException(TokenRejectedException.Reason.MISSING,
-                            "send your own OIDC access token as Authorization: Bearer <token>")));
-        } catch (TokenRejectedException e) {
-            if (e.reason() == TokenRejectedException.Reason.IDP_UNAVAILABLE) return problem(503, "Identity provider unavailable", e.getMessage());
-            return problem(401, "Unauthorized", "token refused (" + e.reason().label() + "): " + e.getMessage());
+    /** Who calls the admin API with their own token, or the answer that refuses them (401, or 503 without the IdP). */
+    record Caller(Identity identity, Reply refusal) {
+        static Caller of(TokenVerifier verifier, String authorization) {
+            try {
+                return new Caller(verifier.verify(BearerCredentials.fromAuthorizationHeader(authorization)
+                        .orElseThrow(() -> new TokenRejectedException(TokenRejectedException.Reason.MISSING,
+                                "send your own OIDC access token as Authorization: Bearer <token>"))), null);
+            } catch (TokenRejectedException e) {
+                if (e.reason() == TokenRejectedException.Reason.IDP_UNAVAILABLE) return new Caller(null, problem(503, "Identity provider unavailable", e.getMessage()));
+                return new Caller(null, problem(401, "Unauthorized", "token refused (" + e.reason().label() + "): " + e.getMessage()));
+            }
         }
+    }
+
+    Reply handle(String method, String path, String authorization, byte[] body) {
+        Caller who = Caller.of(verifier, authorization);
+        if (who.refusal() != null) return who.refusal();
+        Identity caller = who.identity();
         if (caller.groups().stream().noneMatch(admins::contains)) {
             return problem(403, "Not a session admin", admins.isEmpty()
                     ? "no group may end sessions: set admin.session-admins in the configuration"
@@ -105,7 +113,7 @@ final class SessionsApi {
                 .put("by", caller.subject()).put("reason", reason).toString());
     }
 
-    private static Reply problem(int status, String title, String detail) {
+    static Reply problem(int status, String title, String detail) {
         return new Reply(status, "application/problem+json", JSON.createObjectNode().put("type", "about:blank").put("title", title)
                 .put("status", status).put("detail", detail).toString());
     }

@@ -50,23 +50,7 @@ class AgentReplicasTest {
 
     @BeforeEach
     void start() throws Exception {
-        echo = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        Thread.ofVirtual().start(() -> {
-            while (!echo.isClosed()) {
-                try {
-                    Socket s = echo.accept();
-                    Thread.ofVirtual().start(() -> {
-                        try (s) {
-                            s.getInputStream().transferTo(s.getOutputStream());
-                        } catch (Exception ignored) {
-                            // closed
-                        }
-                    });
-                } catch (Exception e) {
-                    return;
-                }
-            }
-        });
+        echo = TunnelStreamsTest.echoServer();
         store = LoggedStore.open(dir.resolve("portcullis.db"), 64L * 1024 * 1024);
         a = replica();
         b = replica();

@@ -62,23 +62,7 @@ class TunnelStreamsTest {
                 // the test ended
             }
         });
-        echo = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        Thread.ofVirtual().start(() -> {
-            while (!echo.isClosed()) {
-                try {
-                    Socket s = echo.accept();
-                    Thread.ofVirtual().start(() -> {
-                        try (s) {
-                            s.getInputStream().transferTo(s.getOutputStream());
-                        } catch (Exception ignored) {
-                            // closed
-                        }
-                    });
-                } catch (Exception e) {
-                    return;
-                }
-            }
-        });
+        echo = echoServer();
         store = LoggedStore.open(dir.resolve("portcullis.db"), 64L * 1024 * 1024);
         AgentRegistry registry = new AgentRegistry(store.index(), Clock.systemUTC());
         listener = AgentListener.start(new AgentsConfig(new InetSocketAddress("127.0.0.1", 0), Set.of(), Duration.ofHours(24),
@@ -99,6 +83,28 @@ class TunnelStreamsTest {
         if (store != null) store.close();
         firehose.close();
         echo.close();
+    }
+
+    /** A loopback server that writes back what each connection sends. */
+    static ServerSocket echoServer() throws Exception {
+        ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        Thread.ofVirtual().start(() -> {
+            while (!server.isClosed()) {
+                try {
+                    Socket s = server.accept();
+                    Thread.ofVirtual().start(() -> {
+                        try (s) {
+                            s.getInputStream().transferTo(s.getOutputStream());
+                        } catch (Exception ignored) {
+                            // closed
+                        }
+                    });
+                } catch (Exception e) {
+                    return;
+                }
+            }
+        });
+        return server;
     }
 
     static Socket connect(Tunnels.Route route) throws Exception {
