@@ -45,6 +45,12 @@ final class AgentCommand implements Callable<Integer> {
                     "the agent logs in as USER with the password in environment variable ENV, and the gateway never sees either."})
     List<String> postgresLogins = List.of();
 
+    @Option(names = "--http-credential", paramLabel = "URL=HEADER:ENV", split = ",",
+            description = {"An HTTP API whose credential this agent holds (the gateway's connection says credentials: agent), e.g.",
+                    "https://example.okta.com=Authorization:OKTA_AUTH: the agent sets HEADER to the value of environment variable ENV",
+                    "on every request, and speaks TLS to an https target itself; the gateway never sees the value."})
+    List<String> httpCredentials = List.of();
+
     @Option(names = "--log-level", paramLabel = "LEVEL", description = "info (default), debug, warn.")
     String logLevel;
 
@@ -75,8 +81,23 @@ final class AgentCommand implements Callable<Integer> {
             }
             logins.put(m.group(1) + ":" + m.group(2), new dev.portcullis.postgres.AgentLogin.Target(m.group(1), Integer.parseInt(m.group(2)), m.group(3), password));
         }
+        java.util.Map<String, dev.portcullis.http.AgentCredentials.Target> credentials = new java.util.LinkedHashMap<>();
+        for (String credential : httpCredentials) {
+            var m = java.util.regex.Pattern.compile("(https?)://([^/:=\\s]+)(?::(\\d{1,5}))?/?=([!#$%&'*+.^_`|~0-9A-Za-z-]+):([A-Za-z_][A-Za-z0-9_]*)").matcher(credential);
+            if (!m.matches()) {
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--http-credential must be URL=HEADER:ENV, not " + credential);
+            }
+            String value = System.getenv(m.group(5));
+            if (value == null || value.isEmpty()) {
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                        "--http-credential " + m.group(1) + "://" + m.group(2) + ": environment variable " + m.group(5) + " (the value) is not set");
+            }
+            boolean tls = m.group(1).equals("https");
+            int port = m.group(3) != null ? Integer.parseInt(m.group(3)) : tls ? 443 : 80;
+            credentials.put(m.group(2) + ":" + port, new dev.portcullis.http.AgentCredentials.Target(m.group(2), port, tls, m.group(4), value));
+        }
         NetworkAgent agent = NetworkAgent.start(new NetworkAgent.Settings(name, addresses, stateDir, new LinkedHashSet<>(allow), token,
-                Optional.ofNullable(gatewayKey), logins));
+                Optional.ofNullable(gatewayKey), logins, credentials));
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             agent.close();

@@ -79,9 +79,16 @@ public record HttpConnectionConfig(String name, InetSocketAddress listen, Option
 
     /** A header carrying the target's secret. {@link #toString()} never shows the value. */
     public record Credentials(String header, String value) {
+        /** {@code credentials: agent}: the network agent adds them (and speaks TLS to the target); the gateway has none. */
+        public static final Credentials HELD_BY_AGENT = new Credentials("", "");
+
         public Credentials {
             Objects.requireNonNull(header, "header");
             Objects.requireNonNull(value, "value");
+        }
+
+        public boolean heldByAgent() {
+            return header.isEmpty();
         }
 
         @Override

@@ -99,8 +99,14 @@ public final class HttpProtocol implements ProtocolModule {
             }
         }
         Credentials credentials = null;
-        if (!o.has("credentials")) o.missing("credentials", "a mapping with header and value");
-        else {
+        if (!o.has("credentials")) o.missing("credentials", "a mapping with header and value, or agent");
+        else if (o.get("credentials") instanceof org.yaml.snakeyaml.nodes.ScalarNode) {
+            // credentials: agent: the network agent adds them, and speaks TLS to the target itself
+            if ("agent".equals(r.optional(o, "credentials", "agent, or a mapping with header and value", HttpProtocol::agentHeld, null))) {
+                credentials = Credentials.HELD_BY_AGENT;
+                if (via.isEmpty()) o.missing("upstream", "upstream.via: agent NAME: credentials: agent needs the agent that holds them");
+            }
+        } else {
             Obj c = r.tree().obj(o.get("credentials"), o.child("credentials"), List.of("header", "value"));
             if (c != null) {
                 String header = r.required(c, "header", "an HTTP header name", ConfigReader::headerName, "Authorization");
@@ -199,6 +205,11 @@ public final class HttpProtocol implements ProtocolModule {
         if (text.isEmpty() || !text.chars().allMatch(c -> c > 0x20 && c < 0x7f && "=&#%+".indexOf(c) < 0)) {
             throw new IllegalArgumentException("");
         }
+        return text;
+    }
+
+    private static String agentHeld(String text) {
+        if (!text.equals("agent")) throw new IllegalArgumentException("");
         return text;
     }
 

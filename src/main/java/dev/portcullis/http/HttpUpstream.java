@@ -101,7 +101,8 @@ final class HttpUpstream implements AutoCloseable {
         String path = base.getRawPath() == null ? "" : base.getRawPath();
         this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
         // The JVM's trust store (javax.net.ssl.trustStore when set), the upstream's name checked.
-        this.ssl = !https ? null : upstreamTls != null ? upstreamTls
+        // With the credentials held by the network agent, the agent speaks TLS to the target (it adds them inside it).
+        this.ssl = !https || connection.credentials().heldByAgent() ? null : upstreamTls != null ? upstreamTls
                 : SslContextBuilder.forClient().sslProvider(SslProvider.JDK).protocols("TLSv1.3", "TLSv1.2").build();
     }
 
@@ -267,7 +268,7 @@ final class HttpUpstream implements AutoCloseable {
             }
         }
         h.set(HttpHeaderNames.HOST, hostHeader);
-        h.set(connection.credentials().header(), connection.credentials().value());
+        if (!connection.credentials().heldByAgent()) h.set(connection.credentials().header(), connection.credentials().value());
         if (body.length > 0 || hasBody(call.method())) {
             h.setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
             if (body.length > 0 && !h.contains(HttpHeaderNames.CONTENT_TYPE)) {

@@ -1,5 +1,6 @@
 package dev.portcullis.netagent;
 
+import dev.portcullis.http.AgentCredentials;
 import dev.portcullis.postgres.AgentLogin;
 import dev.portcullis.ssh.UserCertificates;
 import java.net.ServerSocket;
@@ -60,21 +61,28 @@ public final class NetworkAgent implements AutoCloseable {
      * @param gatewayKey      {@code SHA256:...} of the gateway's agent listener host key, checked at enrolment
      */
     public record Settings(String name, List<InetSocketAddress> gateways, Path stateDir, Set<String> allow, Optional<String> joinToken,
-                           Optional<String> gatewayKey, Map<String, AgentLogin.Target> postgresLogins) {
+                           Optional<String> gatewayKey, Map<String, AgentLogin.Target> postgresLogins,
+                           Map<String, AgentCredentials.Target> httpCredentials) {
         public Settings {
             gateways = List.copyOf(gateways);
             if (gateways.isEmpty()) throw new IllegalArgumentException("no gateway to connect to");
             postgresLogins = Map.copyOf(postgresLogins);
+            httpCredentials = Map.copyOf(httpCredentials);
+        }
+
+        public Settings(String name, List<InetSocketAddress> gateways, Path stateDir, Set<String> allow, Optional<String> joinToken,
+                        Optional<String> gatewayKey, Map<String, AgentLogin.Target> postgresLogins) {
+            this(name, gateways, stateDir, allow, joinToken, gatewayKey, postgresLogins, Map.of());
         }
 
         public Settings(String name, List<InetSocketAddress> gateways, Path stateDir, Set<String> allow, Optional<String> joinToken,
                         Optional<String> gatewayKey) {
-            this(name, gateways, stateDir, allow, joinToken, gatewayKey, Map.of());
+            this(name, gateways, stateDir, allow, joinToken, gatewayKey, Map.of(), Map.of());
         }
 
         /** One gateway. */
         public Settings(String name, InetSocketAddress gateway, Path stateDir, Set<String> allow, Optional<String> joinToken, Optional<String> gatewayKey) {
-            this(name, List.of(gateway), stateDir, allow, joinToken, gatewayKey, Map.of());
+            this(name, List.of(gateway), stateDir, allow, joinToken, gatewayKey, Map.of(), Map.of());
         }
     }
 
@@ -93,23 +101,16 @@ public final class NetworkAgent implements AutoCloseable {
     private NetworkAgent(Settings settings) throws IOException {
         this.settings = settings;
         this.client = SshClient.setUpDefaultClient();
-        // Databases whose credentials the agent holds: a local login end for each, where their streams go.
+        // Targets whose credentials the agent holds (databases, HTTP APIs): a local end for each, where their
+        // streams go, which adds the credentials on the way.
         Map<String, InetSocketAddress> redirects = new java.util.HashMap<>();
         for (var login : settings.postgresLogins().entrySet()) {
-            ServerSocket local = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
-            logins.add(local);
             AgentLogin.Target target = login.getValue();
-            Thread.ofVirtual().name("agent-login-" + login.getKey()).start(() -> {
-                while (!local.isClosed()) {
-                    try {
-                        java.net.Socket s = local.accept();
-                        Thread.ofVirtual().start(() -> AgentLogin.serve(s, target));
-                    } catch (IOException e) {
-                        return; // closed
-                    }
-                }
-            });
-            redirects.put(login.getKey(), new InetSocketAddress("127.0.0.1", local.getLocalPort()));
+            redirects.put(login.getKey(), localEnd(login.getKey(), s -> AgentLogin.serve(s, target)));
+        }
+        for (var credential : settings.httpCredentials().entrySet()) {
+            AgentCredentials.Target target = credential.getValue();
+            redirects.put(credential.getKey(), localEnd(credential.getKey(), s -> AgentCredentials.serve(s, target)));
         }
         AllowList allowList = new AllowList(settings.allow(), redirects.values());
         // the gateway's streams (direct-tcpip), nothing else
@@ -298,6 +299,23 @@ public final class NetworkAgent implements AutoCloseable {
             }
         }
         states.replaceAll((g, st) -> State.STOPPED);
+    }
+
+    /** A loopback listener whose connections {@code serve} handles, each on a virtual thread; closed with the agent. */
+    private InetSocketAddress localEnd(String target, java.util.function.Consumer<java.net.Socket> serve) throws IOException {
+        ServerSocket local = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        logins.add(local);
+        Thread.ofVirtual().name("agent-credentials-" + target).start(() -> {
+            while (!local.isClosed()) {
+                try {
+                    java.net.Socket s = local.accept();
+                    Thread.ofVirtual().start(() -> serve.accept(s));
+                } catch (IOException e) {
+                    return; // closed
+                }
+            }
+        });
+        return new InetSocketAddress("127.0.0.1", local.getLocalPort());
     }
 
     /**
