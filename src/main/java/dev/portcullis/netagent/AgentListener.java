@@ -299,11 +299,20 @@ public final class AgentListener implements Tunnels, AutoCloseable {
         if (refused != null && c == null) refuse(session, "agent-refused", refused);
     }
 
+    /** Agents heartbeat every 5 s; one silent for this long is gone (a network that died without a reset). */
+    static final java.time.Duration SILENT = java.time.Duration.ofSeconds(20);
+
     private void recheck() {
+        Instant now = clock.instant();
         for (Connected c : connected.values()) {
             try {
                 Optional<String> why = registry.refusal(c.name, c.keyFingerprint);
                 if (why.isPresent()) drop(c, why.get());
+                else if (c.lastHeartbeat.plus(SILENT).isBefore(now)) {
+                    log.warn("agent {} dropped: no heartbeat for {} s", c.name, SILENT.toSeconds());
+                    connected.remove(c.name, c);
+                    c.session.close(true);
+                }
             } catch (RuntimeException e) {
                 log.warn("checking agent {} failed: {}", c.name, e.getMessage());
             }

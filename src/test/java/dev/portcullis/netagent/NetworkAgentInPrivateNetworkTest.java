@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * gateway over the veth between them. psql and the Okta tour, in the gateway's namespace, work through
  * the agent; killed with SIGKILL mid-query, the client's session ends with an error that is recorded, and
  * the gateway answers on (08001 / 502 naming the agent); started again, the agent is back without a new
- * token.
+ * token; frozen (no heartbeats, its connection still open), it is dropped within 20 s, and back once thawed.
  */
 class NetworkAgentInPrivateNetworkTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -231,5 +231,17 @@ class NetworkAgentInPrivateNetworkTest {
         // started again from its state: back without a new token
         agent = startAgent(Map.of(), j.path("gatewayKey").asText());
         await("psql through the agent again", () -> psql(agentToken, "SELECT 1").exit() == 0);
+
+        // frozen (SIGSTOP: its connection stays open, as with a network that went silent): no heartbeat, so the
+        // gateway drops it within its 20 s and says so; thawed, it comes back on its own
+        long frozen = System.nanoTime();
+        new ProcessBuilder("kill", "-STOP", String.valueOf(agent.pid())).start().waitFor();
+        try {
+            await("the silent agent dropped", () -> psql(agentToken, "SELECT 1").err().contains("is not connected"));
+            assertThat(Duration.ofNanos(System.nanoTime() - frozen)).isLessThan(Duration.ofSeconds(30));
+        } finally {
+            new ProcessBuilder("kill", "-CONT", String.valueOf(agent.pid())).start().waitFor();
+        }
+        await("psql through the thawed agent", () -> psql(agentToken, "SELECT 1").exit() == 0);
     }
 }
