@@ -26,13 +26,14 @@ import java.util.Optional;
  * @param impersonateUser   when set, every upstream request acts as this user ({@code Impersonate-User}),
  *                          which the gateway's credential must be allowed to impersonate
  * @param impersonateGroups with {@code impersonateUser}: its groups
+ * @param via               the network agent the API server is reached through, if any
  */
 public record KubernetesConnectionConfig(String name, InetSocketAddress listen, Optional<TlsConfig> tls, boolean allowPlaintext,
                                          URI upstreamUrl, Optional<Path> caFile, Optional<String> token,
                                          Optional<Path> clientCertificate, Optional<Path> clientKey,
                                          Optional<String> impersonateUser, List<String> impersonateGroups,
                                          Duration connectTimeout, Duration responseTimeout, long maxRequestBytes,
-                                         Policy policy, Redactor redactor) implements ConnectionConfig {
+                                         Policy policy, Redactor redactor, Optional<String> via) implements ConnectionConfig {
 
     public static final long DEFAULT_MAX_REQUEST_BYTES = 3L * 1024 * 1024; // the API server's own limit
 
@@ -46,6 +47,7 @@ public record KubernetesConnectionConfig(String name, InetSocketAddress listen, 
             throw new IllegalArgumentException("connection '" + name + "': a client certificate needs its key, and the other way round");
         }
         impersonateGroups = List.copyOf(impersonateGroups);
+        Objects.requireNonNull(via, "via");
         if (!impersonateGroups.isEmpty() && impersonateUser.isEmpty()) {
             throw new IllegalArgumentException("connection '" + name + "': impersonated groups need an impersonated user");
         }
@@ -64,7 +66,13 @@ public record KubernetesConnectionConfig(String name, InetSocketAddress listen, 
     HttpConnectionConfig asHttp() {
         return new HttpConnectionConfig(name, listen, tls, allowPlaintext, upstreamUrl, connectTimeout, responseTimeout,
                 new HttpConnectionConfig.Credentials("Authorization", token.map(t -> "Bearer " + t).orElse("")),
-                maxRequestBytes, 403, List.of(), List.of(), policy, redactor, java.util.Optional.empty());
+                maxRequestBytes, 403, List.of(), List.of(), policy, redactor, via);
+    }
+
+    /** The network agent its API server is reached through ({@code upstream.via: agent NAME}), if any. */
+    @Override
+    public Optional<String> viaAgent() {
+        return via;
     }
 
     @Override

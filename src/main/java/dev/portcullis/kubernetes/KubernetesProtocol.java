@@ -102,11 +102,12 @@ public final class KubernetesProtocol implements ProtocolModule {
 
         URI url = null;
         Optional<Path> caFile = Optional.empty();
+        Optional<String> via = Optional.empty();
         Duration connectTimeout = null;
         Duration responseTimeout = null;
         if (!o.has("upstream")) o.missing("upstream", "a mapping with url (and ca-file)");
         else {
-            Obj u = tree.obj(o.get("upstream"), o.child("upstream"), List.of("url", "ca-file", "connect-timeout", "response-timeout"));
+            Obj u = tree.obj(o.get("upstream"), o.child("upstream"), List.of("url", "ca-file", "connect-timeout", "response-timeout", "via"));
             if (u != null) {
                 url = r.required(u, "url", "the API server's https URL", Values::httpUrl, ConfigReader.PLACEHOLDER_URL);
                 caFile = file(r, u, "ca-file", "a PEM file of the CA certificates the API server's certificate chains to", true);
@@ -114,6 +115,7 @@ public final class KubernetesProtocol implements ProtocolModule {
                         HttpConnectionConfig.DEFAULT_CONNECT_TIMEOUT);
                 responseTimeout = r.optional(u, "response-timeout", "a duration like 60s", Values::positiveDuration,
                         HttpConnectionConfig.DEFAULT_RESPONSE_TIMEOUT);
+                if (u.has("via")) via = Optional.ofNullable(r.optional(u, "via", "agent NAME", Values::viaAgent, null));
             }
         }
         Optional<String> token = Optional.empty();
@@ -153,7 +155,7 @@ public final class KubernetesProtocol implements ProtocolModule {
         if (section.hasProblems()) return null;
         return new KubernetesConnectionConfig(name, listen, tls, allowPlaintext, url, caFile, token, certificate, key,
                 impersonateUser, impersonateGroups, connectTimeout, responseTimeout, maxRequestBytes,
-                withDiscovery(section.policy()), redactor);
+                withDiscovery(section.policy()), redactor, via);
     }
 
     /** The connection's policy with {@value #DISCOVERY_RULE} first. */

@@ -1,0 +1,87 @@
+package dev.portcullis.kubernetes;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.portcullis.netagent.NetworkAgent;
+import dev.portcullis.testing.Ports;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * kubectl through the gateway to a cluster it reaches only through a network agent: reads, a Secret
+ * masked, an exec (an upgrade, through the tunnel), a refusal that never reaches the cluster; and, with the
+ * agent gone, an error naming it.
+ */
+class KubectlThroughNetworkAgentTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+    KubeGatewayFixture f;
+    NetworkAgent agent;
+    int agentsPort;
+
+    @BeforeEach
+    void start() throws Exception {
+        agentsPort = Ports.free();
+        f = new KubeGatewayFixture(dir, yaml -> yaml
+                .replace("\nconnections:\n", "\nagents:\n  listen: 127.0.0.1:" + agentsPort + "\n  admins: [platform]\n\nconnections:\n")
+                .replace("      response-timeout: 60s", "      via: agent cluster-edge\n      response-timeout: 60s"));
+        HttpResponse<String> join = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + f.adminPort + "/api/v1/agents/join-tokens"))
+                .header("Authorization", "Bearer " + f.token("ops-1", "platform"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"cluster-edge\"}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(join.statusCode()).as(join.body()).isEqualTo(201);
+        JsonNode j = JSON.readTree(join.body());
+        URI api = f.api.url();
+        agent = NetworkAgent.start(new NetworkAgent.Settings("cluster-edge", new InetSocketAddress("127.0.0.1", agentsPort), dir.resolve("agent"),
+                Set.of(api.getHost() + ":" + api.getPort()), Optional.of(j.path("token").asText()), Optional.of(j.path("gatewayKey").asText())));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (agent.state() != NetworkAgent.State.CONNECTED && System.nanoTime() < deadline) Thread.sleep(20);
+    }
+
+    @AfterEach
+    void stop() {
+        if (agent != null) agent.close();
+        if (f != null) f.close();
+    }
+
+    @Test
+    void kubectlWorksThroughTheAgentAndWithoutItTheStatusNamesIt() throws Exception {
+        Path kubeconfig = f.kubeconfig("agent", f.token("agent-1", "agents"));
+        KubeGatewayFixture.Run pods = f.kubectl("1.33", kubeconfig, "get", "pods", "-n", "dev");
+        assertThat(pods.exit()).as(pods.out()).isZero();
+        assertThat(pods.out()).contains("web-1");
+        KubeGatewayFixture.Run secret = f.kubectl("1.33", kubeconfig, "get", "secret", "db", "-n", "staging", "-o", "json");
+        assertThat(secret.out()).doesNotContain(KubeGatewayFixture.SECRET_VALUE);
+        KubeGatewayFixture.Run exec = f.kubectl("1.33", kubeconfig, "exec", "web-1", "-n", "dev", "--", "ls");
+        assertThat(exec.exit()).as(exec.out()).isZero();
+        assertThat(exec.out()).contains("app.py");
+        f.api.reset();
+        KubeGatewayFixture.Run forbidden = f.kubectl("1.33", kubeconfig, "get", "pods", "-n", "kube-system");
+        assertThat(forbidden.out()).contains("Forbidden");
+        assertThat(f.api.received()).as("nothing refused reached the cluster").isEmpty();
+
+        agent.close();
+        agent = null;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        KubeGatewayFixture.Run gone;
+        do {
+            gone = f.kubectl("1.33", kubeconfig, "get", "pods", "-n", "dev");
+        } while (!gone.out().contains("network agent 'cluster-edge'") && System.nanoTime() < deadline);
+        assertThat(gone.exit()).isNotZero();
+        assertThat(gone.out()).contains("network agent 'cluster-edge'").contains("is not connected");
+    }
+}
