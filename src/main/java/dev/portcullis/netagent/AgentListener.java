@@ -36,7 +36,6 @@ import org.apache.sshd.common.util.net.SshdSocketAddress;
 import org.apache.sshd.core.CoreModuleProperties;
 import org.apache.sshd.server.SshServer;
 import org.apache.sshd.server.forward.RejectAllForwardingFilter;
-import org.apache.sshd.server.keyprovider.SimpleGeneratorHostKeyProvider;
 import org.apache.sshd.server.session.ServerSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -122,11 +121,9 @@ public final class AgentListener implements Tunnels, AutoCloseable {
         Bridge bridge = Bridge.start();
         SshServer server = SshServer.setUpDefaultServer();
         ScheduledExecutorService checks = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("agents-check").factory());
-        SimpleGeneratorHostKeyProvider hostKey = new SimpleGeneratorHostKeyProvider(config.hostKey());
-        hostKey.setAlgorithm(KeyUtils.EC_ALGORITHM);
-        hostKey.setKeySize(256);
-        server.setKeyPairProvider(hostKey);
-        KeyPair host = hostKey.loadKeys(null).iterator().next();
+        // made on first start, mode 600 (replicas share one: agents pin it)
+        KeyPair host = dev.portcullis.ssh.UserCertificates.KeyPairs.loadOrCreate(config.hostKey(), "portcullis agents listener host key");
+        server.setKeyPairProvider(org.apache.sshd.common.keyprovider.KeyPairProvider.wrap(host));
         AgentListener listener = new AgentListener(server, registry, ca, refusals, clock, bridge, checks, KeyUtils.getFingerPrint(host.getPublic()));
         InetSocketAddress listen = config.listen();
         server.setHost(listen.getHostString());

@@ -148,6 +148,15 @@ class TunnelStreamsTest {
     }
 
     @Test
+    void theListenersKeysAreTheGatewaysAlone() throws Exception {
+        for (String key : new String[] {"agents-ca", "agents-host-key"}) {
+            assertThat(java.nio.file.Files.getPosixFilePermissions(dir.resolve(key)))
+                    .as(key).containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+                            java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+        }
+    }
+
+    @Test
     void theBridgeServesNoOneWithoutATicketAndTheAgentDialsOnlyItsAllowList() throws Exception {
         Tunnels.Route route = listener.open("edge", "127.0.0.1", echo.getLocalPort()).get(10, TimeUnit.SECONDS);
         try (Socket stranger = new Socket()) {
