@@ -196,7 +196,62 @@
     });
   }
 
+  // Live sessions, for session admins (admin.session-admins): each can be ended at once, with a reason.
+  var SESSION = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+  function renderLive(s) {
+    var art = el('article', 'live');
+    art.setAttribute('data-session', s.id);
+    art.appendChild(el('h3', null, s.subject + ' — ' + s.protocol + ' via ' + s.connection));
+    var dl = el('dl');
+    row(dl, 'Session', el('code', null, s.id));
+    row(dl, 'Since', when(s.since));
+    art.appendChild(dl);
+    var msg = el('p', null);
+    msg.setAttribute('role', 'alert');
+    var actions = el('div', 'actions');
+    var why = reasonInput('terminate-reason', 'Reason for terminating', s.id);
+    var end = button('terminate', 'Terminate', s.id);
+    actions.appendChild(why);
+    actions.appendChild(end);
+    art.appendChild(actions);
+    art.appendChild(msg);
+    end.addEventListener('click', function () {
+      var text = why.value.trim();
+      if (!text) { say(msg, 'Terminating needs a reason.', 'error'); why.focus(); return; }
+      if (!SESSION.test(s.id)) return;
+      end.disabled = true;
+      say(msg, 'Terminating…');
+      api('POST', '/api/v1/sessions/' + encodeURIComponent(s.id) + '/terminate', { reason: text }).then(function (r) {
+        say(msg, 'Terminated by ' + r.by + ': ' + r.reason, 'ok');
+      }, function (e) {
+        say(msg, e.message, 'error');
+        end.disabled = false;
+      });
+    });
+    return art;
+  }
+
+  function loadLive() {
+    var section = document.getElementById('live');
+    var status = document.getElementById('live-status');
+    var list = document.getElementById('live-list');
+    list.textContent = '';
+    if (!token() || single !== null) { section.hidden = true; return; }
+    api('GET', '/api/v1/sessions/live').then(function (body) {
+      var items = body && Array.isArray(body.sessions) ? body.sessions : [];
+      section.hidden = false;
+      say(status, items.length ? items.length + ' open now.' : 'No session is open now.');
+      items.forEach(function (s) { list.appendChild(renderLive(s)); });
+    }, function (e) {
+      // Not a session admin (403), or no sessions API: the section stays away, saying nothing false.
+      section.hidden = e.status === 403 || e.status === 404;
+      say(status, e.message, 'error');
+    });
+  }
+
   function load() {
+    loadLive();
     listEl.textContent = '';
     if (!token()) { say(statusEl, 'Paste your OIDC access token and press Load.'); return; }
     if (single !== null) {

@@ -20,8 +20,8 @@ import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 /** A minimal W3C WebDriver client for a local chromedriver driving headless Chromium; no Selenium. */
-final class WebDriver implements AutoCloseable {
-    static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+public final class WebDriver implements AutoCloseable {
+    public static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
     static final Path CHROMIUM = Path.of("/usr/bin/chromium");
     private static final String ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -34,10 +34,10 @@ final class WebDriver implements AutoCloseable {
     private String session;
 
     /** A web element reference. */
-    record Element(String id) {
+    public record Element(String id) {
     }
 
-    WebDriver() throws Exception {
+    public WebDriver() throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
@@ -106,11 +106,11 @@ final class WebDriver implements AutoCloseable {
         return "/session/" + session + rest;
     }
 
-    void navigate(String url) throws Exception {
+    public void navigate(String url) throws Exception {
         call("POST", s("/url"), JSON.createObjectNode().put("url", url));
     }
 
-    Optional<Element> find(String css) throws Exception {
+    public Optional<Element> find(String css) throws Exception {
         try {
             return Optional.of(new Element(call("POST", s("/element"),
                     JSON.createObjectNode().put("using", "css selector").put("value", css)).path(ELEMENT).asText()));
@@ -121,7 +121,7 @@ final class WebDriver implements AutoCloseable {
     }
 
     /** Waits until an element matches and is displayed. */
-    Element await(String css) throws Exception {
+    public Element await(String css) throws Exception {
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (true) {
             Optional<Element> e = find(css);
@@ -132,7 +132,7 @@ final class WebDriver implements AutoCloseable {
     }
 
     /** Waits until the first element matching css has text satisfying the condition, and returns it. */
-    String awaitText(String css, Predicate<String> condition) throws Exception {
+    public String awaitText(String css, Predicate<String> condition) throws Exception {
         long deadline = System.nanoTime() + WAIT.toNanos();
         String last = null;
         while (true) {
@@ -150,20 +150,20 @@ final class WebDriver implements AutoCloseable {
         }
     }
 
-    void type(Element e, String text) throws Exception {
+    public void type(Element e, String text) throws Exception {
         call("POST", s("/element/" + e.id() + "/value"), JSON.createObjectNode().put("text", text));
     }
 
-    void click(Element e) throws Exception {
+    public void click(Element e) throws Exception {
         call("POST", s("/element/" + e.id() + "/click"), JSON.createObjectNode());
     }
 
-    String text(Element e) throws Exception {
+    public String text(Element e) throws Exception {
         return call("GET", s("/element/" + e.id() + "/text"), null).asText();
     }
 
     /** Runs a synchronous script in the page and answers its result. */
-    JsonNode script(String body) throws Exception {
+    public JsonNode script(String body) throws Exception {
         ObjectNode req = JSON.createObjectNode().put("script", body);
         req.putArray("args");
         return call("POST", s("/execute/sync"), req);
