@@ -141,7 +141,12 @@ public final class NetworkAgent implements AutoCloseable {
     public static NetworkAgent start(Settings settings) throws Exception {
         Files.createDirectories(settings.stateDir());
         NetworkAgent agent = new NetworkAgent(settings);
-        if (!Files.exists(agent.certificateFile())) agent.enrol();
+        try {
+            if (!Files.exists(agent.certificateFile())) agent.enrol();
+        } catch (Exception | Error e) {
+            agent.close(); // its client and local ends, before saying why
+            throw e;
+        }
         agent.loops.forEach(Thread::start);
         return agent;
     }
