@@ -172,7 +172,7 @@ public final class AgentListener implements Tunnels, AutoCloseable {
             throw new IOException("agents: cannot listen on " + listen.getHostString() + ":" + listen.getPort() + ": " + e.getMessage(), e);
         }
         // Revoked (on any replica, in the shared store) or re-enrolled with another key: the tunnel is dropped.
-        checks.scheduleWithFixedDelay(listener::recheck, 500, 500, TimeUnit.MILLISECONDS);
+        checks.scheduleWithFixedDelay(listener::recheck, 250, 250, TimeUnit.MILLISECONDS);
         return listener;
     }
 
