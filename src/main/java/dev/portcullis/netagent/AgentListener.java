@@ -5,7 +5,6 @@ import dev.portcullis.core.Tunnels;
 import dev.portcullis.gate.Gate;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.PublicKey;
 import java.time.Clock;

@@ -6,7 +6,6 @@ import dev.portcullis.ssh.UserCertificates;
 import java.net.ServerSocket;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
