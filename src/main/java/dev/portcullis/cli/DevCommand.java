@@ -22,7 +22,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "dev", mixinStandardHelpOptions = true, subcommands = {DevKubernetesCommand.class, DevSshCommand.class},
+@Command(name = "dev", mixinStandardHelpOptions = true, subcommands = {DevKubernetesCommand.class, DevSshCommand.class, DevAgentCommand.class},
         header = "Try it in a minute: the gateway, a development issuer and a demo Okta, nothing to configure.",
         description = {"The first minute: the gateway running examples/okta.yaml with an embedded store, a built-in",
                 "development token issuer (NOT FOR PRODUCTION) and a demo Okta, plus commands to paste."})
