@@ -20,6 +20,7 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Fields;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +35,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Date;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 
@@ -57,6 +59,7 @@ public final class DevIssuer implements AutoCloseable {
     private final URI issuer;
     private final String audience;
     private final Clock clock;
+    private final DevAuthorizationCodes codes;
     /** Signing key first, then the previous one (if rotated); replaced whole, never mutated. */
     private volatile List<RSAKey> keys;
 
@@ -64,6 +67,7 @@ public final class DevIssuer implements AutoCloseable {
         this.audience = Objects.requireNonNull(audience, "audience");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.keys = List.of(generateKey());
+        this.codes = new DevAuthorizationCodes(clock);
         this.server = LocalServer.start("dev-issuer", bind, port, publicUrl, new Routes());
         this.issuer = server.baseUri();
         log.warn("DEV ISSUER at {} is NOT FOR PRODUCTION: it signs a token for any subject and groups anyone asks for",
@@ -110,6 +114,11 @@ public final class DevIssuer implements AutoCloseable {
         return URI.create(issuer + "/token");
     }
 
+    /** Where a browser signs in (authorization code flow with PKCE S256; "sign in as" choices, dev only). */
+    public URI authorizationEndpoint() {
+        return URI.create(issuer + "/authorize");
+    }
+
     /** The {@code kid} new tokens are signed with. */
     public String signingKeyId() {
         return keys.getFirst().getKeyID();
@@ -121,6 +130,15 @@ public final class DevIssuer implements AutoCloseable {
     }
 
     public String mint(String subject, List<String> groups, Duration ttl, String clientId) {
+        return sign(subject, groups, ttl, clientId, audience, null);
+    }
+
+    /** An ID token for a sign-in: audience the client, with the request's nonce. */
+    String idToken(String subject, List<String> groups, Duration ttl, String clientId, String nonce) {
+        return sign(subject, groups, ttl, clientId, clientId, nonce.isEmpty() ? null : nonce);
+    }
+
+    private String sign(String subject, List<String> groups, Duration ttl, String clientId, String aud, String nonce) {
         Objects.requireNonNull(subject, "subject");
         if (ttl.isNegative() || ttl.isZero()) {
             throw new IllegalArgumentException("ttl must be positive, was " + ttl);
@@ -128,7 +146,7 @@ public final class DevIssuer implements AutoCloseable {
         Instant now = clock.instant();
         var claims = new JWTClaimsSet.Builder()
                 .issuer(issuer.toString())
-                .audience(audience)
+                .audience(aud)
                 .subject(subject)
                 .claim("groups", List.copyOf(groups))
                 .claim("client_id", clientId)
@@ -136,6 +154,7 @@ public final class DevIssuer implements AutoCloseable {
                 .issueTime(Date.from(now))
                 .notBeforeTime(Date.from(now))
                 .expirationTime(Date.from(now.plus(ttl)))
+                .claim("nonce", nonce)
                 .build();
         RSAKey key = keys.getFirst();
         var header = new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(key.getKeyID()).type(JOSEObjectType.JWT).build();
@@ -199,6 +218,7 @@ public final class DevIssuer implements AutoCloseable {
                     if (!HttpMethod.POST.is(method)) return methodNotAllowed(response, callback);
                     token(request, response, callback);
                 }
+                case "/authorize" -> authorize(request, response, callback);
                 default -> oauthError(response, callback, 404, "not_found", "no such endpoint: " + path);
             }
             return true;
@@ -209,19 +229,84 @@ public final class DevIssuer implements AutoCloseable {
             json.writeStringField("issuer", issuer.toString());
             json.writeStringField("jwks_uri", jwksUri().toString());
             json.writeStringField("token_endpoint", tokenEndpoint().toString());
+            json.writeStringField("authorization_endpoint", authorizationEndpoint().toString());
             writeArray(json, "id_token_signing_alg_values_supported", "RS256");
             writeArray(json, "token_endpoint_auth_methods_supported", "none");
-            writeArray(json, "grant_types_supported", "urn:portcullis:dev");
-            writeArray(json, "response_types_supported", "token");
+            writeArray(json, "grant_types_supported", "urn:portcullis:dev", "authorization_code");
+            writeArray(json, "response_types_supported", "token", "code");
+            writeArray(json, "code_challenge_methods_supported", "S256");
+            writeArray(json, "scopes_supported", "openid", "profile", "email", "groups");
             writeArray(json, "subject_types_supported", "public");
             writeArray(json, "claims_supported", "iss", "aud", "sub", "groups", "client_id", "jti", "iat", "nbf", "exp");
             json.writeStringField("portcullis_dev", NOT_FOR_PRODUCTION);
             json.writeEndObject();
         }
 
+        /**
+         * GET: the "sign in as" page for a checked authorization request; POST (the page's forms): a one-time
+         * code for the chosen subject, and a 303 back to the client's redirect URI with it and the state.
+         */
+        private void authorize(Request request, Response response, Callback callback) throws Exception {
+            Map<String, String> p = new java.util.HashMap<>();
+            var fields = HttpMethod.POST.is(request.getMethod()) ? FormFields.getFields(request)
+                    : org.eclipse.jetty.server.Request.extractQueryParameters(request);
+            for (var f : fields) p.put(f.getName(), f.getValue());
+            Object checked = DevAuthorizationCodes.check(p);
+            response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+            if (!(checked instanceof DevAuthorizationCodes.Authorization authorization)) {
+                oauthError(response, callback, 400, "invalid_request", (String) checked); // never redirected to an unchecked URI
+                return;
+            }
+            if (HttpMethod.GET.is(request.getMethod())) {
+                response.setStatus(200);
+                response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/html; charset=utf-8");
+                response.getHeaders().put("Content-Security-Policy", "default-src 'none'; form-action 'self'; frame-ancestors 'none'");
+                response.write(true, StandardCharsets.UTF_8.encode(DevAuthorizationCodes.page(p, java.util.Optional.empty())), callback);
+                return;
+            }
+            if (!HttpMethod.POST.is(request.getMethod())) {
+                methodNotAllowed(response, callback);
+                return;
+            }
+            String subject = p.getOrDefault("subject", "").strip();
+            if (subject.isEmpty()) {
+                oauthError(response, callback, 400, "invalid_request", "choose who to sign in as");
+                return;
+            }
+            List<String> groups = Arrays.stream(p.getOrDefault("groups", "").split(",")).map(String::strip).filter(g -> !g.isEmpty()).toList();
+            response.setStatus(303);
+            response.getHeaders().put(HttpHeader.LOCATION, codes.issue(authorization, subject, groups).toString());
+            response.write(true, null, callback);
+        }
+
+        /** The code's exchange: an ID token (audience the client, the nonce) and an access token, for the PKCE verifier's holder. */
+        private void redeem(Fields form, Response response, Callback callback) {
+            Object redeemed = codes.redeem(form.getValue("code"), form.getValue("client_id"), form.getValue("redirect_uri"), form.getValue("code_verifier"));
+            if (!(redeemed instanceof DevAuthorizationCodes.Issued issued)) {
+                oauthError(response, callback, 400, "invalid_grant", (String) redeemed);
+                return;
+            }
+            var a = issued.request();
+            String id = idToken(issued.subject(), issued.groups(), TOKEN_ENDPOINT_TTL, a.clientId(), a.nonce());
+            String access = mint(issued.subject(), issued.groups(), TOKEN_ENDPOINT_TTL, a.clientId());
+            response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+            JsonResponses.send(response, callback, 200, json -> {
+                json.writeStartObject();
+                json.writeStringField("access_token", access);
+                json.writeStringField("id_token", id);
+                json.writeStringField("token_type", "Bearer");
+                json.writeNumberField("expires_in", TOKEN_ENDPOINT_TTL.toSeconds());
+                json.writeEndObject();
+            });
+        }
+
         /** Form fields {@code subject} (required), {@code groups} (comma-separated), {@code client_id}, {@code ttl_seconds}. */
         private void token(Request request, Response response, Callback callback) {
             var form = FormFields.getFields(request);
+            if ("authorization_code".equals(form.getValue("grant_type"))) {
+                redeem(form, response, callback);
+                return;
+            }
             String subject = form.getValue("subject");
             if (subject == null || subject.isBlank()) {
                 oauthError(response, callback, 400, "invalid_request", "form field 'subject' is required");
