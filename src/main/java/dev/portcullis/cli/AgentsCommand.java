@@ -44,7 +44,8 @@ final class AgentsCommand implements Runnable {
             System.out.println();
             System.out.println("Run the agent beside its targets with:");
             System.out.println("  PORTCULLIS_JOIN_TOKEN=<the token> bin/portcullis agent --gateway " + a.path("gateway").asText()
-                    + " --name " + name + " --gateway-key " + a.path("gatewayKey").asText() + " --allow HOST:PORT ...");
+                    + " --name " + name + " --allow HOST:PORT ...");
+            System.out.println("(the token carries the gateway's host key, " + a.path("gatewayKey").asText() + ", which the agent pins)");
             return 0;
         }
     }

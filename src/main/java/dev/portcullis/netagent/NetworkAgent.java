@@ -151,6 +151,11 @@ public final class NetworkAgent implements AutoCloseable {
     }
 
     /** CONNECTED when connected to every gateway; else the first other state. */
+    /** A join token as printed: {@code secret} with the gateway's host key fingerprint the agent will pin. */
+    public static String joinToken(String secret, String gatewayKey) {
+        return JoinToken.format(secret, gatewayKey);
+    }
+
     public State state() {
         for (State st : states.values()) if (st != State.CONNECTED) return st;
         return State.CONNECTED;
@@ -170,10 +175,16 @@ public final class NetworkAgent implements AutoCloseable {
 
     /** Presents the join token once and keeps the certificate it gets, pinning the gateway's host key. */
     private void enrol() throws Exception {
-        String token = settings.joinToken().orElseThrow(() -> new IllegalStateException(
+        String given = settings.joinToken().orElseThrow(() -> new IllegalStateException(
                 "agent " + settings.name() + " has no certificate in " + settings.stateDir() + ": give it a join token (portcullis agents join-token)"));
-        String pinned = settings.gatewayKey().orElseThrow(() -> new IllegalStateException(
-                "enrolling needs the gateway's host key fingerprint (--gateway-key SHA256:...), printed with the join token"));
+        JoinToken join = JoinToken.parse(given);
+        if (join.gatewayKey().isPresent() && settings.gatewayKey().isPresent() && !join.gatewayKey().equals(settings.gatewayKey())) {
+            throw new IllegalStateException("the join token pins gateway key " + join.gatewayKey().get() + ", and --gateway-key says "
+                    + settings.gatewayKey().get() + ": refusing to enrol");
+        }
+        String token = join.secret();
+        String pinned = settings.gatewayKey().or(join::gatewayKey).orElseThrow(() -> new IllegalStateException(
+                "enrolling needs the gateway's host key fingerprint: use the whole join token as printed, or --gateway-key SHA256:..."));
         KeyPair key = UserCertificates.KeyPairs.loadOrCreate(keyFile(), "portcullis network agent " + settings.name());
         PublicKey[] seen = new PublicKey[1];
         client.setServerKeyVerifier((s, remote, serverKey) -> {
@@ -352,6 +363,31 @@ public final class NetworkAgent implements AutoCloseable {
             rewritten.putString(originator);
             rewritten.putInt(originatorPort);
             return super.doInit(rewritten);
+        }
+    }
+
+    /**
+     * A join token as {@code portcullis agents join-token} prints it: the secret, then (after a dot) the
+     * gateway's host key fingerprint, base64url, which the agent pins when it enrols (as kubeadm's
+     * discovery hash does). A bare secret needs {@code --gateway-key}.
+     */
+    record JoinToken(String secret, Optional<String> gatewayKey) {
+        static JoinToken parse(String text) {
+            String t = text.strip();
+            int dot = t.indexOf('.');
+            if (dot < 0) return new JoinToken(t, Optional.empty());
+            try {
+                String key = new String(java.util.Base64.getUrlDecoder().decode(t.substring(dot + 1)), java.nio.charset.StandardCharsets.UTF_8);
+                if (!key.startsWith("SHA256:")) throw new IllegalArgumentException("not a key fingerprint");
+                return new JoinToken(t.substring(0, dot), Optional.of(key));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalStateException("the join token is damaged (its gateway key part cannot be read): copy it whole", e);
+            }
+        }
+
+        /** The printed form: the secret and the pinned key. */
+        static String format(String secret, String gatewayKey) {
+            return secret + "." + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(gatewayKey.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
     }
 

@@ -11,6 +11,7 @@ import dev.portcullis.core.Json;
 import dev.portcullis.identity.TokenVerifier;
 import dev.portcullis.netagent.AgentListener;
 import dev.portcullis.netagent.AgentRegistry;
+import dev.portcullis.netagent.NetworkAgent;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
@@ -82,7 +83,8 @@ final class AgentsApi {
             if (ttl.compareTo(MAX_TTL) > 0) return problem(400, "Bad request", "a join token lives at most " + MAX_TTL.toDays() + " days");
             String token = listener.registry().createJoinToken(name, ttl);
             log.info("join token for agent {} created by {} (valid {})", name, caller.subject(), ttl);
-            ObjectNode out = JSON.createObjectNode().put("name", name).put("token", token)
+            // The printed token carries the listener's host key fingerprint, which the agent pins when it enrols.
+            ObjectNode out = JSON.createObjectNode().put("name", name).put("token", NetworkAgent.joinToken(token, listener.hostKeyFingerprint()))
                     .put("expiresAt", java.time.Instant.now().plus(ttl).toString())
                     .put("gateway", advertised).put("gatewayKey", listener.hostKeyFingerprint());
             return new SessionsApi.Reply(201, "application/json", out.toString());

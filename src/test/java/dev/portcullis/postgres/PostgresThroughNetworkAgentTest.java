@@ -108,8 +108,8 @@ class PostgresThroughNetworkAgentTest {
         assertThat(offline.err()).contains("network agent 'db-private'").contains("is not connected");
 
         JsonNode join = joinToken("db-private", "1h");
-        agent = startAgent("db-private", dir.resolve("agent"), Optional.of(join.path("token").asText()),
-                Optional.of(join.path("gatewayKey").asText()), target());
+        // the token alone: it carries the gateway's host key, which the agent pins
+        agent = startAgent("db-private", dir.resolve("agent"), Optional.of(join.path("token").asText()), Optional.empty(), target());
         awaitConnected("db-private", true);
 
         // readiness and metrics show it (an agent's state does not decide the gateway's readiness)
@@ -158,9 +158,13 @@ class PostgresThroughNetworkAgentTest {
         String key = join.path("gatewayKey").asText();
         assertThatThrownBy(() -> startAgent("db-private", dir.resolve("wrong"), Optional.of("not-the-token"), Optional.of(key), target()))
                 .hasMessageContaining("refused");
-        assertThatThrownBy(() -> startAgent("db-private", dir.resolve("pin"), Optional.of(join.path("token").asText()),
+        String bareSecret = join.path("token").asText().substring(0, join.path("token").asText().indexOf('.'));
+        assertThatThrownBy(() -> startAgent("db-private", dir.resolve("pin"), Optional.of(bareSecret),
                 Optional.of("SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), target()))
-                .hasMessageContaining("is not the one given");
+                .as("another gateway key than the listener's").hasMessageContaining("is not the one given");
+        assertThatThrownBy(() -> startAgent("db-private", dir.resolve("pin2"), Optional.of(join.path("token").asText()),
+                Optional.of("SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), target()))
+                .as("a --gateway-key that contradicts the token's").hasMessageContaining("refusing to enrol");
         agent = startAgent("db-private", dir.resolve("agent"), Optional.of(join.path("token").asText()), Optional.of(key), target());
         assertThatThrownBy(() -> startAgent("db-private", dir.resolve("again"), Optional.of(join.path("token").asText()), Optional.of(key), target()))
                 .as("the same token a second time").hasMessageContaining("refused");
