@@ -255,21 +255,26 @@ public final class NetworkAgent implements AutoCloseable {
             s.addPublicKeyIdentity(new KeyPair(certificate, key.getPrivate()));
             s.auth().verify(10, TimeUnit.SECONDS);
             sessions.put(gateway, s);
+            heartbeat(s); // answered once the gateway has the tunnel open for streams: connected from then on
             states.put(gateway, State.CONNECTED);
             log.info("agent {} connected to {}", settings.name(), gateway);
             while (!closed && s.isOpen()) {
-                Buffer beat = s.createBuffer(SshConstants.SSH_MSG_GLOBAL_REQUEST);
-                beat.putString(AgentListener.HEARTBEAT);
-                beat.putBoolean(true);
-                if (s.request(AgentListener.HEARTBEAT, beat, HEARTBEAT.toMillis() * 2, TimeUnit.MILLISECONDS) == null) {
-                    throw new IOException("the gateway did not answer a heartbeat");
-                }
-                certificate = renewIfHalfwayThrough(s, certificate);
                 Thread.sleep(HEARTBEAT.toMillis());
+                heartbeat(s);
+                certificate = renewIfHalfwayThrough(s, certificate);
             }
             if (!closed) log.warn("agent {}: the gateway {} closed the connection", settings.name(), gateway);
         } finally {
             sessions.remove(gateway);
+        }
+    }
+
+    private static void heartbeat(ClientSession s) throws IOException {
+        Buffer beat = s.createBuffer(SshConstants.SSH_MSG_GLOBAL_REQUEST);
+        beat.putString(AgentListener.HEARTBEAT);
+        beat.putBoolean(true);
+        if (s.request(AgentListener.HEARTBEAT, beat, HEARTBEAT.toMillis() * 2, TimeUnit.MILLISECONDS) == null) {
+            throw new IOException("the gateway did not answer a heartbeat");
         }
     }
 
