@@ -101,9 +101,7 @@ final class DevAgentCommand implements Callable<Integer> {
                 Map.of(oktaTarget, new AgentCredentials.Target(oktaUrl.getHost(), oktaUrl.getPort(), false, "Authorization", "SSWS " + apiToken))));
 
         // The tour is printed once the agent is connected, so its first command works at once.
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (agent.state() != NetworkAgent.State.CONNECTED && System.nanoTime() < deadline) Thread.sleep(20);
-        if (agent.state() != NetworkAgent.State.CONNECTED) throw new IllegalStateException("the dev agent did not connect within 30 s");
+        if (!agent.awaitConnected(Duration.ofSeconds(30))) throw new IllegalStateException("the dev agent did not connect within 30 s");
 
         String token = issuer.mint("agent-1", List.of("agents"), Duration.ofHours(1));
         String base = "http://" + listen;

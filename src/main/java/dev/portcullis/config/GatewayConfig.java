@@ -26,6 +26,13 @@ public record GatewayConfig(IdentityConfig identity, StoreConfig store, Recordin
         Objects.requireNonNull(agents, "agents");
     }
 
+    /** The network agents the connections go through ({@code upstream.via}), by name. */
+    public java.util.SortedSet<String> agentsUsed() {
+        java.util.SortedSet<String> used = new java.util.TreeSet<>();
+        for (ConnectionConfig c : connections) c.viaAgent().ifPresent(used::add);
+        return java.util.Collections.unmodifiableSortedSet(used);
+    }
+
     public Optional<ConnectionConfig> connection(String name) {
         return connections.stream().filter(c -> c.name().equals(name)).findFirst();
     }

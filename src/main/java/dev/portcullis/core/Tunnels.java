@@ -77,4 +77,22 @@ public interface Tunnels {
             throw new Unavailable(agent, "the gateway's local tunnel end refused: " + e.getMessage());
         }
     }
+
+    /**
+     * For the agent's side of a stream: copies what {@code from} sends to {@code to} until either ends, then
+     * closes {@code to}, which ends the copy the other way too.
+     */
+    static void pipe(Socket from, Socket to) {
+        try {
+            from.getInputStream().transferTo(to.getOutputStream());
+        } catch (IOException ignored) {
+            // either side went away
+        } finally {
+            try {
+                to.close();
+            } catch (IOException ignored) {
+                // closing
+            }
+        }
+    }
 }

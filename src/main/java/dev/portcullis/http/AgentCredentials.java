@@ -57,7 +57,7 @@ public final class AgentCredentials {
     /** The same, trusting what {@code tls} trusts. */
     static void serve(Socket gateway, Target target, SSLContext tls) {
         try (gateway; Socket upstream = connect(target, tls)) {
-            Thread back = Thread.ofVirtual().start(() -> copy(upstream, gateway));
+            Thread back = Thread.ofVirtual().start(() -> dev.portcullis.core.Tunnels.pipe(upstream, gateway));
             try {
                 InputStream in = gateway.getInputStream();
                 OutputStream out = upstream.getOutputStream();
@@ -192,19 +192,5 @@ public final class AgentCredentials {
             line.append((char) b);
         }
         throw new IOException("the gateway's stream ended inside a chunked body");
-    }
-
-    private static void copy(Socket from, Socket to) {
-        try {
-            from.getInputStream().transferTo(to.getOutputStream());
-        } catch (IOException ignored) {
-            // either side went away
-        } finally {
-            try {
-                to.close();
-            } catch (IOException ignored) {
-                // closing
-            }
-        }
     }
 }

@@ -191,6 +191,12 @@ final class HttpUpstream implements AutoCloseable {
         return new Handler();
     }
 
+    /** Why no upstream connection was made, as the agent's problem says it: its agent's, or the upstream's own. */
+    static String connectFailure(Throwable failure) {
+        return failure instanceof dev.portcullis.core.Tunnels.Unavailable
+                ? "cannot be reached: " + failure.getMessage() : "did not answer: " + describe(failure);
+    }
+
     /** Marks the place, at the head of a tunnelled connection's pipeline, from which its ticket is written. */
     private static final class Ticket extends io.netty.channel.ChannelHandlerAdapter {
     }

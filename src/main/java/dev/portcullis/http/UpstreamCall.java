@@ -112,8 +112,7 @@ final class UpstreamCall {
             }
             if (failure != null) {
                 if (c != null) c.close();
-                failBeforeAnswer(failure instanceof dev.portcullis.core.Tunnels.Unavailable
-                        ? "cannot be reached: " + failure.getMessage() : "did not answer: " + HttpUpstream.describe(failure));
+                failBeforeAnswer(HttpUpstream.connectFailure(failure));
                 return;
             }
             send(c);

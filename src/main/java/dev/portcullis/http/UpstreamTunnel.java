@@ -84,8 +84,7 @@ final class UpstreamTunnel {
         upstream.connect(exchange.loop(), Answer::new, (c, failure) -> {
             if (failure != null) {
                 if (c != null) c.close();
-                failBeforeAnswer(failure instanceof dev.portcullis.core.Tunnels.Unavailable
-                        ? "cannot be reached: " + failure.getMessage() : "did not answer: " + HttpUpstream.describe(failure));
+                failBeforeAnswer(HttpUpstream.connectFailure(failure));
                 return;
             }
             up = c;

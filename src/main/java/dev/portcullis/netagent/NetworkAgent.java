@@ -150,6 +150,16 @@ public final class NetworkAgent implements AutoCloseable {
         return agent;
     }
 
+    /** Waits until the agent is connected to every gateway (each has answered a heartbeat); false after {@code timeout}. */
+    public boolean awaitConnected(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (state() != State.CONNECTED) {
+            if (System.nanoTime() >= deadline) return false;
+            Thread.sleep(20);
+        }
+        return true;
+    }
+
     /** CONNECTED when connected to every gateway; else the first other state. */
     /** A join token as printed: {@code secret} with the gateway's host key fingerprint the agent will pin. */
     public static String joinToken(String secret, String gatewayKey) {

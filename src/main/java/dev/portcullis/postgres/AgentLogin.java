@@ -88,29 +88,13 @@ public final class AgentLogin {
             writer.write(PgErrors.readyForQuery(upstream.transactionStatus()));
             writer.flush();
             Socket db = upstream.socket();
-            Thread back = Thread.ofVirtual().start(() -> copy(db, gateway));
-            copy(gateway, db);
+            Thread back = Thread.ofVirtual().start(() -> dev.portcullis.core.Tunnels.pipe(db, gateway));
+            dev.portcullis.core.Tunnels.pipe(gateway, db);
             back.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
             upstream.close();
-        }
-    }
-
-    /** Copies until either side ends, then closes both. */
-    private static void copy(Socket from, Socket to) {
-        try {
-            from.getInputStream().transferTo(to.getOutputStream());
-        } catch (IOException ignored) {
-            // either side went away
-        } finally {
-            try {
-                from.close();
-                to.close();
-            } catch (IOException ignored) {
-                // closing
-            }
         }
     }
 }

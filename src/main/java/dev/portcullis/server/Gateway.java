@@ -134,10 +134,9 @@ public final class Gateway implements AutoCloseable {
             Optional<AgentsApi> agentsApi = Optional.empty();
             if (agents != null) {
                 AgentListener listener = agents;
-                checks.add(AdminServer.ReadinessCheck.info("agents", () -> describeAgents(config, listener)));
-                java.util.Set<String> needed = new java.util.TreeSet<>();
-                for (ConnectionConfig c : config.connections()) c.viaAgent().ifPresent(needed::add);
-                metrics.agents(needed, listener::connected);
+                java.util.Set<String> used = config.agentsUsed();
+                checks.add(AdminServer.ReadinessCheck.info("agents", () -> describeAgents(used, listener)));
+                metrics.agents(used, listener::connected);
                 InetSocketAddress at = config.agents().get().listen();
                 agentsApi = Optional.of(new AgentsApi(agents, config.agents().get(), verifier, at.getHostString() + ":" + agents.port()));
             }
@@ -155,9 +154,8 @@ public final class Gateway implements AutoCloseable {
     }
 
     /** For /readyz: each agent a connection goes through, connected here or not, its last heartbeat and open streams. */
-    private static String describeAgents(GatewayConfig config, AgentListener listener) {
-        java.util.Set<String> needed = new java.util.TreeSet<>();
-        for (ConnectionConfig c : config.connections()) c.viaAgent().ifPresent(needed::add);
+    private static String describeAgents(java.util.Set<String> used, AgentListener listener) {
+        java.util.Set<String> needed = new java.util.TreeSet<>(used);
         Map<String, AgentListener.Status> here = new LinkedHashMap<>();
         for (AgentListener.Status s : listener.connected()) here.put(s.name(), s);
         needed.addAll(here.keySet());

@@ -8,7 +8,6 @@ import dev.portcullis.netagent.NetworkAgent;
 import dev.portcullis.testing.Ports;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -55,17 +53,12 @@ class OktaCredentialsHeldByTheAgentTest {
     }
 
     void startAgent(Path state, Map<String, AgentCredentials.Target> credentials) throws Exception {
-        HttpResponse<String> join = f.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + f.adminPort + "/api/v1/agents/join-tokens"))
-                .header("Authorization", "Bearer " + f.token("ops-1", "platform"))
-                .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"okta-edge\"}")).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(join.statusCode()).as(join.body()).isEqualTo(201);
-        JsonNode j = JSON.readTree(join.body());
+        JsonNode j = dev.portcullis.testing.JoinTokens.create(f.adminPort, f.token("ops-1", "platform"), "okta-edge");
         URI okta = f.okta.orgUrl();
         agent = NetworkAgent.start(new NetworkAgent.Settings("okta-edge", List.of(new InetSocketAddress("127.0.0.1", agentsPort)), state,
                 Set.of(okta.getHost() + ":" + okta.getPort()), Optional.of(j.path("token").asText()), Optional.of(j.path("gatewayKey").asText()),
                 Map.of(), credentials));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (agent.state() != NetworkAgent.State.CONNECTED && System.nanoTime() < deadline) Thread.sleep(20);
+        assertThat(agent.awaitConnected(java.time.Duration.ofSeconds(10))).isTrue();
     }
 
     @Test

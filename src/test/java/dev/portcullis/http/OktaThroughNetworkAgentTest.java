@@ -8,7 +8,6 @@ import dev.portcullis.netagent.NetworkAgent;
 import dev.portcullis.testing.Ports;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,11 +55,7 @@ class OktaThroughNetworkAgentTest {
         assertThat(offline.body()).contains("network agent 'okta-edge'").contains("is not connected");
         assertThat(f.okta.received()).as("nothing reached Okta").isEmpty();
 
-        HttpResponse<String> join = f.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + f.adminPort + "/api/v1/agents/join-tokens"))
-                .header("Authorization", "Bearer " + f.token("ops-1", "platform"))
-                .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"okta-edge\"}")).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(join.statusCode()).as(join.body()).isEqualTo(201);
-        JsonNode j = JSON.readTree(join.body());
+        JsonNode j = dev.portcullis.testing.JoinTokens.create(f.adminPort, f.token("ops-1", "platform"), "okta-edge");
         URI okta = f.okta.orgUrl();
         agent = NetworkAgent.start(new NetworkAgent.Settings("okta-edge", new InetSocketAddress("127.0.0.1", agentsPort), dir.resolve("agent"),
                 Set.of(okta.getHost() + ":" + okta.getPort()), Optional.of(j.path("token").asText()), Optional.of(j.path("gatewayKey").asText())));

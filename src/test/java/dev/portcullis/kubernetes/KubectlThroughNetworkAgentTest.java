@@ -8,9 +8,6 @@ import dev.portcullis.netagent.NetworkAgent;
 import dev.portcullis.testing.Ports;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.Set;
@@ -40,16 +37,11 @@ class KubectlThroughNetworkAgentTest {
         f = new KubeGatewayFixture(dir, yaml -> yaml
                 .replace("\nconnections:\n", "\nagents:\n  listen: 127.0.0.1:" + agentsPort + "\n  admins: [platform]\n\nconnections:\n")
                 .replace("      response-timeout: 60s", "      via: agent cluster-edge\n      response-timeout: 60s"));
-        HttpResponse<String> join = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + f.adminPort + "/api/v1/agents/join-tokens"))
-                .header("Authorization", "Bearer " + f.token("ops-1", "platform"))
-                .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"cluster-edge\"}")).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(join.statusCode()).as(join.body()).isEqualTo(201);
-        JsonNode j = JSON.readTree(join.body());
+        JsonNode j = dev.portcullis.testing.JoinTokens.create(f.adminPort, f.token("ops-1", "platform"), "cluster-edge");
         URI api = f.api.url();
         agent = NetworkAgent.start(new NetworkAgent.Settings("cluster-edge", new InetSocketAddress("127.0.0.1", agentsPort), dir.resolve("agent"),
                 Set.of(api.getHost() + ":" + api.getPort()), Optional.of(j.path("token").asText()), Optional.of(j.path("gatewayKey").asText())));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (agent.state() != NetworkAgent.State.CONNECTED && System.nanoTime() < deadline) Thread.sleep(20);
+        assertThat(agent.awaitConnected(java.time.Duration.ofSeconds(10))).isTrue();
     }
 
     @AfterEach

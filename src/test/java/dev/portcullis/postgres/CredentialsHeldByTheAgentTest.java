@@ -8,10 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.portcullis.netagent.NetworkAgent;
 import dev.portcullis.testing.Ports;
 import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -60,16 +56,11 @@ class CredentialsHeldByTheAgentTest {
     }
 
     NetworkAgent startAgent(Path state, Map<String, dev.portcullis.postgres.AgentLogin.Target> logins) throws Exception {
-        HttpResponse<String> join = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + f.adminPort + "/api/v1/agents/join-tokens"))
-                .header("Authorization", "Bearer " + f.token("ops-1", "platform"))
-                .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"db-private\"}")).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(join.statusCode()).as(join.body()).isEqualTo(201);
-        JsonNode j = JSON.readTree(join.body());
+        JsonNode j = dev.portcullis.testing.JoinTokens.create(f.adminPort, f.token("ops-1", "platform"), "db-private");
         String target = "127.0.0.1:" + f.postgres.getPort();
         NetworkAgent started = NetworkAgent.start(new NetworkAgent.Settings("db-private", List.of(new InetSocketAddress("127.0.0.1", agentsPort)), state,
                 Set.of(target), Optional.of(j.path("token").asText()), Optional.of(j.path("gatewayKey").asText()), logins));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (started.state() != NetworkAgent.State.CONNECTED && System.nanoTime() < deadline) Thread.sleep(20);
+        assertThat(started.awaitConnected(Duration.ofSeconds(10))).isTrue();
         return started;
     }
 
