@@ -148,6 +148,35 @@ class TunnelStreamsTest {
     }
 
     @Test
+    void anAgentCannotUseTheGatewayToReachAnythingItself() throws Exception {
+        // a compromised agent, with its own key and certificate, logged in as the agent
+        java.security.KeyPair key = new org.apache.sshd.common.keyprovider.FileKeyPairProvider(dir.resolve("agent").resolve("agent-key"))
+                .loadKeys(null).iterator().next();
+        java.security.PublicKey certificate = org.apache.sshd.common.config.keys.PublicKeyEntry.parsePublicKeyEntry(
+                java.nio.file.Files.readString(dir.resolve("agent").resolve("agent-key-cert.pub")).strip()).resolvePublicKey(null, java.util.Map.of(), null);
+        try (ServerSocket inside = new ServerSocket(0, 5, InetAddress.getLoopbackAddress());
+             org.apache.sshd.client.SshClient client = org.apache.sshd.client.SshClient.setUpDefaultClient()) {
+            inside.setSoTimeout(1000);
+            client.setServerKeyVerifier(org.apache.sshd.client.keyverifier.AcceptAllServerKeyVerifier.INSTANCE);
+            client.start();
+            try (var session = client.connect("edge", "127.0.0.1", listener.port()).verify(10, TimeUnit.SECONDS).getSession()) {
+                session.addPublicKeyIdentity(new java.security.KeyPair(certificate, key.getPrivate()));
+                session.auth().verify(10, TimeUnit.SECONDS);
+                // a stream towards the gateway's side (a target next to the gateway): refused
+                var direct = session.createDirectTcpipChannel(new org.apache.sshd.common.util.net.SshdSocketAddress("127.0.0.1", 0),
+                        new org.apache.sshd.common.util.net.SshdSocketAddress("127.0.0.1", inside.getLocalPort()));
+                assertThatThrownBy(() -> direct.open().verify(10, TimeUnit.SECONDS)).isInstanceOf(java.io.IOException.class);
+                // a shell or command on the gateway: refused
+                assertThatThrownBy(() -> session.createShellChannel().open().verify(10, TimeUnit.SECONDS)).isInstanceOf(java.io.IOException.class);
+                // a port opened on the gateway for it (remote forwarding): refused
+                assertThatThrownBy(() -> session.startRemotePortForwarding(new org.apache.sshd.common.util.net.SshdSocketAddress("127.0.0.1", 0),
+                        new org.apache.sshd.common.util.net.SshdSocketAddress("127.0.0.1", inside.getLocalPort()))).isInstanceOf(java.io.IOException.class);
+            }
+            assertThatThrownBy(inside::accept).as("nothing reached the gateway's side").isInstanceOf(java.net.SocketTimeoutException.class);
+        }
+    }
+
+    @Test
     void theListenersKeysAreTheGatewaysAlone() throws Exception {
         for (String key : new String[] {"agents-ca", "agents-host-key"}) {
             assertThat(java.nio.file.Files.getPosixFilePermissions(dir.resolve(key)))
