@@ -191,6 +191,13 @@ class KubectlExecThroughGatewayTest {
                 if (id == null) Thread.sleep(100);
             }
             assertThat(id).as("the exec is listed as live").isNotNull();
+            // and it is live from end to end: kubectl has its streams (over SPDY, 1.27 sets them up after the 101)
+            // and what is typed comes back; only then is it ended
+            String typed = "live-" + version + "\n";
+            cat.getOutputStream().write(typed.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            cat.getOutputStream().flush();
+            while (!Files.readString(printed).contains(typed.strip() + "\n") && System.nanoTime() < deadline) Thread.sleep(50);
+            assertThat(Files.readString(printed)).as("the pod echoed what was typed").contains(typed.strip() + "\n");
             var killed = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
                             java.net.URI.create("http://127.0.0.1:" + f.adminPort + "/api/v1/sessions/" + id + "/terminate"))
                     .header("Authorization", "Bearer " + sre).header("Content-Type", "application/json")
