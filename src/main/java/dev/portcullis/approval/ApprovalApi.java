@@ -7,9 +7,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.portcullis.core.Identity;
 import dev.portcullis.core.Json;
-import dev.portcullis.identity.BearerCredentials;
-import dev.portcullis.identity.TokenRejectedException;
-import dev.portcullis.identity.TokenVerifier;
 import dev.portcullis.recording.RecordingFailedException;
 import dev.portcullis.store.AuditStoreException;
 import java.io.IOException;
@@ -24,9 +21,8 @@ import java.util.regex.Pattern;
 
 /**
  * The approvals admin API, under {@value #PREFIX}, independent of the HTTP server that carries it
- * (the admin listener adapts requests to {@link #handle}). Every endpoint but the OpenAPI document
- * needs {@code Authorization: Bearer <OIDC token>}, verified by the gateway's {@link TokenVerifier};
- * refusals are RFC 9457 problem documents. The document at {@value #OPENAPI_PATH} describes it all.
+ * (the admin listener authenticates the caller and adapts requests to {@link #handle}); refusals are
+ * RFC 9457 problem documents. The document at {@value #OPENAPI_PATH} describes the whole admin API.
  */
 public final class ApprovalApi {
 
@@ -53,48 +49,34 @@ public final class ApprovalApi {
     }
 
     private final ApprovalService service;
-    private final TokenVerifier verifier;
     private final String openApi;
 
-    public ApprovalApi(ApprovalService service, TokenVerifier verifier) {
+    public ApprovalApi(ApprovalService service) {
         this.service = Objects.requireNonNull(service, "service");
-        this.verifier = Objects.requireNonNull(verifier, "verifier");
         this.openApi = openApiDocument();
     }
 
     /** Whether {@code path} belongs to this API. */
     public static boolean serves(String path) {
-        return path.equals(PREFIX) || path.startsWith(PREFIX + "/") || path.equals(OPENAPI_PATH);
+        return path.equals(PREFIX) || path.startsWith(PREFIX + "/");
+    }
+
+    /** The OpenAPI document of the whole admin API, checked to be JSON at start-up. */
+    public String openApi() {
+        return openApi;
     }
 
     /**
-     * Answers one request.
+     * Answers one request of a caller the admin listener has authenticated (their own token, or their
+     * console session).
      *
-     * @param rawQuery      the query string, may be null
-     * @param authorization the {@code Authorization} header, may be null
-     * @param body          the request body, at most {@link #MAX_BODY_BYTES} + 1 bytes read
+     * @param rawQuery the query string, may be null
+     * @param body     the request body, at most {@link #MAX_BODY_BYTES} + 1 bytes read
      */
-    public Reply handle(String method, String path, String rawQuery, String authorization, byte[] body) {
-        if (path.equals(OPENAPI_PATH)) {
-            return method.equals("GET") ? new Reply(200, "application/json", openApi, Map.of()) : notAllowed("GET");
-        }
+    public Reply handle(String method, String path, String rawQuery, Identity caller, byte[] body) {
         Matcher item = ITEM.matcher(path);
         boolean list = path.equals(PREFIX) || path.equals(PREFIX + "/");
         if (!list && !item.matches()) return problem(404, "Not found", "no approvals endpoint at " + path);
-
-        Identity caller;
-        try {
-            caller = verifier.verify(BearerCredentials.fromAuthorizationHeader(authorization)
-                    .orElseThrow(() -> new TokenRejectedException(TokenRejectedException.Reason.MISSING,
-                            "send your own OIDC access token as Authorization: Bearer <token>")));
-        } catch (TokenRejectedException e) {
-            if (e.reason() == TokenRejectedException.Reason.IDP_UNAVAILABLE) {
-                return problem(503, "Identity provider unavailable", e.getMessage());
-            }
-            return new Reply(401, "application/problem+json", problemBody(401, "Unauthorized",
-                    "token refused (" + e.reason().label() + "): " + e.getMessage()),
-                    Map.of("WWW-Authenticate", "Bearer error=\"invalid_token\""));
-        }
 
         try {
             if (list) {

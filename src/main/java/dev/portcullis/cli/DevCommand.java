@@ -83,6 +83,7 @@ final class DevCommand implements Callable<Integer> {
         env.put("PORTCULLIS_DATA", data.toString());
         env.put("PORTCULLIS_OKTA_LISTEN", listen);
         env.put("PORTCULLIS_ADMIN_LISTEN", admin);
+        env.put("PORTCULLIS_CONSOLE_URL", "http://" + admin);
         GatewayConfig cfg = ConfigLoader.load(config, env);
         Gateway gateway = Gateway.start(cfg, Clock.systemUTC());
         running.add(gateway);

@@ -77,6 +77,7 @@ final class DevKubernetesCommand implements Callable<Integer> {
         env.put("PORTCULLIS_OIDC_AUDIENCE", issuer.audience());
         env.put("PORTCULLIS_DATA", data.toString());
         env.put("PORTCULLIS_ADMIN_LISTEN", admin);
+        env.put("PORTCULLIS_CONSOLE_URL", "http://" + admin);
         env.put("PORTCULLIS_KUBE_LISTEN", listen);
         env.put("PORTCULLIS_KUBE_KEYSTORE", keyStore.toString());
         env.put("PORTCULLIS_TLS_PASSWORD", password);

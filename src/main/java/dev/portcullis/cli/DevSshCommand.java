@@ -100,6 +100,7 @@ final class DevSshCommand implements Callable<Integer> {
         env.put("PORTCULLIS_OIDC_AUDIENCE", issuer.audience());
         env.put("PORTCULLIS_DATA", data.toString());
         env.put("PORTCULLIS_ADMIN_LISTEN", admin);
+        env.put("PORTCULLIS_CONSOLE_URL", "http://" + admin);
         env.put("PORTCULLIS_SSH_LISTEN", listen);
         env.put("SSH_HOST", "127.0.0.1");
         env.put("SSH_PORT", Integer.toString(sshdPort));

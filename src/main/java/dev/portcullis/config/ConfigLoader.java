@@ -357,7 +357,7 @@ public final class ConfigLoader {
     }
 
     private AdminConfig admin(Node node, String path) {
-        Obj o = tree.obj(node, path, List.of("listen", "tls", "allow-plaintext", "session-admins"));
+        Obj o = tree.obj(node, path, List.of("listen", "tls", "allow-plaintext", "session-admins", "auditors", "console"));
         if (o == null) return null;
         int before = tree.problemCount();
         InetSocketAddress listen = reader.optional(o, "listen", "host:port", Values::listen, AdminConfig.DEFAULT.listen());
@@ -365,8 +365,44 @@ public final class ConfigLoader {
         Optional<TlsConfig> tls = reader.tls(o);
         Boolean allowPlaintext = reader.plaintextAllowed(o, listen, tls, "approvers'");
         java.util.Set<String> sessionAdmins = o.has("session-admins") ? reader.textSet(o, "session-admins") : java.util.Set.of();
+        java.util.Set<String> auditors = o.has("auditors") ? reader.textSet(o, "auditors") : java.util.Set.of();
+        Optional<ConsoleConfig> console = o.has("console") ? Optional.ofNullable(console(o.get("console"), o.child("console"))) : Optional.empty();
         if (tree.problemCount() > before) return null;
-        return new AdminConfig(listen, tls, allowPlaintext, sessionAdmins);
+        return new AdminConfig(listen, tls, allowPlaintext, sessionAdmins, auditors, console);
+    }
+
+    private ConsoleConfig console(Node node, String path) {
+        Obj o = tree.obj(node, path, List.of("client-id", "client-secret", "redirect-url", "scopes", "session-ttl", "idle-timeout"));
+        if (o == null) return null;
+        int before = tree.problemCount();
+        String clientId = reader.required(o, "client-id", "the console's client id at the identity provider", Values::nonBlank, "");
+        Optional<String> clientSecret = Optional.empty();
+        if (o.has("client-secret")) {
+            YamlTree.Scalar s = tree.scalar(o.get("client-secret"), o.child("client-secret"));
+            // ${VAR:-} leaves it empty: a public client, protected by PKCE alone.
+            if (s.text() != null && !s.text().isBlank()) clientSecret = Optional.of(s.text());
+        }
+        URI redirect = reader.required(o, "redirect-url", "the console's callback as browsers reach it, e.g. https://portcullis.example.com:8080"
+                + ConsoleConfig.CALLBACK_PATH, Values::httpUrl, ConfigReader.PLACEHOLDER_URL);
+        if (redirect != null && redirect != ConfigReader.PLACEHOLDER_URL) {
+            if (!ConsoleConfig.CALLBACK_PATH.equals(redirect.getPath()) || redirect.getQuery() != null || redirect.getFragment() != null) {
+                tree.problem(o.get("redirect-url"), o.child("redirect-url"), "expected the admin listener's " + ConsoleConfig.CALLBACK_PATH
+                        + " without a query, e.g. https://portcullis.example.com:8080" + ConsoleConfig.CALLBACK_PATH);
+            } else if (redirect.getScheme().equalsIgnoreCase("http") && !ConfigReader.isLoopback(redirect.getHost())) {
+                tree.problem(o.get("redirect-url"), o.child("redirect-url"), "people's session cookies would cross the network in plaintext: use https "
+                        + "(admin tls, or a TLS terminator in front), or a loopback address");
+            }
+        }
+        List<String> scopes = ConsoleConfig.DEFAULT_SCOPES;
+        if (o.has("scopes")) {
+            java.util.Set<String> given = reader.textSet(o, "scopes");
+            if (given != null && !given.contains("openid")) tree.problem(o.get("scopes"), o.child("scopes"), "expected a list that includes openid");
+            if (given != null) scopes = List.copyOf(new java.util.TreeSet<>(given));
+        }
+        Duration ttl = reader.optional(o, "session-ttl", "a duration like 8h", Values::positiveDuration, ConsoleConfig.DEFAULT_SESSION_TTL);
+        Duration idle = reader.optional(o, "idle-timeout", "a duration like 1h", Values::positiveDuration, ConsoleConfig.DEFAULT_IDLE_TIMEOUT);
+        if (tree.problemCount() > before) return null;
+        return new ConsoleConfig(clientId, clientSecret, redirect, scopes, ttl, idle);
     }
 
     private AgentsConfig agents(Node node, String path, Path dataDir) {
@@ -502,11 +538,15 @@ public final class ConfigLoader {
         int before = tree.problemCount();
         List<Rule> rules = new ArrayList<>();
         Map<String, String> ids = new HashMap<>();
+        Map<String, String> sources = new HashMap<>();
         for (int i = 0; i < items.size(); i++) {
             Rule r = rule(items.get(i), o.child("rules") + "[" + i + "]", ids);
-            if (r != null) rules.add(r);
+            if (r != null) {
+                rules.add(r);
+                sources.put(r.id(), "- " + tree.source(items.get(i)));
+            }
         }
-        return tree.problemCount() > before ? null : new Policy(rules);
+        return tree.problemCount() > before ? null : new Policy(rules, sources);
     }
 
     private Rule rule(Node node, String path, Map<String, String> ids) {

@@ -153,11 +153,7 @@ public final class PolicyTestRunner {
                 results.add(new CaseResult(c.name, false, c.action, c.rule, "error", "", c.parseError));
                 continue;
             }
-            Verdict verdict = null;
-            for (Operation op : c.operations) {
-                Verdict v = policy.decide(c.identity, op).verdict();
-                if (verdict == null || SEVERITY.indexOf(v.label()) > SEVERITY.indexOf(verdict.label())) verdict = v;
-            }
+            Verdict verdict = mostSevere(policy, c.identity, c.operations);
             String action = verdict.label();
             String rule = verdict.ruleId();
             boolean passed = action.equals(c.action) && (c.rule.isEmpty() || rule.equals(c.rule));
@@ -179,6 +175,46 @@ public final class PolicyTestRunner {
 
 
 
+
+    /** The verdict a case gets: its statements judged one by one, the most severe first in statement order. */
+    private static Verdict mostSevere(dev.portcullis.policy.Policy policy, Identity identity, List<Operation> operations) {
+        Verdict verdict = null;
+        for (Operation op : operations) {
+            Verdict v = policy.decide(identity, op).verdict();
+            if (verdict == null || SEVERITY.indexOf(v.label()) > SEVERITY.indexOf(verdict.label())) verdict = v;
+        }
+        return verdict;
+    }
+
+    /** What the policy says of one operation: the verdict's action and rule, why, and the operations judged. */
+    public record Judgement(String action, String rule, String reason, List<String> operations) {
+        public Judgement {
+            operations = List.copyOf(operations);
+        }
+    }
+
+    /**
+     * "What would happen": one operation, written as a policy test case's operation block (for PostgreSQL the
+     * SQL text, for HTTP {@code {method: GET, path: /api/v1/users}}...), judged by a connection's policy for
+     * {@code identity}, exactly as {@code policy test} judges a case. Nothing is run or recorded.
+     *
+     * @throws ConfigException when the operation block is not what the connection's protocol expects (the
+     *                         message says what was)
+     * @throws ProtocolModule.UnjudgeableException when the gateway could not judge it either (SQL that does not parse)
+     */
+    public static Judgement judge(GatewayConfig config, ProtocolRegistry protocols, String connection, Identity identity, String operation)
+            throws ConfigException, ProtocolModule.UnjudgeableException {
+        ConnectionConfig target = config.connection(connection).orElseThrow(() -> new IllegalArgumentException("no connection named '"
+                + connection + "'"));
+        ProtocolModule module = protocols.moduleOf(target);
+        YamlTree tree = new YamlTree("operation", Map.of(), YamlTree.UnsetVariables.EMPTY);
+        Node node = tree.parse(operation);
+        tree.throwIfProblems();
+        List<Operation> operations = module.testOperations(new ConfigReader(tree, Path.of("operation")), node, module.operationKey());
+        tree.throwIfProblems();
+        Verdict verdict = mostSevere(target.policy(), identity, operations);
+        return new Judgement(verdict.label(), verdict.ruleId(), reason(verdict), operations.stream().map(Operation::summary).toList());
+    }
 
     private static String reason(Verdict v) {
         return switch (v) {

@@ -41,7 +41,29 @@ public final class YamlTree {
     }
 
     /** The root node, or null (with a problem reported) when the text is not one YAML document. */
+    /** The lines of the text last parsed, for {@link #source}. */
+    private String[] lines = new String[0];
+
+    /**
+     * A block as written in the file: the lines {@code node} spans, its own indentation removed (a rule
+     * shown as its author wrote it, comments inside it included).
+     */
+    String source(Node node) {
+        int first = node.getStartMark().getLine();
+        int column = node.getStartMark().getColumn();
+        int last = node.getEndMark().getColumn() == 0 ? node.getEndMark().getLine() - 1 : node.getEndMark().getLine();
+        StringBuilder out = new StringBuilder();
+        for (int i = first; i <= last && i < lines.length; i++) {
+            String line = lines[i];
+            String cut = i == first ? line.substring(Math.min(column, line.length()))
+                    : line.length() >= column && line.substring(0, column).isBlank() ? line.substring(column) : line.strip();
+            out.append(cut).append('\n');
+        }
+        return out.toString().stripTrailing();
+    }
+
     Node parse(String text) {
+        lines = text.split("\r?\n", -1);
         LoaderOptions options = new LoaderOptions();
         options.setMaxAliasesForCollections(20);
         options.setAllowRecursiveKeys(false);

@@ -5,6 +5,7 @@ import dev.portcullis.core.Operation;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -23,11 +24,21 @@ public final class Policy {
 
     private final List<Rule> rules;
     private final Compiled[] compiled;
+    private final Map<String, String> sources;
 
     private record Compiled(Rule rule, Decision decision, boolean everyValue) {}
 
     /** @throws IllegalArgumentException when two rules share an id */
     public Policy(List<Rule> rules) {
+        this(rules, Map.of());
+    }
+
+    /**
+     * @param sources each rule as written in the configuration, by id (shown to people; never interpreted)
+     * @throws IllegalArgumentException when two rules share an id
+     */
+    public Policy(List<Rule> rules, Map<String, String> sources) {
+        this.sources = Map.copyOf(sources);
         this.rules = List.copyOf(rules);
         Set<String> ids = new HashSet<>();
         this.compiled = new Compiled[this.rules.size()];
@@ -42,6 +53,11 @@ public final class Policy {
 
     public List<Rule> rules() {
         return rules;
+    }
+
+    /** The rule as written in the configuration; empty for a policy built in code. */
+    public java.util.Optional<String> source(String ruleId) {
+        return java.util.Optional.ofNullable(sources.get(ruleId));
     }
 
     public Decision decide(Identity identity, Operation operation) {

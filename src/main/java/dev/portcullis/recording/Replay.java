@@ -59,64 +59,122 @@ public final class Replay {
             out.append(time.format(stored.recordedAt())).append(" #").append(stored.seq()).append(' ')
                     .append(event.code().eventName()).append(' ').append(event.code().code()).append(' ')
                     .append(who).append(": ");
-            switch (event) {
-                case SessionStarted s -> {
-                    out.append(s.protocol()).append(" via ").append(s.connection()).append(" from ")
-                            .append(s.clientAddress()).append('\n');
-                    if (!s.subject().isEmpty()) {
-                        line(out, "groups: " + String.join(", ", s.groups()) + "; token id " + s.tokenId()
-                                + (s.clientId().isEmpty() ? "" : "; client " + s.clientId()) + "; issuer " + s.issuer());
-                    }
-                }
-                case SessionEnded e -> out.append(e.reason()).append('\n');
-                case OperationRecorded op -> {
-                    out.append(op.summary()).append('\n');
-                    line(out, "verdict: " + verdict(op.verdict()));
-                    for (RecordedVerdict shadow : op.shadow()) line(out, "dry-run: " + verdict(shadow));
-                    Timings t = op.timings();
-                    line(out, "upstream: " + upstream(op.upstream()) + "; decide " + t.decideMicros()
-                            + " us, upstream " + t.upstreamMicros() + " us, total " + t.totalMicros() + " us");
-                    excerpt(out, "request", op.request());
-                    excerpt(out, "response", op.response());
-                }
-                case OperationForwarding f -> {
-                    out.append(f.summary()).append('\n');
-                    line(out, "verdict: " + verdict(f.verdict()) + "; forwarding to the target");
-                }
-                case AuthFailed a -> {
-                    out.append("authentication failed (").append(a.reason()).append(") on ").append(a.connection())
-                            .append(" from ").append(a.clientAddress()).append('\n');
-                    if (!a.message().isEmpty()) line(out, a.message());
-                }
-                case ApprovalRequested r -> {
-                    out.append("approval ").append(r.approvalId()).append(" requested by ").append(r.subject())
-                            .append(" for ").append(r.summary()).append('\n');
-                    line(out, "rule " + r.ruleId() + ": " + r.reason() + "; needs " + r.approvalsRequired()
-                            + " of " + String.join(", ", r.approverGroups()) + "; expires " + time.format(r.expiresAt())
-                            + r.grant().map(g -> "; grants " + g.toMinutes() + " min of access once approved").orElse(""));
-                    line(out, "fingerprint " + r.fingerprint());
-                }
-                case ApprovalApproved a -> out.append("approval ").append(a.approvalId()).append(" approved by ")
-                        .append(a.approverSubject()).append(" (").append(a.approvals()).append(" of ")
-                        .append(a.approvalsRequired()).append(")")
-                        .append(a.grantUntil().map(u -> ", access granted until " + time.format(u)).orElse("")).append('\n');
-                case ApprovalDenied d -> out.append("approval ").append(d.approvalId()).append(" denied by ")
-                        .append(d.approverSubject()).append(": ").append(d.reason()).append('\n');
-                case ApprovalExpired e -> out.append("approval ").append(e.approvalId()).append(" expired at ")
-                        .append(time.format(e.expiresAt())).append('\n');
-                case ApprovalReleased r -> out.append("approval ").append(r.approvalId())
-                        .append(" released its operation (fingerprint ").append(r.fingerprint()).append(")\n");
-                case AuditEvent.ApprovalNotified n -> out.append("approval ").append(n.approvalId())
-                        .append(n.delivered() ? " notified through " : " could not be notified through ").append(n.channel())
-                        .append(" (").append(n.attempts()).append(n.attempts() == 1 ? " attempt" : " attempts")
-                        .append(n.delivered() ? "" : ": " + n.error()).append(")\n");
-                case AuditEvent.ApprovalRevoked r -> out.append("approval ").append(r.approvalId()).append(" revoked by ")
-                        .append(r.subject()).append(": ").append(r.reason()).append('\n');
-                case AuditEvent.GrantEnded g -> out.append("approval ").append(g.approvalId()).append(" grant ended at ")
-                        .append(time.format(g.endedAt())).append('\n');
-            }
+            block(event, out);
         }
         return out.toString();
+    }
+
+    /** One event's text after its heading: the first line, then indented detail lines. */
+    private void block(AuditEvent event, StringBuilder out) {
+    switch (event) {
+        case SessionStarted s -> {
+            out.append(s.protocol()).append(" via ").append(s.connection()).append(" from ")
+                    .append(s.clientAddress()).append('\n');
+            if (!s.subject().isEmpty()) {
+                line(out, "groups: " + String.join(", ", s.groups()) + "; token id " + s.tokenId()
+                        + (s.clientId().isEmpty() ? "" : "; client " + s.clientId()) + "; issuer " + s.issuer());
+            }
+        }
+        case SessionEnded e -> out.append(e.reason()).append('\n');
+        case OperationRecorded op -> {
+            out.append(op.summary()).append('\n');
+            line(out, "verdict: " + verdict(op.verdict()));
+            for (RecordedVerdict shadow : op.shadow()) line(out, "dry-run: " + verdict(shadow));
+            Timings t = op.timings();
+            line(out, "upstream: " + upstream(op.upstream()) + "; decide " + t.decideMicros()
+                    + " us, upstream " + t.upstreamMicros() + " us, total " + t.totalMicros() + " us");
+            excerpt(out, "request", op.request());
+            excerpt(out, "response", op.response());
+        }
+        case OperationForwarding f -> {
+            out.append(f.summary()).append('\n');
+            line(out, "verdict: " + verdict(f.verdict()) + "; forwarding to the target");
+        }
+        case AuthFailed a -> {
+            out.append("authentication failed (").append(a.reason()).append(") on ").append(a.connection())
+                    .append(" from ").append(a.clientAddress()).append('\n');
+            if (!a.message().isEmpty()) line(out, a.message());
+        }
+        case ApprovalRequested r -> {
+            out.append("approval ").append(r.approvalId()).append(" requested by ").append(r.subject())
+                    .append(" for ").append(r.summary()).append('\n');
+            line(out, "rule " + r.ruleId() + ": " + r.reason() + "; needs " + r.approvalsRequired()
+                    + " of " + String.join(", ", r.approverGroups()) + "; expires " + time.format(r.expiresAt())
+                    + r.grant().map(g -> "; grants " + g.toMinutes() + " min of access once approved").orElse(""));
+            line(out, "fingerprint " + r.fingerprint());
+        }
+        case ApprovalApproved a -> out.append("approval ").append(a.approvalId()).append(" approved by ")
+                .append(a.approverSubject()).append(" (").append(a.approvals()).append(" of ")
+                .append(a.approvalsRequired()).append(")")
+                .append(a.grantUntil().map(u -> ", access granted until " + time.format(u)).orElse("")).append('\n');
+        case ApprovalDenied d -> out.append("approval ").append(d.approvalId()).append(" denied by ")
+                .append(d.approverSubject()).append(": ").append(d.reason()).append('\n');
+        case ApprovalExpired e -> out.append("approval ").append(e.approvalId()).append(" expired at ")
+                .append(time.format(e.expiresAt())).append('\n');
+        case ApprovalReleased r -> out.append("approval ").append(r.approvalId())
+                .append(" released its operation (fingerprint ").append(r.fingerprint()).append(")\n");
+        case AuditEvent.ApprovalNotified n -> out.append("approval ").append(n.approvalId())
+                .append(n.delivered() ? " notified through " : " could not be notified through ").append(n.channel())
+                .append(" (").append(n.attempts()).append(n.attempts() == 1 ? " attempt" : " attempts")
+                .append(n.delivered() ? "" : ": " + n.error()).append(")\n");
+        case AuditEvent.ApprovalRevoked r -> out.append("approval ").append(r.approvalId()).append(" revoked by ")
+                .append(r.subject()).append(": ").append(r.reason()).append('\n');
+        case AuditEvent.GrantEnded g -> out.append("approval ").append(g.approvalId()).append(" grant ended at ")
+                .append(time.format(g.endedAt())).append('\n');
+    }
+    }
+
+    /**
+     * The session for the console: each event with its time, type, a one-line summary, and for operations
+     * the verdict, what the upstream answered, the recorded (masked) request and response excerpts, and
+     * whether the response is a terminal recording ({@link #casts}). Empty when the session is unknown.
+     */
+    public ArrayNode view(String sessionId) {
+        ArrayNode array = AuditJson.MAPPER.createArrayNode();
+        for (StoredEvent stored : store.events(sessionId)) {
+            AuditEvent event = AuditJson.read(stored.code(), stored.payload());
+            ObjectNode o = array.addObject();
+            o.put("seq", stored.seq());
+            o.put("at", stored.recordedAt().toString());
+            o.put("type", event.code().eventName());
+            o.put("code", event.code().code());
+            if (event instanceof OperationRecorded op) {
+                o.put("summary", op.summary());
+                o.putObject("verdict").put("action", op.verdict().kind().label()).put("rule", op.verdict().ruleId())
+                        .put("reason", op.verdict().reason());
+                ArrayNode shadow = o.putArray("dryRun");
+                for (RecordedVerdict v : op.shadow()) shadow.addObject().put("action", v.kind().label()).put("rule", v.ruleId()).put("reason", v.reason());
+                o.put("upstream", upstream(op.upstream()));
+                o.put("totalMicros", op.timings().totalMicros());
+                excerpt(o, "request", op.request());
+                boolean cast = op.response().text().startsWith("{\"version\":2,");
+                if (cast) o.putObject("response").put("text", "").put("truncated", op.response().truncated()).put("bytes", op.response().totalBytes());
+                else excerpt(o, "response", op.response());
+                o.put("cast", cast);
+            } else {
+                StringBuilder text = new StringBuilder();
+                block(event, text);
+                String[] lines = text.toString().split("\n");
+                o.put("summary", lines[0]);
+                StringBuilder detail = new StringBuilder();
+                for (int i = 1; i < lines.length; i++) detail.append(i > 1 ? "\n" : "").append(lines[i].strip());
+                o.put("detail", detail.toString());
+                o.putNull("verdict");
+                if (event instanceof AuthFailed a) o.putObject("verdict").put("action", "deny").put("rule", "").put("reason", a.reason());
+                o.putNull("request");
+                o.putNull("response");
+                o.put("cast", false);
+            }
+        }
+        return array;
+    }
+
+    private static void excerpt(ObjectNode o, String name, Excerpt e) {
+        if (e.totalBytes() == 0 && e.text().isEmpty()) {
+            o.putNull(name);
+            return;
+        }
+        o.putObject(name).put("text", e.text()).put("truncated", e.truncated()).put("bytes", e.totalBytes());
     }
 
     /** A terminal session (an exec into a pod, an SSH shell) recorded as an asciicast v2 document. */

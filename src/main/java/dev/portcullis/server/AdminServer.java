@@ -5,7 +5,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.portcullis.approval.ApprovalApi;
 import dev.portcullis.config.AdminConfig;
 import dev.portcullis.core.Json;
+import dev.portcullis.core.Identity;
 import dev.portcullis.http.ListenerConnector;
+import dev.portcullis.identity.BearerCredentials;
+import dev.portcullis.identity.TokenVerifier;
+import dev.portcullis.store.AuditStoreException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -26,8 +30,9 @@ import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.VirtualThreadPool;
 
 /**
- * The admin listener: liveness, readiness (with reasons), Prometheus metrics and, when given, the
- * approvals API and page; HTTPS only when the configuration gives it {@code tls:}.
+ * The admin listener: liveness, readiness (with reasons), Prometheus metrics, the REST API (approvals,
+ * live and recorded sessions, network agents, the trail's health, the policies; described by the OpenAPI
+ * document) and the console; HTTPS only when the configuration gives it {@code tls:}.
  */
 public final class AdminServer implements AutoCloseable {
     private static final ObjectMapper JSON = Json.mapper();
@@ -54,23 +59,28 @@ public final class AdminServer implements AutoCloseable {
     }
 
     /**
-     * @param admin     where to listen, over TLS when it has {@code tls:}
-     * @param approvals the approvals API, served under {@value ApprovalApi#PREFIX} with its OpenAPI document
+     * What the admin listener serves beside health and metrics. Every API but the OpenAPI document needs a
+     * caller, whom {@code callers} authenticates (their own token, or their console session); absent parts
+     * are not served.
      */
-    public static AdminServer start(AdminConfig admin, List<ReadinessCheck> checks, GatewayMetrics metrics,
-                                    Optional<ApprovalApi> approvals) throws Exception {
-        return start(admin, checks, metrics, approvals, Optional.empty());
+    record Services(AdminCallers callers, Optional<ApprovalApi> approvals, Optional<SessionsApi> live, Optional<AgentsApi> agents,
+                    Optional<RecordedSessionsApi> recorded, Optional<PolicyApi> policy, Optional<TrailHealth> trail,
+                    Optional<ConsolePages> console, AdminConfig config) {
     }
 
-    /** @param sessions the live sessions API, served under {@value SessionsApi#PREFIX} */
-    static AdminServer start(AdminConfig admin, List<ReadinessCheck> checks, GatewayMetrics metrics,
-                             Optional<ApprovalApi> approvals, Optional<SessionsApi> sessions) throws Exception {
-        return start(admin, checks, metrics, approvals, sessions, Optional.empty());
+    /**
+     * The admin listener with the approvals API only, for callers with their own tokens.
+     *
+     * @param admin where to listen, over TLS when it has {@code tls:}
+     */
+    public static AdminServer start(AdminConfig admin, List<ReadinessCheck> checks, GatewayMetrics metrics, ApprovalApi approvals,
+                                    TokenVerifier verifier) throws Exception {
+        return start(admin, checks, metrics, new Services(new AdminCallers(verifier, Optional.empty(), AdminCallers.Refusals.NONE),
+                Optional.of(approvals), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.empty(), admin));
     }
 
-    /** @param agents the network agents API, served under {@value AgentsApi#PREFIX} */
-    static AdminServer start(AdminConfig admin, List<ReadinessCheck> checks, GatewayMetrics metrics,
-                             Optional<ApprovalApi> approvals, Optional<SessionsApi> sessions, Optional<AgentsApi> agents) throws Exception {
+    static AdminServer start(AdminConfig admin, List<ReadinessCheck> checks, GatewayMetrics metrics, Services services) throws Exception {
         VirtualThreadPool threads = new VirtualThreadPool();
         threads.setName("admin");
         Server server = new Server(threads);
@@ -82,36 +92,10 @@ public final class AdminServer implements AutoCloseable {
         server.setHandler(new Handler.Abstract() {
             @Override
             public boolean handle(Request request, Response response, Callback callback) {
-                String path = request.getHttpURI().getPath();
-                if (sessions.isPresent() && path.equals(SshCertificatesApi.PATH)) {
-                    sshCertificates(sessions.get().certificates(), request, response, callback);
-                    return true;
-                }
-                if (agents.isPresent() && AgentsApi.serves(path)) {
-                    byte[] body = body(request, AgentsApi.MAX_BODY_BYTES, response, callback);
-                    if (body == null) return true;
-                    SessionsApi.Reply reply = agents.get().handle(request.getMethod(), path, request.getHeaders().get(HttpHeader.AUTHORIZATION), body);
-                    send(response, callback, reply.status(), reply.contentType(), reply.body());
-                    return true;
-                }
-                if (sessions.isPresent() && SessionsApi.serves(path)) {
-                    sessions(sessions.get(), request, response, callback);
-                    return true;
-                }
-                if (approvals.isPresent() && ApprovalApi.serves(path)) {
-                    approvals(approvals.get(), request, response, callback);
-                    return true;
-                }
-                if (approvals.isPresent() && ApprovalPage.serves(path)) {
-                    ApprovalPage.serve(request.getMethod(), path, response, callback);
-                    return true;
-                }
-                switch (path) {
-                    case "/healthz" -> send(response, callback, 200, "application/json", "{\"status\":\"ok\"}");
-                    case "/readyz" -> readiness(response, callback, checks);
-                    case "/metrics" -> send(response, callback, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape());
-                    default -> send(response, callback, 404, "application/problem+json",
-                            "{\"type\":\"about:blank\",\"title\":\"Not found\",\"status\":404,\"detail\":\"no admin endpoint at this path\"}");
+                try {
+                    route(request, response, callback, services, checks, metrics);
+                } catch (AuditStoreException e) {
+                    send(response, callback, 503, "application/problem+json", SessionsApi.problem(503, "Store unavailable", e.getMessage()).body());
                 }
                 return true;
             }
@@ -125,7 +109,141 @@ public final class AdminServer implements AutoCloseable {
         return new AdminServer(server, connector);
     }
 
-    private static void readiness(Response response, Callback callback, List<ReadinessCheck> checks) {
+    /** Which part answers: health and metrics, the console's pages, else an API for an authenticated caller. */
+    private static void route(Request request, Response response, Callback callback, Services s, List<ReadinessCheck> checks,
+                              GatewayMetrics metrics) {
+        String path = request.getHttpURI().getPath();
+        String method = request.getMethod();
+        switch (path) {
+            case "/healthz" -> {
+                send(response, callback, 200, "application/json", "{\"status\":\"ok\"}");
+                return;
+            }
+            case "/readyz" -> {
+                ObjectNode body = readiness(checks);
+                send(response, callback, body.path("status").asText().equals("ready") ? 200 : 503, "application/json", body.toString());
+                return;
+            }
+            case "/metrics" -> {
+                send(response, callback, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape());
+                return;
+            }
+            case ApprovalApi.OPENAPI_PATH -> {
+                if (s.approvals().isPresent()) {
+                    send(response, callback, 200, "application/json", s.approvals().get().openApi());
+                    return;
+                }
+            }
+            default -> {
+            }
+        }
+        if (s.console().isPresent() && ConsolePages.serves(path)) {
+            s.console().get().serve(request, response, callback);
+            return;
+        }
+        if (!path.startsWith("/api/v1/")) {
+            send(response, callback, 404, "application/problem+json",
+                    "{\"type\":\"about:blank\",\"title\":\"Not found\",\"status\":404,\"detail\":\"no admin endpoint at this path\"}");
+            return;
+        }
+        if (path.equals(SshCertificatesApi.PATH) && s.live().isPresent()) {
+            byte[] body = body(request, SshCertificatesApi.MAX_BODY_BYTES, response, callback);
+            if (body == null) return;
+            switch (s.callers().bearerOnly(request)) {
+                case AdminCallers.Refused r -> problem(response, callback, r);
+                case AdminCallers.Caller c -> reply(response, callback, new SshCertificatesApi().handle(method, c.identity(),
+                        BearerCredentials.fromAuthorizationHeader(request.getHeaders().get(HttpHeader.AUTHORIZATION)).orElseThrow(), body));
+            }
+            return;
+        }
+        boolean approvals = s.approvals().isPresent() && ApprovalApi.serves(path);
+        AdminCallers.Caller caller;
+        switch (s.callers().authenticate(request, approvals)) {
+            case AdminCallers.Refused r -> {
+                problem(response, callback, r);
+                return;
+            }
+            case AdminCallers.Caller c -> caller = c;
+        }
+        Identity who = caller.identity();
+        if (approvals) {
+            byte[] body = body(request, ApprovalApi.MAX_BODY_BYTES, response, callback);
+            if (body == null) return;
+            ApprovalApi.Reply reply = s.approvals().get().handle(method, path, request.getHttpURI().getQuery(), who, body);
+            reply.headers().forEach((name, value) -> response.getHeaders().put(name, value));
+            send(response, callback, reply.status(), reply.contentType(), reply.body());
+        } else if (path.equals(ME_PATH)) {
+            if (!AdminCallers.safe(method)) reply(response, callback, SessionsApi.problem(405, "Method not allowed", "use GET"));
+            else send(response, callback, 200, "application/json", me(caller, s.config()).toString());
+        } else if (s.agents().isPresent() && AgentsApi.serves(path)) {
+            byte[] body = body(request, AgentsApi.MAX_BODY_BYTES, response, callback);
+            if (body != null) reply(response, callback, s.agents().get().handle(method, path, who, body));
+        } else if (s.live().isPresent() && SessionsApi.serves(path)) {
+            byte[] body = body(request, SessionsApi.MAX_BODY_BYTES, response, callback);
+            if (body != null) reply(response, callback, s.live().get().handle(method, path, who, body));
+        } else if (s.recorded().isPresent() && RecordedSessionsApi.serves(path)) {
+            reply(response, callback, s.recorded().get().handle(method, path, request.getHttpURI().getQuery(), who));
+        } else if (s.policy().isPresent() && PolicyApi.serves(path)) {
+            byte[] body = body(request, PolicyApi.MAX_BODY_BYTES, response, callback);
+            if (body != null) reply(response, callback, s.policy().get().handle(method, path, who, body));
+        } else if (s.trail().isPresent() && (path.equals(TRAIL_PATH) || path.equals(TRAIL_PATH + "/verify"))) {
+            reply(response, callback, trail(s.trail().get(), method, path, who, s.config(), checks));
+        } else {
+            send(response, callback, 404, "application/problem+json",
+                    "{\"type\":\"about:blank\",\"title\":\"Not found\",\"status\":404,\"detail\":\"no admin endpoint at this path\"}");
+        }
+    }
+
+    static final String ME_PATH = "/api/v1/me";
+    static final String TRAIL_PATH = "/api/v1/trail";
+
+    /** Who the caller is to the admin API: what the console shows and which pages it offers. */
+    private static ObjectNode me(AdminCallers.Caller caller, AdminConfig config) {
+        Identity who = caller.identity();
+        ObjectNode out = JSON.createObjectNode().put("subject", who.subject());
+        who.groups().stream().sorted().forEach(out.putArray("groups")::add);
+        if (!out.has("groups")) out.putArray("groups");
+        out.put("via", caller.via());
+        caller.session().ifPresentOrElse(session -> out.put("csrfToken", session.csrfToken()), () -> out.putNull("csrfToken"));
+        out.put("expiresAt", who.expiresAt().toString()).put("issuer", who.issuer());
+        out.put("name", who.claims().getOrDefault("name", who.claims().getOrDefault("preferred_username", "")));
+        out.putObject("roles").put("auditor", config.mayAudit(who.groups()))
+                .put("sessionAdmin", who.groups().stream().anyMatch(config.sessionAdmins()::contains));
+        return out;
+    }
+
+    private static SessionsApi.Reply trail(TrailHealth trail, String method, String path, Identity who, AdminConfig config,
+                                           List<ReadinessCheck> checks) {
+        if (!config.mayAudit(who.groups())) {
+            return SessionsApi.problem(403, "Not an auditor", who.subject() + " may not read the trail's health: " + auditorsText(config));
+        }
+        boolean verify = path.endsWith("/verify");
+        if (verify ? !method.equals("POST") : !AdminCallers.safe(method)) {
+            return SessionsApi.problem(405, "Method not allowed", verify ? "use POST" : "use GET");
+        }
+        if (verify) trail.verifyNow();
+        return new SessionsApi.Reply(200, "application/json", trail.json(readiness(checks)).toString());
+    }
+
+    /** Who may read what was recorded, for refusals. */
+    static String auditorsText(AdminConfig config) {
+        java.util.Set<String> groups = new java.util.TreeSet<>(config.auditors());
+        groups.addAll(config.sessionAdmins());
+        return groups.isEmpty() ? "no group may: set admin.auditors in the configuration"
+                : "members of admin.auditors or admin.session-admins may (" + String.join(", ", groups) + ")";
+    }
+
+    static void problem(Response response, Callback callback, AdminCallers.Refused r) {
+        r.headers().forEach((name, value) -> response.getHeaders().put(name, value));
+        reply(response, callback, SessionsApi.problem(r.status(), r.title(), r.detail()));
+    }
+
+    private static void reply(Response response, Callback callback, SessionsApi.Reply reply) {
+        send(response, callback, reply.status(), reply.contentType(), reply.body());
+    }
+
+    /** {@code /readyz}'s body: each check's state, and whether the gateway is ready. */
+    static ObjectNode readiness(List<ReadinessCheck> checks) {
         ObjectNode body = JSON.createObjectNode();
         ObjectNode details = body.putObject("checks");
         boolean ready = true;
@@ -135,30 +253,7 @@ public final class AdminServer implements AutoCloseable {
             ready &= reason.isEmpty() || check.informational();
         }
         body.put("status", ready ? "ready" : "not-ready");
-        send(response, callback, ready ? 200 : 503, "application/json", body.toString());
-    }
-
-    private static void approvals(ApprovalApi api, Request request, Response response, Callback callback) {
-        byte[] body = body(request, ApprovalApi.MAX_BODY_BYTES, response, callback);
-        if (body == null) return;
-        ApprovalApi.Reply reply = api.handle(request.getMethod(), request.getHttpURI().getPath(),
-                request.getHttpURI().getQuery(), request.getHeaders().get(HttpHeader.AUTHORIZATION), body);
-        reply.headers().forEach((name, value) -> response.getHeaders().put(name, value));
-        send(response, callback, reply.status(), reply.contentType(), reply.body());
-    }
-
-    private static void sshCertificates(SshCertificatesApi api, Request request, Response response, Callback callback) {
-        byte[] body = body(request, SshCertificatesApi.MAX_BODY_BYTES, response, callback);
-        if (body == null) return;
-        SessionsApi.Reply reply = api.handle(request.getMethod(), request.getHeaders().get(HttpHeader.AUTHORIZATION), body);
-        send(response, callback, reply.status(), reply.contentType(), reply.body());
-    }
-
-    private static void sessions(SessionsApi api, Request request, Response response, Callback callback) {
-        byte[] body = body(request, SessionsApi.MAX_BODY_BYTES, response, callback);
-        if (body == null) return;
-        SessionsApi.Reply reply = api.handle(request.getMethod(), request.getHttpURI().getPath(), request.getHeaders().get(HttpHeader.AUTHORIZATION), body);
-        send(response, callback, reply.status(), reply.contentType(), reply.body());
+        return body;
     }
 
     /**

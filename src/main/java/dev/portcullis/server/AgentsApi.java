@@ -8,7 +8,6 @@ import dev.portcullis.config.AgentsConfig;
 import dev.portcullis.config.Values;
 import dev.portcullis.core.Identity;
 import dev.portcullis.core.Json;
-import dev.portcullis.identity.TokenVerifier;
 import dev.portcullis.netagent.AgentListener;
 import dev.portcullis.netagent.AgentRegistry;
 import dev.portcullis.netagent.NetworkAgent;
@@ -39,14 +38,12 @@ final class AgentsApi {
 
     private final AgentListener listener;
     private final AgentsConfig config;
-    private final TokenVerifier verifier;
     private final String advertised;
 
     /** @param advertised where agents dial, as shown with a join token (host:port) */
-    AgentsApi(AgentListener listener, AgentsConfig config, TokenVerifier verifier, String advertised) {
+    AgentsApi(AgentListener listener, AgentsConfig config, String advertised) {
         this.listener = listener;
         this.config = config;
-        this.verifier = verifier;
         this.advertised = advertised;
     }
 
@@ -54,10 +51,7 @@ final class AgentsApi {
         return path.equals(PREFIX) || path.equals(PREFIX + "/join-tokens") || REVOKE.matcher(path).matches();
     }
 
-    SessionsApi.Reply handle(String method, String path, String authorization, byte[] body) {
-        SessionsApi.Caller who = SessionsApi.Caller.of(verifier, authorization);
-        if (who.refusal() != null) return who.refusal();
-        Identity caller = who.identity();
+    SessionsApi.Reply handle(String method, String path, Identity caller, byte[] body) {
         if (caller.groups().stream().noneMatch(config.admins()::contains)) {
             return problem(403, "Not an agent admin", config.admins().isEmpty()
                     ? "no group may manage network agents: set agents.admins in the configuration"

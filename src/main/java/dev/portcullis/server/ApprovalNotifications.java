@@ -61,6 +61,6 @@ final class ApprovalNotifications {
         return new Notification(r.id(), r.connection(), r.requester().subject(), r.summary(), r.detail(), r.ruleId(), r.reason(),
                 r.approverGroups(), r.approvalsRequired(), r.grant().map(ApprovalRequest.Grant::duration),
                 r.createdAt(), r.expiresAt(),
-                URI.create(adminBase + "/approvals/" + r.id()), URI.create(adminBase + "/api/v1/approvals/" + r.id()));
+                URI.create(adminBase + "/console/approvals/" + r.id()), URI.create(adminBase + "/api/v1/approvals/" + r.id()));
     }
 }

@@ -4,7 +4,10 @@ import dev.portcullis.approval.SqlApprovalStore;
 import dev.portcullis.approval.ApprovalApi;
 import dev.portcullis.approval.ApprovalService;
 import dev.portcullis.approval.notify.Notifier;
+import dev.portcullis.config.AdminConfig;
 import dev.portcullis.config.ConnectionConfig;
+import dev.portcullis.console.ConsoleSessions;
+import dev.portcullis.console.OidcSignIn;
 import dev.portcullis.config.GatewayConfig;
 import dev.portcullis.config.ProtocolModule;
 import dev.portcullis.config.ProtocolRegistry;
@@ -99,7 +102,7 @@ public final class Gateway implements AutoCloseable {
             Notifier notifier = ApprovalNotifications.start(config.approvals(), metrics, approvals);
             opened.add(notifier);
             approvals.subscribe(request -> notifier.send(ApprovalNotifications.of(request, adminBase)));
-            Gate gate = new Gate(verifier, recorder, metrics, approvals, adminBase + "/approvals/");
+            Gate gate = new Gate(verifier, recorder, metrics, approvals, adminBase + "/console/approvals/");
             PostgresStore shared = store.index() instanceof PostgresStore p ? p : null;
             ReplicaSessions replicaSessions = new ReplicaSessions(gate.live(), shared);
             if (shared != null) {
@@ -138,14 +141,39 @@ public final class Gateway implements AutoCloseable {
                 checks.add(AdminServer.ReadinessCheck.info("agents", () -> describeAgents(used, listener)));
                 metrics.agents(used, listener::connected);
                 InetSocketAddress at = config.agents().get().listen();
-                agentsApi = Optional.of(new AgentsApi(agents, config.agents().get(), verifier, at.getHostString() + ":" + agents.port()));
+                agentsApi = Optional.of(new AgentsApi(agents, config.agents().get(), at.getHostString() + ":" + agents.port()));
             }
-            AdminServer admin = AdminServer.start(config.admin(), checks, metrics,
-                    Optional.of(new ApprovalApi(approvals, verifier)), Optional.of(new SessionsApi(gate.live(), replicaSessions, verifier, config.admin().sessionAdmins())),
-                    agentsApi);
+
+            // The trail is verified at start-up (in the background) and every 15 minutes; /readyz shows the last result.
+            String storeType = config.store() instanceof StoreConfig.Postgres ? "postgres" : "embedded";
+            TrailHealth trail = new TrailHealth(store, storeType, store.index().describe(),
+                    () -> recorder.notHealthyBecause().or(store::indexBehindBecause), clock);
+            ScheduledExecutorService verifier15 = Executors.newSingleThreadScheduledExecutor(
+                    Thread.ofPlatform().daemon().name("trail-verify").factory());
+            verifier15.scheduleWithFixedDelay(trail::verifyNow, 0, 15, TimeUnit.MINUTES);
+            opened.add(verifier15::shutdownNow);
+            checks.add(AdminServer.ReadinessCheck.info("trail", trail::readiness));
+
+            // The console: people sign in with the identity provider; the API then takes their session cookie too.
+            Optional<AdminCallers.Console> console = config.admin().console().map(c ->
+                    new AdminCallers.Console(new ConsoleSessions(store.index(), c, clock), c));
+            AdminCallers callers = new AdminCallers(verifier, console,
+                    (address, reason, message) -> gate.recordRefusedLogin("admin", "console", address, reason, message));
+            Optional<OidcSignIn> signIn = console.map(c -> new OidcSignIn(config.identity(), c.config(), c.sessions()));
+            AdminConfig adminConfig = config.admin();
+            String auditors = AdminServer.auditorsText(adminConfig);
+            AdminServer admin = AdminServer.start(adminConfig, checks, metrics, new AdminServer.Services(callers,
+                    Optional.of(new ApprovalApi(approvals)),
+                    Optional.of(new SessionsApi(gate.live(), replicaSessions, adminConfig.sessionAdmins())),
+                    agentsApi,
+                    Optional.of(new RecordedSessionsApi(store, gate.live(), adminConfig::mayAudit, auditors)),
+                    Optional.of(new PolicyApi(config, protocols, adminConfig::mayAudit, auditors)),
+                    Optional.of(trail),
+                    Optional.of(new ConsolePages(callers, signIn)),
+                    adminConfig));
             opened.add(admin);
-            log.info("admin listening on {}://{}:{} (/healthz, /readyz, /metrics, /api/v1/approvals, /approvals)",
-                    config.admin().scheme(), adminListen.getHostString(), admin.port());
+            log.info("admin listening on {}://{}:{} (/healthz, /readyz, /metrics, /api/v1{})", config.admin().scheme(),
+                    adminListen.getHostString(), admin.port(), console.isPresent() ? ", console at /console/" : "; no console: admin.console is not set");
             return new Gateway(List.copyOf(opened), ports, admin);
         } catch (Exception | Error e) {
             closeAll(opened);

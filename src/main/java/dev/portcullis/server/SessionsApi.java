@@ -7,9 +7,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.portcullis.core.Identity;
 import dev.portcullis.core.Json;
 import dev.portcullis.gate.LiveSessions;
-import dev.portcullis.identity.BearerCredentials;
-import dev.portcullis.identity.TokenRejectedException;
-import dev.portcullis.identity.TokenVerifier;
 import java.io.IOException;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -32,24 +29,13 @@ final class SessionsApi {
 
     private final LiveSessions live;
     private final ReplicaSessions replicas;
-    private final TokenVerifier verifier;
     private final Set<String> admins;
 
-    SessionsApi(LiveSessions live, TokenVerifier verifier, Set<String> admins) {
-        this(live, new ReplicaSessions(live, null), verifier, admins);
-    }
-
     /** {@code replicas}: ends a session that another replica holds (with a store shared by replicas). */
-    SessionsApi(LiveSessions live, ReplicaSessions replicas, TokenVerifier verifier, Set<String> admins) {
+    SessionsApi(LiveSessions live, ReplicaSessions replicas, Set<String> admins) {
         this.live = live;
         this.replicas = replicas;
-        this.verifier = verifier;
         this.admins = Set.copyOf(admins);
-    }
-
-    /** The SSH certificate exchange, authenticated the same way. */
-    SshCertificatesApi certificates() {
-        return new SshCertificatesApi(verifier);
     }
 
     static boolean serves(String path) {
@@ -59,24 +45,7 @@ final class SessionsApi {
     record Reply(int status, String contentType, String body) {
     }
 
-    /** Who calls the admin API with their own token, or the answer that refuses them (401, or 503 without the IdP). */
-    record Caller(Identity identity, Reply refusal) {
-        static Caller of(TokenVerifier verifier, String authorization) {
-            try {
-                return new Caller(verifier.verify(BearerCredentials.fromAuthorizationHeader(authorization)
-                        .orElseThrow(() -> new TokenRejectedException(TokenRejectedException.Reason.MISSING,
-                                "send your own OIDC access token as Authorization: Bearer <token>"))), null);
-            } catch (TokenRejectedException e) {
-                if (e.reason() == TokenRejectedException.Reason.IDP_UNAVAILABLE) return new Caller(null, problem(503, "Identity provider unavailable", e.getMessage()));
-                return new Caller(null, problem(401, "Unauthorized", "token refused (" + e.reason().label() + "): " + e.getMessage()));
-            }
-        }
-    }
-
-    Reply handle(String method, String path, String authorization, byte[] body) {
-        Caller who = Caller.of(verifier, authorization);
-        if (who.refusal() != null) return who.refusal();
-        Identity caller = who.identity();
+    Reply handle(String method, String path, Identity caller, byte[] body) {
         if (caller.groups().stream().noneMatch(admins::contains)) {
             return problem(403, "Not a session admin", admins.isEmpty()
                     ? "no group may end sessions: set admin.session-admins in the configuration"

@@ -4,9 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.portcullis.core.Identity;
 import dev.portcullis.core.Json;
-import dev.portcullis.identity.BearerCredentials;
-import dev.portcullis.identity.TokenRejectedException;
-import dev.portcullis.identity.TokenVerifier;
 import dev.portcullis.ssh.UserCertificates;
 import java.io.IOException;
 import java.security.PublicKey;
@@ -27,24 +24,12 @@ final class SshCertificatesApi {
     static final int MAX_BODY_BYTES = 16 * 1024;
     private static final ObjectMapper JSON = Json.mapper();
 
-    private final TokenVerifier verifier;
-
-    SshCertificatesApi(TokenVerifier verifier) {
-        this.verifier = verifier;
-    }
-
-    SessionsApi.Reply handle(String method, String authorization, byte[] body) {
+    /**
+     * @param agent authenticated by its own token (a certificate is never issued for a console session)
+     * @param token that token: each login with the certificate checks it again
+     */
+    SessionsApi.Reply handle(String method, Identity agent, String token, byte[] body) {
         if (!method.equals("POST")) return problem(405, "Method not allowed", "use POST");
-        Identity agent;
-        String token = BearerCredentials.fromAuthorizationHeader(authorization).orElse(null);
-        try {
-            agent = verifier.verify(java.util.Optional.ofNullable(token)
-                    .orElseThrow(() -> new TokenRejectedException(TokenRejectedException.Reason.MISSING,
-                            "send the agent's OIDC access token as Authorization: Bearer <token>")));
-        } catch (TokenRejectedException e) {
-            if (e.reason() == TokenRejectedException.Reason.IDP_UNAVAILABLE) return problem(503, "Identity provider unavailable", e.getMessage());
-            return problem(401, "Unauthorized", "token refused (" + e.reason().label() + "): " + e.getMessage());
-        }
         if (body.length > MAX_BODY_BYTES) return problem(413, "Request body too large", "at most " + MAX_BODY_BYTES + " bytes");
         String connection;
         PublicKey key;

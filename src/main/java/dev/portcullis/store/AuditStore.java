@@ -53,6 +53,9 @@ public interface AuditStore extends AutoCloseable {
     /** Sessions matching the query, newest first. */
     List<SessionSummary> sessions(SessionQuery query);
 
+    /** One session's row; empty when the session is unknown. */
+    java.util.Optional<SessionSummary> session(String sessionId);
+
     /** The events of one session in sequence order; empty when the session is unknown. */
     List<StoredEvent> events(String sessionId);
 

@@ -179,7 +179,8 @@ public final class EmbeddedStore implements IndexStore {
     /** The sessions a query asks for, newest first; SQL both stores run. */
     static List<SessionSummary> sessions(Connection c, SessionQuery q) throws SQLException {
         String sql = "SELECT " + SESSION_COLUMNS + " FROM audit_session"
-                + " WHERE (? = '' OR subject = ?) AND (? = '' OR connection_name = ?)"
+                + " WHERE (? = '' OR subject = ?) AND (? = '' OR connection_name = ?) AND (? = '' OR protocol = ?)"
+                + " AND (? = 0 OR refused_count > 0)"
                 + " AND started_at <= ? AND last_event_at >= ?"
                 + " ORDER BY started_at DESC, id DESC LIMIT ?";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
@@ -187,14 +188,36 @@ public final class EmbeddedStore implements IndexStore {
             ps.setString(2, q.subject());
             ps.setString(3, q.connection());
             ps.setString(4, q.connection());
-            ps.setLong(5, Micros.of(q.to()));
-            ps.setLong(6, Micros.of(q.from()));
-            ps.setInt(7, q.limit());
+            ps.setString(5, q.protocol());
+            ps.setString(6, q.protocol());
+            ps.setInt(7, q.refusedOnly() ? 1 : 0);
+            ps.setLong(8, Micros.of(q.to()));
+            ps.setLong(9, Micros.of(q.from()));
+            ps.setInt(10, q.limit());
             List<SessionSummary> out = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) out.add(session(rs));
             }
             return out;
+        }
+    }
+
+    @Override
+    public java.util.Optional<SessionSummary> session(String sessionId) {
+        try (Connection c = reader()) {
+            return session(c, sessionId);
+        } catch (SQLException e) {
+            throw new AuditStoreException("cannot read audit session " + sessionId + " from " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** One session's row; SQL both stores run. */
+    static java.util.Optional<SessionSummary> session(Connection c, String sessionId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + SESSION_COLUMNS + " FROM audit_session WHERE id = ?")) {
+            ps.setString(1, sessionId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? java.util.Optional.of(session(rs)) : java.util.Optional.empty();
+            }
         }
     }
 

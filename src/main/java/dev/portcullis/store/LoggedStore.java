@@ -274,6 +274,12 @@ public final class LoggedStore implements AuditStore {
     }
 
     @Override
+    public Optional<SessionSummary> session(String sessionId) {
+        awaitIndexed();
+        return index.session(sessionId);
+    }
+
+    @Override
     public List<StoredEvent> events(String sessionId) {
         awaitIndexed();
         return index.events(sessionId);

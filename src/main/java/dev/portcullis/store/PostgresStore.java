@@ -251,6 +251,15 @@ public final class PostgresStore implements IndexStore {
     }
 
     @Override
+    public java.util.Optional<SessionSummary> session(String sessionId) {
+        try (Connection c = reader()) {
+            return EmbeddedStore.session(c, sessionId);
+        } catch (SQLException e) {
+            throw new AuditStoreException("cannot read audit session " + sessionId + " from " + where + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
     public List<StoredEvent> events(String sessionId) {
         try (Connection c = reader()) {
             return EmbeddedStore.events(c, sessionId);

@@ -60,7 +60,7 @@ public final class ApprovalApiFixture implements AutoCloseable {
         recorder = new DurableRecorder(store, clock);
         service = new ApprovalService(new SqlApprovalStore(store), recorder, clock);
         AdminConfig config = new AdminConfig(new InetSocketAddress("127.0.0.1", 0), tls, false);
-        admin = AdminServer.start(config, List.of(), new GatewayMetrics(), Optional.of(new ApprovalApi(service, verifier)));
+        admin = AdminServer.start(config, List.of(), new GatewayMetrics(), new ApprovalApi(service), verifier);
         base = URI.create(config.scheme() + "://127.0.0.1:" + admin.port());
     }
 

@@ -116,7 +116,7 @@ class AdminOverTlsTest {
         JsonNode problem = JSON.readTree(refused.body());
         String id = problem.path("approvalId").asText();
         String page = problem.path("approvalPage").asText();
-        assertThat(page).isEqualTo("https://127.0.0.1:" + f.adminPort + "/approvals/" + id);
+        assertThat(page).isEqualTo("https://127.0.0.1:" + f.adminPort + "/console/approvals/" + id);
         assertThat(problem.path("detail").asText()).contains(page);
         HttpResponse<String> html = trusting.send(HttpRequest.newBuilder(URI.create(page)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(html.statusCode()).isEqualTo(200);

@@ -74,6 +74,7 @@ final class OktaGatewayFixture implements AutoCloseable {
         env.put("PORTCULLIS_DATA", data.toString());
         env.put("PORTCULLIS_OKTA_LISTEN", "127.0.0.1:" + port);
         env.put("PORTCULLIS_ADMIN_LISTEN", "127.0.0.1:" + adminPort);
+        env.put("PORTCULLIS_CONSOLE_URL", "http://127.0.0.1:" + adminPort);
         Path configFile = Path.of("examples/okta.yaml");
         String original = Files.readString(configFile);
         String edited = configEdit.apply(original);

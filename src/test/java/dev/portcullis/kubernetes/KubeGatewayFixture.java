@@ -69,6 +69,7 @@ final class KubeGatewayFixture implements AutoCloseable {
         env.put("PORTCULLIS_OIDC_AUDIENCE", AUDIENCE);
         env.put("PORTCULLIS_DATA", dir.resolve("data").toString());
         env.put("PORTCULLIS_ADMIN_LISTEN", "127.0.0.1:" + adminPort);
+        env.put("PORTCULLIS_CONSOLE_URL", "http://127.0.0.1:" + adminPort);
         env.put("PORTCULLIS_KUBE_LISTEN", "127.0.0.1:" + port);
         env.put("PORTCULLIS_KUBE_KEYSTORE", keyStore.path().toString());
         env.put("PORTCULLIS_TLS_PASSWORD", "changeit");

@@ -26,28 +26,37 @@ import no.nav.security.mock.oauth2.MockOAuth2Server;
  * A real PostgreSQL server (password-protected), a real OIDC issuer, and the gateway started from the
  * shipped {@code examples/postgres.yaml}. Clients: real psql and pgjdbc.
  */
-final class PostgresGatewayFixture implements AutoCloseable {
-    static final String AUDIENCE = "portcullis";
-    static final String DB_USER = "gateway";
+public final class PostgresGatewayFixture implements AutoCloseable {
+    public static final String AUDIENCE = "portcullis";
+    public static final String DB_USER = "gateway";
     static final String DB_PASSWORD = "upstream-secret-the-agent-never-sees";
 
     final EmbeddedPostgres postgres;
-    final MockOAuth2Server issuer = new MockOAuth2Server();
-    final Gateway gateway;
-    final Path data;
+    public final MockOAuth2Server issuer;
+    public final Gateway gateway;
+    public final Path data;
     /** The environment the configuration was read with (a second gateway on the same store starts from it). */
-    final Map<String, String> env = new HashMap<>();
-    final int port;
+    public final Map<String, String> env = new HashMap<>();
+    public final int port;
     /** The admin listener: health, metrics and the approval API. */
-    final int adminPort;
+    public final int adminPort;
 
-    PostgresGatewayFixture(Path data) throws Exception {
+    public PostgresGatewayFixture(Path data) throws Exception {
         this(data, UnaryOperator.identity());
     }
 
     /** The same, with {@code examples/postgres.yaml} edited first (e.g. to configure TLS). */
     PostgresGatewayFixture(Path data, UnaryOperator<String> configEdit) throws Exception {
+        this(data, configEdit, false);
+    }
+
+    /**
+     * @param interactiveLogin the issuer's authorization endpoint shows mock-oauth2-server's login page (a
+     *                         subject and claims typed in) instead of signing in at once
+     */
+    public PostgresGatewayFixture(Path data, UnaryOperator<String> configEdit, boolean interactiveLogin) throws Exception {
         this.data = data;
+        issuer = new MockOAuth2Server(new no.nav.security.mock.oauth2.OAuth2Config(interactiveLogin));
         postgres = EmbeddedPostgres.builder()
                 .setDataDirectoryCustomizer(dir -> writeHba(dir.toPath(), """
                         local all all trust
@@ -83,6 +92,7 @@ final class PostgresGatewayFixture implements AutoCloseable {
         env.put("PORTCULLIS_DATA", data.toString());
         adminPort = freePort();
         env.put("PORTCULLIS_ADMIN_LISTEN", "127.0.0.1:" + adminPort);
+        env.put("PORTCULLIS_CONSOLE_URL", "http://127.0.0.1:" + adminPort);
         env.put("PORTCULLIS_PG_LISTEN", "127.0.0.1:" + port);
         env.put("PG_HOST", "127.0.0.1");
         env.put("PG_PORT", String.valueOf(postgres.getPort()));
@@ -103,12 +113,12 @@ final class PostgresGatewayFixture implements AutoCloseable {
         }
     }
 
-    String token(String subject, String... groups) {
+    public String token(String subject, String... groups) {
         return issuer.issueToken("default", subject, AUDIENCE, Map.of("groups", List.of(groups)), 3600L).serialize();
     }
 
     /** A superuser connection straight to the database, bypassing the gateway: for set-up and checks. */
-    Connection admin() throws Exception {
+    public Connection admin() throws Exception {
         return postgres.getPostgresDatabase().getConnection();
     }
 
@@ -127,14 +137,14 @@ final class PostgresGatewayFixture implements AutoCloseable {
         return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/customers", p);
     }
 
-    long count(String table) throws Exception {
+    public long count(String table) throws Exception {
         try (Connection c = admin(); Statement st = c.createStatement(); var rs = st.executeQuery("SELECT count(*) FROM " + table)) {
             rs.next();
             return rs.getLong(1);
         }
     }
 
-    boolean tableExists(String table) throws Exception {
+    public boolean tableExists(String table) throws Exception {
         try (Connection c = admin(); Statement st = c.createStatement();
              var rs = st.executeQuery("SELECT to_regclass('public." + table + "') IS NOT NULL")) {
             rs.next();
@@ -143,7 +153,7 @@ final class PostgresGatewayFixture implements AutoCloseable {
     }
 
     /** Runs the real psql with the token as password; returns exit code, stdout and stderr. */
-    PsqlRun psql(String token, String... commands) throws Exception {
+    public PsqlRun psql(String token, String... commands) throws Exception {
         return psqlWith("disable", token, commands);
     }
 
@@ -160,7 +170,7 @@ final class PostgresGatewayFixture implements AutoCloseable {
     }
 
     /** Starts the real psql, one {@code -c} per command, its output going to the two files. */
-    Process startPsql(String sslmode, String token, Path out, Path err, String... commands) throws IOException {
+    public Process startPsql(String sslmode, String token, Path out, Path err, String... commands) throws IOException {
         List<String> cmd = new ArrayList<>(List.of("psql", "-X", "-v", "ON_ERROR_STOP=0",
                 "host=127.0.0.1 port=" + port + " dbname=customers user=agent sslmode=" + sslmode));
         for (String c : commands) {
@@ -174,10 +184,10 @@ final class PostgresGatewayFixture implements AutoCloseable {
         return pb.start();
     }
 
-    record PsqlRun(int exitCode, String out, String err) {
+    public record PsqlRun(int exitCode, String out, String err) {
     }
 
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         return dev.portcullis.testing.Ports.free(); // never the same port twice in this JVM
     }
 

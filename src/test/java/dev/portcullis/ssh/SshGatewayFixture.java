@@ -78,6 +78,7 @@ final class SshGatewayFixture implements AutoCloseable {
         env.put("PORTCULLIS_OIDC_AUDIENCE", AUDIENCE);
         env.put("PORTCULLIS_DATA", dir.resolve("data").toString());
         env.put("PORTCULLIS_ADMIN_LISTEN", "127.0.0.1:" + adminPort);
+        env.put("PORTCULLIS_CONSOLE_URL", "http://127.0.0.1:" + adminPort);
         env.put("PORTCULLIS_SSH_LISTEN", "127.0.0.1:" + gatewayPort);
         env.put("SSH_HOST", "127.0.0.1");
         env.put("SSH_PORT", Integer.toString(sshPort));

@@ -1,4 +1,4 @@
-package dev.portcullis.approval.web;
+package dev.portcullis.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
