@@ -51,6 +51,7 @@ public final class WebDriver implements AutoCloseable {
             ObjectNode caps = JSON.createObjectNode();
             ObjectNode always = caps.putObject("capabilities").putObject("alwaysMatch");
             always.put("browserName", "chrome");
+            always.putObject("goog:loggingPrefs").put("browser", "ALL");
             ObjectNode chrome = always.putObject("goog:chromeOptions");
             chrome.put("binary", CHROMIUM.toString());
             var args = chrome.putArray("args");
@@ -160,6 +161,30 @@ public final class WebDriver implements AutoCloseable {
 
     public String text(Element e) throws Exception {
         return call("GET", s("/element/" + e.id() + "/text"), null).asText();
+    }
+
+    /** Sets the window's outer size (1280×800 a laptop, 390×844 a phone). */
+    public void windowSize(int width, int height) throws Exception {
+        call("POST", s("/window/rect"), JSON.createObjectNode().put("width", width).put("height", height));
+    }
+
+    /** Saves a PNG of the page as it is shown now. */
+    public void screenshot(Path file) throws Exception {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        Files.write(file, java.util.Base64.getDecoder().decode(call("GET", s("/screenshot"), null).asText()));
+    }
+
+    public String currentUrl() throws Exception {
+        return call("GET", s("/url"), null).asText();
+    }
+
+    /** The browser console's messages since the last call (errors, CSP violations...). */
+    public List<String> consoleMessages() throws Exception {
+        List<String> out = new java.util.ArrayList<>();
+        for (JsonNode entry : call("POST", s("/se/log"), JSON.createObjectNode().put("type", "browser"))) {
+            out.add(entry.path("level").asText() + " " + entry.path("message").asText());
+        }
+        return out;
     }
 
     /** Runs a synchronous script in the page and answers its result. */

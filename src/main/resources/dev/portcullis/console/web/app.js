@@ -216,11 +216,16 @@
     who.textContent = me.subject || '';
     who.title = 'Groups: ' + ((me.groups || []).join(', ') || 'none')
         + (me.expiresAt ? '. Console session until ' + me.expiresAt : '');
-    // Session admins only: the page still routes for others and the server refuses them.
+    // Live for session admins, what was recorded for auditors: the pages still route for others and the
+    // server refuses them.
     const admin = Boolean(me.roles && me.roles.sessionAdmin);
-    const live = document.querySelector('nav a[data-page="live"]');
-    live.hidden = !admin;
-    live.parentElement.hidden = !admin;
+    const auditor = Boolean(me.roles && me.roles.auditor);
+    const shown = { live: admin, sessions: auditor, trail: auditor, policy: auditor };
+    Object.keys(shown).forEach((page) => {
+      const link = document.querySelector('nav a[data-page="' + page + '"]');
+      link.hidden = !shown[page];
+      link.parentElement.hidden = !shown[page];
+    });
     $('signin').hidden = true;
     $('nav').hidden = false;
     $('account').hidden = false;
