@@ -7,6 +7,8 @@ import dev.portcullis.core.Json;
 import dev.portcullis.core.KubeRequest;
 import dev.portcullis.http.HttpDialect;
 import dev.portcullis.recording.Excerpt;
+import dev.portcullis.core.HttpCall;
+import dev.portcullis.recording.WithoutTerminal;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -20,6 +22,7 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -44,9 +47,13 @@ final class ExecRecorder implements HttpDialect.StreamTap {
     private String status = "";
     private Direction fromAgent;
     private Direction fromUpstream;
+    /** Present when the exec has no terminal ({@code tty=false}): its line feeds are recorded as a terminal would show them. */
+    private final WithoutTerminal noTerminal;
 
     ExecRecorder(KubeRequest request) {
         this.request = request;
+        boolean tty = HttpCall.parseQuery(request.rawQuery()).getOrDefault("tty", List.of()).contains("true");
+        this.noTerminal = tty ? null : new WithoutTerminal();
         ObjectNode header = JSON.createObjectNode().put("version", 2).put("width", 80).put("height", 24)
                 .put("timestamp", Instant.now().getEpochSecond()).put("title", request.summary());
         header.putObject("env").put("TERM", "xterm-256color").put("SHELL", String.join(" ", request.command()));
@@ -93,7 +100,10 @@ final class ExecRecorder implements HttpDialect.StreamTap {
     private void channel(int channel, byte[] data) {
         switch (channel) {
             case 0 -> event("i", new String(data, StandardCharsets.UTF_8));
-            case 1, 2 -> event("o", new String(data, StandardCharsets.UTF_8));
+            case 1, 2 -> {
+                String text = new String(data, StandardCharsets.UTF_8);
+                event("o", noTerminal == null ? text : noTerminal.translate(text));
+            }
             case 3 -> status = status + new String(data, StandardCharsets.UTF_8);
             case 4 -> {
                 try {

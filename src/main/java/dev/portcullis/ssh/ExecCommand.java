@@ -9,6 +9,7 @@ import dev.portcullis.gate.GateUnavailableException;
 import dev.portcullis.policy.Verdict;
 import dev.portcullis.recording.ConnectionSession;
 import dev.portcullis.recording.Excerpt;
+import dev.portcullis.recording.WithoutTerminal;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -151,7 +152,7 @@ final class ExecCommand implements Command {
             shell(judged, start);
             return;
         }
-        Cast cast = new Cast(operation.summary());
+        Cast cast = new Cast(operation.summary(), !env.getPtyModes().isEmpty());
         try (ClientSession session = upstream.open(); ChannelExec exec = session.createExecChannel(operation.line())) {
             running = exec;
             exec.setIn(in);
@@ -207,7 +208,7 @@ final class ExecCommand implements Command {
         java.util.Map<String, String> vars = env.getEnv();
         boolean pty = !env.getPtyModes().isEmpty();
         int[] size = {number(vars.get(Environment.ENV_COLUMNS), 80), number(vars.get(Environment.ENV_LINES), 24)};
-        Cast cast = new Cast("shell", size[0], size[1]);
+        Cast cast = new Cast("shell", size[0], size[1], pty);
         try (ClientSession session = upstream.open(); var shell = session.createShellChannel()) {
             if (pty) {
                 shell.setPtyType(vars.getOrDefault(Environment.ENV_TERM, "xterm"));
@@ -264,17 +265,22 @@ final class ExecCommand implements Command {
         private long total;
         private boolean cut;
 
-        Cast(String title) {
-            this(title, 80, 24);
+        /** Present when the program has no terminal: its line feeds are recorded as a terminal would show them. */
+        private final WithoutTerminal noTerminal;
+
+        Cast(String title, boolean terminal) {
+            this(title, 80, 24, terminal);
         }
 
-        Cast(String title, int width, int height) {
+        Cast(String title, int width, int height, boolean terminal) {
+            noTerminal = terminal ? null : new WithoutTerminal();
             line(JSON.createObjectNode().put("version", 2).put("width", width).put("height", height)
                     .put("timestamp", Instant.now().getEpochSecond()).put("title", title).toString());
         }
 
         synchronized void output(byte[] b, int off, int len) {
-            event("o", new String(b, off, len, StandardCharsets.UTF_8));
+            String data = new String(b, off, len, StandardCharsets.UTF_8);
+            event("o", noTerminal == null ? data : noTerminal.translate(data));
         }
 
         synchronized void event(String type, String data) {

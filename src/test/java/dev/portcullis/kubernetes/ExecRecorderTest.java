@@ -47,6 +47,14 @@ class ExecRecorderTest {
     }
 
     @Test
+    void withATerminalTheOutputIsRecordedAsTheTerminalSentIt() {
+        ExecRecorder r = new ExecRecorder(KubeRequest.parse("GET", "/api/v1/namespaces/dev/pods/web-1/exec", "command=sh&stdin=true&tty=true"));
+        r.opened(new DefaultHttpHeaders().set("Upgrade", "websocket"));
+        r.fromUpstream(Unpooled.wrappedBuffer(frame(1, "app\n", false, true, 2)));
+        assertThat(r.closed("done").text()).contains("\"o\",\"app\\n\"");
+    }
+
+    @Test
     void inputOutputAndStatusAreRecordedEvenWhenFramesArriveByteByByte() {
         ExecRecorder r = websocket();
         byte[] typed = frame(0, "whoami\n", true, true, 2);
@@ -55,7 +63,8 @@ class ExecRecorderTest {
         r.fromUpstream(Unpooled.wrappedBuffer(frame(3, "{\"status\":\"Success\"}", false, true, 2)));
         String cast = r.closed("the upstream closed the stream").text();
         assertThat(cast.lines().toList()).hasSize(4);
-        assertThat(cast).contains("\"i\",\"whoami\\n\"").contains("\"o\",\"app\\n\"").contains("Success");
+        // no tty: the program's bare line feeds are recorded as a terminal would show them (the agent got them as sent)
+        assertThat(cast).contains("\"i\",\"whoami\\n\"").contains("\"o\",\"app\\r\\n\"").contains("Success");
         assertThat(cast.lines().findFirst().orElseThrow()).contains("\"version\":2").contains("exec pods/web-1 in dev: sh");
     }
 

@@ -156,7 +156,7 @@ class SshThroughGatewayTest {
         f.ssh(sshConfig, "web", "echo recorded-output-marker");
         f.ssh(sshConfig, "web", "reboot");
         String all = replayShowing("recorded-output-marker", "exec: reboot");
-        assertThat(all).contains("exec: echo recorded-output-marker").contains("recorded-output-marker\\n")
+        assertThat(all).contains("exec: echo recorded-output-marker").contains("recorded-output-marker\\r\\n")
                 .contains("exec: reboot").contains("deny (rule never-destructive)").contains("agent-1: ssh via web");
     }
 

@@ -861,7 +861,7 @@
       return;
     }
     try {
-      player.create(div.dataset.src, div, { fit: 'width', terminalFontSize: 'small', idleTimeLimit: 2 });
+      player.create(div.dataset.src, div, { fit: 'width', idleTimeLimit: 2 });
     } catch (err) {
       div.append(h('p', { class: 'error', text: 'Could not start the player: ' + err.message }));
     }
