@@ -97,6 +97,7 @@ final class DevCommand implements Callable<Integer> {
                 Portcullis dev mode: NOT FOR PRODUCTION (built-in token issuer, demo upstream, data in %s)
                   gateway, connection 'okta'   %s   (policy: examples/okta.yaml)
                   admin                        http://%s   (/healthz /readyz /metrics)
+                  console                      http://%s/console/   (sign in as approver-1: approves, audits)
                   development token issuer     %s
                   upstream                     %s%s
 
@@ -114,7 +115,8 @@ final class DevCommand implements Callable<Integer> {
                 # needs approval by okta-admins: held up to 25 s, then 403 approval-pending with an id
                 curl -s -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
                      -d '{"type":"SUPER_ADMIN"}' %s/api/v1/users/%s/roles
-                # approve it as an okta-admin, then repeat the call with -H "Portcullis-Approval: <id>"
+                # approve it in the console (http://%s/console/approvals), or as an okta-admin here,
+                # then repeat the call with -H "Portcullis-Approval: <id>"
                 PORTCULLIS_TOKEN=$(curl -s -d subject=admin-1 -d groups=okta-admins %s | sed 's/.*"access_token":"\\([^"]*\\)".*/\\1/') \\
                   bin/portcullis approve <id> --server http://%s
 
@@ -125,8 +127,8 @@ final class DevCommand implements Callable<Integer> {
                 PORTCULLIS_DATA=%s bin/portcullis sessions list
                 PORTCULLIS_DATA=%s bin/portcullis replay latest
                 PORTCULLIS_DATA=%s bin/portcullis audit verify
-                """.formatted(data, base, admin, issuer.issuer(), upstreamUrl, demo == null ? "" : "   (demo Okta)",
-                issuer.tokenEndpoint(), token, base, base, someUser, base, someUser, issuer.tokenEndpoint(), admin, base, data,
+                """.formatted(data, base, admin, admin, issuer.issuer(), upstreamUrl, demo == null ? "" : "   (demo Okta)",
+                issuer.tokenEndpoint(), token, base, base, someUser, base, someUser, admin, issuer.tokenEndpoint(), admin, base, data,
                 data, data));
         System.out.flush();
         ServeCommand.awaitShutdown(running.reversed().toArray(AutoCloseable[]::new));

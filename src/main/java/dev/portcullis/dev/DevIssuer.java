@@ -260,7 +260,10 @@ public final class DevIssuer implements AutoCloseable {
             if (HttpMethod.GET.is(request.getMethod())) {
                 response.setStatus(200);
                 response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/html; charset=utf-8");
-                response.getHeaders().put("Content-Security-Policy", "default-src 'none'; form-action 'self'; frame-ancestors 'none'");
+                // The form posts here, and the answer redirects to the client: a browser holds the redirect to form-action too.
+                URI back = authorization.redirectUri();
+                String client = back.getScheme() + "://" + back.getRawAuthority();
+                response.getHeaders().put("Content-Security-Policy", "default-src 'none'; form-action 'self' " + client + "; frame-ancestors 'none'");
                 response.write(true, StandardCharsets.UTF_8.encode(DevAuthorizationCodes.page(p, java.util.Optional.empty())), callback);
                 return;
             }
