@@ -14,24 +14,24 @@ import java.util.Optional;
  * A browser at the HTTP level: its own cookie jar, redirects followed one step at a time so each can be
  * looked at. For the sign-in's bad input, which a real browser would not let a test forge.
  */
-final class ConsoleBrowser {
+public final class ConsoleBrowser {
     final CookieManager cookies = new CookieManager(null, CookiePolicy.ACCEPT_ALL);
     final HttpClient http = HttpClient.newBuilder().cookieHandler(cookies).followRedirects(HttpClient.Redirect.NEVER)
             .connectTimeout(Duration.ofSeconds(5)).build();
 
-    HttpResponse<String> get(URI uri) throws Exception {
+    public HttpResponse<String> get(URI uri) throws Exception {
         return http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20)).GET().build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** Follows redirects from {@code uri} until an answer that is not one; answers it. */
-    HttpResponse<String> follow(URI uri) throws Exception {
+    public HttpResponse<String> follow(URI uri) throws Exception {
         HttpResponse<String> r = get(uri);
         for (int i = 0; i < 10 && r.statusCode() / 100 == 3; i++) r = get(r.uri().resolve(r.headers().firstValue("Location").orElseThrow()));
         return r;
     }
 
     /** A request as the console's script sends it: JSON, with the CSRF token when given, from {@code origin} when given. */
-    HttpResponse<String> send(String method, URI uri, String json, Optional<String> csrf, Optional<String> origin) throws Exception {
+    public HttpResponse<String> send(String method, URI uri, String json, Optional<String> csrf, Optional<String> origin) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20)).header("Accept", "application/json")
                 .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json));
         if (json != null) b.header("Content-Type", "application/json");
@@ -41,11 +41,11 @@ final class ConsoleBrowser {
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    Optional<HttpCookie> cookie(String name) {
+    public Optional<HttpCookie> cookie(String name) {
         return cookies.getCookieStore().getCookies().stream().filter(c -> c.getName().equals(name)).findFirst();
     }
 
-    void setCookie(URI uri, String name, String value) {
+    public void setCookie(URI uri, String name, String value) {
         HttpCookie c = new HttpCookie(name, value);
         c.setPath("/");
         c.setVersion(0);

@@ -290,4 +290,28 @@ class ReplicasOnPostgresStoreTest {
     private static URI api(int adminPort, String rest) {
         return URI.create("http://127.0.0.1:" + adminPort + "/api/v1/approvals" + rest);
     }
+
+    @Test
+    void aConsoleSessionStartedOnOneReplicaWorksOnTheOtherAndSigningOutEndsItOnBoth() throws Exception {
+        // The issuer sends the browser back to replica a (the redirect URL); the session lives in the shared store.
+        f.issuer.enqueueCallback(new no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback("default", "dba-7", "JWT",
+                List.of("portcullis-console"), Map.of("groups", List.of("dba")), 3600));
+        dev.portcullis.console.ConsoleBrowser browser = new dev.portcullis.console.ConsoleBrowser();
+        URI a = URI.create("http://127.0.0.1:" + f.adminPort);
+        URI onB = URI.create("http://127.0.0.1:" + b.adminPort());
+        assertThat(browser.follow(a.resolve("/console/login?next=/console/live")).uri().getPath()).isEqualTo("/console/live");
+        String cookie = browser.cookie("portcullis-console").orElseThrow().getValue();
+
+        dev.portcullis.console.ConsoleBrowser atB = new dev.portcullis.console.ConsoleBrowser();
+        atB.setCookie(onB, "portcullis-console", cookie);
+        HttpResponse<String> me = atB.get(onB.resolve("/api/v1/me"));
+        assertThat(me.statusCode()).as(me.body()).isEqualTo(200);
+        assertThat(JSON.readTree(me.body()).path("subject").asText()).isEqualTo("dba-7");
+
+        String csrf = JSON.readTree(me.body()).path("csrfToken").asText();
+        assertThat(atB.send("POST", onB.resolve("/console/logout"), "{}", java.util.Optional.of(csrf), java.util.Optional.empty()).statusCode())
+                .isEqualTo(204);
+        assertThat(browser.get(a.resolve("/api/v1/me")).statusCode()).as("signed out on b, gone on a").isEqualTo(401);
+    }
+
 }
