@@ -209,7 +209,10 @@ class ApprovalApiTest {
         doc.body().path("paths").fieldNames().forEachRemaining(paths::add);
         assertThat(paths).containsExactlyInAnyOrder("/api/v1/approvals", "/api/v1/approvals/{id}",
                 "/api/v1/approvals/{id}/approve", "/api/v1/approvals/{id}/deny", "/api/v1/approvals/{id}/revoke",
-                "/api/v1/openapi.json");
+                "/api/v1/openapi.json", "/api/v1/me", "/api/v1/sessions", "/api/v1/sessions/{id}", "/api/v1/sessions/{id}/casts/{seq}",
+                "/api/v1/sessions/live", "/api/v1/sessions/{id}/terminate", "/api/v1/trail", "/api/v1/trail/verify", "/api/v1/policy",
+                "/api/v1/policy/test", "/api/v1/agents", "/api/v1/agents/join-tokens", "/api/v1/agents/{name}/revoke",
+                "/api/v1/ssh/certificates");
         // every $ref resolves inside the document
         List<String> refs = new ArrayList<>();
         collectRefs(doc.body(), refs);

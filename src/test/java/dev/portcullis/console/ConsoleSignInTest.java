@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.portcullis.postgres.PostgresGatewayFixture;
-import dev.portcullis.store.EmbeddedStore;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.net.http.HttpResponse;
@@ -255,11 +254,12 @@ class ConsoleSignInTest {
             assertThat(noSession.statusCode()).isEqualTo(401);
             assertThat(state(b, id)).isEqualTo("pending");
             assertThat(f.tableExists("scratch_csrf")).isTrue();
-            try (EmbeddedStore store = EmbeddedStore.open(data.resolve("portcullis.db"))) {
-                var refused = store.sessions(dev.portcullis.store.SessionQuery.newest().connection("admin").limit(50));
-                String trail = refused.stream().flatMap(s -> store.events(s.id()).stream()).map(e -> e.payload()).reduce("", String::concat);
-                assertThat(trail).contains("console-csrf").contains("dba-6").contains("console-session-refused");
+            // recorded in the trail, as the gateway itself replays it
+            StringBuilder trail = new StringBuilder();
+            for (JsonNode s : JSON.readTree(b.get(admin.resolve("/api/v1/sessions?connection=admin&refused=true")).body()).path("sessions")) {
+                trail.append(b.get(admin.resolve("/api/v1/sessions/" + s.path("id").asText())).body());
             }
+            assertThat(trail.toString()).contains("console-csrf").contains("dba-6").contains("console-session-refused");
 
             HttpResponse<String> approved = b.send("POST", approve, "{}", Optional.of(csrf), Optional.of(admin.toString()));
             assertThat(approved.statusCode()).as(approved.body()).isEqualTo(200);
@@ -269,6 +269,25 @@ class ConsoleSignInTest {
             assertThat(f.tableExists("scratch_csrf")).isFalse();
         } finally {
             psql.destroyForcibly();
+        }
+    }
+
+    @Test
+    void everyEndpointTheConsoleCallsIsDescribedInTheOpenApiDocumentAndAnswers() throws Exception {
+        String script = Files.readString(Path.of("src/main/resources/dev/portcullis/console/web/app.js"));
+        JsonNode doc = JSON.readTree(new ConsoleBrowser().get(admin.resolve("/api/v1/openapi.json")).body());
+        ConsoleBrowser b = signedIn("dba-8", "dba");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("'(/api/v1/[a-z/]*[a-z])[/?']").matcher(script);
+        java.util.Set<String> called = new java.util.TreeSet<>();
+        while (m.find()) called.add(m.group(1));
+        assertThat(called).contains("/api/v1/me", "/api/v1/approvals", "/api/v1/sessions", "/api/v1/sessions/live", "/api/v1/trail",
+                "/api/v1/policy", "/api/v1/policy/test", "/api/v1/trail/verify");
+        for (String path : called) {
+            assertThat(doc.path("paths").has(path)).as("%s in the OpenAPI document", path).isTrue();
+            boolean post = doc.path("paths").path(path).has("post") && !doc.path("paths").path(path).has("get");
+            HttpResponse<String> r = post ? b.send("POST", admin.resolve(path), "{}", Optional.of(me(b).path("csrfToken").asText()), Optional.empty())
+                    : b.get(admin.resolve(path));
+            assertThat(r.statusCode()).as("%s answers: %s", path, r.body()).isIn(200, 400);
         }
     }
 
