@@ -241,4 +241,64 @@ class ConsoleInChromiumTest {
         browser.awaitText("#who", t -> t.contains("dba-4"));
         shot("approvals-phone");
     }
+
+    /**
+     * What a page fails of the accessibility bar, checked in the browser: a form control without a label, a
+     * button or link without a name, visible text under WCAG AA contrast (4.5:1, 3:1 when large), the page
+     * wider than the window.
+     */
+    static final String AUDIT = """
+            const out = [];
+            const visible = (e) => !!(e.offsetWidth || e.offsetHeight || e.getClientRects().length);
+            for (const c of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+              if (visible(c) && !(c.labels && c.labels.length) && !c.getAttribute('aria-label') && !c.getAttribute('aria-labelledby'))
+                out.push('no label: ' + c.outerHTML.slice(0, 80));
+            }
+            for (const c of document.querySelectorAll('button, a[href]')) {
+              if (visible(c) && !(c.textContent.trim() || c.getAttribute('aria-label') || c.title)) out.push('no name: ' + c.outerHTML.slice(0, 80));
+            }
+            const rgb = (s) => (s.match(/[0-9.]+/g) || []).map(Number);
+            const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+              return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+            const background = (e) => { for (; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor);
+              if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3); } return [255, 255, 255]; };
+            const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+            for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+              const e = n.parentElement;
+              if (!n.textContent.trim() || !e || !visible(e) || e.closest('.ap-player')) continue;
+              const st = getComputedStyle(e);
+              if (st.visibility === 'hidden' || Number(st.opacity) === 0) continue;
+              const a = lum(rgb(st.color).slice(0, 3)), b = lum(background(e));
+              const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+              const size = parseFloat(st.fontSize), bold = Number(st.fontWeight) >= 700;
+              const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+              if (ratio < need) out.push('contrast ' + ratio.toFixed(2) + ' < ' + need + ': "' + n.textContent.trim().slice(0, 40) + '"');
+            }
+            if (document.documentElement.scrollWidth > window.innerWidth + 1) {
+              const wide = [...document.querySelectorAll('body *')].filter((e) => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible')
+                  .map((e) => e.tagName + '#' + e.id + '.' + e.className + ' ' + e.scrollWidth + '>' + e.clientWidth).slice(-3);
+              out.push('wider than the window: ' + document.documentElement.scrollWidth + ' > ' + window.innerWidth + ' ' + wide.join(' '));
+            }
+            return out.join('\\n');
+            """;
+
+    @Test
+    void everyPageIsLabelledReadableAndFitsALaptopAndAPhone() throws Exception {
+        signIn("/approvals", "dba-5", "dba");
+        for (int[] size : new int[][] {{1280, 800}, {390, 844}}) {
+            browser.windowSize(size[0], size[1]);
+            for (String page : new String[] {"/approvals", "/sessions", "/live", "/trail", "/policy"}) {
+                browser.navigate(console + page);
+                browser.awaitText("#who", t -> t.contains("dba-5"));
+                browser.awaitText("#status", t -> !t.contains("Loading"));
+                assertThat(browser.script(AUDIT).asText()).as("%s at %dx%d", page, size[0], size[1]).isEmpty();
+            }
+        }
+        // keyboard: the skip link is the first stop, and moves to the content
+        browser.navigate(console + "/approvals");
+        browser.awaitText("#who", t -> t.contains("dba-5"));
+        assertThat(browser.script("const f = document.querySelector('a[href=\"#main\"]'); f.focus(); return document.activeElement === f && "
+                + "getComputedStyle(f).outlineStyle !== 'none' || getComputedStyle(f).boxShadow !== 'none'").asBoolean()).isTrue();
+    }
+
 }
