@@ -207,30 +207,21 @@ public final class AdminServer implements AutoCloseable {
         caller.session().ifPresentOrElse(session -> out.put("csrfToken", session.csrfToken()), () -> out.putNull("csrfToken"));
         out.put("expiresAt", who.expiresAt().toString()).put("issuer", who.issuer());
         out.put("name", who.claims().getOrDefault("name", who.claims().getOrDefault("preferred_username", "")));
-        out.putObject("roles").put("auditor", config.mayAudit(who.groups()))
+        out.putObject("roles").put("auditor", new Auditors(config).include(who))
                 .put("sessionAdmin", who.groups().stream().anyMatch(config.sessionAdmins()::contains));
         return out;
     }
 
     private static SessionsApi.Reply trail(TrailHealth trail, String method, String path, Identity who, AdminConfig config,
                                            List<ReadinessCheck> checks) {
-        if (!config.mayAudit(who.groups())) {
-            return SessionsApi.problem(403, "Not an auditor", who.subject() + " may not read the trail's health: " + auditorsText(config));
-        }
+        var refused = new Auditors(config).refuse(who, "the trail's health");
+        if (refused.isPresent()) return refused.get();
         boolean verify = path.endsWith("/verify");
         if (verify ? !method.equals("POST") : !AdminCallers.safe(method)) {
             return SessionsApi.problem(405, "Method not allowed", verify ? "use POST" : "use GET");
         }
         if (verify) trail.verifyNow();
         return new SessionsApi.Reply(200, "application/json", trail.json(readiness(checks)).toString());
-    }
-
-    /** Who may read what was recorded, for refusals. */
-    static String auditorsText(AdminConfig config) {
-        java.util.Set<String> groups = new java.util.TreeSet<>(config.auditors());
-        groups.addAll(config.sessionAdmins());
-        return groups.isEmpty() ? "no group may: set admin.auditors in the configuration"
-                : "members of admin.auditors or admin.session-admins may (" + String.join(", ", groups) + ")";
     }
 
     static void problem(Response response, Callback callback, AdminCallers.Refused r) {

@@ -161,13 +161,13 @@ public final class Gateway implements AutoCloseable {
                     (address, reason, message) -> gate.recordRefusedLogin("admin", "console", address, reason, message));
             Optional<OidcSignIn> signIn = console.map(c -> new OidcSignIn(config.identity(), c.config(), c.sessions()));
             AdminConfig adminConfig = config.admin();
-            String auditors = AdminServer.auditorsText(adminConfig);
+            Auditors auditors = new Auditors(adminConfig);
             AdminServer admin = AdminServer.start(adminConfig, checks, metrics, new AdminServer.Services(callers,
                     Optional.of(new ApprovalApi(approvals)),
                     Optional.of(new SessionsApi(gate.live(), replicaSessions, adminConfig.sessionAdmins())),
                     agentsApi,
-                    Optional.of(new RecordedSessionsApi(store, gate.live(), adminConfig::mayAudit, auditors)),
-                    Optional.of(new PolicyApi(config, protocols, adminConfig::mayAudit, auditors)),
+                    Optional.of(new RecordedSessionsApi(store, gate.live(), auditors)),
+                    Optional.of(new PolicyApi(config, protocols, auditors)),
                     Optional.of(trail),
                     Optional.of(new ConsolePages(callers, signIn)),
                     adminConfig));

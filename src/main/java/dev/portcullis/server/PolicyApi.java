@@ -18,7 +18,6 @@ import java.time.Instant;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Predicate;
 
 /**
  * The policies at a glance, for auditors: {@code GET /api/v1/policy} gives each connection's rules as
@@ -34,14 +33,12 @@ final class PolicyApi {
 
     private final GatewayConfig config;
     private final ProtocolRegistry protocols;
-    private final Predicate<Set<String>> mayAudit;
-    private final String auditorsText;
+    private final Auditors auditors;
 
-    PolicyApi(GatewayConfig config, ProtocolRegistry protocols, Predicate<Set<String>> mayAudit, String auditorsText) {
+    PolicyApi(GatewayConfig config, ProtocolRegistry protocols, Auditors auditors) {
         this.config = config;
         this.protocols = protocols;
-        this.mayAudit = mayAudit;
-        this.auditorsText = auditorsText;
+        this.auditors = auditors;
     }
 
     static boolean serves(String path) {
@@ -49,9 +46,8 @@ final class PolicyApi {
     }
 
     SessionsApi.Reply handle(String method, String path, Identity caller, byte[] body) {
-        if (!mayAudit.test(caller.groups())) {
-            return SessionsApi.problem(403, "Not an auditor", caller.subject() + " may not read the policies: " + auditorsText);
-        }
+        var refused = auditors.refuse(caller, "the policies");
+        if (refused.isPresent()) return refused.get();
         if (path.equals(PATH)) {
             if (!method.equals("GET") && !method.equals("HEAD")) return SessionsApi.problem(405, "Method not allowed", "use GET");
             return new SessionsApi.Reply(200, "application/json", policies().toString());

@@ -17,7 +17,6 @@ import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -38,16 +37,13 @@ final class RecordedSessionsApi {
     private final AuditStore store;
     private final Replay replay;
     private final LiveSessions live;
-    private final Predicate<Set<String>> mayAudit;
-    private final String auditorsText;
+    private final Auditors auditors;
 
-    /** @param auditorsText who may read, for the refusal's message */
-    RecordedSessionsApi(AuditStore store, LiveSessions live, Predicate<Set<String>> mayAudit, String auditorsText) {
+    RecordedSessionsApi(AuditStore store, LiveSessions live, Auditors auditors) {
         this.store = store;
         this.replay = new Replay(store, ZoneOffset.UTC);
         this.live = live;
-        this.mayAudit = mayAudit;
-        this.auditorsText = auditorsText;
+        this.auditors = auditors;
     }
 
     static boolean serves(String path) {
@@ -55,9 +51,8 @@ final class RecordedSessionsApi {
     }
 
     SessionsApi.Reply handle(String method, String path, String rawQuery, Identity caller) {
-        if (!mayAudit.test(caller.groups())) {
-            return SessionsApi.problem(403, "Not an auditor", caller.subject() + " may not read recorded sessions: " + auditorsText);
-        }
+        var refused = auditors.refuse(caller, "recorded sessions");
+        if (refused.isPresent()) return refused.get();
         if (!method.equals("GET") && !method.equals("HEAD")) return SessionsApi.problem(405, "Method not allowed", "use GET");
         if (path.equals(PREFIX)) return list(rawQuery);
         Matcher cast = CAST.matcher(path);

@@ -103,6 +103,21 @@ final class SshGatewayFixture implements AutoCloseable {
         return issuer.issueToken("default", subject, AUDIENCE, Map.of("groups", List.of(groups)), 3600L).serialize();
     }
 
+    /**
+     * Logs an agent in as {@code portcullis ssh-login} does (a certificate for its token, in {@code agentDir});
+     * answers the ssh_config snippet it wrote.
+     */
+    Path sshLogin(Path agentDir, String subject, String... groups) throws Exception {
+        var main = Class.forName("dev.portcullis.cli.Main").getDeclaredMethod("commandLine");
+        main.setAccessible(true);
+        var cli = (picocli.CommandLine) main.invoke(null);
+        Path token = Files.writeString(dir.resolve("token-" + subject), token(subject, groups));
+        int exit = cli.execute("ssh-login", "--connection", "web", "--server", "http://127.0.0.1:" + adminPort,
+                "--token-file", token.toString(), "--dir", agentDir.toString());
+        if (exit != 0) throw new AssertionError("ssh-login exited " + exit);
+        return agentDir.resolve("ssh_config");
+    }
+
     /** A token that expires after {@code seconds}. */
     String shortToken(long seconds, String subject, String... groups) {
         return issuer.issueToken("default", subject, AUDIENCE, Map.of("groups", List.of(groups)), seconds).serialize();

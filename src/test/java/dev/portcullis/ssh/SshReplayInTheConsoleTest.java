@@ -29,14 +29,7 @@ class SshReplayInTheConsoleTest {
     static void start() throws Exception {
         Assumptions.assumeTrue(Files.isExecutable(WebDriver.CHROMEDRIVER), "no /usr/bin/chromedriver (bin/setup installs it)");
         f = new SshGatewayFixture(dir);
-        Path agentDir = dir.resolve("agent");
-        var main = Class.forName("dev.portcullis.cli.Main").getDeclaredMethod("commandLine");
-        main.setAccessible(true);
-        var cli = (picocli.CommandLine) main.invoke(null);
-        Path token = Files.writeString(dir.resolve("token"), f.token("agent-1", "agents"));
-        assertThat(cli.execute("ssh-login", "--connection", "web", "--server", "http://127.0.0.1:" + f.adminPort,
-                "--token-file", token.toString(), "--dir", agentDir.toString())).isZero();
-        sshConfig = agentDir.resolve("ssh_config");
+        sshConfig = f.sshLogin(dir.resolve("agent"), "agent-1", "agents");
     }
 
     @AfterAll
