@@ -128,7 +128,9 @@ final class ConsolePages {
             page(response, callback, 405, "Method not allowed", "Sign in with GET " + LOGIN + ".", false);
             return;
         }
-        String next = Request.extractQueryParameters(request).getValue("next");
+        var query = Request.extractQueryParameters(request);
+        // "redirect" is what other consoles call it: the same rule for both, so neither is a way out.
+        String next = query.getValue("next") != null ? query.getValue("next") : query.getValue("redirect");
         if (next == null || next.isEmpty()) next = DEFAULT_NEXT;
         if (!safeNext(next)) {
             log.info("console: sign-in asked to return to '{}', refused", printable(next));

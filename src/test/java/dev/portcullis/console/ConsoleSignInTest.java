@@ -217,10 +217,12 @@ class ConsoleSignInTest {
         for (String next : List.of("https://evil.example/", "//evil.example/console", "/\\evil.example", "/console/../api/v1/me",
                 "/console/%2e%2e/x", "javascript:alert(1)", "/console/x?y=<script>", "/api/v1/approvals")) {
             ConsoleBrowser b = new ConsoleBrowser();
-            HttpResponse<String> r = b.get(admin.resolve("/console/login?next=" + java.net.URLEncoder.encode(next, StandardCharsets.UTF_8)));
-            assertThat(r.statusCode()).as(next).isEqualTo(400);
-            assertThat(r.body()).as(next).contains("not a page of this console", "Nothing was done");
-            assertThat(r.headers().firstValue("Location")).as(next).isEmpty();
+            for (String name : List.of("next", "redirect")) {
+                HttpResponse<String> r = b.get(admin.resolve("/console/login?" + name + "=" + java.net.URLEncoder.encode(next, StandardCharsets.UTF_8)));
+                assertThat(r.statusCode()).as(next).isEqualTo(400);
+                assertThat(r.body()).as(next).contains("not a page of this console", "Nothing was done");
+                assertThat(r.headers().firstValue("Location")).as(next).isEmpty();
+            }
         }
     }
 
