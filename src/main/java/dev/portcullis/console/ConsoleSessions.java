@@ -37,6 +37,11 @@ import java.util.Set;
 public final class ConsoleSessions {
     /** A sign-in must come back from the identity provider within this. */
     public static final Duration LOGIN_TTL = Duration.ofMinutes(10);
+    /**
+     * Sign-ins under way at once, at most: anyone can start one (it is the sign-in page), so their number is
+     * bounded, or a flood of them would fill the store.
+     */
+    public static final int MAX_PENDING_LOGINS = 10_000;
     /** The last use is written at most this often (each page polls). */
     static final Duration TOUCH_EVERY = Duration.ofSeconds(30);
     private static final ObjectMapper JSON = Json.mapper();
@@ -45,11 +50,17 @@ public final class ConsoleSessions {
     private final ConsoleConfig config;
     private final Clock clock;
     private final SecureRandom random = new SecureRandom();
+    private final int maxPending;
 
     public ConsoleSessions(SqlStore store, ConsoleConfig config, Clock clock) {
+        this(store, config, clock, MAX_PENDING_LOGINS);
+    }
+
+    ConsoleSessions(SqlStore store, ConsoleConfig config, Clock clock, int maxPending) {
         this.store = Objects.requireNonNull(store, "store");
         this.config = Objects.requireNonNull(config, "config");
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.maxPending = maxPending;
     }
 
     /** Who signed in, as the identity provider's ID token (and userinfo) said. */
@@ -188,12 +199,16 @@ public final class ConsoleSessions {
      * Keeps a sign-in under way: its {@code state} (returned by the provider) and {@code browser} (a cookie
      * set in the browser that started it) are stored as hashes; both must come back together.
      */
-    public void savePending(String state, String browser, PendingLogin login) {
+    public void savePending(String state, String browser, PendingLogin login) throws TooManySignInsException {
         Instant now = clock.instant();
-        store.write("start a console sign-in", writer -> {
+        boolean saved = store.write("start a console sign-in", writer -> {
             try (PreparedStatement del = writer.prepareStatement("DELETE FROM console_login WHERE expires_at < ?")) {
                 del.setLong(1, Micros.of(now));
                 del.executeUpdate();
+            }
+            try (PreparedStatement count = writer.prepareStatement("SELECT COUNT(*) FROM console_login");
+                 ResultSet rs = count.executeQuery()) {
+                if (rs.next() && rs.getLong(1) >= maxPending) return false;
             }
             try (PreparedStatement ps = writer.prepareStatement("INSERT INTO console_login (state_hash, browser_hash, code_verifier, nonce,"
                     + " next_path, expires_at) VALUES (?, ?, ?, ?, ?, ?)")) {
@@ -205,8 +220,16 @@ public final class ConsoleSessions {
                 ps.setLong(6, Micros.of(now.plus(LOGIN_TTL)));
                 ps.executeUpdate();
             }
-            return null;
+            return true;
         });
+        if (!saved) throw new TooManySignInsException(maxPending);
+    }
+
+    /** More sign-ins are under way than {@link #MAX_PENDING_LOGINS}: none is started until some finish or expire. */
+    public static final class TooManySignInsException extends RuntimeException {
+        TooManySignInsException(int max) {
+            super(max + " sign-ins are under way already (unfinished ones expire after " + LOGIN_TTL.toMinutes() + " minutes)");
+        }
     }
 
     /**

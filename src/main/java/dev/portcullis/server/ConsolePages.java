@@ -144,6 +144,11 @@ final class ConsolePages {
         } catch (OidcSignIn.SignInUnavailableException e) {
             page(response, callback, 503, "Identity provider unavailable", e.getMessage() + ". Try again in a moment.", true);
             return;
+        } catch (dev.portcullis.console.ConsoleSessions.TooManySignInsException e) {
+            log.warn("console: sign-in refused: {}", e.getMessage());
+            response.getHeaders().put(HttpHeader.RETRY_AFTER, "60");
+            page(response, callback, 503, "Too many sign-ins under way", e.getMessage() + ". Try again in a minute.", true);
+            return;
         } catch (RuntimeException e) {
             page(response, callback, 503, "Sign-in unavailable", "the sign-in could not be started: " + e.getMessage(), true);
             return;

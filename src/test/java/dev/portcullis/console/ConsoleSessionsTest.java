@@ -104,4 +104,18 @@ class ConsoleSessionsTest {
         assertThat(sessions.takePending(null, "browser-1")).isEmpty();
         assertThat(sessions.takePending("state-4", null)).isEmpty();
     }
+
+    @Test
+    void signInsUnderWayAreBoundedSoAFloodCannotFillTheStore() {
+        ConsoleSessions few = new ConsoleSessions(store, CONFIG, clock, 3);
+        ConsoleSessions.PendingLogin login = new ConsoleSessions.PendingLogin("verifier", "nonce", "/console/live");
+        for (int i = 0; i < 3; i++) few.savePending("state-" + i, "browser", login);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> few.savePending("state-3", "browser", login))
+                .isInstanceOf(ConsoleSessions.TooManySignInsException.class).hasMessageContaining("expire after 10 minutes");
+        assertThat(few.takePending("state-0", "browser")).contains(login);
+        few.savePending("state-3", "browser", login); // one finished: room for one more
+        clock.advance(Duration.ofMinutes(11));
+        for (int i = 4; i < 7; i++) few.savePending("state-" + i, "browser", login); // the unfinished ones expired
+    }
+
 }
