@@ -16,8 +16,19 @@ import java.util.Optional;
  */
 public final class ConsoleBrowser {
     final CookieManager cookies = new CookieManager(null, CookiePolicy.ACCEPT_ALL);
-    final HttpClient http = HttpClient.newBuilder().cookieHandler(cookies).followRedirects(HttpClient.Redirect.NEVER)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    final HttpClient http;
+
+    public ConsoleBrowser() {
+        this(null);
+    }
+
+    /** @param tls trusts the admin listener's certificate (an https console); null: the JVM's defaults */
+    public ConsoleBrowser(javax.net.ssl.SSLContext tls) {
+        HttpClient.Builder b = HttpClient.newBuilder().cookieHandler(cookies).followRedirects(HttpClient.Redirect.NEVER)
+                .connectTimeout(Duration.ofSeconds(5));
+        if (tls != null) b.sslContext(tls);
+        http = b.build();
+    }
 
     public HttpResponse<String> get(URI uri) throws Exception {
         return http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20)).GET().build(), HttpResponse.BodyHandlers.ofString());

@@ -47,7 +47,10 @@ class AdminOverTlsTest {
         keyStore = SelfSignedKeyStore.create(data.resolve("admin.p12"), KEYSTORE_PASSWORD);
         UnaryOperator<String> hold = OktaGatewayFixture.holdTimeout("6s");
         UnaryOperator<String> adminTls = OktaGatewayFixture.adminTls(keyStore.path(), KEYSTORE_PASSWORD);
-        f = new OktaGatewayFixture(data, 10, yaml -> adminTls.apply(hold.apply(yaml)));
+        // the console as browsers reach it: over https, on the admin listener
+        UnaryOperator<String> console = yaml -> yaml.replace("${PORTCULLIS_CONSOLE_URL:-http://127.0.0.1:8080}/console/callback",
+                "https://${PORTCULLIS_ADMIN_LISTEN}/console/callback");
+        f = new OktaGatewayFixture(data, 10, yaml -> console.apply(adminTls.apply(hold.apply(yaml))));
         trusting = HttpClient.newBuilder().sslContext(keyStore.trustingIt()).connectTimeout(Duration.ofSeconds(5)).build();
         agent = f.token("agent-1", "agents");
         approver = f.token("admin-1", "okta-admins");
@@ -165,4 +168,29 @@ class AdminOverTlsTest {
         }
         throw new AssertionError("no pending approval request for " + user);
     }
+
+    @Test
+    void overHttpsTheConsolesCookiesAreSecureAndHostOnly() throws Exception {
+        f.issuer.enqueueCallback(new no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback("default", "admin-2", "JWT",
+                java.util.List.of("portcullis-console"), java.util.Map.of("groups", java.util.List.of("okta-admins")), 3600));
+        dev.portcullis.console.ConsoleBrowser browser = new dev.portcullis.console.ConsoleBrowser(keyStore.trustingIt());
+
+        HttpResponse<String> login = browser.get(https("/console/login"));
+        assertThat(login.headers().allValues("Set-Cookie")).anySatisfy(c -> assertThat(c).startsWith("__Host-portcullis-login=")
+                .contains("; Secure", "HttpOnly", "SameSite=Lax", "Path=/").doesNotContain("Domain="));
+        assertThat(java.net.URLDecoder.decode(login.headers().firstValue("Location").orElseThrow(), java.nio.charset.StandardCharsets.UTF_8))
+                .contains("redirect_uri=https://127.0.0.1:" + f.adminPort + "/console/callback");
+        HttpResponse<String> done = browser.follow(https("/console/login"));
+        assertThat(done.uri().getPath()).isEqualTo("/console/approvals");
+        assertThat(done.headers().firstValue("Content-Security-Policy")).isPresent();
+        assertThat(browser.cookie("__Host-portcullis-console")).isPresent();
+        HttpResponse<String> me = browser.get(https("/api/v1/me"));
+        assertThat(me.statusCode()).as(me.body()).isEqualTo(200);
+        assertThat(JSON.readTree(me.body()).path("subject").asText()).isEqualTo("admin-2");
+        // the same cookie name without its prefix is not the session (a sibling host could have set it)
+        dev.portcullis.console.ConsoleBrowser planted = new dev.portcullis.console.ConsoleBrowser(keyStore.trustingIt());
+        planted.setCookie(https("/"), "portcullis-console", browser.cookie("__Host-portcullis-console").orElseThrow().getValue());
+        assertThat(planted.get(https("/api/v1/me")).statusCode()).isEqualTo(401);
+    }
+
 }
