@@ -25,13 +25,6 @@ import org.eclipse.jetty.server.Request;
 final class AdminCallers {
     static final String CSRF_HEADER = "X-CSRF-Token";
 
-    /** Records a refused console request that concerned an approval (who tried to decide what, and why not). */
-    interface Refusals {
-        void refused(String clientAddress, String reason, String message);
-
-        Refusals NONE = (address, reason, message) -> { };
-    }
-
     /** The caller, or the problem that refuses them. */
     sealed interface Result permits Caller, Refused {
     }
@@ -51,7 +44,7 @@ final class AdminCallers {
 
     private final TokenVerifier verifier;
     private final Optional<Console> console;
-    private final Refusals refusals;
+    private final ConsoleAudit audit;
 
     /** The console's half: its sessions and settings. */
     record Console(ConsoleSessions sessions, ConsoleConfig config) {
@@ -61,14 +54,19 @@ final class AdminCallers {
         }
     }
 
-    AdminCallers(TokenVerifier verifier, Optional<Console> console, Refusals refusals) {
+    /** @param audit records a refused console request that concerned an approval, and sign-ins and sign-outs */
+    AdminCallers(TokenVerifier verifier, Optional<Console> console, ConsoleAudit audit) {
         this.verifier = Objects.requireNonNull(verifier, "verifier");
         this.console = Objects.requireNonNull(console, "console");
-        this.refusals = Objects.requireNonNull(refusals, "refusals");
+        this.audit = Objects.requireNonNull(audit, "audit");
     }
 
     Optional<Console> console() {
         return console;
+    }
+
+    ConsoleAudit audit() {
+        return audit;
     }
 
     /** @param concernsApproval whether a refusal is to be recorded in the trail (an approval's decision) */
@@ -89,7 +87,7 @@ final class AdminCallers {
         String address = Request.getRemoteAddr(request);
         if (session.isEmpty()) {
             if (concernsApproval && !safe(request.getMethod())) {
-                refusals.refused(address, "console-session-refused", "an approval decision came with a console session cookie that opens no session "
+                audit.refused(address, "console-session-refused", "an approval decision came with a console session cookie that opens no session "
                         + "(expired, signed out, or tampered with)");
             }
             return new Refused(401, "Session expired", "your console session has ended (expired, signed out, or not issued here): sign in again");
@@ -98,14 +96,14 @@ final class AdminCallers {
             String origin = request.getHeaders().get(HttpHeader.ORIGIN);
             if (origin != null && !origin.equalsIgnoreCase(console.get().config().origin())) {
                 String detail = "this request came from " + printable(origin) + ", not from the console at " + console.get().config().origin();
-                if (concernsApproval) refusals.refused(address, "console-csrf", session.get().identity().subject() + ": " + detail);
+                if (concernsApproval) audit.refused(address, "console-csrf", session.get().identity().subject() + ": " + detail);
                 return new Refused(403, "Cross-site request refused", detail + "; nothing was changed");
             }
             String sent = request.getHeaders().get(CSRF_HEADER);
             if (sent == null || !MessageDigest.isEqual(sent.getBytes(StandardCharsets.UTF_8),
                     session.get().csrfToken().getBytes(StandardCharsets.UTF_8))) {
                 String detail = sent == null ? "the request has no " + CSRF_HEADER + " header" : "the " + CSRF_HEADER + " header is not this session's";
-                if (concernsApproval) refusals.refused(address, "console-csrf", session.get().identity().subject() + ": " + detail);
+                if (concernsApproval) audit.refused(address, "console-csrf", session.get().identity().subject() + ": " + detail);
                 return new Refused(403, "CSRF token refused", detail + "; nothing was changed (reload the console)");
             }
         }

@@ -75,7 +75,7 @@ public final class AdminServer implements AutoCloseable {
      */
     public static AdminServer start(AdminConfig admin, List<ReadinessCheck> checks, GatewayMetrics metrics, ApprovalApi approvals,
                                     TokenVerifier verifier) throws Exception {
-        return start(admin, checks, metrics, new Services(new AdminCallers(verifier, Optional.empty(), AdminCallers.Refusals.NONE),
+        return start(admin, checks, metrics, new Services(new AdminCallers(verifier, Optional.empty(), ConsoleAudit.NONE),
                 Optional.of(approvals), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
                 Optional.empty(), admin));
     }

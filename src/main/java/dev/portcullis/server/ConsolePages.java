@@ -180,12 +180,24 @@ final class ConsolePages {
         response.getHeaders().add(HttpHeader.SET_COOKIE, cookie(bindingCookie(), "", Duration.ZERO));
         switch (outcome) {
             case OidcSignIn.SignedIn s -> {
+                var sessions = callers.console().get().sessions();
+                var session = sessions.find(s.sessionCookie()).orElseThrow();
+                try {
+                    callers.audit().signedIn(session.identity(), Request.getRemoteAddr(request), session.expiresAt());
+                } catch (dev.portcullis.gate.GateUnavailableException e) {
+                    // Fail closed: a sign-in the trail cannot record does not stand.
+                    sessions.end(s.sessionCookie());
+                    page(response, callback, 503, "Sign-in not recorded", "the audit trail cannot record your sign-in now, so it was undone: "
+                            + e.getMessage(), true);
+                    return;
+                }
                 response.getHeaders().add(HttpHeader.SET_COOKIE, cookie(callers.console().get().cookieName(), s.sessionCookie(),
                         config.sessionTtl()));
                 redirect(response, callback, 303, safeNext(s.next()) ? s.next() : DEFAULT_NEXT);
             }
             case OidcSignIn.Refused r -> {
                 log.info("console: sign-in refused ({}): {}", r.title(), r.detail());
+                if (r.status() == 400) callers.audit().refused(Request.getRemoteAddr(request), "console-sign-in-refused", r.title() + ": " + r.detail());
                 page(response, callback, r.status(), r.title(), r.detail(), true);
             }
         }
@@ -203,7 +215,10 @@ final class ConsolePages {
             return;
         }
         AdminCallers.cookie(request, callers.console().get().cookieName()).ifPresent(c -> callers.console().get().sessions().end(c));
-        if (who instanceof AdminCallers.Caller c) log.info("console: {} signed out", c.identity().subject());
+        if (who instanceof AdminCallers.Caller c) {
+            log.info("console: {} signed out", c.identity().subject());
+            callers.audit().signedOut(c.identity(), Request.getRemoteAddr(request));
+        }
         response.getHeaders().add(HttpHeader.SET_COOKIE, cookie(callers.console().get().cookieName(), "", Duration.ZERO));
         response.setStatus(204);
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");

@@ -157,8 +157,7 @@ public final class Gateway implements AutoCloseable {
             // The console: people sign in with the identity provider; the API then takes their session cookie too.
             Optional<AdminCallers.Console> console = config.admin().console().map(c ->
                     new AdminCallers.Console(new ConsoleSessions(store.index(), c, clock), c));
-            AdminCallers callers = new AdminCallers(verifier, console,
-                    (address, reason, message) -> gate.recordRefusedLogin("admin", "console", address, reason, message));
+            AdminCallers callers = new AdminCallers(verifier, console, ConsoleAudit.of(gate));
             Optional<OidcSignIn> signIn = console.map(c -> new OidcSignIn(config.identity(), c.config(), c.sessions()));
             AdminConfig adminConfig = config.admin();
             Auditors auditors = new Auditors(adminConfig);

@@ -111,6 +111,9 @@ class ConsoleSignInTest {
         assertThat(me.path("via").asText()).isEqualTo("console");
         assertThat(me.path("csrfToken").asText()).hasSizeGreaterThan(40);
         assertThat(me.path("roles").path("sessionAdmin").asBoolean()).isTrue();
+        // the sign-in is in the trail: who, their groups, from where, until when
+        String trail = recorded(b, "/api/v1/sessions?connection=admin&subject=dba-1");
+        assertThat(trail).contains("\"subject\":\"dba-1\"", "signed in to the console, session until", "console via admin from 127.0.0.1");
         // Nothing of the tokens is kept: the store holds the cookie's hash and who signed in.
         try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + data.resolve("portcullis.db"));
              var rs = c.createStatement().executeQuery("SELECT * FROM console_session")) {
@@ -130,6 +133,7 @@ class ConsoleSignInTest {
         assertThat(out.statusCode()).isEqualTo(204);
         assertThat(out.headers().allValues("Set-Cookie")).anySatisfy(c -> assertThat(c).startsWith("portcullis-console=;").contains("Max-Age=0"));
 
+        assertThat(recorded(signedIn("dba-9", "dba"), "/api/v1/sessions?connection=admin&subject=dba-2")).contains("signed out of the console");
         ConsoleBrowser stolen = new ConsoleBrowser();
         stolen.setCookie(admin, "portcullis-console", cookie);
         HttpResponse<String> after = stolen.get(admin.resolve("/api/v1/me"));
@@ -164,6 +168,17 @@ class ConsoleSignInTest {
         assertThat(b.get(admin.resolve("/console/callback?code=" + code)).statusCode()).isEqualTo(400);
         assertThat(b.get(admin.resolve("/console/callback")).body()).contains("answer is missing");
         assertThat(b.get(admin.resolve("/api/v1/me")).statusCode()).isEqualTo(401);
+        assertThat(recorded(signedIn("dba-10", "dba"), "/api/v1/sessions?connection=admin&refused=true"))
+                .contains("console-sign-in-refused", "the state does not match");
+    }
+
+    /** Every event of the sessions a search finds, as the gateway replays them (read by an auditor). */
+    static String recorded(ConsoleBrowser auditor, String search) throws Exception {
+        StringBuilder trail = new StringBuilder();
+        for (JsonNode s : JSON.readTree(auditor.get(admin.resolve(search)).body()).path("sessions")) {
+            trail.append(auditor.get(admin.resolve("/api/v1/sessions/" + s.path("id").asText())).body());
+        }
+        return trail.toString();
     }
 
     @Test
@@ -257,11 +272,7 @@ class ConsoleSignInTest {
             assertThat(state(b, id)).isEqualTo("pending");
             assertThat(f.tableExists("scratch_csrf")).isTrue();
             // recorded in the trail, as the gateway itself replays it
-            StringBuilder trail = new StringBuilder();
-            for (JsonNode s : JSON.readTree(b.get(admin.resolve("/api/v1/sessions?connection=admin&refused=true")).body()).path("sessions")) {
-                trail.append(b.get(admin.resolve("/api/v1/sessions/" + s.path("id").asText())).body());
-            }
-            assertThat(trail.toString()).contains("console-csrf").contains("dba-6").contains("console-session-refused");
+            assertThat(recorded(b, "/api/v1/sessions?connection=admin&refused=true")).contains("console-csrf").contains("dba-6").contains("console-session-refused");
 
             HttpResponse<String> approved = b.send("POST", approve, "{}", Optional.of(csrf), Optional.of(admin.toString()));
             assertThat(approved.statusCode()).as(approved.body()).isEqualTo(200);
