@@ -827,7 +827,7 @@
         v && v.reason ? h('p', { class: 'reason', text: v.reason }) : null,
         e.upstream ? h('p', { class: 'upstream' }, 'Upstream: ', h('code', { text: e.upstream })) : null,
         e.request ? excerpt('Request', e.request) : null,
-        e.response ? excerpt('Response', e.response) : null,
+        e.response && !e.cast ? excerpt('Response', e.response) : null, // a terminal recording is played below instead
         e.cast ? castBlock(sessionId, e.seq) : null);
   }
 
