@@ -5,13 +5,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.portcullis.config.ConsoleConfig;
 import dev.portcullis.core.Identity;
 import dev.portcullis.core.Json;
+import dev.portcullis.core.Sha256;
 import dev.portcullis.store.AuditStoreException;
 import dev.portcullis.store.Micros;
 import dev.portcullis.store.SqlStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -21,7 +21,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -105,7 +104,7 @@ public final class ConsoleSessions {
             }
             try (PreparedStatement ps = writer.prepareStatement("INSERT INTO console_session (id_hash, subject, groups_json, claims_json,"
                     + " issuer, client_id, created_at, last_seen_at, expires_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)")) {
-                ps.setString(1, sha256(cookie));
+                ps.setString(1, Sha256.hex(cookie));
                 ps.setString(2, who.subject());
                 ps.setString(3, groups);
                 ps.setString(4, claims);
@@ -128,7 +127,7 @@ public final class ConsoleSessions {
      */
     public Optional<Session> find(String cookie) {
         if (cookie == null || !wellFormed(cookie)) return Optional.empty();
-        String hash = sha256(cookie);
+        String hash = Sha256.hex(cookie);
         Instant now = clock.instant();
         Row row;
         try (Connection c = store.reader();
@@ -175,7 +174,7 @@ public final class ConsoleSessions {
     /** Ends the session a cookie opens (sign-out); true when there was one. */
     public boolean end(String cookie) {
         if (cookie == null || !wellFormed(cookie)) return false;
-        String hash = sha256(cookie);
+        String hash = Sha256.hex(cookie);
         long now = Micros.of(clock.instant());
         return store.write("end a console session", writer -> {
             try (PreparedStatement ps = writer.prepareStatement("UPDATE console_session SET ended_at = ? WHERE id_hash = ? AND ended_at = 0")) {
@@ -192,7 +191,8 @@ public final class ConsoleSessions {
      * make the browser send the cookie, but cannot learn this.
      */
     static String csrfToken(String cookie) {
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(digest("portcullis-console-csrf\0" + cookie));
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(
+                Sha256.digester().digest(("portcullis-console-csrf\0" + cookie).getBytes(StandardCharsets.UTF_8)));
     }
 
     /**
@@ -212,8 +212,8 @@ public final class ConsoleSessions {
             }
             try (PreparedStatement ps = writer.prepareStatement("INSERT INTO console_login (state_hash, browser_hash, code_verifier, nonce,"
                     + " next_path, expires_at) VALUES (?, ?, ?, ?, ?, ?)")) {
-                ps.setString(1, sha256(state));
-                ps.setString(2, sha256(browser));
+                ps.setString(1, Sha256.hex(state));
+                ps.setString(2, Sha256.hex(browser));
                 ps.setString(3, login.codeVerifier());
                 ps.setString(4, login.nonce());
                 ps.setString(5, login.next());
@@ -239,7 +239,7 @@ public final class ConsoleSessions {
      */
     public Optional<PendingLogin> takePending(String state, String browser) {
         if (state == null || state.isEmpty() || state.length() > 512) return Optional.empty();
-        String stateHash = sha256(state);
+        String stateHash = Sha256.hex(state);
         Instant now = clock.instant();
         return store.write("finish a console sign-in", writer -> {
             PendingLogin login = null;
@@ -248,7 +248,7 @@ public final class ConsoleSessions {
                 ps.setString(1, stateHash);
                 try (ResultSet rs = ps.executeQuery()) {
                     if (rs.next() && browser != null && MessageDigest.isEqual(rs.getString(1).getBytes(StandardCharsets.US_ASCII),
-                            sha256(browser).getBytes(StandardCharsets.US_ASCII)) && now.isBefore(Micros.toInstant(rs.getLong(5)))) {
+                            Sha256.hex(browser).getBytes(StandardCharsets.US_ASCII)) && now.isBefore(Micros.toInstant(rs.getLong(5)))) {
                         login = new PendingLogin(rs.getString(2), rs.getString(3), rs.getString(4));
                     }
                 }
@@ -272,15 +272,4 @@ public final class ConsoleSessions {
         return token.length() == 43 && token.chars().allMatch(ch -> Character.isLetterOrDigit(ch) || ch == '-' || ch == '_');
     }
 
-    static String sha256(String text) {
-        return HexFormat.of().formatHex(digest(text));
-    }
-
-    private static byte[] digest(String text) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }

@@ -21,6 +21,11 @@ public final class Sha256 {
         return md;
     }
 
+    /** The SHA-256 of the text's UTF-8 bytes, in lower-case hex: how a secret is kept where only a match is needed. */
+    public static String hex(String text) {
+        return java.util.HexFormat.of().formatHex(digester().digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
     private static MessageDigest create() {
         try {
             return MessageDigest.getInstance("SHA-256");

@@ -1,5 +1,6 @@
 package dev.portcullis.dev;
 
+import dev.portcullis.core.Text;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -110,38 +111,23 @@ final class DevAuthorizationCodes {
     static String page(Map<String, String> p, Optional<String> error) {
         StringBuilder hidden = new StringBuilder();
         for (String name : List.of("response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge", "code_challenge_method")) {
-            hidden.append("<input type=\"hidden\" name=\"").append(name).append("\" value=\"").append(html(p.getOrDefault(name, ""))).append("\">");
+            hidden.append("<input type=\"hidden\" name=\"").append(name).append("\" value=\"").append(Text.html(p.getOrDefault(name, ""))).append("\">");
         }
         StringBuilder choices = new StringBuilder();
         for (var c : CHOICES) {
             choices.append("<form method=\"post\" action=\"/authorize\">").append(hidden)
-                    .append("<input type=\"hidden\" name=\"subject\" value=\"").append(html(c.getKey())).append("\">")
-                    .append("<input type=\"hidden\" name=\"groups\" value=\"").append(html(String.join(",", c.getValue()))).append("\">")
-                    .append("<button type=\"submit\">Sign in as ").append(html(c.getKey()))
-                    .append(c.getValue().isEmpty() ? " (no groups)" : " (" + html(String.join(", ", c.getValue())) + ")").append("</button></form>");
+                    .append("<input type=\"hidden\" name=\"subject\" value=\"").append(Text.html(c.getKey())).append("\">")
+                    .append("<input type=\"hidden\" name=\"groups\" value=\"").append(Text.html(String.join(",", c.getValue()))).append("\">")
+                    .append("<button type=\"submit\">Sign in as ").append(Text.html(c.getKey()))
+                    .append(c.getValue().isEmpty() ? " (no groups)" : " (" + Text.html(String.join(", ", c.getValue())) + ")").append("</button></form>");
         }
         return "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Development issuer: sign in</title></head><body>"
                 + "<h1>Development issuer: NOT FOR PRODUCTION</h1>"
-                + "<p>It authenticates nobody: choose who to be for <code>" + html(p.getOrDefault("client_id", "")) + "</code>.</p>"
-                + error.map(e -> "<p role=\"alert\">" + html(e) + "</p>").orElse("")
+                + "<p>It authenticates nobody: choose who to be for <code>" + Text.html(p.getOrDefault("client_id", "")) + "</code>.</p>"
+                + error.map(e -> "<p role=\"alert\">" + Text.html(e) + "</p>").orElse("")
                 + choices
                 + "<form method=\"post\" action=\"/authorize\">" + hidden
                 + "<label>Subject <input name=\"subject\" required></label> <label>Groups (comma-separated) <input name=\"groups\"></label>"
                 + " <button type=\"submit\">Sign in</button></form></body></html>";
-    }
-
-    static String html(String s) {
-        StringBuilder out = new StringBuilder(s.length());
-        for (char ch : s.toCharArray()) {
-            switch (ch) {
-                case '<' -> out.append("&lt;");
-                case '>' -> out.append("&gt;");
-                case '&' -> out.append("&amp;");
-                case '"' -> out.append("&quot;");
-                case '\'' -> out.append("&#39;");
-                default -> out.append(ch);
-            }
-        }
-        return out.toString();
     }
 }

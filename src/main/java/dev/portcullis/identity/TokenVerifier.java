@@ -26,6 +26,7 @@ import com.nimbusds.jwt.SignedJWT;
 import dev.portcullis.core.Identity;
 import dev.portcullis.core.Json;
 import dev.portcullis.core.Sha256;
+import dev.portcullis.core.Text;
 import dev.portcullis.identity.TokenRejectedException.Reason;
 import java.io.IOException;
 import java.net.URI;
@@ -42,7 +43,6 @@ import java.time.Instant;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -175,7 +175,7 @@ public final class TokenVerifier {
         if (token.length() > config.maxTokenBytes() || token.getBytes(StandardCharsets.UTF_8).length > config.maxTokenBytes()) {
             throw new TokenRejectedException(Reason.OVERSIZED, "token is over the limit of " + config.maxTokenBytes() + " bytes");
         }
-        return sha256(token);
+        return Sha256.hex(token);
     }
 
     private Identity verifyFully(String token, String fingerprint, Instant now) throws TokenRejectedException {
@@ -277,9 +277,7 @@ public final class TokenVerifier {
 
     /** Header values are the caller's choice: bounded and without control characters before they reach a message or log. */
     private static String printable(String headerValue) {
-        if (headerValue == null) return "none";
-        String cut = headerValue.length() > 64 ? headerValue.substring(0, 64) + "…" : headerValue;
-        return cut.replaceAll("\\p{Cntrl}", "?");
+        return headerValue == null ? "none" : Text.printable(headerValue, 64);
     }
 
     private static final Set<String> ACCEPTED_TYPES = Set.of("jwt", "at+jwt", "application/at+jwt", "application/jwt");
@@ -438,7 +436,4 @@ public final class TokenVerifier {
         return e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + e.getMessage();
     }
 
-    private static String sha256(String token) {
-        return HexFormat.of().formatHex(Sha256.digester().digest(token.getBytes(StandardCharsets.UTF_8)));
-    }
 }

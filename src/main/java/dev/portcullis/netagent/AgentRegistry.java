@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 
@@ -60,7 +59,7 @@ public final class AgentRegistry {
                 try (PreparedStatement ps = writer.prepareStatement("INSERT INTO network_agent (name, join_token_hash, join_expires_at,"
                         + " join_used_at, key_fingerprint, created_at, enrolled_at, revoked_at) VALUES (?, ?, ?, 0, '', ?, 0, 0)")) {
                     ps.setString(1, name);
-                    ps.setString(2, hash(token));
+                    ps.setString(2, Sha256.hex(token));
                     ps.setLong(3, expires);
                     ps.setLong(4, now);
                     ps.executeUpdate();
@@ -69,7 +68,7 @@ public final class AgentRegistry {
                 boolean revoked = existing.get().revoked() != null;
                 try (PreparedStatement ps = writer.prepareStatement("UPDATE network_agent SET join_token_hash = ?, join_expires_at = ?,"
                         + " join_used_at = 0, revoked_at = 0" + (revoked ? ", key_fingerprint = '', enrolled_at = 0" : "") + " WHERE name = ?")) {
-                    ps.setString(1, hash(token));
+                    ps.setString(1, Sha256.hex(token));
                     ps.setLong(2, expires);
                     ps.setString(3, name);
                     ps.executeUpdate();
@@ -115,7 +114,7 @@ public final class AgentRegistry {
     }
 
     private Optional<String> joinRefusal(Stored s, String name, String token) {
-        if (!MessageDigest.isEqual(s.tokenHash().getBytes(StandardCharsets.US_ASCII), hash(token).getBytes(StandardCharsets.US_ASCII))) {
+        if (!MessageDigest.isEqual(s.tokenHash().getBytes(StandardCharsets.US_ASCII), Sha256.hex(token).getBytes(StandardCharsets.US_ASCII))) {
             return Optional.of("wrong join token for agent " + name);
         }
         if (s.usedAt() != 0) return Optional.of("this join token was used already (at " + Micros.toInstant(s.usedAt()) + ")");
@@ -193,7 +192,4 @@ public final class AgentRegistry {
         return micros == 0 ? null : Micros.toInstant(micros);
     }
 
-    private static String hash(String token) {
-        return HexFormat.of().formatHex(Sha256.digester().digest(token.getBytes(StandardCharsets.UTF_8)));
-    }
 }

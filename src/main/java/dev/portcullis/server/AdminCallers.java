@@ -3,6 +3,7 @@ package dev.portcullis.server;
 import dev.portcullis.config.ConsoleConfig;
 import dev.portcullis.console.ConsoleSessions;
 import dev.portcullis.core.Identity;
+import dev.portcullis.core.Text;
 import dev.portcullis.identity.BearerCredentials;
 import dev.portcullis.identity.TokenRejectedException;
 import dev.portcullis.identity.TokenVerifier;
@@ -95,7 +96,7 @@ final class AdminCallers {
         if (!safe(request.getMethod())) {
             String origin = request.getHeaders().get(HttpHeader.ORIGIN);
             if (origin != null && !origin.equalsIgnoreCase(console.get().config().origin())) {
-                String detail = "this request came from " + printable(origin) + ", not from the console at " + console.get().config().origin();
+                String detail = "this request came from " + Text.printable(origin, 100) + ", not from the console at " + console.get().config().origin();
                 if (concernsApproval) audit.refused(address, "console-csrf", session.get().identity().subject() + ": " + detail);
                 return new Refused(403, "Cross-site request refused", detail + "; nothing was changed");
             }
@@ -140,10 +141,5 @@ final class AdminCallers {
             found = c.getValue();
         }
         return Optional.ofNullable(found);
-    }
-
-    private static String printable(String text) {
-        String cut = text.length() > 100 ? text.substring(0, 100) + "…" : text;
-        return cut.replaceAll("\\p{Cntrl}", "?");
     }
 }

@@ -1,6 +1,7 @@
 package dev.portcullis.server;
 
 import dev.portcullis.config.ConsoleConfig;
+import dev.portcullis.core.Text;
 import dev.portcullis.console.OidcSignIn;
 import java.io.IOException;
 import java.io.InputStream;
@@ -133,8 +134,8 @@ final class ConsolePages {
         String next = query.getValue("next") != null ? query.getValue("next") : query.getValue("redirect");
         if (next == null || next.isEmpty()) next = DEFAULT_NEXT;
         if (!safeNext(next)) {
-            log.info("console: sign-in asked to return to '{}', refused", printable(next));
-            page(response, callback, 400, "Sign-in refused", "This link asks to go to \u201c" + printable(next) + "\u201d after signing in, "
+            log.info("console: sign-in asked to return to '{}', refused", Text.printable(next, 120));
+            page(response, callback, 400, "Sign-in refused", "This link asks to go to \u201c" + Text.printable(next, 120) + "\u201d after signing in, "
                     + "which is not a page of this console. Nothing was done. Sign in from the console itself.", true);
             return;
         }
@@ -263,9 +264,9 @@ final class ConsolePages {
     /** A page that says one thing clearly, without script; {@code signInLink}: offer to sign in again. */
     private static void page(Response response, Callback callback, int status, String title, String detail, boolean signInLink) {
         String html = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>" + escape(title) + " \u2014 Portcullis</title>"
+                + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>" + Text.html(title) + " \u2014 Portcullis</title>"
                 + "<link rel=\"stylesheet\" href=\"/console/assets/app.css\"></head><body class=\"plain\"><main id=\"main\">"
-                + "<h1 id=\"page-title\">" + escape(title) + "</h1><p id=\"page-detail\">" + escape(detail) + "</p>"
+                + "<h1 id=\"page-title\">" + Text.html(title) + "</h1><p id=\"page-detail\">" + Text.html(detail) + "</p>"
                 + (signInLink ? "<p><a id=\"sign-in\" href=\"" + LOGIN + "\">Sign in</a></p>" : "") + "</main></body></html>\n";
         byte[] bytes = html.getBytes(StandardCharsets.UTF_8);
         securityHeaders(response);
@@ -273,25 +274,5 @@ final class ConsolePages {
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/html; charset=utf-8");
         response.getHeaders().put(HttpHeader.CONTENT_LENGTH, String.valueOf(bytes.length));
         response.write(true, ByteBuffer.wrap(bytes), callback);
-    }
-
-    static String escape(String text) {
-        StringBuilder out = new StringBuilder(text.length() + 16);
-        for (char c : text.toCharArray()) {
-            switch (c) {
-                case '&' -> out.append("&amp;");
-                case '<' -> out.append("&lt;");
-                case '>' -> out.append("&gt;");
-                case '"' -> out.append("&quot;");
-                case '\'' -> out.append("&#39;");
-                default -> out.append(c);
-            }
-        }
-        return out.toString();
-    }
-
-    private static String printable(String text) {
-        String cut = text.length() > 120 ? text.substring(0, 120) + "…" : text;
-        return cut.replaceAll("\\p{Cntrl}", "?");
     }
 }
