@@ -84,9 +84,14 @@ public final class ConsoleSessions {
     public record PendingLogin(String codeVerifier, String nonce, String next) {
     }
 
-    /** A new session; answers the cookie's value (to be sent once, never kept). */
-    public String start(SignedIn who) {
+    /** A session just started: the cookie's value (to be sent once, never kept) and the session it opens. */
+    public record Started(String cookie, Session session) {
+    }
+
+    /** A new session. */
+    public Started start(SignedIn who) {
         String cookie = randomToken();
+        String hash = Sha256.hex(cookie);
         Instant now = clock.instant();
         Instant expires = now.plus(config.sessionTtl());
         String groups;
@@ -104,7 +109,7 @@ public final class ConsoleSessions {
             }
             try (PreparedStatement ps = writer.prepareStatement("INSERT INTO console_session (id_hash, subject, groups_json, claims_json,"
                     + " issuer, client_id, created_at, last_seen_at, expires_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)")) {
-                ps.setString(1, Sha256.hex(cookie));
+                ps.setString(1, hash);
                 ps.setString(2, who.subject());
                 ps.setString(3, groups);
                 ps.setString(4, claims);
@@ -117,7 +122,14 @@ public final class ConsoleSessions {
             }
             return null;
         });
-        return cookie;
+        return new Started(cookie, session(hash, cookie, who.subject(), who.groups(), who.claims(), who.issuer(), who.clientId(), expires));
+    }
+
+    /** The session as the API sees it: its token id names the session ({@code console:} and the hash's first 16 hex digits). */
+    private static Session session(String hash, String cookie, String subject, Set<String> groups, Map<String, String> claims,
+                                   String issuer, String clientId, Instant expiresAt) {
+        Identity identity = new Identity(subject, groups, "console:" + hash.substring(0, 16), clientId, issuer, claims, expiresAt);
+        return new Session(hash, identity, csrfToken(cookie), expiresAt);
     }
 
     /**
@@ -163,8 +175,7 @@ public final class ConsoleSessions {
         } catch (IOException e) {
             throw new AuditStoreException("console session " + hash.substring(0, 16) + " is unreadable: " + e.getMessage(), e);
         }
-        Identity identity = new Identity(row.subject, groups, "console:" + hash.substring(0, 16), row.clientId, row.issuer, claims, row.expiresAt);
-        return Optional.of(new Session(hash, identity, csrfToken(cookie), row.expiresAt));
+        return Optional.of(session(hash, cookie, row.subject, groups, claims, row.issuer, row.clientId, row.expiresAt));
     }
 
     private record Row(String subject, String groups, String claims, String issuer, String clientId, Instant lastSeen,

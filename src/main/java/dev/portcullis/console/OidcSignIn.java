@@ -92,7 +92,8 @@ public final class OidcSignIn {
     public sealed interface Outcome permits SignedIn, Refused {
     }
 
-    public record SignedIn(String sessionCookie, String next, String subject) implements Outcome {
+    /** @param session the session the cookie opens, as the API will see it */
+    public record SignedIn(String sessionCookie, ConsoleSessions.Session session, String next) implements Outcome {
     }
 
     /** @param status the HTTP status of the page that says it */
@@ -190,9 +191,10 @@ public final class OidcSignIn {
             if (all.get(name) instanceof String s && s.length() <= 512) strings.put(name, s);
         }
         String subject = claims.getSubject().getValue();
-        String cookie = sessions.start(new ConsoleSessions.SignedIn(subject, groups, strings, claims.getIssuer().getValue(), console.clientId()));
+        ConsoleSessions.Started started = sessions.start(new ConsoleSessions.SignedIn(subject, groups, strings, claims.getIssuer().getValue(),
+                console.clientId()));
         log.info("console: {} signed in (groups {})", subject, groups);
-        return new SignedIn(cookie, pending.get().next(), subject);
+        return new SignedIn(started.cookie(), started.session(), pending.get().next());
     }
 
     private TokenRequest tokenRequest(Provider p, AuthorizationCode code, CodeVerifier verifier) {

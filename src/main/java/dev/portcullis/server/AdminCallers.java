@@ -49,9 +49,17 @@ final class AdminCallers {
 
     /** The console's half: its sessions and settings. */
     record Console(ConsoleSessions sessions, ConsoleConfig config) {
+        static final String SESSION_COOKIE = "portcullis-console";
+        /** Binds a sign-in under way to the browser that started it. */
+        static final String LOGIN_COOKIE = "portcullis-login";
+
         String cookieName() {
+            return cookieName(SESSION_COOKIE);
+        }
+
+        String cookieName(String name) {
             // __Host-: only ever set over https, for this host, path / — no subdomain can plant or shadow it.
-            return config.secure() ? "__Host-portcullis-console" : "portcullis-console";
+            return config.secure() ? "__Host-" + name : name;
         }
     }
 

@@ -65,7 +65,7 @@ public final class AdminServer implements AutoCloseable {
      */
     record Services(AdminCallers callers, Optional<ApprovalApi> approvals, Optional<SessionsApi> live, Optional<AgentsApi> agents,
                     Optional<RecordedSessionsApi> recorded, Optional<PolicyApi> policy, Optional<TrailHealth> trail,
-                    Optional<ConsolePages> console, AdminConfig config) {
+                    Optional<ConsolePages> console, Auditors auditors) {
     }
 
     /**
@@ -77,7 +77,7 @@ public final class AdminServer implements AutoCloseable {
                                     TokenVerifier verifier) throws Exception {
         return start(admin, checks, metrics, new Services(new AdminCallers(verifier, Optional.empty(), ConsoleAudit.NONE),
                 Optional.of(approvals), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-                Optional.empty(), admin));
+                Optional.empty(), new Auditors(admin)));
     }
 
     static AdminServer start(AdminConfig admin, List<ReadinessCheck> checks, GatewayMetrics metrics, Services services) throws Exception {
@@ -142,8 +142,7 @@ public final class AdminServer implements AutoCloseable {
             return;
         }
         if (!path.startsWith("/api/v1/")) {
-            send(response, callback, 404, "application/problem+json",
-                    "{\"type\":\"about:blank\",\"title\":\"Not found\",\"status\":404,\"detail\":\"no admin endpoint at this path\"}");
+            reply(response, callback, NOT_FOUND);
             return;
         }
         if (path.equals(SshCertificatesApi.PATH) && s.live().isPresent()) {
@@ -174,7 +173,7 @@ public final class AdminServer implements AutoCloseable {
             send(response, callback, reply.status(), reply.contentType(), reply.body());
         } else if (path.equals(ME_PATH)) {
             if (!AdminCallers.safe(method)) reply(response, callback, SessionsApi.problem(405, "Method not allowed", "use GET"));
-            else send(response, callback, 200, "application/json", me(caller, s.config()).toString());
+            else send(response, callback, 200, "application/json", me(caller, s.auditors()).toString());
         } else if (s.agents().isPresent() && AgentsApi.serves(path)) {
             byte[] body = body(request, AgentsApi.MAX_BODY_BYTES, response, callback);
             if (body != null) reply(response, callback, s.agents().get().handle(method, path, who, body));
@@ -187,34 +186,33 @@ public final class AdminServer implements AutoCloseable {
             byte[] body = body(request, PolicyApi.MAX_BODY_BYTES, response, callback);
             if (body != null) reply(response, callback, s.policy().get().handle(method, path, who, body));
         } else if (s.trail().isPresent() && (path.equals(TRAIL_PATH) || path.equals(TRAIL_PATH + "/verify"))) {
-            reply(response, callback, trail(s.trail().get(), method, path, who, s.config(), checks));
+            reply(response, callback, trail(s.trail().get(), method, path, who, s.auditors(), checks));
         } else {
-            send(response, callback, 404, "application/problem+json",
-                    "{\"type\":\"about:blank\",\"title\":\"Not found\",\"status\":404,\"detail\":\"no admin endpoint at this path\"}");
+            reply(response, callback, NOT_FOUND);
         }
     }
 
+    private static final SessionsApi.Reply NOT_FOUND = SessionsApi.problem(404, "Not found", "no admin endpoint at this path");
     static final String ME_PATH = "/api/v1/me";
     static final String TRAIL_PATH = "/api/v1/trail";
 
     /** Who the caller is to the admin API: what the console shows and which pages it offers. */
-    private static ObjectNode me(AdminCallers.Caller caller, AdminConfig config) {
+    private static ObjectNode me(AdminCallers.Caller caller, Auditors auditors) {
         Identity who = caller.identity();
         ObjectNode out = JSON.createObjectNode().put("subject", who.subject());
         who.groups().stream().sorted().forEach(out.putArray("groups")::add);
-        if (!out.has("groups")) out.putArray("groups");
         out.put("via", caller.via());
         caller.session().ifPresentOrElse(session -> out.put("csrfToken", session.csrfToken()), () -> out.putNull("csrfToken"));
         out.put("expiresAt", who.expiresAt().toString()).put("issuer", who.issuer());
         out.put("name", who.claims().getOrDefault("name", who.claims().getOrDefault("preferred_username", "")));
-        out.putObject("roles").put("auditor", new Auditors(config).include(who))
-                .put("sessionAdmin", who.groups().stream().anyMatch(config.sessionAdmins()::contains));
+        out.putObject("roles").put("auditor", auditors.include(who))
+                .put("sessionAdmin", who.groups().stream().anyMatch(auditors.config().sessionAdmins()::contains));
         return out;
     }
 
-    private static SessionsApi.Reply trail(TrailHealth trail, String method, String path, Identity who, AdminConfig config,
+    private static SessionsApi.Reply trail(TrailHealth trail, String method, String path, Identity who, Auditors auditors,
                                            List<ReadinessCheck> checks) {
-        var refused = new Auditors(config).refuse(who, "the trail's health");
+        var refused = auditors.refuse(who, "the trail's health");
         if (refused.isPresent()) return refused.get();
         boolean verify = path.endsWith("/verify");
         if (verify ? !method.equals("POST") : !AdminCallers.safe(method)) {

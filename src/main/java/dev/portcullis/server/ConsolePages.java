@@ -181,13 +181,11 @@ final class ConsolePages {
         response.getHeaders().add(HttpHeader.SET_COOKIE, cookie(bindingCookie(), "", Duration.ZERO));
         switch (outcome) {
             case OidcSignIn.SignedIn s -> {
-                var sessions = callers.console().get().sessions();
-                var session = sessions.find(s.sessionCookie()).orElseThrow();
                 try {
-                    callers.audit().signedIn(session.identity(), Request.getRemoteAddr(request), session.expiresAt());
+                    callers.audit().signedIn(s.session().identity(), Request.getRemoteAddr(request), s.session().expiresAt());
                 } catch (dev.portcullis.gate.GateUnavailableException e) {
                     // Fail closed: a sign-in the trail cannot record does not stand.
-                    sessions.end(s.sessionCookie());
+                    callers.console().get().sessions().end(s.sessionCookie());
                     page(response, callback, 503, "Sign-in not recorded", "the audit trail cannot record your sign-in now, so it was undone: "
                             + e.getMessage(), true);
                     return;
@@ -233,7 +231,7 @@ final class ConsolePages {
     }
 
     private String bindingCookie() {
-        return callers.console().get().config().secure() ? "__Host-portcullis-login" : "portcullis-login";
+        return callers.console().get().cookieName(AdminCallers.Console.LOGIN_COOKIE);
     }
 
     /** A cookie for the console: HttpOnly, SameSite=Lax (the identity provider's redirect back is a cross-site navigation), Secure over https. */

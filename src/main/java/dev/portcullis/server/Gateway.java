@@ -148,10 +148,10 @@ public final class Gateway implements AutoCloseable {
             String storeType = config.store() instanceof StoreConfig.Postgres ? "postgres" : "embedded";
             TrailHealth trail = new TrailHealth(store, storeType, store.index().describe(),
                     () -> recorder.notHealthyBecause().or(store::indexBehindBecause), clock);
-            ScheduledExecutorService verifier15 = Executors.newSingleThreadScheduledExecutor(
+            ScheduledExecutorService trailChecks = Executors.newSingleThreadScheduledExecutor(
                     Thread.ofPlatform().daemon().name("trail-verify").factory());
-            verifier15.scheduleWithFixedDelay(trail::verifyNow, 0, 15, TimeUnit.MINUTES);
-            opened.add(verifier15::shutdownNow);
+            trailChecks.scheduleWithFixedDelay(trail::verifyNow, 0, 15, TimeUnit.MINUTES);
+            opened.add(trailChecks::shutdownNow);
             checks.add(AdminServer.ReadinessCheck.info("trail", trail::readiness));
 
             // The console: people sign in with the identity provider; the API then takes their session cookie too.
@@ -169,7 +169,7 @@ public final class Gateway implements AutoCloseable {
                     Optional.of(new PolicyApi(config, protocols, auditors)),
                     Optional.of(trail),
                     Optional.of(new ConsolePages(callers, signIn)),
-                    adminConfig));
+                    auditors));
             opened.add(admin);
             log.info("admin listening on {}://{}:{} (/healthz, /readyz, /metrics, /api/v1{})", config.admin().scheme(),
                     adminListen.getHostString(), admin.port(), console.isPresent() ? ", console at /console/" : "; no console: admin.console is not set");

@@ -43,31 +43,31 @@ class ConsoleSessionsTest {
 
     @Test
     void aSessionActsAsWhoSignedInAndNamesItselfNotTheCookie() {
-        String cookie = sessions.start(ALICE);
+        String cookie = sessions.start(ALICE).cookie();
         ConsoleSessions.Session s = sessions.find(cookie).orElseThrow();
         assertThat(s.identity().subject()).isEqualTo("alice");
         assertThat(s.identity().groups()).containsExactly("dba");
         assertThat(s.identity().tokenId()).startsWith("console:").doesNotContain(cookie);
         assertThat(s.identity().expiresAt()).isEqualTo(Instant.parse("2026-12-04T17:00:00Z"));
         assertThat(s.csrfToken()).isNotEqualTo(cookie).isEqualTo(sessions.find(cookie).orElseThrow().csrfToken());
-        assertThat(sessions.find(sessions.start(ALICE)).orElseThrow().csrfToken()).as("each session its own").isNotEqualTo(s.csrfToken());
+        assertThat(sessions.find(sessions.start(ALICE).cookie()).orElseThrow().csrfToken()).as("each session its own").isNotEqualTo(s.csrfToken());
     }
 
     @Test
     void aSessionEndsAfterItsIdleTimeoutButUseKeepsItAlive() {
-        String cookie = sessions.start(ALICE);
+        String cookie = sessions.start(ALICE).cookie();
         for (int i = 0; i < 6; i++) {
             clock.advance(Duration.ofMinutes(50));
             assertThat(sessions.find(cookie)).as("used every 50 minutes, %d", i).isPresent();
         }
-        String idle = sessions.start(ALICE);
+        String idle = sessions.start(ALICE).cookie();
         clock.advance(Duration.ofMinutes(61));
         assertThat(sessions.find(idle)).isEmpty();
     }
 
     @Test
     void aSessionEndsAtItsFixedExpiryHoweverMuchItIsUsed() {
-        String cookie = sessions.start(ALICE);
+        String cookie = sessions.start(ALICE).cookie();
         for (int i = 0; i < 16; i++) {
             clock.advance(Duration.ofMinutes(30));
             sessions.find(cookie);
@@ -77,8 +77,8 @@ class ConsoleSessionsTest {
 
     @Test
     void signingOutEndsItAndOnlyIt() {
-        String one = sessions.start(ALICE);
-        String two = sessions.start(ALICE);
+        String one = sessions.start(ALICE).cookie();
+        String two = sessions.start(ALICE).cookie();
         assertThat(sessions.end(one)).isTrue();
         assertThat(sessions.end(one)).isFalse();
         assertThat(sessions.find(one)).isEmpty();
