@@ -1,6 +1,5 @@
 package dev.portcullis.cli;
 
-import ch.qos.logback.classic.Level;
 import dev.portcullis.config.ConfigLoader;
 import dev.portcullis.config.GatewayConfig;
 import dev.portcullis.core.Json;
@@ -20,7 +19,6 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +26,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "agent", mixinStandardHelpOptions = true,
@@ -36,27 +35,21 @@ import picocli.CommandLine.Option;
                 "holds Okta's API token (credentials: agent), a development token issuer (NOT FOR PRODUCTION), a demo",
                 "Okta, and the agent itself, enrolled with a join token, all in this process; plus commands to paste."})
 final class DevAgentCommand implements Callable<Integer> {
+    @Mixin
+    DevTourOptions tour;
+
     @Option(names = "--listen", defaultValue = "127.0.0.1:8081", description = "Where agents call the Okta connection (default: ${DEFAULT-VALUE}).")
     String listen;
-
-    @Option(names = "--admin", defaultValue = "127.0.0.1:8080", description = "Admin listener (default: ${DEFAULT-VALUE}).")
-    String admin;
 
     @Option(names = "--agents", defaultValue = "127.0.0.1:8443", description = "The agent listener (default: ${DEFAULT-VALUE}).")
     String agents;
 
-    @Option(names = "--issuer-port", defaultValue = "8082", description = "Port of the development token issuer (default: ${DEFAULT-VALUE}).")
-    int issuerPort;
-
-    @Option(names = "--log-level", defaultValue = "info", paramLabel = "LEVEL")
-    String logLevel;
-
     @Override
     public Integer call() throws Exception {
-        Logging.configure(Logging.Format.text, Level.toLevel(logLevel, Level.INFO));
-        Path data = Path.of(System.getenv().getOrDefault("PORTCULLIS_DATA", "./data")).toAbsolutePath().normalize();
+        Logging.configure(Logging.Format.text, tour.level());
+        Path data = DevTourOptions.dataDirectory();
         Files.createDirectories(data);
-        DevIssuer issuer = DevIssuer.start(issuerPort, DevIssuer.DEFAULT_AUDIENCE);
+        DevIssuer issuer = DevIssuer.start(tour.issuerPort, DevIssuer.DEFAULT_AUDIENCE);
         String apiToken = "dev-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
         DemoOkta okta = DemoOkta.start(0, apiToken, 25);
         URI oktaUrl = okta.orgUrl();
@@ -74,21 +67,16 @@ final class DevAgentCommand implements Callable<Integer> {
             }
             Files.writeString(config, yaml);
         }
-        Map<String, String> env = new HashMap<>(System.getenv());
-        env.put("PORTCULLIS_OIDC_ISSUER", issuer.issuer().toString());
-        env.put("PORTCULLIS_OIDC_AUDIENCE", issuer.audience());
+        Map<String, String> env = tour.environment(issuer, data);
         env.put("OKTA_URL", oktaUrl.toString());
-        env.put("PORTCULLIS_DATA", data.toString());
         env.put("PORTCULLIS_OKTA_LISTEN", listen);
-        env.put("PORTCULLIS_ADMIN_LISTEN", admin);
-        env.put("PORTCULLIS_CONSOLE_URL", "http://" + admin);
         env.put("PORTCULLIS_AGENTS_LISTEN", agents);
         GatewayConfig cfg = ConfigLoader.load(config, env);
         Gateway gateway = Gateway.start(cfg, Clock.systemUTC());
 
         // A platform member makes the join token through the admin API, as in production.
         String platform = issuer.mint("ops-1", List.of("platform"), Duration.ofHours(1));
-        HttpResponse<String> join = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://" + admin + "/api/v1/agents/join-tokens"))
+        HttpResponse<String> join = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://" + tour.admin + "/api/v1/agents/join-tokens"))
                 .header("Authorization", "Bearer " + platform).POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"okta-edge\",\"ttl\":\"10m\"}"))
                 .build(), HttpResponse.BodyHandlers.ofString());
         if (join.statusCode() != 201) throw new IllegalStateException("no join token: " + join.body());
@@ -124,7 +112,7 @@ final class DevAgentCommand implements Callable<Integer> {
                 bin/portcullis agents list --server http://%s
                 bin/portcullis agents revoke okta-edge --server http://%s
                 curl -s -H "Authorization: Bearer $TOKEN" "%s/api/v1/users?limit=2"
-                """.formatted(data, base, agents, j.path("gatewayKey").asText(), oktaUrl, token, platform, base, admin, admin, base));
+                """.formatted(data, base, agents, j.path("gatewayKey").asText(), oktaUrl, token, platform, base, tour.admin, tour.admin, base));
         System.out.flush();
         ServeCommand.awaitShutdown(agent, gateway, okta, issuer);
         return 0;

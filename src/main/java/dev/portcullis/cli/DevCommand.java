@@ -1,6 +1,5 @@
 package dev.portcullis.cli;
 
-import ch.qos.logback.classic.Level;
 import dev.portcullis.config.ConfigLoader;
 import dev.portcullis.config.GatewayConfig;
 import dev.portcullis.dev.DemoOkta;
@@ -14,12 +13,12 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "dev", mixinStandardHelpOptions = true, subcommands = {DevKubernetesCommand.class, DevSshCommand.class, DevAgentCommand.class},
@@ -27,14 +26,11 @@ import picocli.CommandLine.Option;
         description = {"The first minute: the gateway running examples/okta.yaml with an embedded store, a built-in",
                 "development token issuer (NOT FOR PRODUCTION) and a demo Okta, plus commands to paste."})
 final class DevCommand implements Callable<Integer> {
+    @Mixin
+    DevTourOptions tour;
+
     @Option(names = "--listen", defaultValue = "127.0.0.1:8081", description = "Where agents call the Okta connection (default: ${DEFAULT-VALUE}).")
     String listen;
-
-    @Option(names = "--admin", defaultValue = "127.0.0.1:8080", description = "Admin listener (default: ${DEFAULT-VALUE}).")
-    String admin;
-
-    @Option(names = "--issuer-port", defaultValue = "8082", description = "Port of the development token issuer (default: ${DEFAULT-VALUE}).")
-    int issuerPort;
 
     @Option(names = "--upstream", paramLabel = "URL", description = "Use this API as the upstream instead of the demo Okta.")
     URI upstream;
@@ -48,17 +44,14 @@ final class DevCommand implements Callable<Integer> {
     @Option(names = "--log-format", defaultValue = "text", paramLabel = "text|json")
     Logging.Format logFormat;
 
-    @Option(names = "--log-level", defaultValue = "info", paramLabel = "LEVEL")
-    String logLevel;
-
     @Override
     public Integer call() throws Exception {
-        Logging.configure(logFormat, Level.toLevel(logLevel, Level.INFO));
-        Path data = Path.of(System.getenv().getOrDefault("PORTCULLIS_DATA", "./data")).toAbsolutePath().normalize();
+        Logging.configure(logFormat, tour.level());
+        Path data = DevTourOptions.dataDirectory();
         Files.createDirectories(data);
         List<AutoCloseable> running = new ArrayList<>();
 
-        DevIssuer issuer = DevIssuer.start(issuerPort, DevIssuer.DEFAULT_AUDIENCE);
+        DevIssuer issuer = DevIssuer.start(tour.issuerPort, DevIssuer.DEFAULT_AUDIENCE);
         running.add(issuer);
         String apiToken = "dev-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
         URI upstreamUrl = upstream;
@@ -75,15 +68,10 @@ final class DevCommand implements Callable<Integer> {
             if (example == null) throw new IllegalStateException("examples/okta.yaml is missing from the build");
             Files.write(config, example.readAllBytes());
         }
-        Map<String, String> env = new HashMap<>(System.getenv());
-        env.put("PORTCULLIS_OIDC_ISSUER", issuer.issuer().toString());
-        env.put("PORTCULLIS_OIDC_AUDIENCE", issuer.audience());
+        Map<String, String> env = tour.environment(issuer, data);
         env.put("OKTA_URL", upstreamUrl.toString());
         env.put("OKTA_API_TOKEN", apiToken);
-        env.put("PORTCULLIS_DATA", data.toString());
         env.put("PORTCULLIS_OKTA_LISTEN", listen);
-        env.put("PORTCULLIS_ADMIN_LISTEN", admin);
-        env.put("PORTCULLIS_CONSOLE_URL", "http://" + admin);
         GatewayConfig cfg = ConfigLoader.load(config, env);
         Gateway gateway = Gateway.start(cfg, Clock.systemUTC());
         running.add(gateway);
@@ -127,8 +115,8 @@ final class DevCommand implements Callable<Integer> {
                 PORTCULLIS_DATA=%s bin/portcullis sessions list
                 PORTCULLIS_DATA=%s bin/portcullis replay latest
                 PORTCULLIS_DATA=%s bin/portcullis audit verify
-                """.formatted(data, base, admin, admin, issuer.issuer(), upstreamUrl, demo == null ? "" : "   (demo Okta)",
-                issuer.tokenEndpoint(), token, base, base, someUser, base, someUser, admin, issuer.tokenEndpoint(), admin, base, data,
+                """.formatted(data, base, tour.admin, tour.admin, issuer.issuer(), upstreamUrl, demo == null ? "" : "   (demo Okta)",
+                issuer.tokenEndpoint(), token, base, base, someUser, base, someUser, tour.admin, issuer.tokenEndpoint(), tour.admin, base, data,
                 data, data));
         System.out.flush();
         ServeCommand.awaitShutdown(running.reversed().toArray(AutoCloseable[]::new));

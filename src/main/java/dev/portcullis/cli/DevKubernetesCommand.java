@@ -1,6 +1,5 @@
 package dev.portcullis.cli;
 
-import ch.qos.logback.classic.Level;
 import dev.portcullis.config.ConfigLoader;
 import dev.portcullis.config.GatewayConfig;
 import dev.portcullis.dev.DevIssuer;
@@ -16,13 +15,13 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code portcullis dev kubernetes}: kubectl through the gateway in a minute, against a Kubernetes API stand-in. */
@@ -32,26 +31,20 @@ import picocli.CommandLine.Option;
                 "issuer (NOT FOR PRODUCTION), a Kubernetes API stand-in with a small demo cluster, and a kubeconfig whose",
                 "credential plugin hands kubectl the agent's token."})
 final class DevKubernetesCommand implements Callable<Integer> {
+    @Mixin
+    DevTourOptions tour;
+
     @Option(names = "--listen", defaultValue = "127.0.0.1:16443", description = "Where kubectl reaches the cluster connection (default: ${DEFAULT-VALUE}).")
     String listen;
 
-    @Option(names = "--admin", defaultValue = "127.0.0.1:8080", description = "Admin listener (default: ${DEFAULT-VALUE}).")
-    String admin;
-
-    @Option(names = "--issuer-port", defaultValue = "8082", description = "Port of the development token issuer (default: ${DEFAULT-VALUE}).")
-    int issuerPort;
-
-    @Option(names = "--log-level", defaultValue = "info", paramLabel = "LEVEL")
-    String logLevel;
-
     @Override
     public Integer call() throws Exception {
-        Logging.configure(Logging.Format.text, Level.toLevel(logLevel, Level.INFO));
-        Path data = Path.of(System.getenv().getOrDefault("PORTCULLIS_DATA", "./data")).toAbsolutePath().normalize();
+        Logging.configure(Logging.Format.text, tour.level());
+        Path data = DevTourOptions.dataDirectory();
         Files.createDirectories(data);
         List<AutoCloseable> running = new ArrayList<>();
 
-        DevIssuer issuer = DevIssuer.start(issuerPort, DevIssuer.DEFAULT_AUDIENCE);
+        DevIssuer issuer = DevIssuer.start(tour.issuerPort, DevIssuer.DEFAULT_AUDIENCE);
         running.add(issuer);
         String clusterToken = "dev-cluster-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
         KubeApiStandIn cluster = KubeApiStandIn.start(0, clusterToken).seedDemo();
@@ -72,12 +65,7 @@ final class DevKubernetesCommand implements Callable<Integer> {
             if (example == null) throw new IllegalStateException("examples/kubernetes.yaml is missing from the build");
             Files.write(config, example.readAllBytes());
         }
-        Map<String, String> env = new HashMap<>(System.getenv());
-        env.put("PORTCULLIS_OIDC_ISSUER", issuer.issuer().toString());
-        env.put("PORTCULLIS_OIDC_AUDIENCE", issuer.audience());
-        env.put("PORTCULLIS_DATA", data.toString());
-        env.put("PORTCULLIS_ADMIN_LISTEN", admin);
-        env.put("PORTCULLIS_CONSOLE_URL", "http://" + admin);
+        Map<String, String> env = tour.environment(issuer, data);
         env.put("PORTCULLIS_KUBE_LISTEN", listen);
         env.put("PORTCULLIS_KUBE_KEYSTORE", keyStore.toString());
         env.put("PORTCULLIS_TLS_PASSWORD", password);
@@ -118,8 +106,8 @@ final class DevKubernetesCommand implements Callable<Integer> {
 
                 PORTCULLIS_DATA=%s bin/portcullis sessions list
                 PORTCULLIS_DATA=%s bin/portcullis replay latest
-                """.formatted(data, listen, admin, issuer.issuer(), cluster.url(), tokenFile, kubeconfig, issuer.tokenEndpoint(),
-                admin, admin, data, data));
+                """.formatted(data, listen, tour.admin, issuer.issuer(), cluster.url(), tokenFile, kubeconfig, issuer.tokenEndpoint(),
+                tour.admin, tour.admin, data, data));
         System.out.flush();
         ServeCommand.awaitShutdown(running.reversed().toArray(AutoCloseable[]::new));
         return 0;

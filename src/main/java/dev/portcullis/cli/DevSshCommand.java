@@ -1,6 +1,5 @@
 package dev.portcullis.cli;
 
-import ch.qos.logback.classic.Level;
 import dev.portcullis.config.ConfigLoader;
 import dev.portcullis.config.GatewayConfig;
 import dev.portcullis.dev.DevIssuer;
@@ -16,12 +15,12 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code portcullis dev ssh}: the OpenSSH client through the gateway in a minute, to a throwaway sshd. */
@@ -31,27 +30,21 @@ import picocli.CommandLine.Option;
                 "OpenSSH server on 127.0.0.1 (Debian's openssh-server must be installed) with its own keys, and an agent",
                 "already logged in: an SSH certificate and an ssh_config snippet to use with ssh -F."})
 final class DevSshCommand implements Callable<Integer> {
+    @Mixin
+    DevTourOptions tour;
+
     @Option(names = "--listen", defaultValue = "127.0.0.1:12222", description = "Where agents ssh to (default: ${DEFAULT-VALUE}).")
     String listen;
 
-    @Option(names = "--admin", defaultValue = "127.0.0.1:8080", description = "Admin listener (default: ${DEFAULT-VALUE}).")
-    String admin;
-
-    @Option(names = "--issuer-port", defaultValue = "8082", description = "Port of the development token issuer (default: ${DEFAULT-VALUE}).")
-    int issuerPort;
-
-    @Option(names = "--log-level", defaultValue = "info", paramLabel = "LEVEL")
-    String logLevel;
-
     @Override
     public Integer call() throws Exception {
-        Logging.configure(Logging.Format.text, Level.toLevel(logLevel, Level.INFO));
+        Logging.configure(Logging.Format.text, tour.level());
         Path sshdBinary = Path.of("/usr/sbin/sshd");
         if (!Files.isExecutable(sshdBinary)) {
             System.err.println("portcullis dev ssh: needs Debian's openssh-server (apt-get install openssh-server)");
             return 2;
         }
-        Path data = Path.of(System.getenv().getOrDefault("PORTCULLIS_DATA", "./data")).toAbsolutePath().normalize();
+        Path data = DevTourOptions.dataDirectory();
         Path work = Files.createDirectories(data.resolve("dev-ssh"));
         List<AutoCloseable> running = new ArrayList<>();
 
@@ -88,19 +81,14 @@ final class DevSshCommand implements Callable<Integer> {
         awaitPort(sshdPort, sshd, work.resolve("sshd.log"));
         Files.writeString(work.resolve("known_hosts"), "[127.0.0.1]:" + sshdPort + " " + Files.readString(work.resolve("host_key.pub")));
 
-        DevIssuer issuer = DevIssuer.start(issuerPort, DevIssuer.DEFAULT_AUDIENCE);
+        DevIssuer issuer = DevIssuer.start(tour.issuerPort, DevIssuer.DEFAULT_AUDIENCE);
         running.add(issuer);
         Path gatewayConfig = data.resolve("dev-ssh.yaml");
         try (InputStream example = DevSshCommand.class.getResourceAsStream("/examples/ssh.yaml")) {
             if (example == null) throw new IllegalStateException("examples/ssh.yaml is missing from the build");
             Files.write(gatewayConfig, example.readAllBytes());
         }
-        Map<String, String> env = new HashMap<>(System.getenv());
-        env.put("PORTCULLIS_OIDC_ISSUER", issuer.issuer().toString());
-        env.put("PORTCULLIS_OIDC_AUDIENCE", issuer.audience());
-        env.put("PORTCULLIS_DATA", data.toString());
-        env.put("PORTCULLIS_ADMIN_LISTEN", admin);
-        env.put("PORTCULLIS_CONSOLE_URL", "http://" + admin);
+        Map<String, String> env = tour.environment(issuer, data);
         env.put("PORTCULLIS_SSH_LISTEN", listen);
         env.put("SSH_HOST", "127.0.0.1");
         env.put("SSH_PORT", Integer.toString(sshdPort));
@@ -113,7 +101,7 @@ final class DevSshCommand implements Callable<Integer> {
 
         Path token = Files.writeString(data.resolve("dev-agent-token"), issuer.mint("agent-1", List.of("agents"), Duration.ofHours(1)));
         Path agent = data.resolve("dev-ssh-agent");
-        int login = Main.commandLine().execute("ssh-login", "--connection", "web", "--server", "http://" + admin, "--token-file", token.toString(),
+        int login = Main.commandLine().execute("ssh-login", "--connection", "web", "--server", "http://" + tour.admin, "--token-file", token.toString(),
                 "--dir", agent.toString());
         if (login != 0) throw new IllegalStateException("ssh-login failed");
         Path snippet = agent.resolve("ssh_config");
@@ -135,7 +123,7 @@ final class DevSshCommand implements Callable<Integer> {
                 ssh -F %s web                                   # a shell: waits for an sre, then recorded
 
                 PORTCULLIS_DATA=%s bin/portcullis replay latest --cast shell.cast
-                """.formatted(data, listen, admin, issuer.issuer(), sshdPort, System.getProperty("user.name"), agent, admin, agent,
+                """.formatted(data, listen, tour.admin, issuer.issuer(), sshdPort, System.getProperty("user.name"), agent, tour.admin, agent,
                 snippet, snippet, snippet, snippet, snippet, data));
         System.out.flush();
         ServeCommand.awaitShutdown(running.reversed().toArray(AutoCloseable[]::new));
