@@ -78,6 +78,12 @@ class ConsoleInChromiumTest {
         assertThat(browser.currentUrl()).isEqualTo(console + page);
     }
 
+    /** The id of the card ({@code selector}) that mentions {@code text}. */
+    String cardId(String selector, String text) throws Exception {
+        return browser.script("return [...document.querySelectorAll('" + selector + "')]"
+                + ".find(a => a.textContent.includes('" + text + "')).dataset.id").asText();
+    }
+
     /** A message that is the outcome, not the "Sending…" shown while the request is under way. */
     static boolean settled(String text) {
         return !text.isBlank() && !text.endsWith("\u2026");
@@ -98,8 +104,7 @@ class ConsoleInChromiumTest {
         Process psql = f.startPsql("disable", f.token("agent-1", "agents"), out, err, "DROP TABLE scratch_approve", "SELECT 40 + 2 AS answer");
         try {
             browser.awaitText("#approvals-list", t -> t.contains("scratch_approve"));
-            String id = browser.script("return [...document.querySelectorAll('article.approval')]"
-                    + ".find(a => a.textContent.includes('scratch_approve')).dataset.id").asText();
+            String id = cardId("article.approval", "scratch_approve");
             String card = browser.text(browser.await("article.approval[data-id='" + id + "']"));
             assertThat(card).contains("DROP TABLE scratch_approve", "agent-1", "schema-and-privileges-need-a-dba", "0 of 1", "customers");
             shot("approvals");
@@ -133,8 +138,7 @@ class ConsoleInChromiumTest {
         try {
             signIn("/approvals", "dba-2", "dba");
             browser.awaitText("#approvals-list", t -> t.contains("scratch_deny"));
-            String id = browser.script("return [...document.querySelectorAll('article.approval')]"
-                    + ".find(a => a.textContent.includes('scratch_deny')).dataset.id").asText();
+            String id = cardId("article.approval", "scratch_deny");
 
             browser.type(browser.await("input.reason[data-id='" + id + "']"), "not during the freeze");
             browser.click(browser.await("button.deny[data-id='" + id + "']"));
@@ -202,8 +206,7 @@ class ConsoleInChromiumTest {
             String card = browser.awaitText("article.live", t -> t.contains("agent-4"));
             assertThat(card).contains("postgres", "customers");
             shot("live");
-            String id = browser.script("return [...document.querySelectorAll('article.live')]"
-                    + ".find(a => a.textContent.includes('agent-4')).dataset.id").asText();
+            String id = cardId("article.live", "agent-4");
             browser.type(browser.await("input.terminate-reason[data-id='" + id + "']"), "runaway query");
             browser.click(browser.await("button.terminate[data-id='" + id + "']"));
 
