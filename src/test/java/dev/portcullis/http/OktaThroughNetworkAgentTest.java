@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.portcullis.netagent.NetworkAgent;
+import dev.portcullis.testing.JoinTokens;
 import dev.portcullis.testing.Ports;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -36,8 +37,7 @@ class OktaThroughNetworkAgentTest {
     void start() throws Exception {
         agentsPort = Ports.free();
         Files.createDirectories(dir.resolve("gw"));
-        f = new OktaGatewayFixture(dir.resolve("gw"), 3, yaml -> yaml
-                .replace("\nconnections:\n", "\nagents:\n  listen: 127.0.0.1:" + agentsPort + "\n  admins: [platform]\n\nconnections:\n")
+        f = new OktaGatewayFixture(dir.resolve("gw"), 3, yaml -> JoinTokens.withAgentListener(yaml, agentsPort)
                 .replace("      connect-timeout: 5s\n", "      connect-timeout: 5s\n      via: agent okta-edge\n"));
     }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.portcullis.netagent.NetworkAgent;
+import dev.portcullis.testing.JoinTokens;
 import dev.portcullis.testing.Ports;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -34,8 +35,7 @@ class KubectlThroughNetworkAgentTest {
     @BeforeEach
     void start() throws Exception {
         agentsPort = Ports.free();
-        f = new KubeGatewayFixture(dir, yaml -> yaml
-                .replace("\nconnections:\n", "\nagents:\n  listen: 127.0.0.1:" + agentsPort + "\n  admins: [platform]\n\nconnections:\n")
+        f = new KubeGatewayFixture(dir, yaml -> JoinTokens.withAgentListener(yaml, agentsPort)
                 .replace("      response-timeout: 60s", "      via: agent cluster-edge\n      response-timeout: 60s"));
         JsonNode j = dev.portcullis.testing.JoinTokens.create(f.adminPort, f.token("ops-1", "platform"), "cluster-edge");
         URI api = f.api.url();

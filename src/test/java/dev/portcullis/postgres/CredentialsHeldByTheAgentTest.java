@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.portcullis.netagent.NetworkAgent;
+import dev.portcullis.testing.JoinTokens;
 import dev.portcullis.testing.Ports;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -44,8 +45,7 @@ class CredentialsHeldByTheAgentTest {
     void start() throws Exception {
         agentsPort = Ports.free();
         Files.createDirectories(dir.resolve("gw"));
-        f = new PostgresGatewayFixture(dir.resolve("gw"), yaml -> yaml
-                .replace("connections:\n", "agents:\n  listen: 127.0.0.1:" + agentsPort + "\n  admins: [platform]\n\nconnections:\n")
+        f = new PostgresGatewayFixture(dir.resolve("gw"), yaml -> JoinTokens.withAgentListener(yaml, agentsPort)
                 .replace("      user: ${PG_USER}\n      password: ${PG_PASSWORD}\n", "      credentials: agent\n      via: agent db-private\n"));
     }
 

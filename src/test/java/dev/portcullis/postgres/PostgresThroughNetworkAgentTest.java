@@ -10,6 +10,7 @@ import dev.portcullis.recording.Replay;
 import dev.portcullis.store.AuditStore;
 import dev.portcullis.store.LoggedStore;
 import dev.portcullis.store.SessionQuery;
+import dev.portcullis.testing.JoinTokens;
 import dev.portcullis.testing.Ports;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -47,8 +48,7 @@ class PostgresThroughNetworkAgentTest {
     void start() throws Exception {
         agentsPort = Ports.free();
         java.nio.file.Files.createDirectories(dir.resolve("gw"));
-        f = new PostgresGatewayFixture(dir.resolve("gw"), yaml -> yaml
-                .replace("connections:\n", "agents:\n  listen: 127.0.0.1:" + agentsPort + "\n  admins: [platform]\n\nconnections:\n")
+        f = new PostgresGatewayFixture(dir.resolve("gw"), yaml -> JoinTokens.withAgentListener(yaml, agentsPort)
                 .replace("      password: ${PG_PASSWORD}\n", "      password: ${PG_PASSWORD}\n      via: agent db-private\n"));
     }
 

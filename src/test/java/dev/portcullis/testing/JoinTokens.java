@@ -7,11 +7,19 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 
-/** Network agents in tests: a join token made as an operator makes it, through the admin API. */
+/**
+ * Network agents in tests: the agent listener added to a shipped example, and a join token made as an
+ * operator makes it, through the admin API.
+ */
 public final class JoinTokens {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private JoinTokens() {
+    }
+
+    /** Adds to an example configuration the agent listener on {@code port}, whose admins are the group platform. */
+    public static String withAgentListener(String yaml, int port) {
+        return yaml.replace("\nconnections:\n", "\nagents:\n  listen: 127.0.0.1:" + port + "\n  admins: [platform]\n\nconnections:\n");
     }
 
     /**
