@@ -208,7 +208,8 @@ final class ColumnCatalog implements AutoCloseable, RelationCatalog {
      * @throws LineageException when it cannot be proven (or the catalog cannot answer): refuse the statement
      */
     Lineage lineage(String statement) throws LineageException {
-        Timed<Lineage> cached = lineages.get(statement);
+        String key = dev.portcullis.sql.SqlParser.lineageKey(statement); // one lineage for every text of a shape
+        Timed<Lineage> cached = lineages.get(key);
         if (cached != null && cached.fresh()) return cached.value();
         Lineage lineage;
         try {
@@ -218,7 +219,7 @@ final class ColumnCatalog implements AutoCloseable, RelationCatalog {
         } catch (IllegalStateException e) {
             throw new LineageException(e.getMessage());
         }
-        lineages.put(statement, new Timed<>(lineage, System.nanoTime()));
+        lineages.put(key, new Timed<>(lineage, System.nanoTime()));
         return lineage;
     }
 

@@ -1,40 +1,38 @@
 package dev.portcullis.sql;
 
-import dev.portcullis.core.SqlStatement;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
- * Parse results by exact query text, least recently used evicted first, bounded both by entries and by
+ * Parse results by query text (or by a text's shape), least recently used evicted first, bounded both by entries and by
  * the characters of text held (so a few huge statements cannot pin memory). Thread-safe; a lookup is a
  * short synchronized map access, far cheaper than a parse.
  */
-final class ParseCache {
+final class ParseCache<V> {
 
     private final int maxEntries;
     private final long maxChars;
     private long chars;
-    private final LinkedHashMap<String, List<SqlStatement>> map = new LinkedHashMap<>(256, 0.75f, true);
+    private final LinkedHashMap<String, V> map = new LinkedHashMap<>(256, 0.75f, true);
 
     ParseCache(int maxEntries, long maxChars) {
         this.maxEntries = maxEntries;
         this.maxChars = maxChars;
     }
 
-    synchronized List<SqlStatement> get(String sql) {
+    synchronized V get(String sql) {
         return map.get(sql);
     }
 
     /** Returns what is cached for {@code sql} after the call (an earlier result wins a race). */
-    synchronized List<SqlStatement> put(String sql, List<SqlStatement> statements) {
+    synchronized V put(String sql, V statements) {
         if (sql.length() > maxChars / 16) return statements; // too big to be worth holding
-        List<SqlStatement> existing = map.putIfAbsent(sql, statements);
+        V existing = map.putIfAbsent(sql, statements);
         if (existing != null) return existing;
         chars += sql.length();
         var it = map.entrySet().iterator();
         while ((map.size() > maxEntries || chars > maxChars) && it.hasNext()) {
-            Map.Entry<String, List<SqlStatement>> eldest = it.next();
+            Map.Entry<String, V> eldest = it.next();
             chars -= eldest.getKey().length();
             it.remove();
         }

@@ -2,6 +2,7 @@ package dev.portcullis.sql;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -57,6 +58,13 @@ final class PgQuery {
     private static final long MESSAGE_OFFSET = ERROR.byteOffset(MemoryLayout.PathElement.groupElement("message"));
     private static final long CURSOR_OFFSET = ERROR.byteOffset(MemoryLayout.PathElement.groupElement("cursorpos"));
 
+    /** {@code PgQueryScanResult { PgQueryProtobuf { size_t len; char* data; } pbuf; char* stderr_buffer; PgQueryError* error; }} */
+    private static final StructLayout SCAN_RESULT = MemoryLayout.structLayout(
+            JAVA_LONG.withName("len"), ADDRESS.withName("data"), ADDRESS.withName("stderr_buffer"), ADDRESS.withName("error"));
+    private static final long SCAN_LEN_OFFSET = SCAN_RESULT.byteOffset(MemoryLayout.PathElement.groupElement("len"));
+    private static final long SCAN_DATA_OFFSET = SCAN_RESULT.byteOffset(MemoryLayout.PathElement.groupElement("data"));
+    private static final long SCAN_ERROR_OFFSET = SCAN_RESULT.byteOffset(MemoryLayout.PathElement.groupElement("error"));
+
     private static final PgQuery INSTANCE;
     private static final String LOAD_FAILURE;
 
@@ -66,7 +74,7 @@ final class PgQuery {
         try {
             loaded = load();
         } catch (RuntimeException | LinkageError e) {
-            failure = NOT_FOUND + " (" + e.getMessage() + ")";
+            failure = NOT_FOUND + " (" + (e.getMessage() != null ? e.getMessage() : e.toString()) + ")";
         }
         INSTANCE = loaded;
         LOAD_FAILURE = failure;
@@ -74,10 +82,14 @@ final class PgQuery {
 
     private final MethodHandle parse;
     private final MethodHandle freeParseResult;
+    private final MethodHandle scan;
+    private final MethodHandle freeScanResult;
 
-    private PgQuery(MethodHandle parse, MethodHandle freeParseResult) {
+    private PgQuery(MethodHandle parse, MethodHandle freeParseResult, MethodHandle scan, MethodHandle freeScanResult) {
         this.parse = parse;
         this.freeParseResult = freeParseResult;
+        this.scan = scan;
+        this.freeScanResult = freeScanResult;
     }
 
     /** @throws IllegalStateException when the library could not be loaded */
@@ -104,7 +116,11 @@ final class PgQuery {
                     FunctionDescriptor.of(PARSE_RESULT, ADDRESS));
             MethodHandle free = linker.downcallHandle(lookup.findOrThrow("pg_query_free_parse_result"),
                     FunctionDescriptor.ofVoid(PARSE_RESULT));
-            return new PgQuery(parse, free);
+            MethodHandle scan = linker.downcallHandle(lookup.findOrThrow("pg_query_scan"),
+                    FunctionDescriptor.of(SCAN_RESULT, ADDRESS));
+            MethodHandle freeScan = linker.downcallHandle(lookup.findOrThrow("pg_query_free_scan_result"),
+                    FunctionDescriptor.ofVoid(SCAN_RESULT));
+            return new PgQuery(parse, free, scan, freeScan);
         }
         throw new IllegalStateException("tried " + String.join(", ", tried));
     }
@@ -155,6 +171,34 @@ final class PgQuery {
                 freeParseResult.invokeExact(result);
             }
         } catch (SqlParseException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("calling libpg_query failed", t);
+        }
+    }
+
+    /**
+     * The tokens of {@code utf8} as PostgreSQL's own lexer ({@code scan.l}) finds them: libpg_query's
+     * {@code ScanResult} protobuf message ({@code pg_query.proto}), or null when the lexer refuses the
+     * text (an unterminated string or comment). Whitespace is not a token; comments are. The lexer does
+     * not recurse, so any text is scanned on the caller's thread.
+     */
+    byte[] scan(byte[] utf8) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment input = arena.allocate(utf8.length + 1L);
+            MemorySegment.copy(utf8, 0, input, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, utf8.length);
+            MemorySegment result = (MemorySegment) scan.invokeExact((SegmentAllocator) arena, input);
+            try {
+                if (!result.get(ADDRESS, SCAN_ERROR_OFFSET).equals(MemorySegment.NULL)) return null;
+                long length = result.get(JAVA_LONG, SCAN_LEN_OFFSET);
+                MemorySegment data = result.get(ADDRESS, SCAN_DATA_OFFSET);
+                if (length == 0) return new byte[0];
+                if (data.equals(MemorySegment.NULL) || length > Integer.MAX_VALUE) return null;
+                return data.reinterpret(length).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+            } finally {
+                freeScanResult.invokeExact(result);
+            }
+        } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException("calling libpg_query failed", t);

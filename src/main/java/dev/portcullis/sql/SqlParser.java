@@ -21,7 +21,11 @@ public final class SqlParser {
 
     static final int CACHE_ENTRIES = 10_000;
     private static final long CACHE_CHARS = 16L * 1024 * 1024;
-    private static final ParseCache CACHE = new ParseCache(CACHE_ENTRIES, CACHE_CHARS);
+    private static final ParseCache<List<SqlStatement>> CACHE = new ParseCache<>(CACHE_ENTRIES, CACHE_CHARS);
+    /** Analyses by {@link StatementShape}: one statement whose constants cannot change it, and where it lies in its text. */
+    private static final ParseCache<Template> SHAPES = new ParseCache<>(CACHE_ENTRIES, CACHE_CHARS);
+    private static final java.util.Set<String> SHAPED_STATEMENTS = java.util.Set.of("SelectStmt", "InsertStmt", "UpdateStmt",
+            "DeleteStmt");
     private static final ObjectMapper JSON = Json.mapper();
 
     private SqlParser() {}
@@ -45,7 +49,78 @@ public final class SqlParser {
     public static List<SqlStatement> parse(String sql) throws SqlParseException {
         List<SqlStatement> cached = CACHE.get(sql);
         if (cached != null) return cached;
-        return CACHE.put(sql, analyze(sql, PgQuery.instance().parseToJson(sql)));
+        StatementShape shape = StatementShape.of(sql, PgQuery.INLINE_MAX_BYTES);
+        if (shape != null) {
+            Template template = SHAPES.get(shape.key);
+            if (template != null) return List.of(template.instantiate(shape));
+        }
+        List<SqlStatement> statements = analyze(sql, PgQuery.instance().parseToJson(sql));
+        if (shape != null) {
+            Template template = Template.of(shape, statements);
+            if (template != null) {
+                SHAPES.put(shape.key, template);
+                LINEAGE_KEY.set(new String[] {statements.getFirst().text(), shape.key});
+                return statements; // its shape stands for it: kept once, not once per constant
+            }
+        }
+        return CACHE.put(sql, statements);
+    }
+
+    /**
+     * The analysis of a text's one statement, standing for every text of its shape, and where the
+     * statement lies in the text it came from (byte offsets; end -1: to the end).
+     */
+    private record Template(StatementShape shape, SqlStatement statement, int start, int end) {
+
+        /** A template when the text is one DML statement whose constants cannot change its analysis; else null. */
+        static Template of(StatementShape shape, List<SqlStatement> statements) {
+            Parsed parsed = LAST_PARSED.get();
+            if (statements.size() != 1 || parsed == null || !java.util.Arrays.equals(parsed.utf8, shape.utf8)) return null;
+            JsonNode stmts = parsed.tree.path("stmts");
+            if (stmts.size() != 1) return null;
+            JsonNode raw = stmts.get(0);
+            JsonNode stmt = raw.path("stmt");
+            if (stmt.size() != 1 || !SHAPED_STATEMENTS.contains(stmt.properties().iterator().next().getKey())) return null;
+            if (!shape.inert(stmt)) return null;
+            int start = raw.path("stmt_location").asInt(0);
+            int length = raw.path("stmt_len").asInt(0);
+            return new Template(shape, statements.getFirst(), start, length == 0 ? -1 : start + length);
+        }
+
+        /** This analysis with the text of {@code other}, a text of the same shape. */
+        SqlStatement instantiate(StatementShape other) {
+            int from = other.mapFrom(shape, start);
+            int to = end < 0 ? other.utf8.length : other.mapFrom(shape, end);
+            String text = new StatementAnalyzer.Source(other.utf8, from, to).text();
+            SqlStatement s = statement;
+            LINEAGE_KEY.set(new String[] {text, shape.key});
+            return new SqlStatement(text, s.kind(), s.nestedKinds(), s.tables(), s.functions(), s.hasWhere(), s.effects(),
+                    s.explainAnalyze(), s.preparedName(), s.preparedQuery(), List.of(), StatementAnalyzer.summary(text));
+        }
+    }
+
+    /** The analysis of {@code sql} without either cache: what a cached answer must equal. */
+    static List<SqlStatement> parseUncached(String sql) throws SqlParseException {
+        return analyze(sql, PgQuery.instance().parseToJson(sql));
+    }
+
+    /** Whether {@code sql} would be answered by the analysis of an earlier text of its shape. */
+    static boolean analysedByShape(String sql) {
+        StatementShape shape = StatementShape.of(sql, PgQuery.INLINE_MAX_BYTES);
+        return shape != null && SHAPES.get(shape.key) != null;
+    }
+
+    /** The last statement text this thread analysed by its shape, and the shape's key. */
+    private static final ThreadLocal<String[]> LINEAGE_KEY = new ThreadLocal<>();
+
+    /**
+     * What a statement's lineage may be cached by: the shape of its text when this thread just
+     * analysed it by its shape (texts of one shape have one lineage: no constant taken out of it can
+     * change a result column's sources or how a column is used), else the text itself.
+     */
+    public static String lineageKey(String statementText) {
+        String[] last = LINEAGE_KEY.get();
+        return last != null && last[0].equals(statementText) ? last[1] : statementText;
     }
 
     /** What a {@code COPY table [(columns)] TO} copies; empty for {@code COPY (query) TO} or any other statement. */

@@ -334,7 +334,12 @@ final class StatementAnalyzer {
                 }
             }
         }
-        String oneLine = shown.replaceAll("\\s+", " ");
+        return summary(shown);
+    }
+
+    /** A statement's text on one line, at most {@link SqlStatement#SUMMARY_CHARS} characters. */
+    static String summary(String text) {
+        String oneLine = text.replaceAll("\\s+", " ");
         return oneLine.length() <= SqlStatement.SUMMARY_CHARS ? oneLine
                 : oneLine.substring(0, SqlStatement.SUMMARY_CHARS - 1) + "…";
     }
