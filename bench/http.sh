@@ -41,10 +41,18 @@ check=$(curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$GW$PATH_UND
 echo "$check" | grep -q 'isaac.brock@example.com' && { echo "bench: masking is off, refusing to measure"; exit 1; }
 echo "$check" | grep -q '00ub0oNGTSWTBKOLGLNR' || { echo "bench: portcullis did not answer: $check"; exit 1; }
 
+warm_up() { # url [wrk options]: JIT, pools; two runs, so connections have ended and started once (bench/lib.sh)
+  local url=$1 seconds
+  shift
+  for seconds in $(warmup_runs "$WARMUP"); do
+    [ "$seconds" -gt 0 ] && wrk -t$THREADS -c$CONNECTIONS -d${seconds}s "$@" "$url" >/dev/null 2>&1
+  done
+  return 0
+}
 run() { # name url [auth]
   local name=$1 url=$2
   shift 2
-  [ "$WARMUP" -gt 0 ] && wrk -t$THREADS -c$CONNECTIONS -d${WARMUP}s "$@" "$url" >/dev/null 2>&1   # warm-up (JIT, pools)
+  warm_up "$url" "$@"
   wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency "$@" "$url" > "$WORK/$name.txt" 2>&1
   local rps p99
   rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/$name.txt")
@@ -65,7 +73,7 @@ nginx=$(run nginx "http://127.0.0.1:$PROXY$PATH_UNDER_TEST")
 GW_PID=${pids[0]}
 # What one operation costs the gateway, over the measured run only (the warm-up runs first, inside run):
 # CPU from /proc (user + system), allocation from the JVM's own counter, operations from its metrics.
-wrk -t$THREADS -c$CONNECTIONS -d${WARMUP}s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$GW$PATH_UNDER_TEST" >/dev/null 2>&1
+warm_up "http://127.0.0.1:$GW$PATH_UNDER_TEST" -H "Authorization: Bearer $TOKEN"
 before=$(gateway_figures "$GW_PID" "$ADMIN")
 WARMUP_SAVED=$WARMUP; WARMUP=0
 portcullis=$(run portcullis "http://127.0.0.1:$GW$PATH_UNDER_TEST" -H "Authorization: Bearer $TOKEN")

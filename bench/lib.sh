@@ -38,3 +38,15 @@ gateway_figures() {
     /^jvm_gc_memory_allocated_bytes_total/ {a += $2} /^portcullis_operations_total/ {o += $2}
     END {printf "%s %.0f %.0f\n", t, a, o}'
 }
+
+# The warm-up as two runs, the second a quarter of the whole (at least 5 s): a JVM compiles the code that
+# ends and starts connections only once it has run, and the first reconnect after a long warm-up costs a
+# burst of C2 compilation (seconds of a core, measured: docs/benchmarks.md). Clients connect and disconnect
+# all the time in production, so the steady state to measure is one where that code is compiled too.
+# Every path gets the same two runs. Prints "first second" in seconds.
+warmup_runs() {
+  local total=$1 second
+  second=$(( total / 4 < 5 ? 5 : total / 4 ))
+  [ "$total" -le "$second" ] && { echo "$total 0"; return; }
+  echo "$(( total - second )) $second"
+}

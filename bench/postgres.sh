@@ -12,7 +12,9 @@
 # With AGENT=1, another path: a third Portcullis whose upstream goes through a network agent
 # (examples/postgres-via-agent.yaml; the agent a separate process on the same machine), and its ratio to
 # the gateway that reaches the database itself: what the tunnel costs.
-# Usage: [WARMUP=seconds] [PGSTORE=1] [AGENT=1] bench/postgres.sh [duration-seconds]   (runs as root: the server runs as the postgres OS user)
+# With JFR_DIR=dir, the gateway's measured runs are flight-recorded there (JFR, profile settings).
+# With PERF=1, perf stat counts the gateway's system calls, context switches and migrations per statement.
+# Usage: [WARMUP=seconds] [PGSTORE=1] [AGENT=1] [PERF=1] [JFR_DIR=dir] bench/postgres.sh [duration-seconds]   (runs as root: the server runs as the postgres OS user)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -206,8 +208,18 @@ run() { # path mode → "path-mode tps p99ms"
   local path=$1 mode=$2 name=$1-$2
   mkdir "$WORK/$name"
   local opts=(-n -S -M "$mode" -c $CLIENTS -j $THREADS)
-  via "$path" pgbench "${opts[@]}" -T "$WARMUP" bench >"$WORK/$name/warmup.txt" 2>&1 || true   # JIT, pools, caches
+  for seconds in $(warmup_runs "$WARMUP"); do   # JIT, pools, caches; two runs (bench/lib.sh)
+    [ "$seconds" -gt 0 ] && { via "$path" pgbench "${opts[@]}" -T "$seconds" bench >>"$WORK/$name/warmup.txt" 2>&1 || true; }
+  done
   [ "$path" = portcullis ] && gateway_figures "$GW_PID" "$ADMIN" > "$WORK/$name/before"
+  local perf_pid=
+  if [ "${PERF:-0}" = 1 ] && [ "$path" = portcullis ]; then
+    perf stat -x, -e raw_syscalls:sys_enter,context-switches,cpu-migrations -p "$GW_PID" -o "$WORK/$name/perf" -- sleep "$DURATION" &
+    perf_pid=$!
+  fi
+  if [ -n "${JFR_DIR:-}" ] && [ "$path" = portcullis ]; then # a flight recording of the measured run, to read later
+    jcmd "$GW_PID" JFR.start name="$name" settings=profile duration="${DURATION}s" filename="$JFR_DIR/$name.jfr" >/dev/null
+  fi
   [ "$path" = pgstore ] && gateway_figures "$GW2_PID" "$ADMIN2" > "$WORK/$name/before"
   [ "$path" = agent ] && gateway_figures "$GW3_PID" "$ADMIN3" > "$WORK/$name/before"
   if ! via "$path" pgbench "${opts[@]}" -T "$DURATION" -l --log-prefix="$WORK/$name/tx" bench >"$WORK/$name/run.txt" 2>&1; then
@@ -220,6 +232,7 @@ run() { # path mode → "path-mode tps p99ms"
   fails=$(awk -F': ' '/number of failed transactions/ {print $2}' "$WORK/$name/run.txt")
   [ -n "$fails" ] && [ "${fails%% *}" != 0 ] && { echo "  ($name: failed transactions $fails)" >&2; touch "$WORK/failed"; }
   [ "$path" = portcullis ] && gateway_figures "$GW_PID" "$ADMIN" > "$WORK/$name/after"
+  [ -n "$perf_pid" ] && wait "$perf_pid"
   [ "$path" = pgstore ] && gateway_figures "$GW2_PID" "$ADMIN2" > "$WORK/$name/after"
   [ "$path" = agent ] && gateway_figures "$GW3_PID" "$ADMIN3" > "$WORK/$name/after"
   echo "$name ${tps:-0} $(percentile99_ms "$WORK/$name"/tx.*)"
@@ -255,6 +268,13 @@ for m in simple prepared; do
     printf "   p99 added vs direct = %.3f ms   vs pgbouncer = %.3f ms\n", pp-dp, pp-np }'
 done
 for mode in simple prepared; do echo "gateway per statement ($mode): $(cost portcullis-$mode)"; done
+if [ "${PERF:-0}" = 1 ]; then # perf stat over the measured run: what the kernel does for the gateway per statement
+  for mode in simple prepared; do
+    ops=$(echo "$(cat "$WORK/portcullis-$mode/before") $(cat "$WORK/portcullis-$mode/after")" | awk '{print $6 - $3}')
+    awk -F, -v ops="$ops" -v m=$mode '$3 ~ /sys_enter|context-switches|cpu-migrations/ && ops > 0 {
+      sub(/.*:/, "", $3); printf "gateway per statement (%s): %.1f %s\n", m, $1 / ops, $3 }' "$WORK/portcullis-$mode/perf"
+  done
+fi
 if [ "${PGSTORE:-0}" = 1 ]; then
   for m in simple prepared; do
     awk -v m=$m -v s="${tps[pgstore-$m]}" -v e="${tps[portcullis-$m]}" -v sp="${p99[pgstore-$m]}" -v ep="${p99[portcullis-$m]}" 'BEGIN {

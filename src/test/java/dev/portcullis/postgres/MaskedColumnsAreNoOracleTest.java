@@ -5,12 +5,18 @@ import static org.assertj.core.api.Assertions.fail;
 
 import dev.portcullis.postgres.MaskedResults.Grid;
 import dev.portcullis.postgres.MaskedResults.Secrets;
+import dev.portcullis.store.AuditStore;
+import dev.portcullis.store.LoggedStore;
+import dev.portcullis.store.SessionQuery;
+import dev.portcullis.store.StoredEvent;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -200,6 +206,37 @@ class MaskedColumnsAreNoOracleTest {
     void aWriterMayUpdateByEquality() throws Exception {
         try (Connection c = f.jdbc(writer); Statement st = c.createStatement()) {
             assertThat(st.executeUpdate("UPDATE customers SET name = name WHERE email = 'user3@example.com'")).isEqualTo(1);
+        }
+    }
+
+    /**
+     * Texts that differ only in constants share one analysis where no constant can change it (the SQL
+     * parser's shape cache). A column position is no such constant: however often {@code ORDER BY 1}
+     * (by id) ran, {@code ORDER BY 2} (by the masked email) is judged on its own and refused. And each
+     * statement of a shared shape is masked, and recorded with its own constant, through real psql.
+     */
+    @Test
+    void statementsOfOneShapeAreEachJudgedAndRecordedAsWritten() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            assertThat(MaskedResults.query(gateway, "SELECT id, email FROM customers ORDER BY 1").rows()).isNotEmpty();
+        }
+        String byEmail = "SELECT id, email FROM customers ORDER BY 2";
+        MaskedResults.assertRefused(byEmail, () -> MaskedResults.query(gateway, byEmail), RULE, "email");
+
+        String subject = "shape-agent";
+        List<String> commands = new ArrayList<>();
+        for (int id = 1; id <= 6; id++) commands.add("SELECT id, email FROM customers WHERE id = " + id);
+        var run = f.psql(f.token(subject, "agents"), commands.toArray(String[]::new));
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).doesNotContain("@example.com").contains(MaskedResults.MASKED);
+        for (int id = 1; id <= 6; id++) assertThat(run.out()).containsPattern("(?m)^\\s*" + id + " \\| \\[masked\\]$");
+        try (AuditStore store = LoggedStore.openForReading(data.resolve("portcullis.db"))) {
+            var session = store.sessions(SessionQuery.newest().subject(subject)).getFirst();
+            List<String> payloads = store.events(session.id()).stream().map(StoredEvent::payload).toList();
+            for (int id = 1; id <= 6; id++) {
+                String text = "WHERE id = " + id + "\"";
+                assertThat(payloads.stream().filter(p -> p.contains(text)).count()).as("events recording %s", text).isEqualTo(1);
+            }
         }
     }
 
