@@ -4,7 +4,8 @@
 #   nginx      wrk → nginx reverse proxy → upstream
 #   portcullis wrk → Portcullis (token validation, policy, masking, recording on) → upstream
 # Prints requests/s and p99 latency for each and the ratios portcullis/direct, portcullis/nginx.
-# Usage: [WARMUP=seconds] bench/http.sh [duration-seconds] [connections]
+# With JFR_DIR=dir, the gateway's measured run is flight-recorded there (JFR, profile settings).
+# Usage: [WARMUP=seconds] [JFR_DIR=dir] bench/http.sh [duration-seconds] [connections]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -75,6 +76,9 @@ GW_PID=${pids[0]}
 # CPU from /proc (user + system), allocation from the JVM's own counter, operations from its metrics.
 warm_up "http://127.0.0.1:$GW$PATH_UNDER_TEST" -H "Authorization: Bearer $TOKEN"
 before=$(gateway_figures "$GW_PID" "$ADMIN")
+if [ -n "${JFR_DIR:-}" ]; then # a flight recording of the measured run, to read later
+  "${JAVA_HOME:+$JAVA_HOME/bin/}jcmd" "$GW_PID" JFR.start name=http settings=profile duration="${DURATION}s" filename="$JFR_DIR/http-$CONNECTIONS.jfr" >/dev/null
+fi
 WARMUP_SAVED=$WARMUP; WARMUP=0
 portcullis=$(run portcullis "http://127.0.0.1:$GW$PATH_UNDER_TEST" -H "Authorization: Bearer $TOKEN")
 WARMUP=$WARMUP_SAVED

@@ -218,7 +218,7 @@ run() { # path mode → "path-mode tps p99ms"
     perf_pid=$!
   fi
   if [ -n "${JFR_DIR:-}" ] && [ "$path" = portcullis ]; then # a flight recording of the measured run, to read later
-    jcmd "$GW_PID" JFR.start name="$name" settings=profile duration="${DURATION}s" filename="$JFR_DIR/$name.jfr" >/dev/null
+    "${JAVA_HOME:+$JAVA_HOME/bin/}jcmd" "$GW_PID" JFR.start name="$name" settings=profile duration="${DURATION}s" filename="$JFR_DIR/$name.jfr" >/dev/null
   fi
   [ "$path" = pgstore ] && gateway_figures "$GW2_PID" "$ADMIN2" > "$WORK/$name/before"
   [ "$path" = agent ] && gateway_figures "$GW3_PID" "$ADMIN3" > "$WORK/$name/before"

@@ -132,6 +132,17 @@ class StatementShapeTest {
         assertThat(StatementShape.of("SELECT 1", 4)).isNull(); // too long to be worth it
     }
 
+    @Test
+    void aSummaryPutsEveryRunOfBlanksOnOneSpaceAsTheRegexDid() {
+        java.util.Random random = new java.util.Random(7);
+        String alphabet = " \t\n\u000B\f\r\u00A0\u2003\u001Cab;'";
+        for (int i = 0; i < 2_000; i++) {
+            StringBuilder text = new StringBuilder();
+            for (int j = random.nextInt(30); j > 0; j--) text.append(alphabet.charAt(random.nextInt(alphabet.length())));
+            assertThat(StatementAnalyzer.oneLine(text.toString())).isEqualTo(text.toString().replaceAll("\\s+", " "));
+        }
+    }
+
     private static Object lineage(String text) {
         try {
             return Lineage.of(text, LineageTest.CATALOG);
