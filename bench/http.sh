@@ -4,8 +4,9 @@
 #   nginx      wrk → nginx reverse proxy → upstream
 #   portcullis wrk → Portcullis (token validation, policy, masking, recording on) → upstream
 # Prints requests/s and p99 latency for each and the ratios portcullis/direct, portcullis/nginx.
+# With PERF=1, perf stat counts the gateway's system calls, context switches and migrations per call.
 # With JFR_DIR=dir, the gateway's measured run is flight-recorded there (JFR, profile settings).
-# Usage: [WARMUP=seconds] [JFR_DIR=dir] bench/http.sh [duration-seconds] [connections]
+# Usage: [WARMUP=seconds] [PERF=1] [JFR_DIR=dir] bench/http.sh [duration-seconds] [connections]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -79,9 +80,15 @@ before=$(gateway_figures "$GW_PID" "$ADMIN")
 if [ -n "${JFR_DIR:-}" ]; then # a flight recording of the measured run, to read later
   "${JAVA_HOME:+$JAVA_HOME/bin/}jcmd" "$GW_PID" JFR.start name=http settings=profile duration="${DURATION}s" filename="$JFR_DIR/http-$CONNECTIONS.jfr" >/dev/null
 fi
+perf_pid=
+if [ "${PERF:-0}" = 1 ]; then # what the kernel does for the gateway over the measured run
+  perf stat -x, -e raw_syscalls:sys_enter,context-switches,cpu-migrations -p "$GW_PID" -o "$WORK/perf" -- sleep "$DURATION" &
+  perf_pid=$!
+fi
 WARMUP_SAVED=$WARMUP; WARMUP=0
 portcullis=$(run portcullis "http://127.0.0.1:$GW$PATH_UNDER_TEST" -H "Authorization: Bearer $TOKEN")
 WARMUP=$WARMUP_SAVED
+[ -n "$perf_pid" ] && wait "$perf_pid"
 after=$(gateway_figures "$GW_PID" "$ADMIN")
 
 printf "\n%-12s %12s %12s\n" path "requests/s" "p99 (ms)"
@@ -100,3 +107,8 @@ echo "operations judged by portcullis during the run: $events"
 echo "$before $after $(getconf CLK_TCK)" | awk '{ ops = $6 - $3; if (ops <= 0) ops = 1;
   printf "gateway per operation (measured run): %.1f us CPU, %.1f KB allocated, over %d operations\n",
     ($4 - $1) / $7 * 1e6 / ops, ($5 - $2) / 1024 / ops, ops }' 
+if [ "${PERF:-0}" = 1 ]; then
+  ops=$(echo "$before $after" | awk '{print $6 - $3}')
+  awk -F, -v ops="$ops" '$3 ~ /sys_enter|context-switches|cpu-migrations/ && ops > 0 {
+    sub(/.*:/, "", $3); printf "gateway per operation: %.1f %s\n", $1 / ops, $3 }' "$WORK/perf"
+fi

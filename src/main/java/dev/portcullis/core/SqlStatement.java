@@ -117,7 +117,13 @@ public record SqlStatement(String text, Kind kind, Set<Kind> nestedKinds, List<S
         CALLS_UNKNOWN_FUNCTIONS,
         /** Takes explicit locks: SELECT ... FOR UPDATE/SHARE, LOCK TABLE. PostgreSQL refuses both in a
          *  read-only transaction, and a held lock can stall every writer. */
-        LOCKS;
+        LOCKS,
+        /** Changes how the server reads the SQL text that follows: {@code client_encoding} (also {@code SET NAMES})
+         *  to anything but UTF-8, or {@code standard_conforming_strings} to off. The gateway reads every
+         *  statement as UTF-8 with standard conforming strings, as each session starts; a server reading
+         *  them otherwise (a multi-byte encoding that swallows a backslash, a backslash that escapes a quote)
+         *  would run text the gateway judged as something else. Refused whatever the policy says. */
+        CHANGES_SQL_READING;
 
         public String configName() {
             return name().toLowerCase(Locale.ROOT).replace('_', '-');
@@ -189,6 +195,12 @@ public record SqlStatement(String text, Kind kind, Set<Kind> nestedKinds, List<S
         String summary = oneLine.length() > SUMMARY_CHARS ? oneLine.substring(0, SUMMARY_CHARS) + "…" : oneLine;
         return new SqlStatement(text, Kind.OTHER, Set.of(), List.of(), List.of(), false, Set.of(), false, Optional.empty(),
                 Optional.empty(), List.of(), summary);
+    }
+
+    /** This statement with another text (a redacted one, to record): the analysis and summary are kept. */
+    public SqlStatement withText(String otherText) {
+        return new SqlStatement(otherText, kind, nestedKinds, tables, functions, hasWhere, effects, explainAnalyze, preparedName,
+                preparedQuery, bindParameters, summary);
     }
 
     /** This statement with the extended protocol's bind parameters (text form). */

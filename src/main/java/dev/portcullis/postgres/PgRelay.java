@@ -194,6 +194,18 @@ final class PgRelay implements Runnable {
                             writeToClient(raw);
                         }
                     }
+                    case 'S' -> { // ParameterStatus: a reported setting changed
+                        RawMessage raw = fromServer.readPayload();
+                        var status = (BackendMessage.ParameterStatus) BackendMessage.decode(raw);
+                        if (!dev.portcullis.sql.SqlParser.readsSqlAsTheParser(status.name(), status.value())) {
+                            // A function or procedure changed it (SET and set_config are refused before they run):
+                            // nothing more from this client can be judged as the server will read it.
+                            throw new PgProtocolException("the server now reads SQL text with " + status.name() + " = "
+                                    + status.value() + ", which Portcullis cannot judge (it reads UTF-8 with standard "
+                                    + "conforming strings); the session is closed");
+                        }
+                        writeToClient(raw);
+                    }
                     case 'Z' -> {
                         RawMessage raw = fromServer.readPayload();
                         session.lastStatus = ((BackendMessage.ReadyForQuery) BackendMessage.decode(raw)).status();

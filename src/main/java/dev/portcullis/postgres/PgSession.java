@@ -225,6 +225,11 @@ final class PgSession implements Runnable {
                     + e.getMessage()));
             return;
         }
+        Optional<BackendMessage.ErrorResponse> unreadable = judge.refuseIfItChangesSqlReading(statements);
+        if (unreadable.isPresent()) {
+            refuseUnit(unreadable.get());
+            return;
+        }
         ResponseUnit unit = new ResponseUnit();
         List<Gate.Judged> judged = new ArrayList<>();
         // A query with one statement that needs approval is held as a whole on that one approval: the
@@ -309,6 +314,11 @@ final class PgSession implements Runnable {
                     judge.recordUnparseable(parse.sql(), e);
                     unit.refusal = PgErrors.error("42601", "Portcullis could not parse this statement, so it is refused: "
                             + e.getMessage());
+                    return;
+                }
+                Optional<BackendMessage.ErrorResponse> unreadable = judge.refuseIfItChangesSqlReading(statements);
+                if (unreadable.isPresent()) {
+                    unit.refusal = unreadable.get();
                     return;
                 }
                 for (SqlStatement s : statements) {

@@ -115,6 +115,24 @@ final class PgStartup {
                     + "' cannot reach its database: " + e.getMessage()));
             return false;
         }
+        for (String setting : dev.portcullis.sql.SqlParser.sqlReadingSettings()) {
+            String value = session.upstream.parameters().get(setting);
+            if (!dev.portcullis.sql.SqlParser.readsSqlAsTheParser(setting, value)) {
+                // e.g. standard_conforming_strings = off in the server's configuration: a backslash would end
+                // or not end a string where the gateway's parser does not, so no statement could be judged.
+                String reason = "the database reads SQL text with " + setting + " = " + (value == null ? "(not reported)" : value)
+                        + "; Portcullis reads it as UTF-8 with standard conforming strings and cannot judge this session";
+                log.warn("connection '{}': {}", session.config.name(), reason);
+                session.sendFatal(PgErrors.fatal("0A000", "Portcullis: " + reason));
+                try {
+                    session.gate.openSession(session.identity, session.config.name(), "postgres", session.clientAddress)
+                            .end("refused: " + reason);
+                } catch (GateUnavailableException | RuntimeException notRecorded) {
+                    log.warn("connection '{}': the refusal could not be recorded: {}", session.config.name(), notRecorded.getMessage());
+                }
+                return false;
+            }
+        }
         try {
             session.recording = session.gate.openSession(session.identity, session.config.name(), "postgres", session.clientAddress);
         } catch (GateUnavailableException e) {

@@ -52,6 +52,27 @@ final class SessionJudge {
         }
     }
 
+    /**
+     * A refusal for a text with a statement that would change how the server reads SQL
+     * ({@link SqlStatement.Effect#CHANGES_SQL_READING}), recorded; empty when there is none. Whatever the
+     * policy says: what the gateway judged must be what the server runs.
+     */
+    java.util.Optional<BackendMessage.ErrorResponse> refuseIfItChangesSqlReading(java.util.List<SqlStatement> statements) {
+        for (SqlStatement s : statements) {
+            if (!s.effects().contains(SqlStatement.Effect.CHANGES_SQL_READING)) continue;
+            String reason = "it would change how the server reads SQL text (client_encoding must stay UTF8 and "
+                    + "standard_conforming_strings on, as Portcullis reads every statement)";
+            try {
+                gate.refuseUnjudged(recording, config.name(), s.withText(config.redactor().sql(s.text())), reason);
+            } catch (RuntimeException e) {
+                log.error("could not record a refusal on {}: {}", config.name(), e.getMessage());
+            }
+            return java.util.Optional.of(PgErrors.error("0A000", "Portcullis: this statement is refused: " + reason,
+                    "statement: " + s.summary(), null));
+        }
+        return java.util.Optional.empty();
+    }
+
     void recordUnparseable(String sql, SqlParseException e) {
         gate.refuseUnjudged(recording, config.name(), SqlStatement.unparseable(config.redactor().sql(sql)),
                 "unparseable SQL: " + e.getMessage());

@@ -99,6 +99,21 @@ public final class SqlParser {
         }
     }
 
+    /**
+     * Whether a server whose {@code setting} (as a ParameterStatus names it) has {@code value} reads SQL
+     * text as this parser does: {@code client_encoding} UTF-8 and {@code standard_conforming_strings} on.
+     * True for any other setting.
+     */
+    public static boolean readsSqlAsTheParser(String setting, String value) {
+        String name = setting.toLowerCase(java.util.Locale.ROOT);
+        return !StatementAnalyzer.SQL_READING_SETTINGS.contains(name) || StatementAnalyzer.readsAsTheGatewayDoes(name, value);
+    }
+
+    /** The settings {@link #readsSqlAsTheParser} is about. */
+    public static java.util.Set<String> sqlReadingSettings() {
+        return StatementAnalyzer.SQL_READING_SETTINGS;
+    }
+
     /** The analysis of {@code sql} without either cache: what a cached answer must equal. */
     static List<SqlStatement> parseUncached(String sql) throws SqlParseException {
         return analyze(sql, PgQuery.instance().parseToJson(sql));

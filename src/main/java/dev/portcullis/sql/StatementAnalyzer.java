@@ -39,6 +39,8 @@ final class StatementAnalyzer {
     private static final Set<String> CATALOG_RELATION_KEYS = Set.of("relation", "rel", "view", "sequence");
     private static final Set<String> GUARDED_SETTINGS = Set.of("role", "session_authorization", "search_path",
             "default_transaction_read_only", "transaction_read_only", "session_replication_role");
+    /** Settings that decide how the server reads SQL text; see {@link Effect#CHANGES_SQL_READING}. */
+    static final Set<String> SQL_READING_SETTINGS = Set.of("client_encoding", "standard_conforming_strings");
     private static final Set<String> DROPPED_TABLES = Set.of("OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW",
             "OBJECT_FOREIGN_TABLE");
     private static final Set<String> RUNS_CODE_STATEMENTS = Set.of("DoStmt", "CreateFunctionStmt", "CallStmt",
@@ -178,6 +180,7 @@ final class StatementAnalyzer {
             }
             case "VariableSetStmt" -> {
                 if (guardedSetting(body)) f.effects.add(Effect.CHANGES_PRIVILEGES);
+                if (changesSqlReading(body)) f.effects.add(Effect.CHANGES_SQL_READING);
             }
             case "TransactionStmt" -> {
                 if (setsReadOnly(body.path("options"))) f.effects.add(Effect.CHANGES_PRIVILEGES);
@@ -191,12 +194,17 @@ final class StatementAnalyzer {
         String setKind = set.path("kind").asText();
         if (setKind.equals("VAR_RESET_ALL")) return true;
         if (setKind.equals("VAR_SET_MULTI")) return setsReadOnly(set.path("args"));
-        return GUARDED_SETTINGS.contains(set.path("name").asText());
+        return GUARDED_SETTINGS.contains(settingName(set.path("name").asText()));
+    }
+
+    /** The server matches setting names without regard to case ({@code SET "ROLE"}, {@code set_config('Role', ...)}). */
+    private static String settingName(String name) {
+        return name.toLowerCase(java.util.Locale.ROOT);
     }
 
     private static boolean setsReadOnly(JsonNode defElems) {
         for (JsonNode d : defElems) {
-            if (GUARDED_SETTINGS.contains(d.path("DefElem").path("defname").asText())) return true;
+            if (GUARDED_SETTINGS.contains(settingName(d.path("DefElem").path("defname").asText()))) return true;
         }
         return false;
     }
@@ -278,6 +286,9 @@ final class StatementAnalyzer {
                 if (names.getLast().equals("set_config") && !harmlessSetting(funcCall.path("args"))) {
                     f.effects.add(Effect.CHANGES_PRIVILEGES);
                 }
+                if (names.getLast().equals("set_config") && setConfigChangesSqlReading(funcCall.path("args"))) {
+                    f.effects.add(Effect.CHANGES_SQL_READING);
+                }
             }
             case SERVER_FILES -> {
                 f.effects.add(Effect.COPY_FILE_OR_PROGRAM);
@@ -291,10 +302,52 @@ final class StatementAnalyzer {
         }
     }
 
+    /**
+     * SET of a setting that decides how the server reads SQL text, to a value other than the one the
+     * gateway reads it with. RESET and SET ... TO DEFAULT go back to the session's start (UTF-8, which
+     * the gateway asks for, and the server's own standard_conforming_strings, checked at login).
+     */
+    private static boolean changesSqlReading(JsonNode set) {
+        if (!set.path("kind").asText().equals("VAR_SET_VALUE")) return false;
+        String name = settingName(set.path("name").asText());
+        if (!SQL_READING_SETTINGS.contains(name)) return false;
+        JsonNode args = set.path("args");
+        if (args.size() != 1) return true;
+        JsonNode value = args.get(0).path("A_Const");
+        String text = value.path("sval").path("sval").isTextual() ? value.path("sval").path("sval").asText()
+                : value.has("ival") ? String.valueOf(value.path("ival").path("ival").asInt(0)) : null;
+        return !readsAsTheGatewayDoes(name, text);
+    }
+
+    /**
+     * set_config(name, value, ...) that may change how SQL text is read: a name that is not a literal
+     * (it could be any setting), or one of those settings with a value that is not a literal the gateway
+     * reads with.
+     */
+    private static boolean setConfigChangesSqlReading(JsonNode args) {
+        JsonNode name = args.path(0).path("A_Const").path("sval").path("sval");
+        if (!name.isTextual()) return true;
+        String setting = settingName(name.asText());
+        if (!SQL_READING_SETTINGS.contains(setting)) return false;
+        JsonNode value = args.path(1).path("A_Const").path("sval").path("sval");
+        return !value.isTextual() || !readsAsTheGatewayDoes(setting, value.asText());
+    }
+
+    /** Whether {@code value} of a setting that decides how SQL text is read is the one the gateway reads with. */
+    static boolean readsAsTheGatewayDoes(String setting, String value) {
+        if (value == null) return false;
+        String v = value.strip().toLowerCase(java.util.Locale.ROOT);
+        return switch (setting) {
+            case "client_encoding" -> v.equals("utf8") || v.equals("utf-8") || v.equals("unicode");
+            case "standard_conforming_strings" -> v.equals("on") || v.equals("true") || v.equals("yes") || v.equals("1");
+            default -> true;
+        };
+    }
+
     /** set_config(name, ...) with a literal name that is not a guarded setting. */
     private static boolean harmlessSetting(JsonNode args) {
         JsonNode name = args.path(0).path("A_Const").path("sval").path("sval");
-        return name.isTextual() && !GUARDED_SETTINGS.contains(name.asText());
+        return name.isTextual() && !GUARDED_SETTINGS.contains(settingName(name.asText()));
     }
 
     private static void operator(JsonNode expr, Facts f) {

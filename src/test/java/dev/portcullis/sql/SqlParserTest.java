@@ -330,4 +330,32 @@ class SqlParserTest {
         String huge = "SELECT '" + "x".repeat(PgQuery.MAX_SQL_BYTES) + "'";
         assertThatThrownBy(() -> SqlParser.parse(huge)).isInstanceOf(SqlParseException.class).hasMessageContaining("at most");
     }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {
+            "SET client_encoding = 'SJIS'", "SET NAMES 'GBK'", "set client_encoding to big5", "SET \"CLIENT_ENCODING\" = 'UHC'",
+            "SET standard_conforming_strings = off", "SET standard_conforming_strings TO false", "SET LOCAL standard_conforming_strings = 0",
+            "SELECT set_config('standard_conforming_strings', 'off', false)", "SELECT set_config('Client_Encoding', 'SJIS', false)",
+            "SELECT set_config(lower('X'), 'off', false)", "SELECT set_config('client_encoding', current_setting('x'), false)"})
+    void changingHowTheServerReadsSqlIsItsOwnEffect(String sql) throws Exception {
+        assertThat(one(sql).effects()).as(sql).contains(SqlStatement.Effect.CHANGES_SQL_READING);
+        assertThat(one(sql).readOnly()).as(sql).isFalse();
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {
+            "SET client_encoding = 'UTF8'", "SET NAMES 'utf8'", "SET client_encoding TO unicode", "SET standard_conforming_strings = on",
+            "SET standard_conforming_strings TO true", "RESET client_encoding", "SET client_encoding TO DEFAULT", "RESET ALL",
+            "SELECT set_config('standard_conforming_strings', 'on', false)", "SELECT set_config('application_name', 'x', false)",
+            "SET application_name = 'SJIS'"})
+    void theValuesTheParserReadsWithAreNoSuchEffect(String sql) throws Exception {
+        assertThat(one(sql).effects()).as(sql).doesNotContain(SqlStatement.Effect.CHANGES_SQL_READING);
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"SET \"ROLE\" = 'admin'", "SET \"Search_Path\" = evil",
+            "SELECT set_config('ROLE', 'admin', false)", "SELECT set_config('Search_Path', 'evil', false)"})
+    void settingNamesAreMatchedAsTheServerMatchesThemWithoutCase(String sql) throws Exception {
+        assertThat(one(sql).effects()).as(sql).contains(SqlStatement.Effect.CHANGES_PRIVILEGES);
+    }
 }
