@@ -9,8 +9,6 @@ import dev.portcullis.policy.Decision;
 import dev.portcullis.policy.Verdict;
 import dev.portcullis.postgres.BackendMessage.TransactionStatus;
 import dev.portcullis.recording.ConnectionSession;
-import dev.portcullis.sql.SqlParseException;
-import dev.portcullis.sql.SqlParser;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.Socket;
@@ -216,20 +214,12 @@ final class PgSession implements Runnable {
     }
 
     private void simpleQuery(FrontendMessage.Query query, PgMessageWriter toServer) throws IOException {
-        List<SqlStatement> statements;
-        try {
-            statements = SqlParser.parse(query.sql());
-        } catch (SqlParseException e) {
-            judge.recordUnparseable(query.sql(), e);
-            refuseUnit(PgErrors.error("42601", "Portcullis could not parse this statement, so it is refused: "
-                    + e.getMessage()));
+        SessionJudge.Statements parsed = judge.parse(query.sql());
+        if (parsed.refusal() != null) {
+            refuseUnit(parsed.refusal());
             return;
         }
-        Optional<BackendMessage.ErrorResponse> unreadable = judge.refuseIfItChangesSqlReading(statements);
-        if (unreadable.isPresent()) {
-            refuseUnit(unreadable.get());
-            return;
-        }
+        List<SqlStatement> statements = parsed.list();
         ResponseUnit unit = new ResponseUnit();
         List<Gate.Judged> judged = new ArrayList<>();
         // A query with one statement that needs approval is held as a whole on that one approval: the
@@ -307,20 +297,12 @@ final class PgSession implements Runnable {
         if (unit.refusal != null && !(message instanceof FrontendMessage.Sync)) return; // skipping to Sync
         switch (message) {
             case FrontendMessage.Parse parse -> {
-                List<SqlStatement> statements;
-                try {
-                    statements = SqlParser.parse(parse.sql());
-                } catch (SqlParseException e) {
-                    judge.recordUnparseable(parse.sql(), e);
-                    unit.refusal = PgErrors.error("42601", "Portcullis could not parse this statement, so it is refused: "
-                            + e.getMessage());
+                SessionJudge.Statements parsed = judge.parse(parse.sql());
+                if (parsed.refusal() != null) {
+                    unit.refusal = parsed.refusal();
                     return;
                 }
-                Optional<BackendMessage.ErrorResponse> unreadable = judge.refuseIfItChangesSqlReading(statements);
-                if (unreadable.isPresent()) {
-                    unit.refusal = unreadable.get();
-                    return;
-                }
+                List<SqlStatement> statements = parsed.list();
                 for (SqlStatement s : statements) {
                     Decision d = judge.decide(state.resolveExecute(s));
                     // Preparing a statement that needs approval runs nothing: it is held when Executed,

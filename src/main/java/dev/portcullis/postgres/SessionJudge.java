@@ -52,12 +52,33 @@ final class SessionJudge {
         }
     }
 
+    /** A text's statements, or the refusal that answers it instead (already recorded). */
+    record Statements(java.util.List<SqlStatement> list, BackendMessage.ErrorResponse refusal) {
+    }
+
+    /**
+     * The statements of {@code sql}, or a refusal, recorded: for text the parser refuses (fail closed), and
+     * for a statement that would change how the server reads SQL.
+     */
+    Statements parse(String sql) {
+        java.util.List<SqlStatement> statements;
+        try {
+            statements = dev.portcullis.sql.SqlParser.parse(sql);
+        } catch (SqlParseException e) {
+            recordUnparseable(sql, e);
+            return new Statements(null, PgErrors.error("42601", "Portcullis could not parse this statement, so it is refused: "
+                    + e.getMessage()));
+        }
+        return refuseIfItChangesSqlReading(statements).map(r -> new Statements(null, r))
+                .orElseGet(() -> new Statements(statements, null));
+    }
+
     /**
      * A refusal for a text with a statement that would change how the server reads SQL
      * ({@link SqlStatement.Effect#CHANGES_SQL_READING}), recorded; empty when there is none. Whatever the
      * policy says: what the gateway judged must be what the server runs.
      */
-    java.util.Optional<BackendMessage.ErrorResponse> refuseIfItChangesSqlReading(java.util.List<SqlStatement> statements) {
+    private java.util.Optional<BackendMessage.ErrorResponse> refuseIfItChangesSqlReading(java.util.List<SqlStatement> statements) {
         for (SqlStatement s : statements) {
             if (!s.effects().contains(SqlStatement.Effect.CHANGES_SQL_READING)) continue;
             String reason = "it would change how the server reads SQL text (client_encoding must stay UTF8 and "
