@@ -230,7 +230,7 @@ final class LineageFrom {
             throw new LineageException("view " + key + " is nested too deeply to expand");
         }
         try {
-            JsonNode stmts = LineageWalker.parse(view.definition().orElseThrow()).path("stmts");
+            JsonNode stmts = SqlParser.tree(view.definition().orElseThrow()).path("stmts");
             if (stmts.size() != 1 || !stmts.get(0).path("stmt").has("SelectStmt")) {
                 throw new LineageException("view " + key + " has a definition that is not one SELECT");
             }

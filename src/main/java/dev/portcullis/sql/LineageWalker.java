@@ -7,9 +7,7 @@ import static dev.portcullis.sql.LineageScope.renamed;
 import static dev.portcullis.sql.LineageScope.resolveOptional;
 import static dev.portcullis.sql.LineageScope.str;
 
-import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.portcullis.core.Json;
 import dev.portcullis.sql.Lineage.Column;
 import dev.portcullis.sql.Lineage.Output;
@@ -40,7 +38,6 @@ import java.util.Set;
  * names in {@code ORDER BY}. What the walk does not cover is a {@link LineageException}: never a guess.
  */
 final class LineageWalker {
-    private static final ObjectMapper JSON = Json.mapper();
     /** Views within views, deeper than this, are refused (and a view that reaches itself). */
     static final int MAX_VIEW_DEPTH = 16;
     static final Set<String> SYSTEM_SCHEMAS = Set.of("pg_catalog", "information_schema");
@@ -71,7 +68,7 @@ final class LineageWalker {
     static Lineage analyze(String statement, RelationCatalog catalog) throws LineageException, SqlParseException {
         JsonNode stmt = SqlParser.lastParsedTree(statement); // the tree the gateway just judged, when it is this text's
         if (stmt == null) {
-            JsonNode stmts = parse(statement).path("stmts");
+            JsonNode stmts = SqlParser.tree(statement).path("stmts");
             if (stmts.size() != 1) {
                 if (stmts.isEmpty()) return new Lineage(List.of(), List.of());
                 throw new LineageException("expected one statement, found " + stmts.size());
@@ -83,14 +80,6 @@ final class LineageWalker {
         List<Output> out = new ArrayList<>(outputs.size());
         for (Col c : outputs) out.add(new Output(c.name(), c.deriv().sources()));
         return new Lineage(out, w.uses);
-    }
-
-    static JsonNode parse(String sql) throws SqlParseException {
-        try {
-            return JSON.readTree(PgQuery.instance().parseToJson(sql));
-        } catch (JacksonException e) {
-            throw new SqlParseException("the statement is too complex to analyse: " + e.getOriginalMessage(), 0);
-        }
     }
 
     void use(Deriv d, UseKind kind, String construct) {

@@ -25,9 +25,9 @@ final class ParseCache<V> {
     }
 
     /** Returns what is cached for {@code sql} after the call (an earlier result wins a race). */
-    synchronized V put(String sql, V statements) {
-        if (sql.length() > maxChars / 16) return statements; // too big to be worth holding
-        V existing = map.putIfAbsent(sql, statements);
+    synchronized V put(String sql, V value) {
+        if (sql.length() > maxChars / 16) return value; // too big to be worth holding
+        V existing = map.putIfAbsent(sql, value);
         if (existing != null) return existing;
         chars += sql.length();
         var it = map.entrySet().iterator();
@@ -36,7 +36,7 @@ final class ParseCache<V> {
             chars -= eldest.getKey().length();
             it.remove();
         }
-        return statements;
+        return value;
     }
 
     synchronized int size() {

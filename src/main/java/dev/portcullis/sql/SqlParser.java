@@ -54,9 +54,10 @@ public final class SqlParser {
             Template template = SHAPES.get(shape.key);
             if (template != null) return List.of(template.instantiate(shape));
         }
-        List<SqlStatement> statements = analyze(sql, PgQuery.instance().parseToJson(sql));
+        Parsed parsed = parseTree(sql);
+        List<SqlStatement> statements = analyze(parsed);
         if (shape != null) {
-            Template template = Template.of(shape, statements);
+            Template template = Template.of(shape, parsed, statements);
             if (template != null) {
                 SHAPES.put(shape.key, template);
                 LINEAGE_KEY.set(new String[] {statements.getFirst().text(), shape.key});
@@ -68,30 +69,25 @@ public final class SqlParser {
 
     /**
      * The analysis of a text's one statement, standing for every text of its shape, and where the
-     * statement lies in the text it came from (byte offsets; end -1: to the end).
+     * statement lies in the text it came from (byte offsets).
      */
     private record Template(StatementShape shape, SqlStatement statement, int start, int end) {
 
         /** A template when the text is one DML statement whose constants cannot change its analysis; else null. */
-        static Template of(StatementShape shape, List<SqlStatement> statements) {
-            Parsed parsed = LAST_PARSED.get();
-            if (statements.size() != 1 || parsed == null || !java.util.Arrays.equals(parsed.utf8, shape.utf8)) return null;
+        static Template of(StatementShape shape, Parsed parsed, List<SqlStatement> statements) {
             JsonNode stmts = parsed.tree.path("stmts");
-            if (stmts.size() != 1) return null;
+            if (statements.size() != 1 || stmts.size() != 1) return null;
             JsonNode raw = stmts.get(0);
             JsonNode stmt = raw.path("stmt");
             if (stmt.size() != 1 || !SHAPED_STATEMENTS.contains(stmt.properties().iterator().next().getKey())) return null;
             if (!shape.inert(stmt)) return null;
-            int start = raw.path("stmt_location").asInt(0);
-            int length = raw.path("stmt_len").asInt(0);
-            return new Template(shape, statements.getFirst(), start, length == 0 ? -1 : start + length);
+            StatementAnalyzer.Source source = parsed.source(raw);
+            return new Template(shape, statements.getFirst(), source.start(), source.end());
         }
 
         /** This analysis with the text of {@code other}, a text of the same shape. */
         SqlStatement instantiate(StatementShape other) {
-            int from = other.mapFrom(shape, start);
-            int to = end < 0 ? other.utf8.length : other.mapFrom(shape, end);
-            String text = new StatementAnalyzer.Source(other.utf8, from, to).text();
+            String text = new StatementAnalyzer.Source(other.utf8, other.mapFrom(shape, start), other.mapFrom(shape, end)).text();
             SqlStatement s = statement;
             LINEAGE_KEY.set(new String[] {text, shape.key});
             return new SqlStatement(text, s.kind(), s.nestedKinds(), s.tables(), s.functions(), s.hasWhere(), s.effects(),
@@ -116,7 +112,7 @@ public final class SqlParser {
 
     /** The analysis of {@code sql} without either cache: what a cached answer must equal. */
     static List<SqlStatement> parseUncached(String sql) throws SqlParseException {
-        return analyze(sql, PgQuery.instance().parseToJson(sql));
+        return analyze(parseTree(sql));
     }
 
     /** Whether {@code sql} would be answered by the analysis of an earlier text of its shape. */
@@ -144,13 +140,7 @@ public final class SqlParser {
 
     /** The table and explicit column list of a COPY statement, read from its parse tree. */
     public static java.util.Optional<CopyTarget> copyTarget(String copyStatement) throws SqlParseException {
-        JsonNode tree;
-        try {
-            tree = JSON.readTree(PgQuery.instance().parseToJson(copyStatement));
-        } catch (JacksonException e) {
-            throw new SqlParseException("the statement is too complex to analyse: " + e.getOriginalMessage(), 0);
-        }
-        JsonNode copy = tree.path("stmts").path(0).path("stmt").path("CopyStmt");
+        JsonNode copy = tree(copyStatement).path("stmts").path(0).path("stmt").path("CopyStmt");
         JsonNode relation = copy.path("relation");
         if (copy.isMissingNode() || relation.isMissingNode()) return java.util.Optional.empty();
         String table = (relation.hasNonNull("schemaname") ? relation.get("schemaname").asText() + "." : "")
@@ -241,9 +231,17 @@ public final class SqlParser {
         return i;
     }
 
-    /** The last text this thread parsed, with its tree, so the lineage of its statements needs no second parse. */
+    /** A text as UTF-8 and its parse tree. */
     private record Parsed(byte[] utf8, JsonNode tree) {
+        /** Where a statement of the tree ({@code stmts[i]}) lies in the text. */
+        StatementAnalyzer.Source source(JsonNode raw) {
+            int start = raw.path("stmt_location").asInt(0);
+            int length = raw.path("stmt_len").asInt(0);
+            return new StatementAnalyzer.Source(utf8, start, length == 0 ? utf8.length : start + length);
+        }
     }
+
+    /** The last text this thread parsed, with its tree, so the lineage of its statements needs no second parse. */
 
     private static final ThreadLocal<Parsed> LAST_PARSED = new ThreadLocal<>();
 
@@ -255,32 +253,33 @@ public final class SqlParser {
         Parsed last = LAST_PARSED.get();
         if (last == null) return null;
         for (JsonNode raw : last.tree.path("stmts")) {
-            int start = raw.path("stmt_location").asInt(0);
-            int length = raw.path("stmt_len").asInt(0);
-            int end = length == 0 ? last.utf8.length : start + length;
-            if (end - start < statementText.length()) continue; // UTF-8 is never shorter than the text
-            if (new StatementAnalyzer.Source(last.utf8, start, end).text().equals(statementText)) return raw.get("stmt");
+            StatementAnalyzer.Source source = last.source(raw);
+            if (source.end() - source.start() < statementText.length()) continue; // UTF-8 is never shorter than the text
+            if (source.text().equals(statementText)) return raw.get("stmt");
         }
         return null;
     }
 
-    private static List<SqlStatement> analyze(String sql, String json) throws SqlParseException {
-        JsonNode tree;
+    /** The parse tree of {@code sql} ({@code {"stmts": [...]}}), by libpg_query. */
+    static JsonNode tree(String sql) throws SqlParseException {
         try {
-            tree = JSON.readTree(json);
+            return JSON.readTree(PgQuery.instance().parseToJson(sql));
         } catch (JacksonException e) {
             // e.g. nesting deeper than Jackson allows: too complex to judge, so refused
             throw new SqlParseException("the statement is too complex to analyse: " + e.getOriginalMessage(), 0);
         }
-        byte[] utf8 = sql.getBytes(StandardCharsets.UTF_8);
-        LAST_PARSED.set(new Parsed(utf8, tree));
+    }
+
+    /** {@code sql} parsed, and kept as this thread's last parsed text ({@link #lastParsedTree}). */
+    private static Parsed parseTree(String sql) throws SqlParseException {
+        Parsed parsed = new Parsed(sql.getBytes(StandardCharsets.UTF_8), tree(sql));
+        LAST_PARSED.set(parsed);
+        return parsed;
+    }
+
+    private static List<SqlStatement> analyze(Parsed parsed) {
         List<SqlStatement> out = new ArrayList<>();
-        for (JsonNode raw : tree.path("stmts")) {
-            int start = raw.path("stmt_location").asInt(0);
-            int length = raw.path("stmt_len").asInt(0);
-            int end = length == 0 ? utf8.length : start + length;
-            out.add(StatementAnalyzer.analyze(raw.get("stmt"), new StatementAnalyzer.Source(utf8, start, end)));
-        }
+        for (JsonNode raw : parsed.tree.path("stmts")) out.add(StatementAnalyzer.analyze(raw.get("stmt"), parsed.source(raw)));
         return List.copyOf(out);
     }
 }
