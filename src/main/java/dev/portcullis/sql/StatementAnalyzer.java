@@ -283,11 +283,10 @@ final class StatementAnalyzer {
             case SAFE -> { }
             case WRITES -> {
                 f.effects.add(Effect.WRITES);
-                if (names.getLast().equals("set_config") && !harmlessSetting(funcCall.path("args"))) {
-                    f.effects.add(Effect.CHANGES_PRIVILEGES);
-                }
-                if (names.getLast().equals("set_config") && setConfigChangesSqlReading(funcCall.path("args"))) {
-                    f.effects.add(Effect.CHANGES_SQL_READING);
+                if (names.getLast().equals("set_config")) {
+                    JsonNode args = funcCall.path("args");
+                    if (!harmlessSetting(args)) f.effects.add(Effect.CHANGES_PRIVILEGES);
+                    if (setConfigChangesSqlReading(args)) f.effects.add(Effect.CHANGES_SQL_READING);
                 }
             }
             case SERVER_FILES -> {
@@ -313,9 +312,9 @@ final class StatementAnalyzer {
         if (!SQL_READING_SETTINGS.contains(name)) return false;
         JsonNode args = set.path("args");
         if (args.size() != 1) return true;
-        JsonNode value = args.get(0).path("A_Const");
-        String text = value.path("sval").path("sval").isTextual() ? value.path("sval").path("sval").asText()
-                : value.has("ival") ? String.valueOf(value.path("ival").path("ival").asInt(0)) : null;
+        JsonNode value = args.get(0);
+        String text = value.path("A_Const").has("ival") ? String.valueOf(value.path("A_Const").path("ival").path("ival").asInt(0))
+                : stringLiteral(value);
         return !readsAsTheGatewayDoes(name, text);
     }
 
@@ -325,12 +324,10 @@ final class StatementAnalyzer {
      * reads with.
      */
     private static boolean setConfigChangesSqlReading(JsonNode args) {
-        JsonNode name = args.path(0).path("A_Const").path("sval").path("sval");
-        if (!name.isTextual()) return true;
-        String setting = settingName(name.asText());
-        if (!SQL_READING_SETTINGS.contains(setting)) return false;
-        JsonNode value = args.path(1).path("A_Const").path("sval").path("sval");
-        return !value.isTextual() || !readsAsTheGatewayDoes(setting, value.asText());
+        String name = stringLiteral(args.path(0));
+        if (name == null) return true;
+        String setting = settingName(name);
+        return SQL_READING_SETTINGS.contains(setting) && !readsAsTheGatewayDoes(setting, stringLiteral(args.path(1)));
     }
 
     /** Whether {@code value} of a setting that decides how SQL text is read is the one the gateway reads with. */
@@ -346,8 +343,14 @@ final class StatementAnalyzer {
 
     /** set_config(name, ...) with a literal name that is not a guarded setting. */
     private static boolean harmlessSetting(JsonNode args) {
-        JsonNode name = args.path(0).path("A_Const").path("sval").path("sval");
-        return name.isTextual() && !GUARDED_SETTINGS.contains(settingName(name.asText()));
+        String name = stringLiteral(args.path(0));
+        return name != null && !GUARDED_SETTINGS.contains(settingName(name));
+    }
+
+    /** The value of a string constant ({@code 'role'}); null for any other expression. */
+    private static String stringLiteral(JsonNode expr) {
+        JsonNode value = expr.path("A_Const").path("sval").path("sval");
+        return value.isTextual() ? value.asText() : null;
     }
 
     private static void operator(JsonNode expr, Facts f) {
