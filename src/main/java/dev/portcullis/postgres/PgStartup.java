@@ -100,15 +100,8 @@ final class PgStartup {
             // Its network agent is offline, or refuses or cannot reach the database: 08001, as a client that
             // cannot connect reports it, naming the agent. Recorded as a refused session start.
             log.warn("connection '{}': {}", session.config.name(), e.getMessage());
-            session.sendFatal(PgErrors.fatal("08001", "Portcullis: connection '" + session.config.name()
-                    + "' cannot reach its database: " + e.getMessage()));
-            try {
-                session.gate.openSession(session.identity, session.config.name(), "postgres", session.clientAddress)
-                        .end("refused: the database cannot be reached: " + e.getMessage());
-            } catch (GateUnavailableException | RuntimeException notRecorded) {
-                log.warn("connection '{}': the refusal could not be recorded: {}", session.config.name(), notRecorded.getMessage());
-            }
-            return false;
+            return refuseLogin(session, PgErrors.fatal("08001", "Portcullis: connection '" + session.config.name()
+                    + "' cannot reach its database: " + e.getMessage()), "the database cannot be reached: " + e.getMessage());
         } catch (IOException e) {
             log.warn("connection '{}': session.upstream login failed: {}", session.config.name(), e.getMessage());
             session.sendFatal(PgErrors.fatal("08006", "Portcullis: connection '" + session.config.name()
@@ -123,14 +116,7 @@ final class PgStartup {
                 String reason = "the database reads SQL text with " + setting + " = " + (value == null ? "(not reported)" : value)
                         + "; Portcullis reads it as UTF-8 with standard conforming strings and cannot judge this session";
                 log.warn("connection '{}': {}", session.config.name(), reason);
-                session.sendFatal(PgErrors.fatal("0A000", "Portcullis: " + reason));
-                try {
-                    session.gate.openSession(session.identity, session.config.name(), "postgres", session.clientAddress)
-                            .end("refused: " + reason);
-                } catch (GateUnavailableException | RuntimeException notRecorded) {
-                    log.warn("connection '{}': the refusal could not be recorded: {}", session.config.name(), notRecorded.getMessage());
-                }
-                return false;
+                return refuseLogin(session, PgErrors.fatal("0A000", "Portcullis: " + reason), reason);
             }
         }
         try {
@@ -151,5 +137,20 @@ final class PgStartup {
         session.clientOut.flush();
         log.info("{} connected to '{}' from {}", session.identity.subject(), session.config.name(), session.clientAddress);
         return true;
+    }
+
+    /**
+     * Ends a login the gateway refuses after the identity was proven: the client gets {@code fatal}, and
+     * the trail a session that started and ended at once with {@code reason}. Always false.
+     */
+    private static boolean refuseLogin(PgSession session, BackendMessage.ErrorResponse fatal, String reason) {
+        session.sendFatal(fatal);
+        try {
+            session.gate.openSession(session.identity, session.config.name(), "postgres", session.clientAddress)
+                    .end("refused: " + reason);
+        } catch (GateUnavailableException | RuntimeException notRecorded) {
+            log.warn("connection '{}': the refusal could not be recorded: {}", session.config.name(), notRecorded.getMessage());
+        }
+        return false;
     }
 }
