@@ -78,11 +78,11 @@ GW_PID=${pids[0]}
 warm_up "http://127.0.0.1:$GW$PATH_UNDER_TEST" -H "Authorization: Bearer $TOKEN"
 before=$(gateway_figures "$GW_PID" "$ADMIN")
 if [ -n "${JFR_DIR:-}" ]; then # a flight recording of the measured run, to read later
-  "${JAVA_HOME:+$JAVA_HOME/bin/}jcmd" "$GW_PID" JFR.start name=http settings=profile duration="${DURATION}s" filename="$JFR_DIR/http-$CONNECTIONS.jfr" >/dev/null
+  jfr_start "$GW_PID" http "$DURATION" "$JFR_DIR/http-$CONNECTIONS.jfr"
 fi
 perf_pid=
 if [ "${PERF:-0}" = 1 ]; then # what the kernel does for the gateway over the measured run
-  perf stat -x, -e raw_syscalls:sys_enter,context-switches,cpu-migrations -p "$GW_PID" -o "$WORK/perf" -- sleep "$DURATION" &
+  perf_start "$GW_PID" "$DURATION" "$WORK/perf"
   perf_pid=$!
 fi
 WARMUP_SAVED=$WARMUP; WARMUP=0
@@ -109,6 +109,5 @@ echo "$before $after $(getconf CLK_TCK)" | awk '{ ops = $6 - $3; if (ops <= 0) o
     ($4 - $1) / $7 * 1e6 / ops, ($5 - $2) / 1024 / ops, ops }' 
 if [ "${PERF:-0}" = 1 ]; then
   ops=$(echo "$before $after" | awk '{print $6 - $3}')
-  awk -F, -v ops="$ops" '$3 ~ /sys_enter|context-switches|cpu-migrations/ && ops > 0 {
-    sub(/.*:/, "", $3); printf "gateway per operation: %.1f %s\n", $1 / ops, $3 }' "$WORK/perf"
+  perf_per_op "$WORK/perf" "$ops" "gateway per operation"
 fi

@@ -50,3 +50,17 @@ warmup_runs() {
   [ "$total" -le "$second" ] && { echo "$total 0"; return; }
   echo "$(( total - second )) $second"
 }
+
+# PERF=1: perf stat counts a process's system calls, context switches and migrations for the next N
+# seconds, in the background ($! to wait on); perf_per_op then prints each per operation.
+perf_start() { # pid seconds file
+  perf stat -x, -e raw_syscalls:sys_enter,context-switches,cpu-migrations -p "$1" -o "$3" -- sleep "$2" &
+}
+perf_per_op() { # file operations label
+  awk -F, -v ops="$2" -v label="$3" '$3 ~ /sys_enter|context-switches|cpu-migrations/ && ops > 0 {
+    sub(/.*:/, "", $3); printf "%s: %.1f %s\n", label, $1 / ops, $3 }' "$1"
+}
+# JFR_DIR=dir: a flight recording (JFR, profile settings) of a gateway for the next N seconds.
+jfr_start() { # pid name seconds file
+  "${JAVA_HOME:+$JAVA_HOME/bin/}jcmd" "$1" JFR.start name="$2" settings=profile duration="$3s" filename="$4" >/dev/null
+}

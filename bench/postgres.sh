@@ -214,11 +214,11 @@ run() { # path mode → "path-mode tps p99ms"
   [ "$path" = portcullis ] && gateway_figures "$GW_PID" "$ADMIN" > "$WORK/$name/before"
   local perf_pid=
   if [ "${PERF:-0}" = 1 ] && [ "$path" = portcullis ]; then
-    perf stat -x, -e raw_syscalls:sys_enter,context-switches,cpu-migrations -p "$GW_PID" -o "$WORK/$name/perf" -- sleep "$DURATION" &
+    perf_start "$GW_PID" "$DURATION" "$WORK/$name/perf"
     perf_pid=$!
   fi
   if [ -n "${JFR_DIR:-}" ] && [ "$path" = portcullis ]; then # a flight recording of the measured run, to read later
-    "${JAVA_HOME:+$JAVA_HOME/bin/}jcmd" "$GW_PID" JFR.start name="$name" settings=profile duration="${DURATION}s" filename="$JFR_DIR/$name.jfr" >/dev/null
+    jfr_start "$GW_PID" "$name" "$DURATION" "$JFR_DIR/$name.jfr"
   fi
   [ "$path" = pgstore ] && gateway_figures "$GW2_PID" "$ADMIN2" > "$WORK/$name/before"
   [ "$path" = agent ] && gateway_figures "$GW3_PID" "$ADMIN3" > "$WORK/$name/before"
@@ -271,8 +271,7 @@ for mode in simple prepared; do echo "gateway per statement ($mode): $(cost port
 if [ "${PERF:-0}" = 1 ]; then # perf stat over the measured run: what the kernel does for the gateway per statement
   for mode in simple prepared; do
     ops=$(echo "$(cat "$WORK/portcullis-$mode/before") $(cat "$WORK/portcullis-$mode/after")" | awk '{print $6 - $3}')
-    awk -F, -v ops="$ops" -v m=$mode '$3 ~ /sys_enter|context-switches|cpu-migrations/ && ops > 0 {
-      sub(/.*:/, "", $3); printf "gateway per statement (%s): %.1f %s\n", m, $1 / ops, $3 }' "$WORK/portcullis-$mode/perf"
+    perf_per_op "$WORK/portcullis-$mode/perf" "$ops" "gateway per statement ($mode)"
   done
 fi
 if [ "${PGSTORE:-0}" = 1 ]; then
