@@ -3,7 +3,8 @@
  *
  * <pre>
  *  "SELECT 1; DELETE FROM customers"
- *        │  SqlParser.parse (cache by exact text)
+ *        │  SqlParser.parse: cached by exact text, or by StatementShape (pg_query_scan, the constants
+ *        │  taken out) when the tree proves no constant can change the analysis (WHERE id = 42 and = 7)
  *        ▼
  *  PgQuery ──FFM──▶ libpg_query pg_query_parse ──▶ JSON parse tree (escapes, quotes, comments resolved)
  *        │  StatementAnalyzer: one walk per statement
@@ -25,6 +26,10 @@
  * </pre>
  * What the walk does not cover is a {@link dev.portcullis.sql.LineageException}: masking cannot be
  * guaranteed, so the statement is refused.
+ *
+ * The parser reads text as UTF-8 with standard_conforming_strings on; a statement that would make the
+ * server read it otherwise has the effect {@code CHANGES_SQL_READING}, which the PostgreSQL adapter
+ * refuses whatever the policy says ({@link dev.portcullis.sql.SqlParser#readsSqlAsTheParser}).
  *
  * Unparseable text is a {@link dev.portcullis.sql.SqlParseException}, and the gateway refuses it.
  * What the analysis cannot see through (an unknown function, DO bodies, an EXECUTE without its
