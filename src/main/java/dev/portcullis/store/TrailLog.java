@@ -2,7 +2,6 @@ package dev.portcullis.store;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,10 +19,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The trail's write-ahead log: numbered segment files of {@link TrailRecords} lines in one directory.
- * An append is one {@code write()} to the current segment (in the operating system's cache when it
- * returns: it survives a crash of the process); {@link #force} makes everything written so far
- * durable, and concurrent callers share one {@code fsync}. A segment is forced when it is closed, so
- * only the newest can end in a torn line, which {@link #open} cuts off.
+ * An append is a copy into the current segment's mapping ({@link TrailSegment}: in the operating
+ * system's cache when it returns, so it survives a crash of the process, with no system call);
+ * {@link #force} makes everything written so far durable, and concurrent callers share one
+ * {@code fsync}. A segment is forced and cut back to its records when it is closed, so only the newest
+ * can end in a torn line or in the zeros it was made with, which {@link #open} cuts off.
  *
  * <p>A daemon thread keeps the appending thread (an event loop) clear of disk waits: every
  * {@link #SYNC_INTERVAL_MILLIS} ms it forces what was written since it last did, so that closing a
@@ -43,7 +43,7 @@ final class TrailLog implements AutoCloseable {
     private final long segmentBytes;
     /** Closed segments by number, with the global number of their last event; guarded by this. */
     private final TreeMap<Long, Long> closed = new TreeMap<>();
-    private FileChannel current; // null after a failed write: reopened by the next append
+    private TrailSegment current; // null after a failed write: reopened by the next append
     private long currentNumber;
     private long currentSize;
     private long currentLastSeq;
@@ -51,7 +51,7 @@ final class TrailLog implements AutoCloseable {
     private volatile long forced;  // position up to which everything is on disk
     private final Object forceLock = new Object();
     /** The next segment, created ahead by the sync thread; guarded by this. */
-    private FileChannel prepared;
+    private TrailSegment prepared;
     /** The identity of the file {@link #prepared} opened (inode and device), to tell whether it is still the file at its path. */
     private Object preparedKey;
     private final ScheduledExecutorService sync;
@@ -80,17 +80,17 @@ final class TrailLog implements AutoCloseable {
                 next = currentNumber + 1;
             }
             if (prepare) {
-                FileChannel ch = FileChannel.open(segment(dir, next), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                TrailSegment made = TrailSegment.open(segment(dir, next), 0, segmentBytes);
                 Object key = fileKey(segment(dir, next));
                 forceDirectory();
                 synchronized (this) {
                     if (prepared == null && currentNumber + 1 == next && current != null) {
-                        prepared = ch;
+                        prepared = made;
                         preparedKey = key;
-                        ch = null;
+                        made = null;
                     }
                 }
-                closeQuietly(ch);
+                if (made != null) made.abandon();
             }
         } catch (IOException | RuntimeException e) {
             // The appending thread forces and creates for itself, and says what fails.
@@ -141,18 +141,22 @@ final class TrailLog implements AutoCloseable {
             Files.createDirectories(dir);
             List<Long> numbers = segments(dir);
             // Segments made ahead and never written to: not part of the trail.
-            while (numbers.size() > 1 && Files.size(segment(dir, numbers.getLast())) == 0) {
+            while (numbers.size() > 1 && unwritten(segment(dir, numbers.getLast()))) {
                 Files.delete(segment(dir, numbers.removeLast()));
             }
             for (int i = 0; i < numbers.size(); i++) {
                 long number = numbers.get(i);
                 boolean newest = i == numbers.size() - 1;
                 Path file = segment(dir, number);
+                if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    throw new AuditStoreException("audit trail segment " + file + " is not a regular file; refusing to open");
+                }
                 byte[] bytes = Files.readAllBytes(file);
+                int recordsEnd = TrailSegment.recordsEnd(bytes);
                 long lastSeq = 0;
                 int start = 0;
-                while (start < bytes.length) {
-                    int end = indexOf(bytes, (byte) '\n', start);
+                while (start < recordsEnd) {
+                    int end = indexOf(bytes, (byte) '\n', start, recordsEnd);
                     TrailRecords.Line line = null;
                     String problem = null;
                     if (end < 0) {
@@ -170,19 +174,23 @@ final class TrailLog implements AutoCloseable {
                                     + " (" + problem + "); it was complete when closed, so it has been altered");
                         }
                         log.warn("audit trail {}: cutting {} bytes at byte {} ({}), written when the gateway stopped",
-                                file, bytes.length - start, start, problem);
-                        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
-                            ch.truncate(start);
-                            ch.force(true);
-                        }
+                                file, recordsEnd - start, start, problem);
                         break;
                     }
                     if (line.event() != null) lastSeq = line.event().link().globalSeq();
                     replay.accept(line);
                     start = end + 1;
                 }
+                if (start < bytes.length) {
+                    // A torn line, or the zeros of a segment made at its full size: the next record goes at start.
+                    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                        ch.truncate(start);
+                        ch.force(true);
+                    }
+                }
                 if (newest) {
                     trail.currentNumber = number;
+                    trail.currentSize = start;
                     trail.currentLastSeq = lastSeq;
                 } else {
                     trail.closed.put(number, lastSeq);
@@ -197,11 +205,19 @@ final class TrailLog implements AutoCloseable {
         }
     }
 
+    /** Whether a segment holds no record: made ahead (empty, or zeros), never written to. */
+    private static boolean unwritten(Path file) throws IOException {
+        if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return false; // refused below
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer first = ByteBuffer.allocate(1);
+            return ch.read(first, 0) <= 0 || first.get(0) == 0;
+        }
+    }
+
     private void openCurrent() throws IOException {
         Path file = segment(dir, currentNumber);
         boolean created = !Files.exists(file);
-        current = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        currentSize = current.size();
+        current = TrailSegment.open(file, currentSize, segmentBytes);
         if (created) forceDirectory();
     }
 
@@ -223,21 +239,14 @@ final class TrailLog implements AutoCloseable {
             if (current == null) openCurrent();
             if (currentSize > 0 && currentSize + length > segmentBytes) rotate();
         } catch (IOException e) {
-            current = closeQuietly(current);
+            current = abandon(current);
             throw new AuditStoreException("cannot open the next audit trail segment in " + dir + ": " + e.getMessage(), e);
         }
-        ByteBuffer buf = ByteBuffer.wrap(lines, 0, length);
         try {
-            long pos = currentSize;
-            while (buf.hasRemaining()) pos += current.write(buf, pos);
+            current.append(lines, length);
         } catch (IOException e) {
-            // Cut what part of the batch reached the file, so the next append starts on a line boundary.
-            try {
-                current.truncate(currentSize);
-            } catch (IOException ignored) {
-                // the file is reopened before the next append; open() would cut a torn line anyway
-            }
-            current = closeQuietly(current);
+            // The file is cut back to the records before the batch, so the next append starts on a line boundary.
+            current = abandon(current);
             throw new AuditStoreException("cannot write the audit trail " + segment(dir, currentNumber) + ": "
                     + e.getMessage(), e);
         }
@@ -248,8 +257,8 @@ final class TrailLog implements AutoCloseable {
     }
 
     private void rotate() throws IOException {
-        current.force(false); // little left: the sync thread forced most of it
-        current.close();
+        current.close(); // forced (little left: the sync thread forced most of it) and cut back to its records
+        current = null;
         closed.put(currentNumber, currentLastSeq);
         currentNumber++;
         currentSize = 0;
@@ -259,7 +268,7 @@ final class TrailLog implements AutoCloseable {
             current = prepared;
             prepared = null;
         } else {
-            prepared = closeQuietly(prepared);
+            prepared = abandon(prepared);
             openCurrent();
         }
         log.debug("audit trail: now writing {}", segment(dir, currentNumber));
@@ -280,18 +289,16 @@ final class TrailLog implements AutoCloseable {
             synchronized (forceLock) {
                 if (forced >= position) return;
                 long target;
-                FileChannel ch;
+                TrailSegment segment;
                 synchronized (this) {
                     target = written;
-                    ch = current;
+                    segment = current;
                 }
                 try {
-                    if (ch == null) throw new IOException("the segment could not be written");
-                    ch.force(false);
+                    if (segment == null) throw new IOException("the segment could not be written");
+                    // A segment closed meanwhile (rotated) was forced then.
+                    segment.force();
                     forced = target;
-                } catch (ClosedChannelException e) {
-                    // rotated meanwhile: the closed segment was forced then; force the new one
-                    if (ch == current) throw new AuditStoreException("the audit trail is closed", e);
                 } catch (IOException e) {
                     throw new AuditStoreException("cannot force the audit trail to disk in " + dir + ": " + e.getMessage(), e);
                 }
@@ -319,28 +326,24 @@ final class TrailLog implements AutoCloseable {
     @Override
     public synchronized void close() {
         sync.shutdownNow();
-        prepared = closeQuietly(prepared);
+        prepared = abandon(prepared); // cut to nothing: open() removes it
         if (current == null) return;
         try {
-            current.force(false);
-        } catch (IOException e) {
+            current.close();
+        } catch (IOException | RuntimeException e) {
             log.warn("audit trail {}: final force failed: {}", dir, e.getMessage());
+            abandon(current);
         }
-        current = closeQuietly(current);
+        current = null;
     }
 
-    private static FileChannel closeQuietly(FileChannel ch) {
-        if (ch == null) return null;
-        try {
-            ch.close();
-        } catch (IOException ignored) {
-            // nothing more to release
-        }
+    private static TrailSegment abandon(TrailSegment segment) {
+        if (segment != null) segment.abandon();
         return null;
     }
 
-    static int indexOf(byte[] bytes, byte b, int from) {
-        for (int i = from; i < bytes.length; i++) if (bytes[i] == b) return i;
+    static int indexOf(byte[] bytes, byte b, int from, int to) {
+        for (int i = from; i < to; i++) if (bytes[i] == b) return i;
         return -1;
     }
 
@@ -352,7 +355,7 @@ final class TrailLog implements AutoCloseable {
         List<Long> numbers = segments(dir);
         for (int i = numbers.size() - 1; i >= 0; i--) {
             byte[] bytes = Files.readAllBytes(segment(dir, numbers.get(i)));
-            int end = bytes.length;
+            int end = TrailSegment.recordsEnd(bytes);
             while (end > 0) {
                 int lastNl = lastIndexOf(bytes, (byte) '\n', end - 1);
                 if (lastNl < 0) break;

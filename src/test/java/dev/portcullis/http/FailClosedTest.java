@@ -89,9 +89,9 @@ class FailClosedTest {
                 long newest = files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("trail-"))
                         .mapToLong(n -> Long.parseLong(n.replaceAll("\\D", ""))).max().orElseThrow();
                 Path newestFile = trail.resolve(String.format("trail-%012d.log", newest));
-                // The sync thread may have created the next segment ahead (empty): that one is replaced, and the
+                // The sync thread may have created the next segment ahead (empty, or all zeros): that one is replaced, and the
                 // trail must notice it is no longer the file it prepared.
-                next = java.nio.file.Files.size(newestFile) == 0 ? newestFile : trail.resolve(String.format("trail-%012d.log", newest + 1));
+                next = java.nio.file.Files.size(newestFile) == 0 || java.nio.file.Files.readAllBytes(newestFile)[0] == 0 ? newestFile : trail.resolve(String.format("trail-%012d.log", newest + 1));
             }
             java.nio.file.Files.deleteIfExists(next);
             java.nio.file.Files.createSymbolicLink(next, Path.of("/dev/full"));

@@ -69,9 +69,9 @@ class TrailLogTest {
         Files.write(segment, java.util.Arrays.copyOf(third, third.length / 2), StandardOpenOption.APPEND); // a crash mid-write
 
         try (TrailLog log = TrailLog.open(dir, 1 << 20, l -> { })) {
-            assertThat(Files.size(segment)).isEqualTo(intact);
             append(log, 3);
         }
+        assertThat(Files.size(segment)).as("the torn half is gone").isEqualTo(intact + third.length);
         assertThat(replayed(dir, 1 << 20)).containsExactly(1L, 2L, 3L);
     }
 
@@ -83,7 +83,8 @@ class TrailLogTest {
             long deadline = System.nanoTime() + 5_000_000_000L;
             while (TrailLog.segments(dir).size() < 2 && System.nanoTime() < deadline) Thread.sleep(20);
             assertThat(TrailLog.segments(dir)).as("the sync thread made segment 2 ahead").containsExactly(1L, 2L);
-            assertThat(Files.size(TrailLog.segment(dir, 2))).isZero();
+            byte[] ahead = Files.readAllBytes(TrailLog.segment(dir, 2));
+            assertThat(ahead).as("at its full size, holding nothing yet").hasSize((int) segmentBytes).containsOnly((byte) 0);
             long deadlineForced = System.nanoTime() + 5_000_000_000L;
             while (log.forcedUpTo() < log.written() && System.nanoTime() < deadlineForced) Thread.sleep(20);
             assertThat(log.forcedUpTo()).as("and forced what was written, unasked").isEqualTo(log.written());
@@ -95,12 +96,73 @@ class TrailLogTest {
         Files.write(first, java.util.Arrays.copyOf(fourth, fourth.length / 2), StandardOpenOption.APPEND);
 
         try (TrailLog log = TrailLog.open(dir, segmentBytes, l -> { })) {
-            assertThat(Files.size(first)).isEqualTo(intact);
             assertThat(TrailLog.segments(dir)).containsExactly(1L);
             append(log, 4);
+            assertThat(Files.readAllBytes(first)).as("the torn half is gone: batch 4 follows batch 3")
+                    .startsWith(java.util.Arrays.copyOf(Files.readAllBytes(first), (int) intact))
+                    .containsSequence(fourth);
             append(log, 5); // rotates into a segment 2 again
         }
         assertThat(replayed(dir, segmentBytes)).containsExactly(1L, 2L, 3L, 4L, 5L);
+    }
+
+    @Test
+    void appendsGoIntoAFileMadeAtTheSegmentsSizeWithItsBlocksReservedAndClosingCutsItBackToTheRecords() throws Exception {
+        long segmentBytes = 1 << 20;
+        Path first = TrailLog.segment(dir, 1);
+        try (TrailLog log = TrailLog.open(dir, segmentBytes, l -> { })) {
+            append(log, 1);
+            assertThat(Files.size(first)).isEqualTo(segmentBytes);
+            Process stat = new ProcessBuilder("stat", "-c", "%b %B", first.toString()).start();
+            String[] blocks = new String(stat.getInputStream().readAllBytes()).trim().split(" ");
+            assertThat(stat.waitFor()).isZero();
+            assertThat(Long.parseLong(blocks[0]) * Long.parseLong(blocks[1]))
+                    .as("posix_fallocate reserved the blocks: a full disk fails the open, not a later copy")
+                    .isGreaterThanOrEqualTo(segmentBytes);
+            byte[] mapped = Files.readAllBytes(first);
+            byte[] one = batch(1);
+            assertThat(java.util.Arrays.copyOf(mapped, one.length)).as("a reader sees the copy at once").isEqualTo(one);
+        }
+        assertThat(Files.size(first)).isEqualTo(batch(1).length);
+        assertThat(replayed(dir, segmentBytes)).containsExactly(1L);
+    }
+
+    @Test
+    void aSegmentLeftAtItsFullSizeByACrashIsReadToItsRecordsAndATornCopyIsCut() throws Exception {
+        // What a kill -9 leaves: the mapping's copies are in the file, followed by the zeros it was made with,
+        // the last copy possibly cut short.
+        long segmentBytes = 1 << 16;
+        Path first = TrailLog.segment(dir, 1);
+        byte[] one = batch(1);
+        byte[] two = batch(2);
+        byte[] three = batch(3);
+        byte[] crashed = new byte[(int) segmentBytes];
+        System.arraycopy(one, 0, crashed, 0, one.length);
+        System.arraycopy(two, 0, crashed, one.length, two.length);
+        System.arraycopy(three, 0, crashed, one.length + two.length, three.length / 2);
+        Files.write(first, crashed);
+        assertThat(TrailLog.lastEventSeq(dir)).isEqualTo(2);
+
+        try (TrailLog log = TrailLog.open(dir, segmentBytes, l -> { })) {
+            append(log, 3);
+            append(log, 4);
+        }
+        assertThat(replayed(dir, segmentBytes)).containsExactly(1L, 2L, 3L, 4L);
+        assertThat(Files.size(first)).isEqualTo(one.length + two.length + three.length + batch(4).length);
+    }
+
+    @Test
+    void aSegmentThatIsNotARegularFileIsRefusedRatherThanMappedToNowhere() throws Exception {
+        // A mapping of /dev/zero would take every record and keep none.
+        try (TrailLog log = TrailLog.open(dir, 1, l -> { })) { // every batch starts a segment
+            append(log, 1);
+            Files.deleteIfExists(TrailLog.segment(dir, 2)); // perhaps made ahead
+            Files.createSymbolicLink(TrailLog.segment(dir, 2), Path.of("/dev/zero"));
+            assertThatThrownBy(() -> append(log, 2))
+                    .isInstanceOf(AuditStoreException.class).hasMessageContaining("not a regular file");
+        }
+        assertThatThrownBy(() -> TrailLog.open(dir, 1, l -> { }))
+                .isInstanceOf(AuditStoreException.class).hasMessageContaining("not a regular file");
     }
 
     @Test

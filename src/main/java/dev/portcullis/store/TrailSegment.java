@@ -1,0 +1,224 @@
+package dev.portcullis.store;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * One segment file of the trail, mapped into memory: an append is a copy into the page cache, not a
+ * system call. The file is made as large as the segment and its blocks reserved ({@code posix_fallocate})
+ * when it is opened, so a full disk is an error there, and never a fault in a later copy; its records
+ * are followed by zeros up to that size. A copy into a shared mapping is in the operating system's
+ * cache when it returns, as a {@code write()} is: it survives a crash of the process. {@link #force}
+ * puts it on disk. When the segment is closed, the file is cut back to its records.
+ *
+ * <p>Not thread-safe, except {@link #force}, which may run beside an append.
+ */
+final class TrailSegment {
+    private final Path file;
+    private final FileChannel channel;
+    /** Null once closed; read by {@link #force} on another thread. */
+    private volatile MappedByteBuffer map;
+    /** Set before {@link #map} is dropped when the segment failed: what it held was never forced. */
+    private volatile boolean abandoned;
+    /** Bytes of records at the start of the file; the rest, to the mapping's end, is zeros. */
+    private long size;
+
+    private TrailSegment(Path file, FileChannel channel, long size) {
+        this.file = file;
+        this.channel = channel;
+        this.size = size;
+    }
+
+    /**
+     * Opens (creating it if needed) a segment whose records are its first {@code size} bytes, ready for
+     * appends up to {@code capacity} bytes.
+     */
+    static TrailSegment open(Path file, long size, long capacity) throws IOException {
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        TrailSegment segment = new TrailSegment(file, ch, size);
+        try {
+            segment.reserve(Math.max(capacity, size));
+            return segment;
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    Path file() {
+        return file;
+    }
+
+    long size() {
+        return size;
+    }
+
+    long capacity() {
+        return map.capacity();
+    }
+
+    /** The file's size, its blocks and its mapping: at least {@code capacity} bytes. */
+    private void reserve(long capacity) throws IOException {
+        if (capacity > Integer.MAX_VALUE) throw new IOException("a trail segment cannot exceed 2 GiB; " + capacity + " bytes asked");
+        if (channel.size() < capacity) {
+            // A write at the end sizes the file (a device such as /dev/full refuses it here, as a full disk would)...
+            channel.write(ByteBuffer.allocate(1), capacity - 1);
+        }
+        // ... and only a regular file may be mapped: a mapping of a device would take the records and keep nothing.
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            throw new IOException(file + " is not a regular file");
+        }
+        Fallocate.reserve(file, capacity);
+        map = channel.map(FileChannel.MapMode.READ_WRITE, 0, capacity);
+    }
+
+    /**
+     * Copies {@code length} bytes of {@code bytes} after the records, growing the file when they do not
+     * fit (a batch larger than a segment).
+     */
+    void append(byte[] bytes, int length) throws IOException {
+        if (size + length > map.capacity()) reserve(size + length);
+        try {
+            map.put((int) size, bytes, 0, length);
+        } catch (InternalError e) {
+            // A fault in the copy (the file was cut or its disk failed): nothing of it counts.
+            throw new IOException("the mapped segment " + file + " could not be written: " + e.getMessage(), e);
+        }
+        size += length;
+    }
+
+    /** Whether nothing was appended: a segment made ahead. */
+    boolean isEmpty() {
+        return size == 0;
+    }
+
+    /** Puts every record copied so far on disk (a closed segment was forced when it closed). */
+    void force() throws IOException {
+        MappedByteBuffer m = map;
+        if (m == null) {
+            if (abandoned) throw new IOException("the segment " + file + " could not be written");
+            return;
+        }
+        try {
+            m.force();
+        } catch (java.io.UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
+    /** Forces the records to disk and cuts the file back to them; the segment is not used again. */
+    void close() throws IOException {
+        try {
+            force();
+            map = null; // the mapping goes with the buffer; nothing touches it past the cut
+            channel.truncate(size);
+            channel.force(true);
+        } finally {
+            channel.close();
+        }
+    }
+
+    /** Closes without forcing (a failed or abandoned segment): the file is cut back to its records where possible. */
+    void abandon() {
+        abandoned = true;
+        map = null;
+        try {
+            channel.truncate(size);
+        } catch (IOException ignored) {
+            // the next open of the trail cuts what follows the records anyway
+        }
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // nothing more to release
+        }
+    }
+
+    /**
+     * Where the records of a segment's bytes end: before the zeros that fill a segment made at its full
+     * size. A torn last record (a crash during a copy) ends there too, without its newline, for the
+     * reader of the lines to cut.
+     */
+    static int recordsEnd(byte[] bytes) {
+        int end = bytes.length;
+        while (end > 0 && bytes[end - 1] == 0) end--; // a record ends in a newline, never in a zero
+        return end;
+    }
+
+    /**
+     * {@code posix_fallocate(3)} through the C library: reserves a file's blocks, so that writes into its
+     * mapping cannot meet a full disk. Where the call is missing (not Linux), the file stays sparse.
+     */
+    static final class Fallocate {
+        private static final int O_WRONLY = 1;
+        private static final int O_CLOEXEC = 0x80000;
+        private static final MethodHandle OPEN;
+        private static final MethodHandle FALLOCATE;
+        private static final MethodHandle CLOSE;
+        private static final MethodHandle STRERROR;
+        private static final VarHandle ERRNO = Linker.Option.captureStateLayout()
+                .varHandle(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
+
+        static {
+            MethodHandle open = null, fallocate = null, close = null, strerror = null;
+            try {
+                Linker linker = Linker.nativeLinker();
+                SymbolLookup libc = linker.defaultLookup();
+                open = linker.downcallHandle(libc.findOrThrow("open"), FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
+                        Linker.Option.firstVariadicArg(2), Linker.Option.captureCallState("errno"));
+                fallocate = linker.downcallHandle(libc.findOrThrow("posix_fallocate"),
+                        FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
+                close = linker.downcallHandle(libc.findOrThrow("close"), FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+                strerror = linker.downcallHandle(libc.findOrThrow("strerror"), FunctionDescriptor.of(ADDRESS, JAVA_INT));
+            } catch (RuntimeException e) {
+                open = null; // not this platform's C library: sparse files
+            }
+            OPEN = open;
+            FALLOCATE = fallocate;
+            CLOSE = close;
+            STRERROR = strerror;
+        }
+
+        static void reserve(Path file, long bytes) throws IOException {
+            if (OPEN == null) return;
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
+                int fd = (int) OPEN.invokeExact(state, arena.allocateFrom(file.toString()), O_WRONLY | O_CLOEXEC, 0);
+                if (fd < 0) throw new IOException("cannot open " + file + ": " + message((int) ERRNO.get(state, 0L)));
+                int error;
+                try {
+                    error = (int) FALLOCATE.invokeExact(fd, 0L, bytes);
+                } finally {
+                    int ignored = (int) CLOSE.invokeExact(fd);
+                }
+                if (error != 0) throw new IOException("cannot reserve " + bytes + " bytes for " + file + ": " + message(error));
+            } catch (IOException | RuntimeException | Error e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+
+        private static String message(int errno) throws Throwable {
+            MemorySegment text = (MemorySegment) STRERROR.invokeExact(errno);
+            return text.reinterpret(512).getString(0);
+        }
+    }
+}
