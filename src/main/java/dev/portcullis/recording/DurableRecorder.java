@@ -20,7 +20,7 @@ import java.util.function.Supplier;
 /**
  * The recorder. A caller links its event into the hash chains and appends it to the store on its own
  * thread, under one lock: with the gateway's {@link dev.portcullis.store.LoggedStore} that is one
- * {@code write()} to the trail, so the event survives a crash of the process when the call returns. An
+ * copy into the trail's mapped segment, so the event survives a crash of the process when the call returns. An
  * event recorded with {@link SessionRecorder#recordSynced} (or every event, with {@code fsyncAlways})
  * is then forced to disk outside the lock, and concurrent callers share one {@code fsync}.
  *

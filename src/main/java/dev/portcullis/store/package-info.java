@@ -2,7 +2,7 @@
  * Persistence behind small interfaces. {@link dev.portcullis.store.AuditStore} keeps audit sessions
  * and their events. The gateway writes through a {@link dev.portcullis.store.LoggedStore}: every event
  * goes to a write-ahead {@link dev.portcullis.store.TrailLog} first (lines of
- * {@code TrailRecords}), and an indexer feeds an {@link dev.portcullis.store.IndexStore} behind it. Two
+ * {@code TrailRecords}, copied into a mapped, preallocated {@code TrailSegment}), and an indexer feeds an {@link dev.portcullis.store.IndexStore} behind it. Two
  * index stores, both also a {@link dev.portcullis.store.SqlStore} for approval requests:
  * {@link dev.portcullis.store.EmbeddedStore}, the default, one SQLite file in WAL mode (the CLI reads it
  * from another process while the gateway writes; migrations in {@code Migrations}), and

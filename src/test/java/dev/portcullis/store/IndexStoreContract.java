@@ -48,6 +48,21 @@ abstract class IndexStoreContract {
         }
     }
 
+    /** Text of every width UTF-8 has: what an agent's SQL or a masked body may put in a payload. */
+    static final String WIDE_PAYLOAD = "{\"sql\":\"SELECT 'Zürich', 'Ωμέγα', '東京', '😀' -- \\\"quoted\\\"\"}";
+
+    @Test
+    void payloadsAndDigestsAreStoredExactlyAsGivenInEveryWidthOfUtf8() {
+        try (IndexStore store = open("audit")) {
+            StoredEvent stored = EmbeddedStoreTest.append(store, List.of(session("s1", "alice", "okta", T0)),
+                    List.of(event("s1", T0, WIDE_PAYLOAD))).getFirst();
+            assertThat(store.events("s1")).containsExactly(stored);
+            assertThat(store.events("s1").getFirst().payload()).isEqualTo(WIDE_PAYLOAD);
+            assertThat(stored.hash()).isEqualTo(dev.portcullis.recording.ChainHash.event(ChainHead.GENESIS, "s1", 1,
+                    stored.recordedAt(), "PC2000", WIDE_PAYLOAD));
+        }
+    }
+
     @Test
     void appendNumbersEventsPerSessionAndGloballyAndChainsTheirHashes() {
         try (IndexStore store = open("audit")) {

@@ -152,6 +152,17 @@ class TrailLogTest {
     }
 
     @Test
+    void blocksThatCannotBeReservedAreAnErrorWithTheSystemsReasonNotALaterFaultInACopy() throws Exception {
+        Path file = Files.createFile(dir.resolve("huge"));
+        assertThatThrownBy(() -> TrailSegment.Fallocate.reserve(file, 1L << 50)) // a pebibyte: no disk here has it
+                .isInstanceOf(java.io.IOException.class)
+                .hasMessageContaining("cannot reserve " + (1L << 50) + " bytes for " + file)
+                .message().satisfiesAnyOf(m -> assertThat(m).contains("No space left on device"),
+                        m -> assertThat(m).contains("File too large"));
+        assertThat(Files.size(file)).isZero();
+    }
+
+    @Test
     void aSegmentThatIsNotARegularFileIsRefusedRatherThanMappedToNowhere() throws Exception {
         // A mapping of /dev/zero would take every record and keep none.
         try (TrailLog log = TrailLog.open(dir, 1, l -> { })) { // every batch starts a segment
