@@ -334,6 +334,8 @@ public final class LoggedStore implements AuditStore {
      * indexer gathers what arrives within {@link #INDEX_GATHER_NANOS} into one transaction.
      */
     private void indexLoop() {
+        // Background work: it keeps its share of the CPU, but does not delay the data path's threads when they wake.
+        Libc.batchSchedulingForCurrentThread();
         List<Batch> batches = new ArrayList<>();
         long backoffMillis = 50;
         boolean stopping = false;

@@ -62,7 +62,10 @@ final class TrailLog implements AutoCloseable {
         this.dir = dir;
         this.segmentBytes = segmentBytes;
         this.sync = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "audit-trail-sync");
+            Thread t = new Thread(() -> {
+                Libc.batchSchedulingForCurrentThread(); // background work beside the data path
+                r.run();
+            }, "audit-trail-sync");
             t.setDaemon(true);
             return t;
         });

@@ -1,17 +1,6 @@
 package dev.portcullis.store;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
@@ -85,7 +74,7 @@ final class TrailSegment {
         if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
             throw new IOException(file + " is not a regular file");
         }
-        Fallocate.reserve(file, capacity);
+        Libc.reserve(file, capacity);
         map = channel.map(FileChannel.MapMode.READ_WRITE, 0, capacity);
     }
 
@@ -160,65 +149,5 @@ final class TrailSegment {
         int end = bytes.length;
         while (end > 0 && bytes[end - 1] == 0) end--; // a record ends in a newline, never in a zero
         return end;
-    }
-
-    /**
-     * {@code posix_fallocate(3)} through the C library: reserves a file's blocks, so that writes into its
-     * mapping cannot meet a full disk. Where the call is missing (not Linux), the file stays sparse.
-     */
-    static final class Fallocate {
-        private static final int O_WRONLY = 1;
-        private static final int O_CLOEXEC = 0x80000;
-        private static final MethodHandle OPEN;
-        private static final MethodHandle FALLOCATE;
-        private static final MethodHandle CLOSE;
-        private static final MethodHandle STRERROR;
-        private static final VarHandle ERRNO = Linker.Option.captureStateLayout()
-                .varHandle(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
-
-        static {
-            MethodHandle open = null, fallocate = null, close = null, strerror = null;
-            try {
-                Linker linker = Linker.nativeLinker();
-                SymbolLookup libc = linker.defaultLookup();
-                open = linker.downcallHandle(libc.findOrThrow("open"), FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
-                        Linker.Option.firstVariadicArg(2), Linker.Option.captureCallState("errno"));
-                fallocate = linker.downcallHandle(libc.findOrThrow("posix_fallocate"),
-                        FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
-                close = linker.downcallHandle(libc.findOrThrow("close"), FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-                strerror = linker.downcallHandle(libc.findOrThrow("strerror"), FunctionDescriptor.of(ADDRESS, JAVA_INT));
-            } catch (RuntimeException e) {
-                open = null; // not this platform's C library: sparse files
-            }
-            OPEN = open;
-            FALLOCATE = fallocate;
-            CLOSE = close;
-            STRERROR = strerror;
-        }
-
-        static void reserve(Path file, long bytes) throws IOException {
-            if (OPEN == null) return;
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
-                int fd = (int) OPEN.invokeExact(state, arena.allocateFrom(file.toString()), O_WRONLY | O_CLOEXEC, 0);
-                if (fd < 0) throw new IOException("cannot open " + file + ": " + message((int) ERRNO.get(state, 0L)));
-                int error;
-                try {
-                    error = (int) FALLOCATE.invokeExact(fd, 0L, bytes);
-                } finally {
-                    int ignored = (int) CLOSE.invokeExact(fd);
-                }
-                if (error != 0) throw new IOException("cannot reserve " + bytes + " bytes for " + file + ": " + message(error));
-            } catch (IOException | RuntimeException | Error e) {
-                throw e;
-            } catch (Throwable t) {
-                throw new IllegalStateException(t);
-            }
-        }
-
-        private static String message(int errno) throws Throwable {
-            MemorySegment text = (MemorySegment) STRERROR.invokeExact(errno);
-            return text.reinterpret(512).getString(0);
-        }
     }
 }

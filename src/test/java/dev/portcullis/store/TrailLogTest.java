@@ -154,7 +154,7 @@ class TrailLogTest {
     @Test
     void blocksThatCannotBeReservedAreAnErrorWithTheSystemsReasonNotALaterFaultInACopy() throws Exception {
         Path file = Files.createFile(dir.resolve("huge"));
-        assertThatThrownBy(() -> TrailSegment.Fallocate.reserve(file, 1L << 50)) // a pebibyte: no disk here has it
+        assertThatThrownBy(() -> Libc.reserve(file, 1L << 50)) // a pebibyte: no disk here has it
                 .isInstanceOf(java.io.IOException.class)
                 .hasMessageContaining("cannot reserve " + (1L << 50) + " bytes for " + file)
                 .message().satisfiesAnyOf(m -> assertThat(m).contains("No space left on device"),

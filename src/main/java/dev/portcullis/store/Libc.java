@@ -1,0 +1,106 @@
+package dev.portcullis.store;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.nio.file.Path;
+
+/**
+ * The few C library calls the JDK has no API for, through the foreign function interface: reserving a
+ * file's blocks ({@code posix_fallocate}) and a thread's scheduling policy ({@code sched_setscheduler} of
+ * the calling thread). Where the C library lacks them (not Linux), they do nothing: files stay sparse and
+ * threads keep their policy.
+ */
+final class Libc {
+    private static final int O_WRONLY = 1;
+    private static final int O_CLOEXEC = 0x80000;
+    private static final int SCHED_BATCH = 3;
+    private static final MethodHandle OPEN;
+    private static final MethodHandle FALLOCATE;
+    private static final MethodHandle CLOSE;
+    private static final MethodHandle STRERROR;
+    private static final MethodHandle GETTID;
+    private static final MethodHandle SETSCHEDULER;
+    private static final VarHandle ERRNO = Linker.Option.captureStateLayout()
+            .varHandle(MemoryLayout.PathElement.groupElement("errno"));
+
+    static {
+        MethodHandle open = null, fallocate = null, close = null, strerror = null, gettid = null, setscheduler = null;
+        try {
+            Linker linker = Linker.nativeLinker();
+            SymbolLookup libc = linker.defaultLookup();
+            open = linker.downcallHandle(libc.findOrThrow("open"), FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
+                    Linker.Option.firstVariadicArg(2), Linker.Option.captureCallState("errno"));
+            fallocate = linker.downcallHandle(libc.findOrThrow("posix_fallocate"),
+                    FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
+            close = linker.downcallHandle(libc.findOrThrow("close"), FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+            strerror = linker.downcallHandle(libc.findOrThrow("strerror"), FunctionDescriptor.of(ADDRESS, JAVA_INT));
+            gettid = linker.downcallHandle(libc.findOrThrow("gettid"), FunctionDescriptor.of(JAVA_INT));
+            setscheduler = linker.downcallHandle(libc.findOrThrow("sched_setscheduler"),
+                    FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
+        } catch (RuntimeException e) {
+            open = null; // not this platform's C library
+        }
+        OPEN = open;
+        FALLOCATE = fallocate;
+        CLOSE = close;
+        STRERROR = strerror;
+        GETTID = gettid;
+        SETSCHEDULER = setscheduler;
+    }
+
+    private Libc() {
+    }
+
+    /** Reserves the first {@code bytes} of {@code file} on disk, so that writes into its mapping cannot meet a full disk. */
+    static void reserve(Path file, long bytes) throws IOException {
+        if (OPEN == null) return;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
+            int fd = (int) OPEN.invokeExact(state, arena.allocateFrom(file.toString()), O_WRONLY | O_CLOEXEC, 0);
+            if (fd < 0) throw new IOException("cannot open " + file + ": " + message((int) ERRNO.get(state, 0L)));
+            int error;
+            try {
+                error = (int) FALLOCATE.invokeExact(fd, 0L, bytes);
+            } finally {
+                int ignored = (int) CLOSE.invokeExact(fd);
+            }
+            if (error != 0) throw new IOException("cannot reserve " + bytes + " bytes for " + file + ": " + message(error));
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * Puts the calling (platform) thread under {@code SCHED_BATCH}: the same share of the CPU as before, but
+     * when it runs it does not take the CPU from threads that wake up, which keep their turn. For background
+     * work beside a data path. Allowed without privileges; returns false where it cannot be set.
+     */
+    static boolean batchSchedulingForCurrentThread() {
+        if (OPEN == null || Thread.currentThread().isVirtual()) return false;
+        try (Arena arena = Arena.ofConfined()) {
+            int tid = (int) GETTID.invokeExact();
+            MemorySegment param = arena.allocate(JAVA_INT); // struct sched_param { int sched_priority = 0; }
+            return (int) SETSCHEDULER.invokeExact(tid, SCHED_BATCH, param) == 0;
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+
+    private static String message(int errno) throws Throwable {
+        MemorySegment text = (MemorySegment) STRERROR.invokeExact(errno);
+        return text.reinterpret(512).getString(0);
+    }
+}
