@@ -35,28 +35,21 @@ final class Libc {
             .varHandle(MemoryLayout.PathElement.groupElement("errno"));
 
     static {
-        MethodHandle open = null, fallocate = null, close = null, strerror = null, gettid = null, setscheduler = null;
-        try {
-            Linker linker = Linker.nativeLinker();
-            SymbolLookup libc = linker.defaultLookup();
-            open = linker.downcallHandle(libc.findOrThrow("open"), FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
-                    Linker.Option.firstVariadicArg(2), Linker.Option.captureCallState("errno"));
-            fallocate = linker.downcallHandle(libc.findOrThrow("posix_fallocate"),
-                    FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
-            close = linker.downcallHandle(libc.findOrThrow("close"), FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-            strerror = linker.downcallHandle(libc.findOrThrow("strerror"), FunctionDescriptor.of(ADDRESS, JAVA_INT));
-            gettid = linker.downcallHandle(libc.findOrThrow("gettid"), FunctionDescriptor.of(JAVA_INT));
-            setscheduler = linker.downcallHandle(libc.findOrThrow("sched_setscheduler"),
-                    FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
-        } catch (RuntimeException e) {
-            open = null; // not this platform's C library
-        }
-        OPEN = open;
-        FALLOCATE = fallocate;
-        CLOSE = close;
-        STRERROR = strerror;
-        GETTID = gettid;
-        SETSCHEDULER = setscheduler;
+        Linker linker = Linker.nativeLinker();
+        SymbolLookup libc = linker.defaultLookup();
+        OPEN = downcall(linker, libc, "open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
+                Linker.Option.firstVariadicArg(2), Linker.Option.captureCallState("errno"));
+        FALLOCATE = downcall(linker, libc, "posix_fallocate", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
+        CLOSE = downcall(linker, libc, "close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+        STRERROR = downcall(linker, libc, "strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+        GETTID = downcall(linker, libc, "gettid", FunctionDescriptor.of(JAVA_INT));
+        SETSCHEDULER = downcall(linker, libc, "sched_setscheduler", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
+    }
+
+    /** The function {@code name} of the C library, or null where it has none. */
+    private static MethodHandle downcall(Linker linker, SymbolLookup libc, String name, FunctionDescriptor type,
+                                        Linker.Option... options) {
+        return libc.find(name).map(address -> linker.downcallHandle(address, type, options)).orElse(null);
     }
 
     private Libc() {
@@ -64,7 +57,7 @@ final class Libc {
 
     /** Reserves the first {@code bytes} of {@code file} on disk, so that writes into its mapping cannot meet a full disk. */
     static void reserve(Path file, long bytes) throws IOException {
-        if (OPEN == null) return;
+        if (OPEN == null || FALLOCATE == null || CLOSE == null || STRERROR == null) return;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
             int fd = (int) OPEN.invokeExact(state, arena.allocateFrom(file.toString()), O_WRONLY | O_CLOEXEC, 0);
@@ -89,7 +82,7 @@ final class Libc {
      * work beside a data path. Allowed without privileges; returns false where it cannot be set.
      */
     static boolean batchSchedulingForCurrentThread() {
-        if (OPEN == null || Thread.currentThread().isVirtual()) return false;
+        if (GETTID == null || SETSCHEDULER == null || Thread.currentThread().isVirtual()) return false;
         try (Arena arena = Arena.ofConfined()) {
             int tid = (int) GETTID.invokeExact();
             MemorySegment param = arena.allocate(JAVA_INT); // struct sched_param { int sched_priority = 0; }
