@@ -51,18 +51,6 @@ final class TrailSegment {
         }
     }
 
-    Path file() {
-        return file;
-    }
-
-    long size() {
-        return size;
-    }
-
-    long capacity() {
-        return map.capacity();
-    }
-
     /** The file's size, its blocks and its mapping: at least {@code capacity} bytes. */
     private void reserve(long capacity) throws IOException {
         if (capacity > Integer.MAX_VALUE) throw new IOException("a trail segment cannot exceed 2 GiB; " + capacity + " bytes asked");
@@ -91,11 +79,6 @@ final class TrailSegment {
             throw new IOException("the mapped segment " + file + " could not be written: " + e.getMessage(), e);
         }
         size += length;
-    }
-
-    /** Whether nothing was appended: a segment made ahead. */
-    boolean isEmpty() {
-        return size == 0;
     }
 
     /** Puts every record copied so far on disk (a closed segment was forced when it closed). */
