@@ -1,8 +1,10 @@
 package dev.portcullis.store;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -15,15 +17,20 @@ import java.nio.file.StandardOpenOption;
  * when it is opened, so a full disk is an error there, and never a fault in a later copy; its records
  * are followed by zeros up to that size. A copy into a shared mapping is in the operating system's
  * cache when it returns, as a {@code write()} is: it survives a crash of the process. {@link #force}
- * puts it on disk. When the segment is closed, the file is cut back to its records.
+ * puts it on disk. When the segment is closed, it is unmapped at once (not when a collector gets to
+ * a buffer: a deleted segment's disk is freed only once it is unmapped) and the file is cut back to its
+ * records.
  *
- * <p>Not thread-safe, except {@link #force}, which may run beside an append.
+ * <p>Not thread-safe, except {@link #force}, which may run beside an append; it and the unmapping
+ * exclude each other.
  */
 final class TrailSegment {
     private final Path file;
     private final FileChannel channel;
-    /** Null once closed; read by {@link #force} on another thread. */
-    private volatile MappedByteBuffer map;
+    /** The mapping, and the arena that unmaps it; null once closed. Changed under {@link #mapping}. */
+    private volatile MemorySegment map;
+    private Arena arena;
+    private final Object mapping = new Object();
     /** Set before {@link #map} is dropped when the segment failed: what it held was never forced. */
     private volatile boolean abandoned;
     /** Bytes of records at the start of the file; the rest, to the mapping's end, is zeros. */
@@ -63,7 +70,25 @@ final class TrailSegment {
             throw new IOException(file + " is not a regular file");
         }
         Libc.reserve(file, capacity);
-        map = channel.map(FileChannel.MapMode.READ_WRITE, 0, capacity);
+        Arena larger = Arena.ofShared();
+        try {
+            MemorySegment mapped = channel.map(FileChannel.MapMode.READ_WRITE, 0, capacity, larger);
+            synchronized (mapping) {
+                unmap();
+                arena = larger;
+                map = mapped;
+            }
+        } catch (IOException | RuntimeException e) {
+            larger.close();
+            throw e;
+        }
+    }
+
+    /** Drops the mapping, under {@link #mapping}: no force runs on it meanwhile. */
+    private void unmap() {
+        map = null;
+        if (arena != null) arena.close();
+        arena = null;
     }
 
     /**
@@ -71,9 +96,9 @@ final class TrailSegment {
      * fit (a batch larger than a segment).
      */
     void append(byte[] bytes, int length) throws IOException {
-        if (size + length > map.capacity()) reserve(size + length);
+        if (size + length > map.byteSize()) reserve(size + length);
         try {
-            map.put((int) size, bytes, 0, length);
+            MemorySegment.copy(bytes, 0, map, ValueLayout.JAVA_BYTE, size, length);
         } catch (InternalError e) {
             // A fault in the copy (the file was cut or its disk failed): nothing of it counts.
             throw new IOException("the mapped segment " + file + " could not be written: " + e.getMessage(), e);
@@ -83,23 +108,27 @@ final class TrailSegment {
 
     /** Puts every record copied so far on disk (a closed segment was forced when it closed). */
     void force() throws IOException {
-        MappedByteBuffer m = map;
-        if (m == null) {
-            if (abandoned) throw new IOException("the segment " + file + " could not be written");
-            return;
-        }
-        try {
-            m.force();
-        } catch (java.io.UncheckedIOException e) {
-            throw e.getCause();
+        synchronized (mapping) {
+            MemorySegment m = map;
+            if (m == null) {
+                if (abandoned) throw new IOException("the segment " + file + " could not be written");
+                return;
+            }
+            try {
+                m.force();
+            } catch (java.io.UncheckedIOException e) {
+                throw e.getCause();
+            }
         }
     }
 
     /** Forces the records to disk and cuts the file back to them; the segment is not used again. */
     void close() throws IOException {
         try {
-            force();
-            map = null; // the mapping goes with the buffer; nothing touches it past the cut
+            synchronized (mapping) {
+                force();
+                unmap(); // nothing touches it past the cut
+            }
             channel.truncate(size);
             channel.force(true);
         } finally {
@@ -110,7 +139,9 @@ final class TrailSegment {
     /** Closes without forcing (a failed or abandoned segment): the file is cut back to its records where possible. */
     void abandon() {
         abandoned = true;
-        map = null;
+        synchronized (mapping) {
+            unmap();
+        }
         try {
             channel.truncate(size);
         } catch (IOException ignored) {

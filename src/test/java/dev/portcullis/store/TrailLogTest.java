@@ -128,6 +128,18 @@ class TrailLogTest {
     }
 
     @Test
+    void aClosedSegmentIsUnmappedAtOnceSoItsDiskIsFreedWhenDeletedWithoutWaitingForACollector() throws Exception {
+        try (TrailLog log = TrailLog.open(dir, 1, l -> { })) { // every batch starts a segment
+            for (long seq = 1; seq <= 3; seq++) append(log, seq);
+            String maps = Files.readString(Path.of("/proc/self/maps"));
+            assertThat(maps).as("the segment being written is mapped").contains(TrailLog.segment(dir, 3).toString());
+            assertThat(maps).as("closed segments are not").doesNotContain(TrailLog.segment(dir, 1).toString())
+                    .doesNotContain(TrailLog.segment(dir, 2).toString());
+        }
+        assertThat(Files.readString(Path.of("/proc/self/maps"))).doesNotContain(dir.toString());
+    }
+
+    @Test
     void aSegmentLeftAtItsFullSizeByACrashIsReadToItsRecordsAndATornCopyIsCut() throws Exception {
         // What a kill -9 leaves: the mapping's copies are in the file, followed by the zeros it was made with,
         // the last copy possibly cut short.
