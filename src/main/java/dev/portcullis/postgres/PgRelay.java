@@ -1,6 +1,7 @@
 package dev.portcullis.postgres;
 
 import dev.portcullis.masking.MaskPlan;
+import dev.portcullis.sql.SqlParser;
 import java.io.EOFException;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -197,7 +198,7 @@ final class PgRelay implements Runnable {
                     case 'S' -> { // ParameterStatus: a reported setting changed
                         RawMessage raw = fromServer.readPayload();
                         var status = (BackendMessage.ParameterStatus) BackendMessage.decode(raw);
-                        if (!dev.portcullis.sql.SqlParser.readsSqlAsTheParser(status.name(), status.value())) {
+                        if (!SqlParser.readsSqlAsTheParser(status.name(), status.value())) {
                             // A function or procedure changed it (SET and set_config are refused before they run):
                             // nothing more from this client can be judged as the server will read it.
                             throw new PgProtocolException("the server now reads SQL text with " + status.name() + " = "

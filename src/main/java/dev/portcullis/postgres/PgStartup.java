@@ -2,6 +2,7 @@ package dev.portcullis.postgres;
 
 import dev.portcullis.gate.GateUnavailableException;
 import dev.portcullis.identity.TokenRejectedException;
+import dev.portcullis.sql.SqlParser;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -108,9 +109,9 @@ final class PgStartup {
                     + "' cannot reach its database: " + e.getMessage()));
             return false;
         }
-        for (String setting : dev.portcullis.sql.SqlParser.sqlReadingSettings()) {
+        for (String setting : SqlParser.sqlReadingSettings()) {
             String value = session.upstream.parameters().get(setting);
-            if (!dev.portcullis.sql.SqlParser.readsSqlAsTheParser(setting, value)) {
+            if (!SqlParser.readsSqlAsTheParser(setting, value)) {
                 // e.g. standard_conforming_strings = off in the server's configuration: a backslash would end
                 // or not end a string where the gateway's parser does not, so no statement could be judged.
                 String reason = "the database reads SQL text with " + setting + " = " + (value == null ? "(not reported)" : value)

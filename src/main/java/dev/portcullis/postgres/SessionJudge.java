@@ -7,6 +7,8 @@ import dev.portcullis.gate.GateUnavailableException;
 import dev.portcullis.policy.Decision;
 import dev.portcullis.recording.ConnectionSession;
 import dev.portcullis.sql.SqlParseException;
+import dev.portcullis.sql.SqlParser;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -53,32 +55,24 @@ final class SessionJudge {
     }
 
     /** A text's statements, or the refusal that answers it instead (already recorded). */
-    record Statements(java.util.List<SqlStatement> list, BackendMessage.ErrorResponse refusal) {
+    record Statements(List<SqlStatement> list, BackendMessage.ErrorResponse refusal) {
     }
 
     /**
      * The statements of {@code sql}, or a refusal, recorded: for text the parser refuses (fail closed), and
-     * for a statement that would change how the server reads SQL.
+     * for a statement that would change how the server reads SQL ({@link SqlStatement.Effect#CHANGES_SQL_READING}),
+     * whatever the policy says: what the gateway judged must be what the server runs.
      */
     Statements parse(String sql) {
-        java.util.List<SqlStatement> statements;
+        List<SqlStatement> statements;
         try {
-            statements = dev.portcullis.sql.SqlParser.parse(sql);
+            statements = SqlParser.parse(sql);
         } catch (SqlParseException e) {
-            recordUnparseable(sql, e);
+            gate.refuseUnjudged(recording, config.name(), SqlStatement.unparseable(config.redactor().sql(sql)),
+                    "unparseable SQL: " + e.getMessage());
             return new Statements(null, PgErrors.error("42601", "Portcullis could not parse this statement, so it is refused: "
                     + e.getMessage()));
         }
-        return refuseIfItChangesSqlReading(statements).map(r -> new Statements(null, r))
-                .orElseGet(() -> new Statements(statements, null));
-    }
-
-    /**
-     * A refusal for a text with a statement that would change how the server reads SQL
-     * ({@link SqlStatement.Effect#CHANGES_SQL_READING}), recorded; empty when there is none. Whatever the
-     * policy says: what the gateway judged must be what the server runs.
-     */
-    private java.util.Optional<BackendMessage.ErrorResponse> refuseIfItChangesSqlReading(java.util.List<SqlStatement> statements) {
         for (SqlStatement s : statements) {
             if (!s.effects().contains(SqlStatement.Effect.CHANGES_SQL_READING)) continue;
             String reason = "it would change how the server reads SQL text (client_encoding must stay UTF8 and "
@@ -88,15 +82,10 @@ final class SessionJudge {
             } catch (RuntimeException e) {
                 log.error("could not record a refusal on {}: {}", config.name(), e.getMessage());
             }
-            return java.util.Optional.of(PgErrors.error("0A000", "Portcullis: this statement is refused: " + reason,
+            return new Statements(null, PgErrors.error("0A000", "Portcullis: this statement is refused: " + reason,
                     "statement: " + s.summary(), null));
         }
-        return java.util.Optional.empty();
-    }
-
-    void recordUnparseable(String sql, SqlParseException e) {
-        gate.refuseUnjudged(recording, config.name(), SqlStatement.unparseable(config.redactor().sql(sql)),
-                "unparseable SQL: " + e.getMessage());
+        return new Statements(statements, null);
     }
 
     /** What the recording keeps of a statement, and approvers read: its text and parameters as sent, minus secrets. */

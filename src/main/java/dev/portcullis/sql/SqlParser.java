@@ -101,7 +101,7 @@ public final class SqlParser {
      * True for any other setting.
      */
     public static boolean readsSqlAsTheParser(String setting, String value) {
-        String name = setting.toLowerCase(java.util.Locale.ROOT);
+        String name = StatementAnalyzer.settingName(setting);
         return !StatementAnalyzer.SQL_READING_SETTINGS.contains(name) || StatementAnalyzer.readsAsTheGatewayDoes(name, value);
     }
 
@@ -242,7 +242,6 @@ public final class SqlParser {
     }
 
     /** The last text this thread parsed, with its tree, so the lineage of its statements needs no second parse. */
-
     private static final ThreadLocal<Parsed> LAST_PARSED = new ThreadLocal<>();
 
     /**

@@ -198,7 +198,7 @@ final class StatementAnalyzer {
     }
 
     /** The server matches setting names without regard to case ({@code SET "ROLE"}, {@code set_config('Role', ...)}). */
-    private static String settingName(String name) {
+    static String settingName(String name) {
         return name.toLowerCase(java.util.Locale.ROOT);
     }
 
