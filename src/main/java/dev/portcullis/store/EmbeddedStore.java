@@ -14,6 +14,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteConfig;
 
 /**
@@ -23,6 +25,7 @@ import org.sqlite.SQLiteConfig;
  * a crash of the process or the machine.
  */
 public final class EmbeddedStore implements IndexStore {
+    private static final Logger log = LoggerFactory.getLogger(EmbeddedStore.class);
 
     public static final Duration DEFAULT_BUSY_TIMEOUT = Duration.ofSeconds(5);
 
@@ -31,9 +34,19 @@ public final class EmbeddedStore implements IndexStore {
     static final String EVENT_COLUMNS = "global_seq, session_id, seq, recorded_at, code, payload,"
             + " prev_hash, hash, global_prev_hash, global_hash";
 
+    /**
+     * The writer copies the write-ahead log into the file itself only when it has grown this large (pages):
+     * normally the checkpoint thread does it first. A checkpoint is one call that writes every page the log
+     * holds, milliseconds of CPU that a gateway thread woken on the same core would wait behind.
+     */
+    private static final int WRITER_CHECKPOINT_PAGES = 4096;
+    private static final long CHECKPOINT_INTERVAL_MILLIS = 250;
+
     private final Path file;
     private final Duration busyTimeout;
     private final Connection writer;
+    /** Copies the log into the file under {@code SCHED_IDLE}; started by the first append, guarded by {@link #writeLock}. */
+    private Thread checkpointer;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final java.util.concurrent.BlockingQueue<Connection> idleReaders = new java.util.concurrent.ArrayBlockingQueue<>(8);
     private volatile boolean closed;
@@ -67,6 +80,7 @@ public final class EmbeddedStore implements IndexStore {
         try {
             writer = connect(absolute, busyTimeout, false);
             try (Statement st = writer.createStatement()) {
+                st.execute("PRAGMA wal_autocheckpoint = " + WRITER_CHECKPOINT_PAGES);
                 st.execute("BEGIN IMMEDIATE");
                 try {
                     Migrations.apply(writer, Clock.systemUTC());
@@ -130,6 +144,9 @@ public final class EmbeddedStore implements IndexStore {
         writeLock.lock();
         try {
             ensureOpen();
+            if (checkpointer == null) {
+                checkpointer = Thread.ofPlatform().name("audit-checkpoint").daemon(true).start(this::checkpointLoop);
+            }
             try (Statement st = writer.createStatement()) {
                 if (sync != synced) {
                     // WAL mode: FULL forces the log to disk at commit, NORMAL writes it to the OS only.
@@ -294,14 +311,23 @@ public final class EmbeddedStore implements IndexStore {
 
     @Override
     public void close() {
+        Thread background;
         writeLock.lock();
         try {
             if (closed) return;
             closed = true;
+            background = checkpointer;
+            if (background != null) background.interrupt();
             closeQuietly(writer);
             for (Connection c; (c = idleReaders.poll()) != null; ) closeQuietly(c);
         } finally {
             writeLock.unlock();
+        }
+        if (background == null) return;
+        try {
+            background.join(2_000); // its connection closed too: nothing of the store stays open
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -349,6 +375,30 @@ public final class EmbeddedStore implements IndexStore {
                         throw e.getCause();
                     }
                 });
+    }
+
+    /**
+     * Copies the write-ahead log into the file every {@link #CHECKPOINT_INTERVAL_MILLIS} ms, on its own
+     * connection, when a core is free ({@code SCHED_IDLE}). A passive checkpoint never blocks the writer;
+     * if this thread gets no CPU for long (a saturated machine), the writer checkpoints itself at
+     * {@link #WRITER_CHECKPOINT_PAGES}, as SQLite does by default at 1,000.
+     */
+    private void checkpointLoop() {
+        Libc.idleSchedulingForCurrentThread();
+        try (Connection c = connect(file, busyTimeout, false); Statement st = c.createStatement()) {
+            while (!closed) {
+                Thread.sleep(CHECKPOINT_INTERVAL_MILLIS);
+                try {
+                    st.execute("PRAGMA wal_checkpoint(PASSIVE)");
+                } catch (SQLException e) {
+                    log.debug("audit store {}: checkpoint: {}", file, e.getMessage()); // the writer's own follows
+                }
+            }
+        } catch (InterruptedException e) {
+            // closing
+        } catch (SQLException e) {
+            log.warn("audit store {}: no background checkpoints ({}); the writer checkpoints as it writes", file, e.getMessage());
+        }
     }
 
     private void ensureOpen() {

@@ -17,20 +17,26 @@ import java.nio.file.Path;
 
 /**
  * The few C library calls the JDK has no API for, through the foreign function interface: reserving a
- * file's blocks ({@code posix_fallocate}) and a thread's scheduling policy ({@code sched_setscheduler} of
- * the calling thread). Where the C library lacks them (not Linux), they do nothing: files stay sparse and
- * threads keep their policy.
+ * file's blocks ({@code posix_fallocate}), a thread's scheduling policy ({@code sched_setscheduler} of
+ * the calling thread) and faulting a mapping's pages in ahead of use ({@code madvise}). Where the C
+ * library or the kernel lacks them (not Linux), they do nothing: files stay sparse, threads keep their
+ * policy, and pages are faulted in by the copies that first touch them.
  */
 final class Libc {
     private static final int O_WRONLY = 1;
     private static final int O_CLOEXEC = 0x80000;
     private static final int SCHED_BATCH = 3;
+    private static final int SCHED_IDLE = 5;
     private static final MethodHandle OPEN;
     private static final MethodHandle FALLOCATE;
     private static final MethodHandle CLOSE;
     private static final MethodHandle STRERROR;
     private static final MethodHandle GETTID;
     private static final MethodHandle SETSCHEDULER;
+    private static final MethodHandle MADVISE;
+    private static final MethodHandle PAGESIZE;
+    /** {@code madvise} advice (Linux 5.14): fault pages in writable now, as a write to each would. */
+    private static final int MADV_POPULATE_WRITE = 23;
     private static final VarHandle ERRNO = Linker.Option.captureStateLayout()
             .varHandle(MemoryLayout.PathElement.groupElement("errno"));
 
@@ -44,6 +50,8 @@ final class Libc {
         STRERROR = downcall(linker, libc, "strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
         GETTID = downcall(linker, libc, "gettid", FunctionDescriptor.of(JAVA_INT));
         SETSCHEDULER = downcall(linker, libc, "sched_setscheduler", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
+        MADVISE = downcall(linker, libc, "madvise", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+        PAGESIZE = downcall(linker, libc, "getpagesize", FunctionDescriptor.of(JAVA_INT));
     }
 
     /** The function {@code name} of the C library, or null where it has none. */
@@ -82,11 +90,50 @@ final class Libc {
      * work beside a data path. Allowed without privileges; returns false where it cannot be set.
      */
     static boolean batchSchedulingForCurrentThread() {
+        return schedulingForCurrentThread(SCHED_BATCH);
+    }
+
+    /**
+     * Puts the calling (platform) thread under {@code SCHED_IDLE}: it runs when a core has nothing else
+     * to run, and any other thread that wakes takes the core from it at once. For work that may wait as
+     * long as the machine is busy (there must be a bound elsewhere for when it always is). One way:
+     * without privileges, a thread cannot leave {@code SCHED_IDLE} again. Returns false where it cannot be set.
+     */
+    static boolean idleSchedulingForCurrentThread() {
+        return schedulingForCurrentThread(SCHED_IDLE);
+    }
+
+    private static boolean schedulingForCurrentThread(int policy) {
         if (GETTID == null || SETSCHEDULER == null || Thread.currentThread().isVirtual()) return false;
         try (Arena arena = Arena.ofConfined()) {
             int tid = (int) GETTID.invokeExact();
             MemorySegment param = arena.allocate(JAVA_INT); // struct sched_param { int sched_priority = 0; }
-            return (int) SETSCHEDULER.invokeExact(tid, SCHED_BATCH, param) == 0;
+            return (int) SETSCHEDULER.invokeExact(tid, policy, param) == 0;
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+
+    /** The size of a memory page; 4096 where the C library cannot say. */
+    static int pageSize() {
+        if (PAGESIZE == null) return 4096;
+        try {
+            return (int) PAGESIZE.invokeExact();
+        } catch (Throwable t) {
+            return 4096;
+        }
+    }
+
+    /**
+     * Makes the pages of {@code region} (page-aligned, of a shared file mapping) present and writable now,
+     * as a write into each would (the file system's work for a first write to a page is done here: its
+     * block mapped, its times updated), so that the copies into them later do not fault. Returns false
+     * where the kernel cannot (before Linux 5.14) or the C library lacks {@code madvise}; nothing changes then.
+     */
+    static boolean populateForWriting(MemorySegment region) {
+        if (MADVISE == null) return false;
+        try {
+            return (int) MADVISE.invokeExact(region, region.byteSize(), MADV_POPULATE_WRITE) == 0;
         } catch (Throwable t) {
             return false;
         }

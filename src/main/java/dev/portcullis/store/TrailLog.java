@@ -27,7 +27,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A daemon thread keeps the appending thread (an event loop) clear of disk waits: every
  * {@link #SYNC_INTERVAL_MILLIS} ms it forces what was written since it last did, so that closing a
- * segment has little left to force, and it creates the next segment file (and makes its directory
+ * segment has little left to force; it makes the pages the next appends will reach writable ahead of
+ * them (a first write to a page of an ext4 file goes through the journal, and can wait for its commit);
+ * and it creates the next segment file (and makes its directory
  * entry durable) before the current one is full. An empty segment at the end of the directory is such a
  * file made ahead, and {@link #open} removes it.
  *
@@ -57,6 +59,9 @@ final class TrailLog implements AutoCloseable {
     private final ScheduledExecutorService sync;
 
     static final long SYNC_INTERVAL_MILLIS = 100;
+    private static final long POPULATE_MIN_BYTES = 1L << 20;
+    /** {@link #written} at the sync thread's last round; read and written by that thread only. */
+    private long lastRoundWritten;
 
     private TrailLog(Path dir, long segmentBytes) {
         this.dir = dir;
@@ -71,19 +76,31 @@ final class TrailLog implements AutoCloseable {
         });
     }
 
-    /** The sync thread's round: force what was written, create the next segment when the current one is half full. */
+    /**
+     * The sync thread's round: force what was written, make the pages the next appends will reach writable
+     * ahead of them, and create the next segment when the current one is half full.
+     */
     private void background() {
         try {
             long target = written();
             if (target > forced) force(target);
             boolean prepare;
             long next;
+            TrailSegment segment;
+            long size;
             synchronized (this) {
                 prepare = current != null && prepared == null && currentSize > segmentBytes / 2;
                 next = currentNumber + 1;
+                segment = current;
+                size = currentSize;
             }
+            // Twice what the last round appended, at least 1 MiB: the appends of the next round stay ahead of it.
+            long ahead = Math.max(POPULATE_MIN_BYTES, 2 * (target - lastRoundWritten));
+            lastRoundWritten = target;
+            if (segment != null) segment.populate(size, size + ahead);
             if (prepare) {
                 TrailSegment made = TrailSegment.open(segment(dir, next), 0, segmentBytes);
+                made.populate(0, ahead);
                 Object key = fileKey(segment(dir, next));
                 forceDirectory();
                 synchronized (this) {
@@ -292,15 +309,17 @@ final class TrailLog implements AutoCloseable {
             synchronized (forceLock) {
                 if (forced >= position) return;
                 long target;
+                long length;
                 TrailSegment segment;
                 synchronized (this) {
                     target = written;
                     segment = current;
+                    length = currentSize;
                 }
                 try {
                     if (segment == null) throw new IOException("the segment could not be written");
                     // A segment closed meanwhile (rotated) was forced then.
-                    segment.force();
+                    segment.force(length);
                     forced = target;
                 } catch (IOException e) {
                     throw new AuditStoreException("cannot force the audit trail to disk in " + dir + ": " + e.getMessage(), e);

@@ -35,6 +35,12 @@ final class TrailSegment {
     private volatile boolean abandoned;
     /** Bytes of records at the start of the file; the rest, to the mapping's end, is zeros. */
     private long size;
+    private static final long PAGE = Libc.pageSize();
+    private static final long POPULATE_SLICE = 64 * 1024;
+    /** Where the pages made writable ahead of the records end; written under {@link #mapping}. */
+    private volatile long populated;
+    /** False once the kernel refused to populate (then the copies fault the pages in themselves). */
+    private boolean populating = true;
 
     private TrailSegment(Path file, FileChannel channel, long size) {
         this.file = file;
@@ -77,6 +83,7 @@ final class TrailSegment {
                 unmap();
                 arena = larger;
                 map = mapped;
+                populated = 0;
             }
         } catch (IOException | RuntimeException e) {
             larger.close();
@@ -106,8 +113,12 @@ final class TrailSegment {
         size += length;
     }
 
-    /** Puts every record copied so far on disk (a closed segment was forced when it closed). */
-    void force() throws IOException {
+    /**
+     * Puts the first {@code length} bytes of records on disk (a closed segment was forced when it closed).
+     * Only their pages are written: the pages made writable ahead of the records ({@link #populate}) stay
+     * so, where writing them out would make the next copy into each fault again.
+     */
+    void force(long length) throws IOException {
         synchronized (mapping) {
             MemorySegment m = map;
             if (m == null) {
@@ -115,18 +126,54 @@ final class TrailSegment {
                 return;
             }
             try {
-                m.force();
+                m.asSlice(0, Math.min(m.byteSize(), pageAligned(length + PAGE - 1))).force();
             } catch (java.io.UncheckedIOException e) {
                 throw e.getCause();
             }
         }
     }
 
+    /**
+     * Makes the pages from the one holding byte {@code from} up to byte {@code to} present and writable
+     * now, so the copies of the appends that reach them do not fault: on a file system such as ext4, the
+     * first write to a page (and the first after it was written out) maps its block and updates the file's
+     * times in the journal, which can wait for a journal commit. Called by a background thread, beside the
+     * appends; pages it made writable before and that were not written out since are skipped.
+     */
+    void populate(long from, long to) {
+        long start = pageAligned(from);
+        // The page holding the end of the records was written out by the last force: it faults again.
+        if (!populateSlice(start, start + PAGE)) return;
+        for (long at = Math.max(start + PAGE, populated); at < pageAligned(to + PAGE - 1); at += POPULATE_SLICE) {
+            // In slices, the mapping released and the CPU yielded between them: a force waits for one
+            // slice at most, and a data-path thread woken on this core for a few pages' work.
+            if (!populateSlice(at, Math.min(at + POPULATE_SLICE, pageAligned(to + PAGE - 1)))) return;
+            Thread.yield();
+        }
+    }
+
+    /** Populates bytes {@code start} to {@code end} (page-aligned) of the mapping; false when it is gone or the kernel cannot. */
+    private boolean populateSlice(long start, long end) {
+        synchronized (mapping) {
+            MemorySegment m = map;
+            if (m == null || !populating) return false;
+            end = Math.min(end, m.byteSize());
+            if (end <= start) return false;
+            populating = Libc.populateForWriting(m.asSlice(start, end - start));
+            populated = Math.max(populated, end);
+            return populating;
+        }
+    }
+
+    private static long pageAligned(long offset) {
+        return offset - offset % PAGE;
+    }
+
     /** Forces the records to disk and cuts the file back to them; the segment is not used again. */
     void close() throws IOException {
         try {
             synchronized (mapping) {
-                force();
+                force(size);
                 unmap(); // nothing touches it past the cut
             }
             channel.truncate(size);

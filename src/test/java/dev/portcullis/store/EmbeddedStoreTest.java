@@ -102,6 +102,44 @@ class EmbeddedStoreTest {
         }
     }
 
+    /** The audit-checkpoint threads of this process, with their scheduling policy as the kernel reports it. */
+    private static List<Integer> checkpointThreadPolicies() throws Exception {
+        List<Integer> policies = new ArrayList<>();
+        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                try {
+                    if (!Files.readString(task.resolve("comm")).trim().equals("audit-checkpoin")) continue; // comm: 15 characters
+                    for (String line : Files.readAllLines(task.resolve("sched"))) {
+                        if (line.startsWith("policy")) policies.add(Integer.parseInt(line.substring(line.indexOf(':') + 1).trim()));
+                    }
+                } catch (java.io.IOException gone) {
+                    // a thread that ended while listed
+                }
+            }
+        }
+        return policies;
+    }
+
+    @Test
+    void theWriteAheadLogIsCopiedIntoTheFileByAnIdleThreadLongBeforeTheWriterWould() throws Exception {
+        Path file = dir.resolve("checkpoint.db");
+        String payload = "{\"body\":\"" + "x".repeat(1000) + "\"}";
+        try (EmbeddedStore store = EmbeddedStore.open(file)) {
+            assertThat(checkpointThreadPolicies()).as("started by the first append, not by a reader's open").isEmpty();
+            long before = Files.size(file);
+            List<NewEvent> events = new ArrayList<>();
+            for (int i = 0; i < 200; i++) events.add(event("s", T0, payload));
+            append(store, List.of(session("s", "alice", "okta", T0)), events, false);
+            // ~250 KB of pages in the log: far below the writer's own threshold, so only the thread copies them.
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (Files.size(file) < before + 200_000 && System.nanoTime() < deadline) Thread.sleep(20);
+            assertThat(Files.size(file)).as("the events' pages are in the database file itself").isGreaterThan(before + 200_000);
+            assertThat(checkpointThreadPolicies()).as("one thread, under SCHED_IDLE (5)").containsExactly(5);
+            assertThat(store.events("s")).hasSize(200);
+        }
+        assertThat(checkpointThreadPolicies()).as("closing the store ends it").isEmpty();
+    }
+
     /** Appends as the recorder does: the chain is linked by recording.AuditChain, from the heads the store holds. */
     static List<StoredEvent> append(AuditStore store, List<NewSession> sessions, List<NewEvent> events, boolean sync) {
         return store.append(sessions, new dev.portcullis.recording.AuditChain(store).link(sessions, events), sync);

@@ -101,6 +101,37 @@ abstract class IndexStoreContract {
         }
     }
 
+    /** More events than the embedded store inserts between two yields, so a batch spans several of its slices. */
+    @Test
+    void aBatchLongerThanOneSliceIsStoredWholeInOrderOrNotAtAll() {
+        int n = 2 * AuditAppend.YIELD_EVERY + 5;
+        java.util.ArrayList<NewEvent> events = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) events.add(event(i % 3 == 0 ? "s2" : "s1", T0.plusMillis(i), "{\"i\":" + i + "}"));
+        try (IndexStore store = open("audit")) {
+            List<NewSession> sessions = List.of(session("s1", "alice", "okta", T0), session("s2", "bob", "okta", T0));
+            java.util.ArrayList<NewEvent> failing = new java.util.ArrayList<>(events);
+            failing.add(event("nope", T0, "{}")); // after the slices already sent: the whole batch is refused
+            assertThatThrownBy(() -> EmbeddedStoreTest.append(store, sessions, failing))
+                    .isInstanceOf(AuditStoreException.class).hasMessageContaining("no audit session nope");
+            assertThat(store.sessions(SessionQuery.newest())).isEmpty();
+            assertThat(store.head().lastGlobalSeq()).isZero();
+
+            List<StoredEvent> stored = EmbeddedStoreTest.append(store, sessions, events);
+            assertThat(store.head().lastGlobalSeq()).isEqualTo(n);
+            List<StoredEvent> s1 = store.events("s1");
+            List<StoredEvent> s2 = store.events("s2");
+            assertThat(s1.size() + s2.size()).isEqualTo(n);
+            assertThat(s1).extracting(StoredEvent::seq).isSorted().first().isEqualTo(1L);
+            assertThat(s1.getLast().seq()).isEqualTo(s1.size());
+            assertThat(stored).extracting(StoredEvent::globalSeq).containsExactlyElementsOf(
+                    java.util.stream.LongStream.rangeClosed(1, n).boxed().toList());
+            for (int i = 1; i < stored.size(); i++) {
+                assertThat(stored.get(i).globalPrevHash()).isEqualTo(stored.get(i - 1).globalHash());
+            }
+            assertThat(s1).containsExactlyElementsOf(stored.stream().filter(e -> e.sessionId().equals("s1")).toList());
+        }
+    }
+
     @Test
     void aClosedStoreThrowsInsteadOfDroppingEvents() {
         IndexStore store = open("audit");

@@ -139,6 +139,61 @@ class TrailLogTest {
         assertThat(Files.readString(Path.of("/proc/self/maps"))).doesNotContain(dir.toString());
     }
 
+    /** Resident and dirty kB of this process's mapping of {@code file}, from /proc/self/smaps. */
+    private static long[] residentAndDirtyKb(Path file) throws Exception {
+        long rss = -1, dirty = 0;
+        boolean inFile = false;
+        for (String line : Files.readAllLines(Path.of("/proc/self/smaps"))) {
+            if (line.matches("^[0-9a-f]+-[0-9a-f]+ .*")) {
+                inFile = line.endsWith(" " + file);
+                continue;
+            }
+            if (!inFile) continue;
+            String[] f = line.split("\\s+");
+            if (f[0].equals("Rss:")) rss = Long.parseLong(f[1]);
+            if (f[0].equals("Shared_Dirty:") || f[0].equals("Private_Dirty:")) dirty += Long.parseLong(f[1]);
+        }
+        if (rss < 0) throw new AssertionError(file + " is not mapped");
+        return new long[] {rss, dirty};
+    }
+
+    @Test
+    void pagesArePopulatedWritableAheadOfTheRecordsAndAForceWritesOutOnlyTheRecordsPages() throws Exception {
+        Path file = dir.resolve("segment");
+        TrailSegment segment = TrailSegment.open(file, 0, 4 << 20);
+        try {
+            assertThat(residentAndDirtyKb(file)[0]).as("a new mapping has no page faulted in").isZero();
+
+            segment.populate(0, 1 << 20);
+            long[] populated = residentAndDirtyKb(file);
+            assertThat(populated[0]).as("the first MiB is present").isGreaterThanOrEqualTo(1024);
+            assertThat(populated[1]).as("and writable (dirty), as a copy into each page would have left it").isGreaterThanOrEqualTo(1024);
+            assertThat(populated[0]).as("and no more than asked").isLessThan(2048);
+
+            byte[] line = "{\"records\":1}\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            segment.append(line, line.length);
+            segment.force(line.length);
+            long[] forced = residentAndDirtyKb(file);
+            assertThat(forced[1]).as("the force wrote out the page of the records only").isBetween(1020L, 1024L);
+            assertThat(Files.readAllBytes(file)).startsWith(line);
+        } finally {
+            segment.close();
+        }
+        assertThat(Files.size(file)).as("closed: cut back to its records").isEqualTo(14);
+    }
+
+    @Test
+    void theSyncThreadPopulatesTheCurrentSegmentAheadOfTheAppends() throws Exception {
+        try (TrailLog log = TrailLog.open(dir, 8 << 20, l -> { })) {
+            log.append(batch(1), batch(1).length, 1);
+            Path current = TrailLog.segment(dir, 1);
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (residentAndDirtyKb(current)[0] < 1024 && System.nanoTime() < deadline) Thread.sleep(20);
+            assertThat(residentAndDirtyKb(current)[0]).as("at least 1 MiB ahead of the records, without an append touching it")
+                    .isGreaterThanOrEqualTo(1024);
+        }
+    }
+
     @Test
     void aSegmentLeftAtItsFullSizeByACrashIsReadToItsRecordsAndATornCopyIsCut() throws Exception {
         // What a kill -9 leaves: the mapping's copies are in the file, followed by the zeros it was made with,
