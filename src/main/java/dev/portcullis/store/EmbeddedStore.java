@@ -47,6 +47,8 @@ public final class EmbeddedStore implements IndexStore {
     private final Connection writer;
     /** Copies the log into the file under {@code SCHED_IDLE}; started by the first append, guarded by {@link #writeLock}. */
     private Thread checkpointer;
+    /** The kernel's id of {@link #checkpointer} once it runs (for tests to find it in /proc); 0 before. */
+    private volatile int checkpointThreadId;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final java.util.concurrent.BlockingQueue<Connection> idleReaders = new java.util.concurrent.ArrayBlockingQueue<>(8);
     private volatile boolean closed;
@@ -385,6 +387,7 @@ public final class EmbeddedStore implements IndexStore {
      */
     private void checkpointLoop() {
         Libc.idleSchedulingForCurrentThread();
+        checkpointThreadId = Libc.currentThreadId();
         try (Connection c = connect(file, busyTimeout, false); Statement st = c.createStatement()) {
             while (!closed) {
                 Thread.sleep(CHECKPOINT_INTERVAL_MILLIS);
@@ -399,6 +402,10 @@ public final class EmbeddedStore implements IndexStore {
         } catch (SQLException e) {
             log.warn("audit store {}: no background checkpoints ({}); the writer checkpoints as it writes", file, e.getMessage());
         }
+    }
+
+    int checkpointThreadId() {
+        return checkpointThreadId;
     }
 
     private void ensureOpen() {

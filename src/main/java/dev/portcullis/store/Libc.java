@@ -103,6 +103,16 @@ final class Libc {
         return schedulingForCurrentThread(SCHED_IDLE);
     }
 
+    /** The kernel's id of the calling (platform) thread, as in /proc/self/task; -1 where it cannot be read. */
+    static int currentThreadId() {
+        if (GETTID == null || Thread.currentThread().isVirtual()) return -1;
+        try {
+            return (int) GETTID.invokeExact();
+        } catch (Throwable t) {
+            return -1;
+        }
+    }
+
     private static boolean schedulingForCurrentThread(int policy) {
         if (GETTID == null || SETSCHEDULER == null || Thread.currentThread().isVirtual()) return false;
         try (Arena arena = Arena.ofConfined()) {

@@ -102,30 +102,22 @@ class EmbeddedStoreTest {
         }
     }
 
-    /** The audit-checkpoint threads of this process, with their scheduling policy as the kernel reports it. */
-    private static List<Integer> checkpointThreadPolicies() throws Exception {
-        List<Integer> policies = new ArrayList<>();
-        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
-            for (Path task : (Iterable<Path>) tasks::iterator) {
-                try {
-                    if (!Files.readString(task.resolve("comm")).trim().equals("audit-checkpoin")) continue; // comm: 15 characters
-                    for (String line : Files.readAllLines(task.resolve("sched"))) {
-                        if (line.startsWith("policy")) policies.add(Integer.parseInt(line.substring(line.indexOf(':') + 1).trim()));
-                    }
-                } catch (java.io.IOException gone) {
-                    // a thread that ended while listed
-                }
-            }
+    /** The scheduling policy of thread {@code tid} of this process, as the kernel reports it (0 normal, 5 idle). */
+    private static int policy(int tid) throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc/self/task/" + tid + "/sched"))) {
+            if (line.startsWith("policy")) return Integer.parseInt(line.substring(line.indexOf(':') + 1).trim());
         }
-        return policies;
+        throw new AssertionError("no policy for thread " + tid);
     }
 
     @Test
     void theWriteAheadLogIsCopiedIntoTheFileByAnIdleThreadLongBeforeTheWriterWould() throws Exception {
         Path file = dir.resolve("checkpoint.db");
         String payload = "{\"body\":\"" + "x".repeat(1000) + "\"}";
+        int tid;
         try (EmbeddedStore store = EmbeddedStore.open(file)) {
-            assertThat(checkpointThreadPolicies()).as("started by the first append, not by a reader's open").isEmpty();
+            Thread.sleep(300);
+            assertThat(store.checkpointThreadId()).as("started by the first append, not by a reader's open").isZero();
             long before = Files.size(file);
             List<NewEvent> events = new ArrayList<>();
             for (int i = 0; i < 200; i++) events.add(event("s", T0, payload));
@@ -134,10 +126,13 @@ class EmbeddedStoreTest {
             long deadline = System.nanoTime() + 10_000_000_000L;
             while (Files.size(file) < before + 200_000 && System.nanoTime() < deadline) Thread.sleep(20);
             assertThat(Files.size(file)).as("the events' pages are in the database file itself").isGreaterThan(before + 200_000);
-            assertThat(checkpointThreadPolicies()).as("one thread, under SCHED_IDLE (5)").containsExactly(5);
+            tid = store.checkpointThreadId();
+            assertThat(tid).isPositive();
+            assertThat(Files.readString(Path.of("/proc/self/task/" + tid + "/comm")).trim()).isEqualTo("audit-checkpoin");
+            assertThat(policy(tid)).as("under SCHED_IDLE (5)").isEqualTo(5);
             assertThat(store.events("s")).hasSize(200);
         }
-        assertThat(checkpointThreadPolicies()).as("closing the store ends it").isEmpty();
+        assertThat(Path.of("/proc/self/task/" + tid)).as("closing the store ends its thread").doesNotExist();
     }
 
     /** Appends as the recorder does: the chain is linked by recording.AuditChain, from the heads the store holds. */
