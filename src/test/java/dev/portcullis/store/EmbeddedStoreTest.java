@@ -132,7 +132,11 @@ class EmbeddedStoreTest {
             assertThat(policy(tid)).as("under SCHED_IDLE (5)").isEqualTo(5);
             assertThat(store.events("s")).hasSize(200);
         }
-        assertThat(Path.of("/proc/self/task/" + tid)).as("closing the store ends its thread").doesNotExist();
+        // close() returns once the Java thread has ended; the kernel removes its task a moment after.
+        Path task = Path.of("/proc/self/task/" + tid);
+        long gone = System.nanoTime() + 5_000_000_000L;
+        while (Files.exists(task) && System.nanoTime() < gone) Thread.sleep(10);
+        assertThat(task).as("closing the store ends its thread").doesNotExist();
     }
 
     /** Appends as the recorder does: the chain is linked by recording.AuditChain, from the heads the store holds. */
