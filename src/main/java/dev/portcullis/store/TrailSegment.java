@@ -126,7 +126,7 @@ final class TrailSegment {
                 return;
             }
             try {
-                m.asSlice(0, Math.min(m.byteSize(), pageAligned(length + PAGE - 1))).force();
+                m.asSlice(0, Math.min(m.byteSize(), pageAlignedUp(length))).force();
             } catch (java.io.UncheckedIOException e) {
                 throw e.getCause();
             }
@@ -142,12 +142,13 @@ final class TrailSegment {
      */
     void populate(long from, long to) {
         long start = pageAligned(from);
+        long end = pageAlignedUp(to);
         // The page holding the end of the records was written out by the last force: it faults again.
         if (!populateSlice(start, start + PAGE)) return;
-        for (long at = Math.max(start + PAGE, populated); at < pageAligned(to + PAGE - 1); at += POPULATE_SLICE) {
+        for (long at = Math.max(start + PAGE, populated); at < end; at += POPULATE_SLICE) {
             // In slices, the mapping released and the CPU yielded between them: a force waits for one
             // slice at most, and a data-path thread woken on this core for a few pages' work.
-            if (!populateSlice(at, Math.min(at + POPULATE_SLICE, pageAligned(to + PAGE - 1)))) return;
+            if (!populateSlice(at, Math.min(at + POPULATE_SLICE, end))) return;
             Thread.yield();
         }
     }
@@ -167,6 +168,10 @@ final class TrailSegment {
 
     private static long pageAligned(long offset) {
         return offset - offset % PAGE;
+    }
+
+    private static long pageAlignedUp(long offset) {
+        return pageAligned(offset + PAGE - 1);
     }
 
     /** Forces the records to disk and cuts the file back to them; the segment is not used again. */
