@@ -16,5 +16,10 @@
  * the numbers and hashes it is given ({@link dev.portcullis.store.ChainLink}, computed by the recorder)
  * and, inside the append transaction, refuses a batch that does not continue the chains it holds, so
  * two writers cannot fork them. It never computes a hash: a second store implements persistence only.
+ *
+ * <p>Background threads, kept out of the data path's way: {@code audit-trail-sync} (forces the trail
+ * every 100 ms, populates its pages ahead of the writer, makes the next segment), {@code audit-indexer}
+ * (both under {@code SCHED_BATCH}) and the embedded store's {@code audit-checkpoint} (under
+ * {@code SCHED_IDLE}). The C library calls the JDK has no API for are in {@code Libc}.
  */
 package dev.portcullis.store;
