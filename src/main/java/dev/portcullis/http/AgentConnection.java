@@ -3,6 +3,7 @@ package dev.portcullis.http;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -57,6 +58,8 @@ final class AgentConnection extends ChannelInboundHandlerAdapter {
     private boolean closeWhenAnswered;
     /** A malformed request's answer is being written; its write closes the connection. */
     private boolean malformed;
+    /** The agent half-closed: what it sent is answered, then the connection closes. */
+    private boolean inputEnded;
     private AgentExchange exchange;
 
     AgentConnection(HttpGatewayHandler gateway, long maxRequestBytes, boolean tls) {
@@ -92,7 +95,11 @@ final class AgentConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (exchange != null && !discarding) {
-            waiting.add(msg); // pipelined: answered in order, once the exchange in flight is
+            // Pipelined: answered in order, once the exchange in flight is. Reading pauses until then, so
+            // what waits is bounded by one read; a client that waits for each answer never gets here, and
+            // its connection is never paused and resumed (two epoll_ctl calls per request saved).
+            waiting.add(msg);
+            ctx.channel().config().setAutoRead(false);
             return;
         }
         try {
@@ -207,11 +214,13 @@ final class AgentConnection extends ChannelInboundHandlerAdapter {
 
     private void start(byte[] bytes, boolean tooLarge) {
         boolean keepAlive = HttpUtil.isKeepAlive(request);
+        // An upgrade's next bytes belong to the new protocol: nothing more is read (nor decoded as HTTP)
+        // until the answer says whether the connection switches (switchTo) or stays HTTP (exchangeEnded).
+        if (!tooLarge && request.headers().contains(HttpHeaderNames.UPGRADE)) ctx.channel().config().setAutoRead(false);
         exchange = new AgentExchange(this, ctx.channel(), request, uri, bytes, tooLarge, keepAlive);
         AgentExchange started = exchange;
         request = null;
         uri = null;
-        if (!tooLarge) ctx.channel().config().setAutoRead(false);
         gateway.handle(started);
     }
 
@@ -240,7 +249,10 @@ final class AgentConnection extends ChannelInboundHandlerAdapter {
             ctx.channel().close();
             return;
         }
-        if (discarding) return; // closed once the refused body is read
+        if (discarding) { // closed once the refused body is read, or now if the agent sends no more
+            if (inputEnded) ctx.channel().close();
+            return;
+        }
         if (!goOn) {
             ctx.channel().close();
             return;
@@ -253,7 +265,11 @@ final class AgentConnection extends ChannelInboundHandlerAdapter {
                 ReferenceCountUtil.release(msg);
             }
         }
-        if (exchange == null) {
+        if (exchange == null && inputEnded) {
+            ctx.channel().close();
+            return;
+        }
+        if (exchange == null && !ctx.channel().config().isAutoRead()) {
             ctx.channel().config().setAutoRead(true);
             ctx.read();
         }
@@ -293,6 +309,13 @@ final class AgentConnection extends ChannelInboundHandlerAdapter {
         // An idle connection with nothing in flight is closed; one waiting for approval or upstream is not.
         if (evt instanceof IdleStateEvent && exchange == null) {
             ctx.close();
+            return;
+        }
+        // The agent is done sending (a half-close: it may still read). The exchange in flight is answered,
+        // then the connection closes; with none in flight it closes now.
+        if (evt instanceof ChannelInputShutdownEvent) {
+            inputEnded = true;
+            if (exchange == null) ctx.close(); // else once it and what waits behind it are answered
             return;
         }
         super.userEventTriggered(ctx, evt);
