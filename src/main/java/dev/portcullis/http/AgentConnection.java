@@ -3,7 +3,6 @@ package dev.portcullis.http;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -58,8 +57,6 @@ final class AgentConnection extends ChannelInboundHandlerAdapter {
     private boolean closeWhenAnswered;
     /** A malformed request's answer is being written; its write closes the connection. */
     private boolean malformed;
-    /** The agent half-closed: what it sent is answered, then the connection closes. */
-    private boolean inputEnded;
     private AgentExchange exchange;
 
     AgentConnection(HttpGatewayHandler gateway, long maxRequestBytes, boolean tls) {
@@ -249,10 +246,7 @@ final class AgentConnection extends ChannelInboundHandlerAdapter {
             ctx.channel().close();
             return;
         }
-        if (discarding) { // closed once the refused body is read, or now if the agent sends no more
-            if (inputEnded) ctx.channel().close();
-            return;
-        }
+        if (discarding) return; // closed once the refused body is read
         if (!goOn) {
             ctx.channel().close();
             return;
@@ -264,10 +258,6 @@ final class AgentConnection extends ChannelInboundHandlerAdapter {
             } finally {
                 ReferenceCountUtil.release(msg);
             }
-        }
-        if (exchange == null && inputEnded) {
-            ctx.channel().close();
-            return;
         }
         if (exchange == null && !ctx.channel().config().isAutoRead()) {
             ctx.channel().config().setAutoRead(true);
@@ -309,13 +299,6 @@ final class AgentConnection extends ChannelInboundHandlerAdapter {
         // An idle connection with nothing in flight is closed; one waiting for approval or upstream is not.
         if (evt instanceof IdleStateEvent && exchange == null) {
             ctx.close();
-            return;
-        }
-        // The agent is done sending (a half-close: it may still read). The exchange in flight is answered,
-        // then the connection closes; with none in flight it closes now.
-        if (evt instanceof ChannelInputShutdownEvent) {
-            inputEnded = true;
-            if (exchange == null) ctx.close(); // else once it and what waits behind it are answered
             return;
         }
         super.userEventTriggered(ctx, evt);

@@ -84,8 +84,6 @@ public final class HttpListener implements AutoCloseable {
             server = new ServerBootstrap().group(loops).channel(Transport.serverChannel())
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .childOption(ChannelOption.TCP_NODELAY, true)
-                    // Reading goes on while a request is answered; an agent's half-close must not cut its answer off.
-                    .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
