@@ -27,7 +27,7 @@ SCALE=10
 LARGE_ROWS=1000000
 LARGE_RUNS=3
 PGBIN=/usr/lib/postgresql/15/bin
-for tool in "$PGBIN/initdb" /usr/bin/pgbench /usr/sbin/pgbouncer /usr/lib/x86_64-linux-gnu/libpg_query.so; do
+for tool in "$PGBIN/initdb" /usr/bin/pgbench /usr/sbin/pgbouncer "/usr/lib/$(uname -m)-linux-gnu/libpg_query.so"; do
   [ -e "$tool" ] || { echo "bench: installing postgresql, postgresql-contrib, pgbouncer and libpg-query-dev"; apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql postgresql-contrib pgbouncer libpg-query-dev >/dev/null; break; }
 done
