@@ -39,6 +39,23 @@ class CliTest {
     }
 
     @Test
+    void theGatewayRunsWithoutNettysLeakDetectorUnlessAnOperatorAsksForIt() {
+        String saved = System.getProperty("io.netty.leakDetection.level");
+        try {
+            System.clearProperty("io.netty.leakDetection.level");
+            Main.quietBufferLeakDetection();
+            assertThat(System.getProperty("io.netty.leakDetection.level")).isEqualTo("disabled");
+
+            System.setProperty("io.netty.leakDetection.level", "paranoid"); // -D in PORTCULLIS_JAVA_OPTS
+            Main.quietBufferLeakDetection();
+            assertThat(System.getProperty("io.netty.leakDetection.level")).isEqualTo("paranoid");
+        } finally {
+            if (saved == null) System.clearProperty("io.netty.leakDetection.level");
+            else System.setProperty("io.netty.leakDetection.level", saved);
+        }
+    }
+
+    @Test
     void everyCommandIsListedWithAWholeSentence() {
         CommandLine cli = Main.commandLine(Map.of());
         for (CommandLine sub : cli.getSubcommands().values()) {

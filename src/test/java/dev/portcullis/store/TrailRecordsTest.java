@@ -44,6 +44,8 @@ class TrailRecordsTest {
             "{\"text\":\"é, 漢字 and \\u0000\"}",
             "{\"nested\":{\"a\":[1,2,{\"b\":null}]},\"z\":true}",
             "{\"emoji\":\"\uD83D\uDE00\"}", // a surrogate pair: the generic form
+            "{\"ascii\":\"a question? and ?? marks\"}", // what a lone surrogate would encode to, but real
+            "{\"latin\":\"caf\u00e9 ?\"}",
             "{}",
     })
     void aPayloadReadsBackAsTheStringThatWasHashed(String payload) throws Exception {
@@ -60,6 +62,17 @@ class TrailRecordsTest {
                 event("s1", "PC2000", "not json", false), event("s1", "PC2000", "{\"a\":\n1}", false))) {
             assertThat(roundTrip(e).event()).isEqualTo(e);
         }
+    }
+
+    @Test
+    void aLoneSurrogateIsNeverEmbeddedAsTheQuestionMarkItWouldEncodeTo() throws Exception {
+        // As many UTF-8 bytes as characters, like ASCII, but one of them is the encoder's '?' for the surrogate:
+        // embedded, those bytes would read back a string other than the one recorded. The generic form keeps it.
+        LinkedEvent e = event("s1", "PC2000", "{\"a\":\"\uD800\"}", false);
+        TrailRecords.Buffer out = new TrailRecords.Buffer(64);
+        TrailRecords.encode(List.of(), List.of(e), out);
+        assertThat(out.toString(StandardCharsets.UTF_8)).doesNotContain("\"payload\":{").doesNotContain("?");
+        assertThat(roundTrip(e).event()).isEqualTo(e);
     }
 
     @Test
