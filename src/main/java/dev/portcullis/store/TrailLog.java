@@ -348,7 +348,17 @@ final class TrailLog implements AutoCloseable {
     @Override
     public synchronized void close() {
         sync.shutdownNow();
-        prepared = abandon(prepared); // cut to nothing: open() removes it
+        if (prepared != null) {
+            // Made ahead and never written: cut to nothing, and removed now rather than left for the next open()
+            // (which removes it too), so a stopped gateway's trail holds only segments with records.
+            Path unused = segment(dir, currentNumber + 1);
+            prepared = abandon(prepared);
+            try {
+                if (unwritten(unused)) Files.deleteIfExists(unused);
+            } catch (IOException e) {
+                log.debug("audit trail {}: the unused segment {} stays for the next open: {}", dir, unused, e.getMessage());
+            }
+        }
         if (current == null) return;
         try {
             current.close();
