@@ -98,11 +98,17 @@ final class PgQuery {
         return INSTANCE;
     }
 
+    /** Debian's multiarch directory name for this machine (as bin/have-libpg-query finds it with {@code uname -m}). */
+    private static String debianArchitecture() {
+        String arch = System.getProperty("os.arch");
+        return "amd64".equals(arch) ? "x86_64" : arch;
+    }
+
     private static PgQuery load() {
         List<String> tried = new ArrayList<>();
         String configured = System.getProperty("portcullis.libpg_query");
         List<String> candidates = configured != null ? List.of(configured)
-                : List.of("libpg_query.so", "libpg_query.so.1504.0", "/usr/lib/x86_64-linux-gnu/libpg_query.so");
+                : List.of("libpg_query.so", "libpg_query.so.1504.0", "/usr/lib/" + debianArchitecture() + "-linux-gnu/libpg_query.so");
         for (String name : candidates) {
             SymbolLookup lookup;
             try {

@@ -18,11 +18,9 @@ import java.nio.file.Path;
 /**
  * The few C library calls the JDK has no API for, through the foreign function interface: reserving a
  * file's blocks ({@code posix_fallocate}), a thread's scheduling policy ({@code sched_setscheduler} of
- * the calling thread), faulting a mapping's pages in ahead of use ({@code madvise}) and putting a range
- * of a file on disk through a mapping of it ({@code msync}, which the JDK does not do for a read-only
- * mapping). Where the C library or the kernel lacks them (not Linux), they do nothing: files stay sparse,
- * threads keep their policy, pages are faulted in by the copies that first touch them, and
- * {@link #syncRange} says it could not, for the caller to force the whole file instead.
+ * the calling thread) and faulting a mapping's pages in ahead of use ({@code madvise}). Where the C
+ * library or the kernel lacks them (not Linux), they do nothing: files stay sparse, threads keep their
+ * policy, and pages are faulted in by the copies that first touch them.
  */
 final class Libc {
     private static final int O_WRONLY = 1;
@@ -37,8 +35,6 @@ final class Libc {
     private static final MethodHandle SETSCHEDULER;
     private static final MethodHandle MADVISE;
     private static final MethodHandle PAGESIZE;
-    private static final MethodHandle MSYNC;
-    private static final int MS_SYNC = 4;
     /** {@code madvise} advice (Linux 5.14): fault pages in writable now, as a write to each would. */
     private static final int MADV_POPULATE_WRITE = 23;
     private static final VarHandle ERRNO = Linker.Option.captureStateLayout()
@@ -56,8 +52,6 @@ final class Libc {
         SETSCHEDULER = downcall(linker, libc, "sched_setscheduler", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
         MADVISE = downcall(linker, libc, "madvise", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
         PAGESIZE = downcall(linker, libc, "getpagesize", FunctionDescriptor.of(JAVA_INT));
-        MSYNC = downcall(linker, libc, "msync", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT),
-                Linker.Option.captureCallState("errno"));
     }
 
     /** The function {@code name} of the C library, or null where it has none. */
@@ -152,30 +146,6 @@ final class Libc {
             return (int) MADVISE.invokeExact(region, region.byteSize(), MADV_POPULATE_WRITE) == 0;
         } catch (Throwable t) {
             return false;
-        }
-    }
-
-    /**
-     * Puts the file's bytes under {@code region} (page-aligned, of a shared mapping of a file opened for
-     * writing) on disk, with what the file system needs to read them back, as {@code fdatasync} does for
-     * the whole file: the kernel's {@code msync(MS_SYNC)} syncs the file's range whatever mapping dirtied
-     * its pages, also pages no longer mapped at all, and also through a read-only mapping. Returns false
-     * where the C library has no {@code msync} (nothing done).
-     *
-     * @throws IOException the kernel could not write the range
-     */
-    static boolean syncRange(MemorySegment region) throws IOException {
-        if (MSYNC == null || STRERROR == null) return false;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
-            if ((int) MSYNC.invokeExact(state, region, region.byteSize(), MS_SYNC) != 0) {
-                throw new IOException("msync: " + message((int) ERRNO.get(state, 0L)));
-            }
-            return true;
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
         }
     }
 

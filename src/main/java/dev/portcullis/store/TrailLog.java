@@ -346,8 +346,22 @@ final class TrailLog implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
-        sync.shutdownNow();
+    public void close() {
+        // The sync thread's round ends first, uninterrupted (an interrupt would close a file it is making) and
+        // outside the lock it needs: a segment it is making ahead is then registered as prepared, and removed
+        // below, instead of being left behind, empty, after the close. Its later rounds are cancelled.
+        sync.shutdown();
+        try {
+            if (!sync.awaitTermination(10, TimeUnit.SECONDS)) log.warn("audit trail {}: the sync thread did not stop", dir);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        synchronized (this) {
+            closeSegments();
+        }
+    }
+
+    private void closeSegments() {
         if (prepared != null) {
             // Made ahead and never written: cut to nothing, and removed now rather than left for the next open()
             // (which removes it too), so a stopped gateway's trail holds only segments with records.

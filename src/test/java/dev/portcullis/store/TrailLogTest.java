@@ -139,7 +139,7 @@ class TrailLogTest {
         assertThat(Files.readString(Path.of("/proc/self/maps"))).doesNotContain(dir.toString());
     }
 
-    /** Resident and dirty kB of this process's mappings of {@code file} (all of them, summed), from /proc/self/smaps. */
+    /** Resident and dirty kB of this process's mapping of {@code file}, from /proc/self/smaps. */
     private static long[] residentAndDirtyKb(Path file) throws Exception {
         long rss = -1, dirty = 0;
         boolean inFile = false;
@@ -150,7 +150,7 @@ class TrailLogTest {
             }
             if (!inFile) continue;
             String[] f = line.split("\\s+");
-            if (f[0].equals("Rss:")) rss = Math.max(rss, 0) + Long.parseLong(f[1]);
+            if (f[0].equals("Rss:")) rss = Long.parseLong(f[1]);
             if (f[0].equals("Shared_Dirty:") || f[0].equals("Private_Dirty:")) dirty += Long.parseLong(f[1]);
         }
         if (rss < 0) throw new AssertionError(file + " is not mapped");
@@ -180,79 +180,6 @@ class TrailLogTest {
             segment.close();
         }
         assertThat(Files.size(file)).as("closed: cut back to its records").isEqualTo(14);
-    }
-
-    @Test
-    void chunksTheRecordsHavePassedAreUnmappedBeforeAForceWritesThemOut() throws Exception {
-        Path file = dir.resolve("segment");
-        TrailSegment segment = TrailSegment.open(file, 0, 4 << 20);
-        try {
-            byte[] line = ("{\"records\":\"" + "x".repeat(1000) + "\"}\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            long written = 0;
-            while (written < 3 * TrailSegment.CHUNK + 100) {
-                segment.append(line, line.length);
-                written += line.length;
-            }
-            assertThat(writableMappedKb(file)).as("the copies mapped the four chunks they reached").isEqualTo(4 * TrailSegment.CHUNK / 1024);
-            boolean pageFlags = java.nio.file.Files.isReadable(Path.of("/proc/kpageflags")) && dirtyPages(file, written) >= 0;
-            if (pageFlags) assertThat(dirtyPages(file, written)).as("the records' pages are dirty before the force").isPositive();
-
-            segment.force(written);
-            assertThat(writableMappedKb(file)).as("only the chunk holding the end of the records is still mapped writable")
-                    .isEqualTo(TrailSegment.CHUNK / 1024);
-            if (pageFlags) assertThat(dirtyPages(file, written)).as("and every page of the records, unmapped or not, is written out").isZero();
-            byte[] bytes = Files.readAllBytes(file);
-            for (int at = 0; at + line.length <= written; at += line.length) {
-                assertThat(java.util.Arrays.copyOfRange(bytes, at, at + line.length)).isEqualTo(line);
-            }
-
-            segment.append(line, line.length); // the chunk still mapped takes the next copy
-            assertThat(Files.readAllBytes(file)).startsWith(java.util.Arrays.copyOf(bytes, (int) written));
-        } finally {
-            segment.close();
-        }
-        assertThat(Files.readString(Path.of("/proc/self/maps"))).doesNotContain(file.toString());
-    }
-
-    /** kB of this process's writable shared mappings of {@code file}, from /proc/self/maps. */
-    private static long writableMappedKb(Path file) throws Exception {
-        long kb = 0;
-        for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
-            if (!line.endsWith(" " + file)) continue;
-            String[] f = line.split("\\s+");
-            if (!f[1].startsWith("rw")) continue;
-            String[] range = f[0].split("-");
-            kb += (Long.parseUnsignedLong(range[1], 16) - Long.parseUnsignedLong(range[0], 16)) / 1024;
-        }
-        return kb;
-    }
-
-    /**
-     * How many of the first {@code length} bytes' pages of {@code file} are dirty in the page cache (not yet
-     * written out), read through a mapping of the test's own: the page frames from /proc/self/pagemap, their
-     * flags from /proc/kpageflags (bit 4, dirty). -1 where the kernel does not show frames (not root).
-     */
-    private static long dirtyPages(Path file, long length) throws Exception {
-        long page = 4096;
-        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined();
-             java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, StandardOpenOption.READ);
-             java.nio.channels.FileChannel pagemap = java.nio.channels.FileChannel.open(Path.of("/proc/self/pagemap"), StandardOpenOption.READ);
-             java.nio.channels.FileChannel flags = java.nio.channels.FileChannel.open(Path.of("/proc/kpageflags"), StandardOpenOption.READ)) {
-            java.lang.foreign.MemorySegment m = ch.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, length, arena);
-            long dirty = 0;
-            java.nio.ByteBuffer entry = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.nativeOrder());
-            for (long at = 0; at < length; at += page) {
-                m.get(java.lang.foreign.ValueLayout.JAVA_BYTE, at); // faulted in: the page cache's own page
-                entry.clear();
-                pagemap.read(entry, (m.address() + at) / page * 8);
-                long pfn = entry.getLong(0) & ((1L << 55) - 1);
-                if (pfn == 0) return -1;
-                entry.clear();
-                flags.read(entry, pfn * 8);
-                if ((entry.getLong(0) & (1L << 4)) != 0) dirty++;
-            }
-            return dirty;
-        }
     }
 
     @Test
