@@ -27,10 +27,11 @@ SCALE=10
 LARGE_ROWS=1000000
 LARGE_RUNS=3
 PGBIN=/usr/lib/postgresql/15/bin
-for tool in "$PGBIN/initdb" /usr/bin/pgbench /usr/sbin/pgbouncer libpg_query; do
-  { [ "$tool" = libpg_query ] && bin/have-libpg-query; } || [ -e "$tool" ] || { echo "bench: installing postgresql, postgresql-contrib, pgbouncer and libpg-query-dev"; apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql postgresql-contrib pgbouncer libpg-query-dev >/dev/null; break; }
-done
+installed=true
+for tool in "$PGBIN/initdb" /usr/bin/pgbench /usr/sbin/pgbouncer; do [ -e "$tool" ] || installed=false; done
+bin/have-libpg-query || installed=false
+$installed || { echo "bench: installing postgresql, postgresql-contrib, pgbouncer and libpg-query-dev"; apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql postgresql-contrib pgbouncer libpg-query-dev >/dev/null; }
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root (PostgreSQL and PgBouncer are started as the postgres OS user)"; exit 1; }
 bin/portcullis --version >/dev/null   # builds once here, not twice in the background below
 
