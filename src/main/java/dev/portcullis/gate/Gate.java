@@ -188,7 +188,7 @@ public final class Gate {
                     operation.summary(), identity.subject(), connection);
         }
         Excerpt request = new Excerpt(requestExcerpt, false, requestExcerpt.length());
-        Judged judged = new Judged(connection, session, identity, operation, decision, request, decideNanos);
+        Judged judged = new Judged(connection, session, identity, operation, decision, request, decideStart, decideNanos);
         // An operation that may change the target is on disk before it is forwarded. A read is
         // recorded once, with its outcome, before its response completes (Judged.completeForwarded);
         // after a failed write it is recorded before forwarding too, so a dead trail refuses it.
@@ -228,7 +228,7 @@ public final class Gate {
         metrics.operation(connection, "deny", LIMITS_RULE);
         try {
             SessionRecorder session = recorder.sessionFor(identity, connection, protocol, clientAddress);
-            new Judged(connection, session, null, operation, decision, Excerpt.NONE, 0).completeRefused(System.nanoTime());
+            new Judged(connection, session, null, operation, decision, Excerpt.NONE, System.nanoTime(), 0).completeRefused(System.nanoTime());
         } catch (RecordingFailedException e) {
             log.error("could not record a refusal of {} on {}: {}", operation.summary(), connection, e.getMessage());
         }
@@ -238,7 +238,7 @@ public final class Gate {
     public void refuseUnjudged(SessionRecorder session, String connection, Operation operation, String reason) {
         Decision decision = Decision.of(new Verdict.Deny(LIMITS_RULE, reason));
         metrics.operation(connection, "deny", LIMITS_RULE);
-        new Judged(connection, session, null, operation, decision, Excerpt.NONE, 0).completeRefused(System.nanoTime());
+        new Judged(connection, session, null, operation, decision, Excerpt.NONE, System.nanoTime(), 0).completeRefused(System.nanoTime());
     }
 
     /** The rule id under which the gateway's own limits refuse operations. */
@@ -257,11 +257,13 @@ public final class Gate {
         private final Operation operation;
         private final Decision decision;
         private final Excerpt request;
+        private final long startedNanos;
         private final long decideNanos;
         private long upstreamNanos;
 
         private Judged(String connection, SessionRecorder session, Identity identity, Operation operation, Decision decision,
-                       Excerpt request, long decideNanos) {
+                       Excerpt request, long startedNanos, long decideNanos) {
+            this.startedNanos = startedNanos;
             this.connection = connection;
             this.session = session;
             this.identity = identity;
@@ -269,6 +271,11 @@ public final class Gate {
             this.decision = decision;
             this.request = request;
             this.decideNanos = decideNanos;
+        }
+
+        /** When judging began ({@link System#nanoTime}): where an adapter that has no start of its own counts the total from. */
+        public long startedNanos() {
+            return startedNanos;
         }
 
         public Decision decision() {

@@ -403,6 +403,7 @@ final class PgSession implements Runnable {
             if (!unit.queued) {
                 units.addLast(unit);
                 unit.queued = true;
+                unit.sentNanos = System.nanoTime();
             }
         }
         for (RawMessage m : unit.pending) toServer.write(m);
@@ -420,6 +421,7 @@ final class PgSession implements Runnable {
             if (!unit.queued) {
                 units.addLast(unit);
                 unit.queued = true;
+                unit.sentNanos = System.nanoTime();
             }
             unit.complete = true;
         }

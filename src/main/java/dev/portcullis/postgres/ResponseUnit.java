@@ -36,6 +36,10 @@ final class ResponseUnit {
     boolean replaceAnyError;
     boolean forwardedAny;
     boolean queued;
+    /** When the unit's first message went to the server ({@link System#nanoTime}); set with {@link #queued}. */
+    long sentNanos;
+    /** When the server last completed a statement of this unit; the relay thread's. */
+    private long lastAnswerNanos;
     boolean complete;
     private MaskPlan union = MaskPlan.NONE;
 
@@ -78,12 +82,20 @@ final class ResponseUnit {
         return next == null ? null : next.derived();
     }
 
-    /** Records the statement's outcome; a recording failure ends the session (fail closed). */
+    /**
+     * Records the statement's outcome; a recording failure ends the session (fail closed). Its time at the
+     * server runs from when the unit was sent, or from the answer to the statement before it in the unit,
+     * to now; its total from when the gateway began judging it (an approval's wait included).
+     */
     void completeSlot(String tag, ResultCapture result) throws IOException {
         Slot slot = slots.pollFirst();
+        long now = System.nanoTime();
+        long from = Math.max(sentNanos, lastAnswerNanos);
+        lastAnswerNanos = now;
         if (slot == null || slot.judged() == null) return;
         try {
-            slot.judged().completeForwarded(0, result.excerpt(tag), result.startNanos);
+            if (sentNanos != 0) slot.judged().upstreamLatency(Math.max(0, now - from));
+            slot.judged().completeForwarded(0, result.excerpt(tag), slot.judged().startedNanos());
         } catch (GateUnavailableException e) {
             throw new IOException(e.getMessage(), e);
         }

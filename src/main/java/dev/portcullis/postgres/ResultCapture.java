@@ -20,7 +20,6 @@ final class ResultCapture {
     final StringBuilder firstRows = new StringBuilder();
     int capturedRows;
     long rows;
-    long startNanos = System.nanoTime();
     private CopyMasker copy;
 
     void start(BackendMessage.RowDescription description, MaskPlan plan, DerivedColumns derived, ColumnCatalog catalog)
@@ -71,6 +70,5 @@ final class ResultCapture {
         firstRows.setLength(0);
         capturedRows = 0;
         rows = 0;
-        startNanos = System.nanoTime();
     }
 }

@@ -3,6 +3,8 @@ package dev.portcullis.postgres;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.portcullis.recording.EventCode;
 import dev.portcullis.store.AuditStore;
 import dev.portcullis.store.LoggedStore;
@@ -385,6 +387,36 @@ class HostileClientsAndEdgeCasesTest {
             var events = store.events(session.id()).stream().map(e -> EventCode.fromCode(e.code())).toList();
             assertThat(events).contains(EventCode.SESSION_START, EventCode.SESSION_END);
             assertThat(events.getLast()).isEqualTo(EventCode.SESSION_END);
+        }
+    }
+
+    @Test
+    void aStatementsTimingsLieWithinWhatTheClientWaitedNotItsIdleTimeBeforeIt() throws Exception {
+        String subject = "timed-agent";
+        String counted = "SELECT count(*) FROM customers a, customers b";
+        long clientWaitedMicros;
+        try (Connection c = f.jdbc(f.token(subject, "agents")); Statement st = c.createStatement()) {
+            st.execute("SELECT 1");
+            Thread.sleep(1_500); // the client idles: none of this belongs to the next statement
+            long sent = System.nanoTime();
+            st.execute(counted);
+            clientWaitedMicros = (System.nanoTime() - sent) / 1_000;
+        }
+        try (AuditStore store = LoggedStore.openForReading(data.resolve("portcullis.db"))) {
+            var session = store.sessions(SessionQuery.newest().subject(subject)).getFirst();
+            Map<String, JsonNode> timings = new LinkedHashMap<>();
+            for (var e : store.events(session.id())) {
+                if (!e.code().equals(EventCode.OPERATION.code())) continue;
+                JsonNode payload = new ObjectMapper().readTree(e.payload());
+                timings.put(payload.path("summary").asText(), payload.path("timings"));
+            }
+            assertThat(timings).containsKeys("SELECT 1", counted);
+            for (JsonNode t : timings.values()) {
+                assertThat(t.path("upstreamMicros").asLong()).as("a forwarded statement's time at the server: %s", t).isPositive()
+                        .isLessThanOrEqualTo(t.path("totalMicros").asLong());
+            }
+            // Before: counted from the previous answer, so the 1.5 s the client idled were in it.
+            assertThat(timings.get(counted).path("totalMicros").asLong()).isLessThanOrEqualTo(clientWaitedMicros);
         }
     }
 
