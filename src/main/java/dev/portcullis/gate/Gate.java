@@ -263,13 +263,13 @@ public final class Gate {
 
         private Judged(String connection, SessionRecorder session, Identity identity, Operation operation, Decision decision,
                        Excerpt request, long startedNanos, long decideNanos) {
-            this.startedNanos = startedNanos;
             this.connection = connection;
             this.session = session;
             this.identity = identity;
             this.operation = operation;
             this.decision = decision;
             this.request = request;
+            this.startedNanos = startedNanos;
             this.decideNanos = decideNanos;
         }
 

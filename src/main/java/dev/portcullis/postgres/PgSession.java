@@ -400,11 +400,7 @@ final class PgSession implements Runnable {
     /** A Flush mid-batch: what is judged so far goes now; the unit stays open until its Sync. */
     private void flushPartial(ResponseUnit unit, PgMessageWriter toServer) throws IOException {
         synchronized (clientWriteLock) {
-            if (!unit.queued) {
-                units.addLast(unit);
-                unit.queued = true;
-                unit.sentNanos = System.nanoTime();
-            }
+            queue(unit);
         }
         for (RawMessage m : unit.pending) toServer.write(m);
         toServer.flush();
@@ -418,14 +414,18 @@ final class PgSession implements Runnable {
 
     private void forwardUnit(ResponseUnit unit, Send send) throws IOException {
         synchronized (clientWriteLock) {
-            if (!unit.queued) {
-                units.addLast(unit);
-                unit.queued = true;
-                unit.sentNanos = System.nanoTime();
-            }
+            queue(unit);
             unit.complete = true;
         }
         send.run();
+    }
+
+    /** Puts the unit in line for the server's answers, once, as its first message goes; under {@link #clientWriteLock}. */
+    private void queue(ResponseUnit unit) {
+        if (unit.queued) return;
+        units.addLast(unit);
+        unit.queued = true;
+        unit.sent(System.nanoTime());
     }
 
     /**

@@ -36,12 +36,18 @@ final class ResponseUnit {
     boolean replaceAnyError;
     boolean forwardedAny;
     boolean queued;
-    /** When the unit's first message went to the server ({@link System#nanoTime}); set with {@link #queued}. */
-    long sentNanos;
-    /** When the server last completed a statement of this unit; the relay thread's. */
-    private long lastAnswerNanos;
+    /**
+     * Where the next statement's time at the server starts ({@link System#nanoTime}): when the unit's first
+     * message went, then each answer of the unit. Set before the unit is queued, then the relay thread's.
+     */
+    private long answerClockNanos;
     boolean complete;
     private MaskPlan union = MaskPlan.NONE;
+
+    /** The unit's first message goes to the server now. */
+    void sent(long nanos) {
+        answerClockNanos = nanos;
+    }
 
     void addSlot(Gate.Judged judged, SqlStatement statement, MaskPlan plan, DerivedColumns derived) {
         addSlot(judged, statement, plan, derived, -1, -1, List.of());
@@ -90,11 +96,11 @@ final class ResponseUnit {
     void completeSlot(String tag, ResultCapture result) throws IOException {
         Slot slot = slots.pollFirst();
         long now = System.nanoTime();
-        long from = Math.max(sentNanos, lastAnswerNanos);
-        lastAnswerNanos = now;
+        long atServer = now - answerClockNanos;
+        answerClockNanos = now;
         if (slot == null || slot.judged() == null) return;
         try {
-            if (sentNanos != 0) slot.judged().upstreamLatency(Math.max(0, now - from));
+            slot.judged().upstreamLatency(atServer);
             slot.judged().completeForwarded(0, result.excerpt(tag), slot.judged().startedNanos());
         } catch (GateUnavailableException e) {
             throw new IOException(e.getMessage(), e);

@@ -47,7 +47,7 @@ public final class GatewayMetrics implements GateMetrics {
     @Override
     public void upstreamLatency(String connection, Duration latency) {
         upstreamLatency.computeIfAbsent(connection, c -> Timer.builder("portcullis.upstream.latency")
-                .description("Time from forwarding an operation to the upstream's response headers")
+                .description("Time from forwarding an operation to the upstream's response headers (for SQL, to the statement's command tag)")
                 .tag("connection", c)
                 .publishPercentileHistogram()
                 .register(registry)).record(latency);
