@@ -160,7 +160,7 @@ class ConsoleInChromiumTest {
         try {
             signIn("/approvals", "intern-1", "agents");
             // an approval request is shown to its approvers and requester only: the intern sees none of it
-            browser.awaitText("#approvals-info", t -> !t.isBlank());
+            browser.awaitText("#approvals-info", t -> !t.isBlank() && !t.contains("Loading"));
             assertThat(browser.find("article.approval")).isEmpty();
             // and the API refuses a decision from them outright
             String id = pendingId("scratch_refused");
@@ -173,9 +173,9 @@ class ConsoleInChromiumTest {
             assertThat(psql.isAlive()).isTrue();
 
             browser.navigate(console + "/live");
-            assertThat(browser.awaitText("#status", t -> !t.isBlank())).contains("intern-1", "admin.session-admins");
+            assertThat(browser.awaitText("#status", t -> !t.isBlank() && !t.contains("Loading"))).contains("intern-1", "admin.session-admins");
             browser.navigate(console + "/sessions");
-            assertThat(browser.awaitText("#sessions-info", t -> !t.isBlank())).contains("may not read recorded sessions");
+            assertThat(browser.awaitText("#sessions-info", t -> !t.isBlank() && !t.contains("Loading"))).contains("may not read recorded sessions");
             assertThat(browser.script("return document.querySelector('nav a[data-page=sessions]').hidden").asBoolean()).isTrue();
         } finally {
             psql.destroyForcibly();
