@@ -53,12 +53,22 @@ warmup_runs() {
 
 # PERF=1: perf stat counts a process's system calls, context switches and migrations for the next N
 # seconds, in the background ($! to wait on); perf_per_op then prints each per operation.
+# PERF_SYSCALLS=1 as well: the system calls a proxy's I/O is made of, counted one by one (those made at
+# least once per hundred operations are printed), so a change of I/O model shows where its calls went.
+PERF_SYSCALL_KINDS="read readv recvfrom recvmsg write writev sendto sendmsg epoll_wait epoll_pwait epoll_ctl futex
+  pwrite64 pread64 msync fsync fdatasync madvise sched_yield"
 perf_start() { # pid seconds file
-  perf stat -x, -e raw_syscalls:sys_enter,context-switches,cpu-migrations -p "$1" -o "$3" -- sleep "$2" &
+  local events=raw_syscalls:sys_enter,context-switches,cpu-migrations kind
+  if [ "${PERF_SYSCALLS:-0}" = 1 ]; then
+    for kind in $PERF_SYSCALL_KINDS; do events="$events,syscalls:sys_enter_$kind"; done
+  fi
+  perf stat -x, -e "$events" -p "$1" -o "$3" -- sleep "$2" &
 }
 perf_per_op() { # file operations label
-  awk -F, -v ops="$2" -v label="$3" '$3 ~ /sys_enter|context-switches|cpu-migrations/ && ops > 0 {
-    sub(/.*:/, "", $3); printf "%s: %.1f %s\n", label, $1 / ops, $3 }' "$1"
+  awk -F, -v ops="$2" -v label="$3" '$3 ~ /sys_enter|context-switches|cpu-migrations/ && ops > 0 && $1 ~ /^[0-9]+$/ {
+    kind = $3; sub(/.*:/, "", kind)
+    if (kind ~ /^sys_enter_/ && $1 / ops < 0.01) next
+    printf "%s: %.1f %s\n", label, $1 / ops, kind }' "$1"
 }
 # JFR_DIR=dir: a flight recording (JFR, profile settings) of a gateway for the next N seconds.
 jfr_start() { # pid name seconds file

@@ -1,6 +1,7 @@
 package dev.portcullis.core;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -18,6 +19,16 @@ public final class Json {
     /** A factory whose parsers and generators take their buffers from the shared pool. */
     public static JsonFactory factory() {
         return JsonFactory.builder().recyclerPool(JsonRecyclerPools.sharedConcurrentDequePool()).build();
+    }
+
+    /**
+     * A factory for JSON written as UTF-8 bytes that must read back as the same string the character
+     * generator would have written: a surrogate pair (an emoji) goes out as its four UTF-8 bytes, not as two
+     * {@code \\u} escapes. A lone surrogate is still escaped.
+     */
+    public static JsonFactory utf8Factory() {
+        return JsonFactory.builder().enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8)
+                .recyclerPool(JsonRecyclerPools.sharedConcurrentDequePool()).build();
     }
 
     /** A new mapper over {@link #factory()}; configure it as any other. */

@@ -1,6 +1,8 @@
 package dev.portcullis.recording;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -16,7 +18,7 @@ import dev.portcullis.recording.AuditEvent.OperationRecorded;
 import dev.portcullis.recording.AuditEvent.SessionEnded;
 import dev.portcullis.recording.AuditEvent.SessionStarted;
 import java.io.IOException;
-import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -30,20 +32,28 @@ import java.util.Optional;
 final class AuditJson {
 
     static final ObjectMapper MAPPER = Json.mapper();
+    private static final JsonFactory EVENTS = Json.utf8Factory();
 
     private AuditJson() {
     }
 
+    /**
+     * The event's canonical JSON, written as UTF-8 bytes by Jackson's byte generator (its buffer pooled) and read
+     * back as the string that is hashed and stored: the string the character generator wrote before, but for a lone
+     * surrogate, now escaped ({@link Json#utf8Factory}). That generator, into a growing {@code StringWriter}, was a
+     * fifth of an HTTP call's allocation and a tenth of the gateway's Java samples under load.
+     */
     static String write(AuditEvent event) {
-        StringWriter out = new StringWriter(256);
-        try (JsonGenerator o = MAPPER.getFactory().createGenerator(out)) {
+        try (ByteArrayBuilder out = new ByteArrayBuilder(1024);
+             JsonGenerator o = EVENTS.createGenerator(out)) {
             o.writeStartObject();
             fields(o, event);
             o.writeEndObject();
+            o.flush();
+            return new String(out.toByteArray(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new IllegalStateException("cannot serialize " + event.code(), e);
         }
-        return out.toString();
     }
 
     /** The event's fields, in their canonical order; written straight to the generator (no tree). */

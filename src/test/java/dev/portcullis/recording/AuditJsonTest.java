@@ -50,6 +50,18 @@ class AuditJsonTest {
     }
 
     @Test
+    void textBeyondAsciiIsWrittenAsItIsAndALoneSurrogateAsAnEscapeThatReadsBackTheSame() {
+        // Written as UTF-8 bytes and read back: the string the character generator wrote, emoji included.
+        AuditEvent text = new AuditEvent.SessionEnded("caf\u00e9 \u6f22\u5b57 \uD83D\uDE00 \u2028 end");
+        assertThat(AuditJson.write(text)).isEqualTo("{\"reason\":\"caf\u00e9 \u6f22\u5b57 \uD83D\uDE00 \u2028 end\"}");
+        assertThat(AuditJson.read(text.code().code(), AuditJson.write(text))).isEqualTo(text);
+        // A lone surrogate (JSON from an agent can carry one) has no UTF-8 form: escaped, it reads back as it was.
+        AuditEvent lone = new AuditEvent.SessionEnded("half \uD800 a pair");
+        assertThat(AuditJson.write(lone)).isEqualTo("{\"reason\":\"half \\uD800 a pair\"}");
+        assertThat(AuditJson.read(lone.code().code(), AuditJson.write(lone))).isEqualTo(lone);
+    }
+
+    @Test
     void theSameEventAlwaysSerializesToTheSameBytesWhateverTheGroupOrder() {
         AuditEvent a = new AuditEvent.SessionStarted("alice", List.of("ops", "admins"), "j", "", "iss", "c", "http", "ip");
         AuditEvent b = new AuditEvent.SessionStarted("alice", List.of("admins", "ops"), "j", "", "iss", "c", "http", "ip");
