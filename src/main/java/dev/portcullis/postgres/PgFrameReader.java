@@ -39,7 +39,9 @@ public final class PgFrameReader {
     /** Who writes the stream this reader reads. */
     public enum Peer { CLIENT, SERVER }
 
-    private final InputStream in;
+    private InputStream in;
+    /** Whether {@link #in}'s {@code available()} is a cheap look at bytes already received (an event loop's), not a system call. */
+    private boolean streamCountsReceived;
     private final Peer peer;
     private final int maxMessageBytes;
     private final byte[] buffer = new byte[BUFFER_BYTES];
@@ -90,9 +92,19 @@ public final class PgFrameReader {
     }
 
     /** True if bytes are already read ahead, i.e. the next read will not block on the network. */
-    public boolean hasBufferedInput() {
-        return position < limit;
+    public boolean hasBufferedInput() throws IOException {
+        return position < limit || (streamCountsReceived && in.available() > 0);
     }
+
+    /**
+     * Reads on from {@code received} instead, keeping what is buffered here: a connection moved onto an event loop,
+     * whose stream holds the bytes received so far and counts them cheaply.
+     */
+    void continueFrom(InputStream received) {
+        this.in = Objects.requireNonNull(received, "received");
+        this.streamCountsReceived = true;
+    }
+
 
     /**
      * Reads one startup-phase packet. After an SSLRequest or GSSENCRequest the reader still expects

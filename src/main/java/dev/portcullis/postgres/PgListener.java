@@ -5,8 +5,9 @@ import dev.portcullis.gate.Gate;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
+import java.net.StandardSocketOptions;
 import java.net.Socket;
+import java.nio.channels.ServerSocketChannel;
 import java.security.KeyStore;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -19,12 +20,12 @@ import org.slf4j.LoggerFactory;
 public final class PgListener implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PgListener.class);
 
-    private final ServerSocket server;
+    private final ServerSocketChannel server;
     private final ExecutorService sessions;
     private final ColumnCatalog catalog;
     private final Thread acceptor;
 
-    private PgListener(ServerSocket server, ExecutorService sessions, ColumnCatalog catalog, Thread acceptor) {
+    private PgListener(ServerSocketChannel server, ExecutorService sessions, ColumnCatalog catalog, Thread acceptor) {
         this.server = server;
         this.sessions = sessions;
         this.catalog = catalog;
@@ -39,8 +40,9 @@ public final class PgListener implements AutoCloseable {
         dev.portcullis.sql.SqlParser.requireAvailable();
         SSLContext tls = config.tls().isPresent() ? sslContext(config) : null;
         InetSocketAddress listen = config.listen();
-        ServerSocket server = new ServerSocket();
-        server.setReuseAddress(true);
+        // A channel, so that a logged-in session's connection can move onto an event loop (PgLoop).
+        ServerSocketChannel server = ServerSocketChannel.open();
+        server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
         try {
             server.bind(new InetSocketAddress(InetAddress.getByName(listen.getHostString()), listen.getPort()), 1024);
         } catch (IOException e) {
@@ -53,13 +55,13 @@ public final class PgListener implements AutoCloseable {
         ColumnCatalog catalog = new ColumnCatalog(config, dialer);
         CancelRegistry cancels = new CancelRegistry();
         Thread acceptor = Thread.ofPlatform().daemon().name("pg-" + config.name() + "-accept").start(() -> {
-            while (!server.isClosed()) {
+            while (server.isOpen()) {
                 try {
-                    Socket socket = server.accept();
+                    Socket socket = server.accept().socket();
                     socket.setTcpNoDelay(true);
                     sessions.execute(new PgSession(socket, config, gate, cancels, catalog, tls, dialer));
                 } catch (IOException e) {
-                    if (!server.isClosed()) log.warn("accept on {} failed: {}", config.name(), e.getMessage());
+                    if (server.isOpen()) log.warn("accept on {} failed: {}", config.name(), e.getMessage());
                 }
             }
         });
@@ -87,7 +89,7 @@ public final class PgListener implements AutoCloseable {
     }
 
     public int port() {
-        return server.getLocalPort();
+        return server.socket().getLocalPort();
     }
 
     @Override

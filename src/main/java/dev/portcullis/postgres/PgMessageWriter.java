@@ -18,11 +18,17 @@ public final class PgMessageWriter implements Flushable {
     /** Above this many pending bytes a write goes out without waiting for {@link #flush()}. */
     public static final int AUTO_FLUSH_BYTES = 64 * 1024;
 
-    private final OutputStream out;
+    private OutputStream out;
     private final Buffer buffer = new Buffer(AUTO_FLUSH_BYTES + 1024);
 
     public PgMessageWriter(OutputStream out) {
         this.out = Objects.requireNonNull(out, "out");
+    }
+
+    /** Writes to {@code next} from now on; nothing may be pending (flushed to the stream before it). */
+    void continueTo(OutputStream next) {
+        if (buffer.size() > 0) throw new IllegalStateException("unflushed bytes would go to the wrong stream");
+        out = Objects.requireNonNull(next, "next");
     }
 
     public void write(FrontendMessage message) throws IOException {

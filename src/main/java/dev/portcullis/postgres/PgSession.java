@@ -29,8 +29,8 @@ import org.slf4j.LoggerFactory;
  *  startup   SSLRequest → 'S' + TLS | 'N';  StartupMessage → AuthenticationCleartextPassword
  *            password = agent token → Gate.authenticate → upstream login with the gateway's credentials
  *            → AuthenticationOk, the upstream's ParameterStatus, our own BackendKeyData, ReadyForQuery
- *  running   client thread: Query | Parse..Sync batches → judged → forwarded, or refused in order
- *            server thread: responses → rows masked → client; outcomes recorded per statement
+ *  running   session thread: Query | Parse..Sync batches → judged → forwarded, or refused in order
+ *            relay (on an event loop, or its own thread): responses → rows masked → client; outcomes recorded
  * </pre>
  * A response <em>unit</em> is what the server answers up to one ReadyForQuery: a simple Query, or an
  * extended-protocol batch up to Sync. Units are answered strictly in order. None of a refused unit's
@@ -58,6 +58,8 @@ final class PgSession implements Runnable {
     ConnectionSession recording;
     int[] cancelKey;
     volatile TransactionStatus lastStatus = TransactionStatus.IDLE;
+    /** Whether the client's connection was upgraded to TLS at startup (it then stays off the event loop). */
+    boolean clientTls;
     /**
      * Set once the client side ends the session: the relay thread then stays quiet, so the client gets
      * the reason of the end (a protocol error's 08P01), not a misleading "upstream closed" 08006.
@@ -93,10 +95,12 @@ final class PgSession implements Runnable {
         try {
             if (!PgStartup.run(this)) return;
             live = gate.live().register(recording.sessionId(), identity, config.name(), "postgres", this::terminate);
-            Thread server = Thread.ofVirtual().name("pg-" + config.name() + "-server").start(new PgRelay(this));
+            loop = PgLoop.attach(this);
+            Thread server = (loop != null ? loop.threads() : Thread.ofVirtual()).name("pg-" + config.name() + "-server")
+                    .start(new PgRelay(this));
             try {
                 judge = new SessionJudge(gate, recording, config, identity);
-                clientLoop();
+                clientLoopWhereItRuns();
             } catch (PgProtocolException e) {
                 ending = true;
                 endReason = "protocol error: " + e.getMessage();
@@ -105,6 +109,7 @@ final class PgSession implements Runnable {
             } finally {
                 ending = true;
                 upstream.close();
+                if (loop != null) loop.closeServer();
                 server.join(5_000);
             }
         } catch (EOFException e) {
@@ -138,15 +143,27 @@ final class PgSession implements Runnable {
                     log.warn("could not record the end of a session: {}", e.getMessage());
                 }
             }
-            try {
-                socket.close();
-            } catch (IOException ignored) {
-                // closing anyway
-            }
+            closeClientSide();
+        }
+    }
+
+    /** Closes the client's connection; a read of it waiting in the session's thread ends. */
+    void closeClientSide() {
+        PgLoop l = loop;
+        if (l != null) {
+            l.closeClient(); // by the loop, after what was written to the client went out
+            return;
+        }
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // closing anyway
         }
     }
 
     private dev.portcullis.gate.LiveSessions.Registration live;
+    /** The session's connections on an event loop, once logged in; null while starting, or when they cannot go. */
+    private volatile PgLoop loop;
 
     /** A session admin ends the session: the client hears why (FATAL 57P01, as for pg_terminate_backend), then both sides close. */
     private void terminate(String by, String reason) {
@@ -155,15 +172,13 @@ final class PgSession implements Runnable {
         log.info("session of {} on {} terminated by {}: {}", identity.subject(), config.name(), by, reason);
         sendFatal(PgErrors.fatal("57P01", "Portcullis: this session was ended by " + by + ": " + reason));
         if (upstream != null) upstream.close();
-        try {
-            socket.close();
-        } catch (IOException ignored) {
-            // closing anyway
-        }
+        closeClientSide();
     }
 
     /** Whether the client closed its connection (a short, non-destructive look). */
     boolean clientLeft() throws IOException {
+        PgLoop l = loop;
+        if (l != null) return l.clientLeft();
         int previous = socket.getSoTimeout();
         socket.setSoTimeout(20);
         try {
@@ -185,6 +200,39 @@ final class PgSession implements Runnable {
 
     // ---------------------------------------------------------------------------------------------
     // Client → server: every statement judged before anything of its unit is forwarded.
+
+    /**
+     * Runs {@link #clientLoop} on a virtual thread of the session's event loop when there is one (this thread, made
+     * before the session was logged in, waits for it and ends the session as before), else here.
+     */
+    private void clientLoopWhereItRuns() throws IOException, InterruptedException {
+        PgLoop l = loop;
+        if (l == null) {
+            clientLoop();
+            return;
+        }
+        Thread.Builder.OfVirtual onLoop = l.threads();
+        Throwable[] failed = new Throwable[1];
+        Thread session = onLoop.name(Thread.currentThread().getName() + "-on-loop").start(() -> {
+            try {
+                clientLoop();
+            } catch (IOException | RuntimeException e) {
+                failed[0] = e;
+            }
+        });
+        try {
+            session.join();
+        } catch (InterruptedException e) {
+            session.interrupt(); // the gateway is stopping
+            throw e;
+        }
+        switch (failed[0]) {
+            case null -> { }
+            case IOException e -> throw e;
+            case RuntimeException e -> throw e;
+            default -> throw new IllegalStateException(failed[0]);
+        }
+    }
 
     private void clientLoop() throws IOException {
         PgMessageWriter toServer = upstream.writer();

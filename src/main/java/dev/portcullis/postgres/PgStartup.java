@@ -49,6 +49,7 @@ final class PgStartup {
                                 session.socket.getInetAddress().getHostAddress(), session.socket.getPort(), true);
                         s.setUseClientMode(false);
                         s.startHandshake();
+                        session.clientTls = true;
                         session.clientIn = PgFrameReader.fromClient(s.getInputStream(), session.config.maxMessageBytes());
                         session.clientOut = new PgMessageWriter(s.getOutputStream());
                         secure = true;

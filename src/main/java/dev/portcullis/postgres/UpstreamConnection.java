@@ -29,6 +29,7 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -392,7 +393,8 @@ public final class UpstreamConnection implements Closeable {
     private static Socket connect(String host, int port) throws IOException {
         IOException last = null;
         for (InetAddress address : InetAddress.getAllByName(host)) {
-            Socket socket = new Socket();
+            // A channel's socket, so that a session's connection can move onto an event loop once logged in (PgLoop).
+            Socket socket = SocketChannel.open().socket();
             try {
                 socket.setTcpNoDelay(true);
                 socket.setKeepAlive(true);

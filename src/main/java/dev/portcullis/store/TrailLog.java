@@ -9,7 +9,10 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -303,8 +306,34 @@ final class TrailLog implements AutoCloseable {
         return forced;
     }
 
+    /**
+     * Makes the syncs a virtual thread asks for: an {@code msync} is a native call, which would hold the thread's
+     * carrier for the whole sync, and that carrier may be an event loop serving other sessions (a PostgreSQL
+     * session's thread runs on its loop). The virtual thread waits for this one instead, and its carrier goes on.
+     */
+    private static final ExecutorService SYNCS = Executors.newCachedThreadPool(
+            Thread.ofPlatform().name("audit-force-", 0).daemon(true).factory());
+
     /** Returns once everything up to {@code position} is on disk; one {@code fsync} serves every waiting caller. */
     void force(long position) {
+        if (forced >= position) return;
+        if (!Thread.currentThread().isVirtual()) {
+            forceHere(position);
+            return;
+        }
+        Future<?> synced = SYNCS.submit(() -> forceHere(position));
+        try {
+            synced.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            throw new AuditStoreException("cannot force the audit trail to disk in " + dir + ": " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AuditStoreException("interrupted while the audit trail in " + dir + " was forced to disk", e);
+        }
+    }
+
+    private void forceHere(long position) {
         while (forced < position) {
             synchronized (forceLock) {
                 if (forced >= position) return;

@@ -1,0 +1,435 @@
+package dev.portcullis.postgres;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A logged-in PostgreSQL session's two connections on a Netty event loop, and its two virtual threads (the
+ * session's, which reads and judges the client's messages, and the relay's, which masks and records the server's
+ * answers) scheduled on that same loop. The loop's thread moves bytes: it reads each side into an {@link Inbox}
+ * and wakes the thread that reads it, which then runs on the loop's thread in its turn, with no other thread
+ * woken. What the session forwards goes straight to the server's socket; what the relay sends goes out through
+ * the loop. Per statement that is one read and one write on each side, where a virtual thread on the JDK's
+ * scheduler also makes a read that finds nothing, re-arms the poller and is woken by it (12 system calls per
+ * {@code pgbench} statement against 6, measured with {@code PERF_SYSCALLS=1 bench/postgres.sh}).
+ *
+ * <p>A virtual thread gives the loop back whenever it waits (for bytes, an approval, a lock, the network), and the
+ * loop's thread never waits for a lock these threads take, so one session's wait holds up no other. A native call
+ * that blocks would hold the loop: the trail's {@code msync} is made on a thread of its own for that reason
+ * ({@code TrailLog.force}).
+ *
+ * <p>Used for plain TCP on both sides. A session whose client negotiated TLS, or whose server is reached through a
+ * network agent, keeps its sockets and its two virtual threads on the JDK's scheduler.
+ */
+final class PgLoop {
+    private static final Logger log = LoggerFactory.getLogger(PgLoop.class);
+
+    /** A side's bytes received and not yet read by its thread, above which the loop stops reading that side. */
+    private static final int BACKLOG_BYTES = 1 << 20;
+    /** What waits to go to a slow client, above which the loop stops reading the server (its answers wait there). */
+    private static final WriteBufferWaterMark TO_CLIENT = new WriteBufferWaterMark(256 * 1024, 1 << 20);
+
+    /** Whether sessions go on event loops: {@code -Dportcullis.postgres.event-loop=false} keeps a relay thread per session. */
+    static final boolean ENABLED = Boolean.parseBoolean(System.getProperty("portcullis.postgres.event-loop", "true"));
+
+    private static final class Loops {
+        static final EventLoopGroup GROUP = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(),
+                new DefaultThreadFactory("pg-loop", true), NioIoHandler.newFactory());
+    }
+
+    /**
+     * Makes virtual threads whose scheduler is a given executor: the JDK's own builder, whose constructor for that
+     * is not public yet (custom schedulers are a preview in the making). Reached only when the JVM opens
+     * {@code java.lang} to the gateway ({@code --add-opens java.base/java.lang=ALL-UNNAMED}, as {@code bin/portcullis}
+     * and the image start it); otherwise null, and the session's thread runs on the JDK's scheduler.
+     */
+    private static final java.lang.reflect.Constructor<?> ON_EXECUTOR = threadsOnExecutor();
+
+    private static java.lang.reflect.Constructor<?> threadsOnExecutor() {
+        try {
+            var c = Class.forName("java.lang.ThreadBuilders$VirtualThreadBuilder").getDeclaredConstructor(java.util.concurrent.Executor.class);
+            c.setAccessible(true);
+            return c;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            log.info("PostgreSQL sessions' threads run on the JDK's virtual-thread scheduler, not on their event loop ({}); "
+                    + "start the JVM with --add-opens java.base/java.lang=ALL-UNNAMED to run them there", e.toString());
+            return null;
+        }
+    }
+
+    private final PgSession session;
+    private final NioSocketChannel client;
+    private final NioSocketChannel server;
+    private final SocketChannel serverSocket;
+    private final Inbox fromClient;
+    private final Inbox fromServer;
+    private EventLoop eventLoop;
+
+    private PgLoop(PgSession session, SocketChannel clientSocket, SocketChannel serverSocket) {
+        this.session = session;
+        this.serverSocket = serverSocket;
+        // Both sockets turn non-blocking here: what the session wrote before is out already.
+        this.client = new NioSocketChannel(null, clientSocket);
+        this.server = new NioSocketChannel(null, serverSocket);
+        this.fromClient = new Inbox(client, "client");
+        this.fromServer = new Inbox(server, "server");
+    }
+
+    /**
+     * Moves the session's connections onto a loop, or returns null when they cannot go (TLS, an agent's tunnel, or
+     * bytes of the server's already read ahead). Called once logged in, before the client's first message is read.
+     */
+    static PgLoop attach(PgSession session) throws IOException {
+        if (!ENABLED || session.clientTls) return null;
+        SocketChannel clientSocket = session.socket.getChannel();
+        SocketChannel serverSocket = session.upstream.socket().getChannel();
+        if (clientSocket == null || serverSocket == null || session.upstream.reader().hasBufferedInput()) return null;
+        synchronized (session.clientWriteLock) {
+            session.clientOut.flush();
+        }
+        session.upstream.writer().flush();
+        PgLoop loop = new PgLoop(session, clientSocket, serverSocket);
+        loop.start();
+        return loop;
+    }
+
+    private void start() throws IOException {
+        // What the session reads and writes from now on; bytes the client sent ahead stay in its reader.
+        session.clientIn.continueFrom(fromClient);
+        session.upstream.reader().continueFrom(fromServer);
+        synchronized (session.clientWriteLock) {
+            session.clientOut.continueTo(new ToClient(client));
+        }
+        session.upstream.writer().continueTo(new ToServer(server, serverSocket));
+        client.config().setWriteBufferWaterMark(TO_CLIENT);
+        client.pipeline().addLast(new ClientHandler());
+        server.pipeline().addLast(new ServerHandler());
+        EventLoop loop = Loops.GROUP.next(); // both on one loop, with the session's two threads
+        eventLoop = loop;
+        await(loop.register(server), "server");
+        await(loop.register(client), "client");
+    }
+
+    private static void await(io.netty.channel.ChannelFuture registered, String which) throws IOException {
+        registered.awaitUninterruptibly();
+        if (!registered.isSuccess()) throw new IOException("cannot move the " + which + " connection onto an event loop: "
+                + registered.cause(), registered.cause());
+    }
+
+    /**
+     * Virtual threads for the session's work (judging the client's messages; relaying the server's answers) whose
+     * scheduler is the session's event loop: woken by the loop when bytes arrive, they run there, with no other
+     * thread to wake, and give the loop back whenever they wait (for bytes, an approval, a lock, the disk). The
+     * loop's own thread only moves bytes and never waits for a lock these threads hold. Without {@link #ON_EXECUTOR}
+     * they are ordinary virtual threads.
+     */
+    Thread.Builder.OfVirtual threads() {
+        if (ON_EXECUTOR != null) {
+            try {
+                return (Thread.Builder.OfVirtual) ON_EXECUTOR.newInstance(eventLoop);
+            } catch (ReflectiveOperationException e) {
+                log.debug("virtual threads on the event loop unavailable: {}", e.toString());
+            }
+        }
+        return Thread.ofVirtual();
+    }
+
+    /** Whether the client has closed its side (the session waits for an approval meanwhile). */
+    boolean clientLeft() {
+        return fromClient.ended();
+    }
+
+    /** Closes the client's side, after what was written to it: the session's reads of it end. */
+    void closeClient() {
+        fromClient.end(null);
+        client.close();
+    }
+
+    /** Closes the server's side: the relay's reads of it end. */
+    void closeServer() {
+        fromServer.end(null);
+        server.close();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    private final class ServerHandler extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            fromServer.add((ByteBuf) msg);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            fromServer.end(null);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            fromServer.end(cause);
+            ctx.close();
+        }
+    }
+
+    private final class ClientHandler extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            fromClient.add((ByteBuf) msg);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            fromClient.end(null);
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            writable.signalIfWritable(ctx.channel());
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            log.debug("client connection of {} failed: {}", session.config.name(), cause.toString());
+            fromClient.end(cause);
+            ctx.close();
+        }
+    }
+
+    /**
+     * One side's bytes as the loop received them, read by the session's thread (the client's) or the relay's (the
+     * server's), which wait here, not in the kernel. The loop stops reading the side while more than
+     * {@link #BACKLOG_BYTES} wait here, and reads it again once its reader is down to a quarter of that.
+     */
+    private static final class Inbox extends InputStream {
+        private final Channel channel;
+        private final String side;
+        private final ReentrantLock lock = new ReentrantLock();
+        private final Condition arrived = lock.newCondition();
+        private final ArrayDeque<ByteBuf> buffers = new ArrayDeque<>();
+        private int available;
+        private boolean ended;
+        private Throwable failure;
+
+        Inbox(Channel channel, String side) {
+            this.channel = channel;
+            this.side = side;
+        }
+
+        /** On the loop. */
+        void add(ByteBuf b) {
+            boolean full;
+            lock.lock();
+            try {
+                if (ended || !b.isReadable()) {
+                    b.release();
+                    return;
+                }
+                buffers.addLast(b);
+                available += b.readableBytes();
+                full = available > BACKLOG_BYTES;
+                arrived.signal();
+            } finally {
+                lock.unlock();
+            }
+            if (full) channel.config().setAutoRead(false);
+        }
+
+        /** Nothing more arrives; {@code cause} is why, when it failed. What was received can still be read. */
+        void end(Throwable cause) {
+            lock.lock();
+            try {
+                if (!ended && cause != null) failure = cause;
+                ended = true;
+                arrived.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        boolean ended() {
+            lock.lock();
+            try {
+                return ended && buffers.isEmpty();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public int available() {
+            lock.lock();
+            try {
+                return available;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] into, int offset, int length) throws IOException {
+            if (length == 0) return 0;
+            boolean resume;
+            int n;
+            lock.lock();
+            try {
+                while (buffers.isEmpty()) {
+                    if (failure != null) throw new IOException("connection to the " + side + " failed: " + failure.getMessage(), failure);
+                    if (ended) return -1;
+                    arrived.await();
+                }
+                ByteBuf b = buffers.peekFirst();
+                n = Math.min(length, b.readableBytes());
+                b.readBytes(into, offset, n);
+                if (!b.isReadable()) buffers.pollFirst().release();
+                resume = available > BACKLOG_BYTES / 4 && available - n <= BACKLOG_BYTES / 4;
+                available -= n;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while reading from the " + side);
+            } finally {
+                lock.unlock();
+            }
+            if (resume) channel.config().setAutoRead(true);
+            return n;
+        }
+
+        @Override
+        public void close() {
+            lock.lock();
+            try {
+                ended = true;
+                for (ByteBuf b : buffers) b.release();
+                buffers.clear();
+                available = 0;
+                arrived.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    /** Signals writers waiting for a slow client to take what is queued for it. */
+    private final Writable writable = new Writable();
+
+    private static final class Writable {
+        private final ReentrantLock lock = new ReentrantLock();
+        private final Condition again = lock.newCondition();
+
+        void signalIfWritable(Channel channel) {
+            if (!channel.isWritable() && channel.isActive()) return;
+            lock.lock();
+            try {
+                again.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        void await(Channel channel) throws IOException {
+            lock.lock();
+            try {
+                while (!channel.isWritable() && channel.isActive()) again.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while the client was slow to read");
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /**
+     * To the client through the loop. A flush that leaves more than {@link #TO_CLIENT}'s high mark queued waits
+     * until the client has taken it down to the low mark: a slow client slows the relay, which leaves the server's
+     * answers in the server's socket.
+     */
+    private final class ToClient extends OutputStream {
+        private final Channel channel;
+
+        ToClient(Channel channel) {
+            this.channel = channel;
+        }
+
+        @Override
+        public void write(int b) {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] bytes, int offset, int length) {
+            if (length == 0) return;
+            // A copy: the writer reuses its array. On the heap: pooled buffers would keep a cache per session thread.
+            channel.write(Unpooled.wrappedBuffer(Arrays.copyOfRange(bytes, offset, offset + length)), channel.voidPromise());
+        }
+
+        @Override
+        public void flush() throws IOException {
+            channel.flush();
+            if (!channel.isWritable() && !channel.eventLoop().inEventLoop()) writable.await(channel);
+        }
+    }
+
+    /**
+     * To the server from the session's thread: straight to its socket, which the loop only reads. When the socket
+     * takes less than all (the server is not reading), the rest goes through the loop, and the thread waits for it,
+     * so nothing written later can pass it.
+     */
+    private static final class ToServer extends OutputStream {
+        private final Channel channel;
+        private final SocketChannel socket;
+
+        ToServer(Channel channel, SocketChannel socket) {
+            this.channel = channel;
+            this.socket = socket;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] bytes, int offset, int length) throws IOException {
+            ByteBuffer out = ByteBuffer.wrap(bytes, offset, length);
+            while (out.hasRemaining()) {
+                if (!channel.isOpen()) throw new IOException("the connection to the server is closed");
+                if (socket.write(out) == 0) {
+                    var sent = channel.writeAndFlush(Unpooled.copiedBuffer(out));
+                    sent.awaitUninterruptibly();
+                    if (!sent.isSuccess()) throw new IOException("cannot write to the server: " + sent.cause(), sent.cause());
+                    return;
+                }
+            }
+        }
+    }
+}
