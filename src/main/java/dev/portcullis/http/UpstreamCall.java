@@ -7,6 +7,7 @@ import dev.portcullis.gate.GateUnavailableException;
 import dev.portcullis.masking.CappedCapture;
 import dev.portcullis.masking.MaskingException;
 import dev.portcullis.recording.Excerpt;
+import dev.portcullis.net.LoopInbox;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.ByteBufOutputStream;
@@ -67,7 +68,7 @@ final class UpstreamCall {
     private HttpResponse head;
     private ByteBuf gathered; // one chunk as it came, a composite of them once a second one arrives
     private CappedCapture passCapture;
-    private UpstreamBodyPipe pipe;
+    private LoopInbox pipe;
     /** Claimed by whichever path records how the call ended: exactly one does. */
     private final AtomicBoolean outcome = new AtomicBoolean();
 
@@ -283,7 +284,7 @@ final class UpstreamCall {
             first.release();
         } else {
             state = State.MASKING;
-            pipe = new UpstreamBodyPipe(up);
+            pipe = new LoopInbox(up, "the upstream");
             if (first.isReadable()) pipe.offer(first);
             else first.release();
             upstream.blocking.execute(this::maskStream);

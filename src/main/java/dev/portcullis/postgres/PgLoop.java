@@ -1,5 +1,6 @@
 package dev.portcullis.postgres;
 
+import dev.portcullis.net.LoopInbox;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -13,12 +14,10 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
-import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -28,7 +27,7 @@ import org.slf4j.LoggerFactory;
 /**
  * A logged-in PostgreSQL session's two connections on a Netty event loop, and its two virtual threads (the
  * session's, which reads and judges the client's messages, and the relay's, which masks and records the server's
- * answers) scheduled on that same loop. The loop's thread moves bytes: it reads each side into an {@link Inbox}
+ * answers) scheduled on that same loop. The loop's thread moves bytes: it reads each side into a {@link LoopInbox}
  * and wakes the thread that reads it, which then runs on the loop's thread in its turn, with no other thread
  * woken. What the session forwards goes straight to the server's socket; what the relay sends goes out through
  * the loop. Per statement that is one read and one write on each side, where a virtual thread on the JDK's
@@ -46,8 +45,6 @@ import org.slf4j.LoggerFactory;
 final class PgLoop {
     private static final Logger log = LoggerFactory.getLogger(PgLoop.class);
 
-    /** A side's bytes received and not yet read by its thread, above which the loop stops reading that side. */
-    private static final int BACKLOG_BYTES = 1 << 20;
     /** What waits to go to a slow client, above which the loop stops reading the server (its answers wait there). */
     private static final WriteBufferWaterMark TO_CLIENT = new WriteBufferWaterMark(256 * 1024, 1 << 20);
 
@@ -83,8 +80,8 @@ final class PgLoop {
     private final NioSocketChannel client;
     private final NioSocketChannel server;
     private final SocketChannel serverSocket;
-    private final Inbox fromClient;
-    private final Inbox fromServer;
+    private final LoopInbox fromClient;
+    private final LoopInbox fromServer;
     private EventLoop eventLoop;
 
     private PgLoop(PgSession session, SocketChannel clientSocket, SocketChannel serverSocket) {
@@ -93,8 +90,8 @@ final class PgLoop {
         // Both sockets turn non-blocking here: what the session wrote before is out already.
         this.client = new NioSocketChannel(null, clientSocket);
         this.server = new NioSocketChannel(null, serverSocket);
-        this.fromClient = new Inbox(client, "client");
-        this.fromServer = new Inbox(server, "server");
+        this.fromClient = new LoopInbox(client, "the client");
+        this.fromServer = new LoopInbox(server, "the server");
     }
 
     /**
@@ -106,22 +103,22 @@ final class PgLoop {
         SocketChannel clientSocket = session.socket.getChannel();
         SocketChannel serverSocket = session.upstream.socket().getChannel();
         if (clientSocket == null || serverSocket == null || session.upstream.reader().hasBufferedInput()) return null;
+        // Under the lock a session admin's terminate takes too: it finds the session before the move or after it.
         synchronized (session.clientWriteLock) {
             session.clientOut.flush();
+            session.upstream.writer().flush();
+            PgLoop loop = new PgLoop(session, clientSocket, serverSocket);
+            loop.start();
+            session.loop = loop;
+            return loop;
         }
-        session.upstream.writer().flush();
-        PgLoop loop = new PgLoop(session, clientSocket, serverSocket);
-        loop.start();
-        return loop;
     }
 
     private void start() throws IOException {
         // What the session reads and writes from now on; bytes the client sent ahead stay in its reader.
         session.clientIn.continueFrom(fromClient);
         session.upstream.reader().continueFrom(fromServer);
-        synchronized (session.clientWriteLock) {
-            session.clientOut.continueTo(new ToClient(client));
-        }
+        session.clientOut.continueTo(new ToClient(client));
         session.upstream.writer().continueTo(new ToServer(server, serverSocket));
         client.config().setWriteBufferWaterMark(TO_CLIENT);
         client.pipeline().addLast(new ClientHandler());
@@ -156,20 +153,52 @@ final class PgLoop {
         return Thread.ofVirtual();
     }
 
+    /** The session's work: reading and judging the client's messages until the session ends. */
+    interface SessionWork {
+        void run() throws IOException;
+    }
+
+    /**
+     * Runs {@code work} on a virtual thread of the loop ({@link #threads}); the calling thread, made before the
+     * session was logged in, waits for it, and what it throws is thrown here.
+     */
+    void runSessionThread(SessionWork work) throws IOException, InterruptedException {
+        Throwable[] failed = new Throwable[1];
+        Thread thread = threads().name(Thread.currentThread().getName() + "-on-loop").start(() -> {
+            try {
+                work.run();
+            } catch (IOException | RuntimeException e) {
+                failed[0] = e;
+            }
+        });
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            thread.interrupt(); // the gateway is stopping
+            throw e;
+        }
+        switch (failed[0]) {
+            case null -> { }
+            case IOException e -> throw e;
+            case RuntimeException e -> throw e;
+            default -> throw new IllegalStateException(failed[0]);
+        }
+    }
+
     /** Whether the client has closed its side (the session waits for an approval meanwhile). */
     boolean clientLeft() {
-        return fromClient.ended();
+        return fromClient.drained();
     }
 
     /** Closes the client's side, after what was written to it: the session's reads of it end. */
     void closeClient() {
-        fromClient.end(null);
+        fromClient.end();
         client.close();
     }
 
     /** Closes the server's side: the relay's reads of it end. */
     void closeServer() {
-        fromServer.end(null);
+        fromServer.end();
         server.close();
     }
 
@@ -178,17 +207,17 @@ final class PgLoop {
     private final class ServerHandler extends ChannelInboundHandlerAdapter {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            fromServer.add((ByteBuf) msg);
+            fromServer.offer((ByteBuf) msg);
         }
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            fromServer.end(null);
+            fromServer.end();
         }
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            fromServer.end(cause);
+            fromServer.fail(cause instanceof IOException e ? e : new IOException(cause.toString(), cause));
             ctx.close();
         }
     }
@@ -196,12 +225,12 @@ final class PgLoop {
     private final class ClientHandler extends ChannelInboundHandlerAdapter {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            fromClient.add((ByteBuf) msg);
+            fromClient.offer((ByteBuf) msg);
         }
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            fromClient.end(null);
+            fromClient.end();
         }
 
         @Override
@@ -212,127 +241,8 @@ final class PgLoop {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             log.debug("client connection of {} failed: {}", session.config.name(), cause.toString());
-            fromClient.end(cause);
+            fromClient.fail(cause instanceof IOException e ? e : new IOException(cause.toString(), cause));
             ctx.close();
-        }
-    }
-
-    /**
-     * One side's bytes as the loop received them, read by the session's thread (the client's) or the relay's (the
-     * server's), which wait here, not in the kernel. The loop stops reading the side while more than
-     * {@link #BACKLOG_BYTES} wait here, and reads it again once its reader is down to a quarter of that.
-     */
-    private static final class Inbox extends InputStream {
-        private final Channel channel;
-        private final String side;
-        private final ReentrantLock lock = new ReentrantLock();
-        private final Condition arrived = lock.newCondition();
-        private final ArrayDeque<ByteBuf> buffers = new ArrayDeque<>();
-        private int available;
-        private boolean ended;
-        private Throwable failure;
-
-        Inbox(Channel channel, String side) {
-            this.channel = channel;
-            this.side = side;
-        }
-
-        /** On the loop. */
-        void add(ByteBuf b) {
-            boolean full;
-            lock.lock();
-            try {
-                if (ended || !b.isReadable()) {
-                    b.release();
-                    return;
-                }
-                buffers.addLast(b);
-                available += b.readableBytes();
-                full = available > BACKLOG_BYTES;
-                arrived.signal();
-            } finally {
-                lock.unlock();
-            }
-            if (full) channel.config().setAutoRead(false);
-        }
-
-        /** Nothing more arrives; {@code cause} is why, when it failed. What was received can still be read. */
-        void end(Throwable cause) {
-            lock.lock();
-            try {
-                if (!ended && cause != null) failure = cause;
-                ended = true;
-                arrived.signalAll();
-            } finally {
-                lock.unlock();
-            }
-        }
-
-        boolean ended() {
-            lock.lock();
-            try {
-                return ended && buffers.isEmpty();
-            } finally {
-                lock.unlock();
-            }
-        }
-
-        @Override
-        public int available() {
-            lock.lock();
-            try {
-                return available;
-            } finally {
-                lock.unlock();
-            }
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-        }
-
-        @Override
-        public int read(byte[] into, int offset, int length) throws IOException {
-            if (length == 0) return 0;
-            boolean resume;
-            int n;
-            lock.lock();
-            try {
-                while (buffers.isEmpty()) {
-                    if (failure != null) throw new IOException("connection to the " + side + " failed: " + failure.getMessage(), failure);
-                    if (ended) return -1;
-                    arrived.await();
-                }
-                ByteBuf b = buffers.peekFirst();
-                n = Math.min(length, b.readableBytes());
-                b.readBytes(into, offset, n);
-                if (!b.isReadable()) buffers.pollFirst().release();
-                resume = available > BACKLOG_BYTES / 4 && available - n <= BACKLOG_BYTES / 4;
-                available -= n;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted while reading from the " + side);
-            } finally {
-                lock.unlock();
-            }
-            if (resume) channel.config().setAutoRead(true);
-            return n;
-        }
-
-        @Override
-        public void close() {
-            lock.lock();
-            try {
-                ended = true;
-                for (ByteBuf b : buffers) b.release();
-                buffers.clear();
-                available = 0;
-                arrived.signalAll();
-            } finally {
-                lock.unlock();
-            }
         }
     }
 
@@ -381,19 +291,21 @@ final class PgLoop {
         }
 
         @Override
-        public void write(int b) {
+        public void write(int b) throws IOException {
             write(new byte[] {(byte) b}, 0, 1);
         }
 
         @Override
-        public void write(byte[] bytes, int offset, int length) {
+        public void write(byte[] bytes, int offset, int length) throws IOException {
             if (length == 0) return;
+            if (!channel.isRegistered()) throw new IOException("the client's connection is closed");
             // A copy: the writer reuses its array. On the heap: pooled buffers would keep a cache per session thread.
             channel.write(Unpooled.wrappedBuffer(Arrays.copyOfRange(bytes, offset, offset + length)), channel.voidPromise());
         }
 
         @Override
         public void flush() throws IOException {
+            if (!channel.isRegistered()) throw new IOException("the client's connection is closed");
             channel.flush();
             if (!channel.isWritable() && !channel.eventLoop().inEventLoop()) writable.await(channel);
         }
@@ -422,7 +334,7 @@ final class PgLoop {
         public void write(byte[] bytes, int offset, int length) throws IOException {
             ByteBuffer out = ByteBuffer.wrap(bytes, offset, length);
             while (out.hasRemaining()) {
-                if (!channel.isOpen()) throw new IOException("the connection to the server is closed");
+                if (!channel.isOpen() || !channel.isRegistered()) throw new IOException("the connection to the server is closed");
                 if (socket.write(out) == 0) {
                     var sent = channel.writeAndFlush(Unpooled.copiedBuffer(out));
                     sent.awaitUninterruptibly();

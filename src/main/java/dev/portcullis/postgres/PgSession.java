@@ -95,12 +95,13 @@ final class PgSession implements Runnable {
         try {
             if (!PgStartup.run(this)) return;
             live = gate.live().register(recording.sessionId(), identity, config.name(), "postgres", this::terminate);
-            loop = PgLoop.attach(this);
+            PgLoop.attach(this); // sets loop, when the session's connections can go there
             Thread server = (loop != null ? loop.threads() : Thread.ofVirtual()).name("pg-" + config.name() + "-server")
                     .start(new PgRelay(this));
             try {
                 judge = new SessionJudge(gate, recording, config, identity);
-                clientLoopWhereItRuns();
+                if (loop != null) loop.runSessionThread(this::clientLoop); // where the loop wakes it, not here
+                else clientLoop();
             } catch (PgProtocolException e) {
                 ending = true;
                 endReason = "protocol error: " + e.getMessage();
@@ -149,9 +150,8 @@ final class PgSession implements Runnable {
 
     /** Closes the client's connection; a read of it waiting in the session's thread ends. */
     void closeClientSide() {
-        PgLoop l = loop;
-        if (l != null) {
-            l.closeClient(); // by the loop, after what was written to the client went out
+        if (loop != null) {
+            loop.closeClient(); // by the loop, after what was written to the client went out
             return;
         }
         try {
@@ -163,22 +163,23 @@ final class PgSession implements Runnable {
 
     private dev.portcullis.gate.LiveSessions.Registration live;
     /** The session's connections on an event loop, once logged in; null while starting, or when they cannot go. */
-    private volatile PgLoop loop;
+    volatile PgLoop loop;
 
     /** A session admin ends the session: the client hears why (FATAL 57P01, as for pg_terminate_backend), then both sides close. */
     private void terminate(String by, String reason) {
         terminated = "terminated by " + by + ": " + reason;
         ending = true;
         log.info("session of {} on {} terminated by {}: {}", identity.subject(), config.name(), by, reason);
-        sendFatal(PgErrors.fatal("57P01", "Portcullis: this session was ended by " + by + ": " + reason));
-        if (upstream != null) upstream.close();
-        closeClientSide();
+        synchronized (clientWriteLock) { // not while the connections move onto the loop (PgLoop.attach)
+            sendFatal(PgErrors.fatal("57P01", "Portcullis: this session was ended by " + by + ": " + reason));
+            if (upstream != null) upstream.close();
+            closeClientSide();
+        }
     }
 
     /** Whether the client closed its connection (a short, non-destructive look). */
     boolean clientLeft() throws IOException {
-        PgLoop l = loop;
-        if (l != null) return l.clientLeft();
+        if (loop != null) return loop.clientLeft(); // set once, never unset
         int previous = socket.getSoTimeout();
         socket.setSoTimeout(20);
         try {
@@ -200,39 +201,6 @@ final class PgSession implements Runnable {
 
     // ---------------------------------------------------------------------------------------------
     // Client → server: every statement judged before anything of its unit is forwarded.
-
-    /**
-     * Runs {@link #clientLoop} on a virtual thread of the session's event loop when there is one (this thread, made
-     * before the session was logged in, waits for it and ends the session as before), else here.
-     */
-    private void clientLoopWhereItRuns() throws IOException, InterruptedException {
-        PgLoop l = loop;
-        if (l == null) {
-            clientLoop();
-            return;
-        }
-        Thread.Builder.OfVirtual onLoop = l.threads();
-        Throwable[] failed = new Throwable[1];
-        Thread session = onLoop.name(Thread.currentThread().getName() + "-on-loop").start(() -> {
-            try {
-                clientLoop();
-            } catch (IOException | RuntimeException e) {
-                failed[0] = e;
-            }
-        });
-        try {
-            session.join();
-        } catch (InterruptedException e) {
-            session.interrupt(); // the gateway is stopping
-            throw e;
-        }
-        switch (failed[0]) {
-            case null -> { }
-            case IOException e -> throw e;
-            case RuntimeException e -> throw e;
-            default -> throw new IllegalStateException(failed[0]);
-        }
-    }
 
     private void clientLoop() throws IOException {
         PgMessageWriter toServer = upstream.writer();

@@ -25,7 +25,7 @@ class DataPathClassesStaySmallTest {
 
     /** What every operation passes through: adapters, the gate and everything it calls. */
     static final List<String> DATA_PATH = List.of("core", "identity", "gate", "policy", "approval", "masking", "sql",
-            "recording", "store", "http", "postgres");
+            "recording", "store", "net", "http", "postgres");
 
     static final Path SOURCES = Path.of("src/main/java/dev/portcullis");
 
