@@ -5,8 +5,9 @@
 #   portcullis wrk → Portcullis (token validation, policy, masking, recording on) → upstream
 # Prints requests/s and p99 latency for each and the ratios portcullis/direct, portcullis/nginx.
 # With PERF=1, perf stat counts the gateway's system calls, context switches and migrations per call.
+# With PERF_SYSCALLS=1 as well, the system calls of its I/O one by one (read, write, epoll_wait, futex...).
 # With JFR_DIR=dir, the gateway's measured run is flight-recorded there (JFR, profile settings).
-# Usage: [WARMUP=seconds] [PERF=1] [JFR_DIR=dir] bench/http.sh [duration-seconds] [connections]
+# Usage: [WARMUP=seconds] [PERF=1 [PERF_SYSCALLS=1]] [JFR_DIR=dir] bench/http.sh [duration-seconds] [connections]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh

@@ -14,7 +14,8 @@
 # the gateway that reaches the database itself: what the tunnel costs.
 # With JFR_DIR=dir, the gateway's measured runs are flight-recorded there (JFR, profile settings).
 # With PERF=1, perf stat counts the gateway's system calls, context switches and migrations per statement.
-# Usage: [WARMUP=seconds] [PGSTORE=1] [AGENT=1] [PERF=1] [JFR_DIR=dir] bench/postgres.sh [duration-seconds]   (runs as root: the server runs as the postgres OS user)
+# With PERF_SYSCALLS=1 as well, the system calls of its I/O one by one (read, write, epoll_wait, futex...).
+# Usage: [WARMUP=seconds] [PGSTORE=1] [AGENT=1] [PERF=1 [PERF_SYSCALLS=1]] [JFR_DIR=dir] bench/postgres.sh [duration-seconds]   (runs as root: the server runs as the postgres OS user)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh

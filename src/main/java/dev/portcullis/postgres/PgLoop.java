@@ -45,10 +45,10 @@ import org.slf4j.LoggerFactory;
 final class PgLoop {
     private static final Logger log = LoggerFactory.getLogger(PgLoop.class);
 
-    /** What waits to go to a slow client, above which the loop stops reading the server (its answers wait there). */
+    /** What waits to go to a slow client, above which the relay waits for it (the server's answers wait in its socket). */
     private static final WriteBufferWaterMark TO_CLIENT = new WriteBufferWaterMark(256 * 1024, 1 << 20);
 
-    /** Whether sessions go on event loops: {@code -Dportcullis.postgres.event-loop=false} keeps a relay thread per session. */
+    /** Whether sessions go on event loops: {@code -Dportcullis.postgres.event-loop=false} keeps their sockets and threads as before. */
     static final boolean ENABLED = Boolean.parseBoolean(System.getProperty("portcullis.postgres.event-loop", "true"));
 
     private static final class Loops {
@@ -58,7 +58,7 @@ final class PgLoop {
 
     /**
      * Makes virtual threads whose scheduler is a given executor: the JDK's own builder, whose constructor for that
-     * is not public yet (custom schedulers are a preview in the making). Reached only when the JVM opens
+     * is not public API. Reached only when the JVM opens
      * {@code java.lang} to the gateway ({@code --add-opens java.base/java.lang=ALL-UNNAMED}, as {@code bin/portcullis}
      * and the image start it); otherwise null, and the session's thread runs on the JDK's scheduler.
      */
