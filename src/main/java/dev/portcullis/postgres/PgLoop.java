@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * woken. What the session forwards goes straight to the server's socket; what the relay sends goes out through
  * the loop. Per statement that is one read and one write on each side, where a virtual thread on the JDK's
  * scheduler also makes a read that finds nothing, re-arms the poller and is woken by it (12 system calls per
- * {@code pgbench} statement against 6, measured with {@code PERF_SYSCALLS=1 bench/postgres.sh}).
+ * {@code pgbench} statement against 7.5, measured with {@code PERF_SYSCALLS=1 bench/postgres.sh}).
  *
  * <p>A virtual thread gives the loop back whenever it waits (for bytes, an approval, a lock, the network), and the
  * loop's thread never waits for a lock these threads take, so one session's wait holds up no other. A native call
