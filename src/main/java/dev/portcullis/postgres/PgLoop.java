@@ -95,14 +95,14 @@ final class PgLoop {
     }
 
     /**
-     * Moves the session's connections onto a loop, or returns null when they cannot go (TLS, an agent's tunnel, or
-     * bytes of the server's already read ahead). Called once logged in, before the client's first message is read.
+     * Moves the session's connections onto a loop and sets {@code session.loop}, or leaves them where they are when
+     * they cannot go (TLS, an agent's tunnel, or bytes of the server's already read ahead). Called once logged in, before the client's first message is read.
      */
-    static PgLoop attach(PgSession session) throws IOException {
-        if (!ENABLED || session.clientTls) return null;
+    static void attach(PgSession session) throws IOException {
+        if (!ENABLED || session.clientTls) return;
         SocketChannel clientSocket = session.socket.getChannel();
         SocketChannel serverSocket = session.upstream.socket().getChannel();
-        if (clientSocket == null || serverSocket == null || session.upstream.reader().hasBufferedInput()) return null;
+        if (clientSocket == null || serverSocket == null || session.upstream.reader().hasBufferedInput()) return;
         // Under the lock a session admin's terminate takes too: it finds the session before the move or after it.
         synchronized (session.clientWriteLock) {
             session.clientOut.flush();
@@ -110,7 +110,6 @@ final class PgLoop {
             PgLoop loop = new PgLoop(session, clientSocket, serverSocket);
             loop.start();
             session.loop = loop;
-            return loop;
         }
     }
 
@@ -121,8 +120,8 @@ final class PgLoop {
         session.clientOut.continueTo(new ToClient(client));
         session.upstream.writer().continueTo(new ToServer(server, serverSocket));
         client.config().setWriteBufferWaterMark(TO_CLIENT);
-        client.pipeline().addLast(new ClientHandler());
-        server.pipeline().addLast(new ServerHandler());
+        client.pipeline().addLast(new ToInbox(fromClient, "client"));
+        server.pipeline().addLast(new ToInbox(fromServer, "server"));
         EventLoop loop = Loops.GROUP.next(); // both on one loop, with the session's two threads
         eventLoop = loop;
         await(loop.register(server), "server");
@@ -204,44 +203,35 @@ final class PgLoop {
 
     // ---------------------------------------------------------------------------------------------
 
-    private final class ServerHandler extends ChannelInboundHandlerAdapter {
+    /** Feeds one side's bytes, its end or its failure to that side's inbox; on the client's side, also its writability. */
+    private final class ToInbox extends ChannelInboundHandlerAdapter {
+        private final LoopInbox inbox;
+        private final String side;
+
+        ToInbox(LoopInbox inbox, String side) {
+            this.inbox = inbox;
+            this.side = side;
+        }
+
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            fromServer.offer((ByteBuf) msg);
+            inbox.offer((ByteBuf) msg);
         }
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            fromServer.end();
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            fromServer.fail(cause instanceof IOException e ? e : new IOException(cause.toString(), cause));
-            ctx.close();
-        }
-    }
-
-    private final class ClientHandler extends ChannelInboundHandlerAdapter {
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            fromClient.offer((ByteBuf) msg);
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            fromClient.end();
+            inbox.end();
         }
 
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-            writable.signalIfWritable(ctx.channel());
+            if (ctx.channel() == client) writable.signalIfWritable(client); // the relay waits only for the client's side
         }
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            log.debug("client connection of {} failed: {}", session.config.name(), cause.toString());
-            fromClient.fail(cause instanceof IOException e ? e : new IOException(cause.toString(), cause));
+            log.debug("{} connection of {} failed: {}", side, session.config.name(), cause.toString());
+            inbox.fail(cause instanceof IOException e ? e : new IOException(cause.toString(), cause));
             ctx.close();
         }
     }

@@ -72,15 +72,11 @@ final class PgRelay implements Runnable {
     private PgFrameReader fromServer;
     private ResultCapture result;
 
-    private void start() {
-        fromServer = session.upstream.reader();
-        result = new ResultCapture(session.config.recordedRows());
-    }
-
     /** Relays until the server's side ends. */
     @Override
     public void run() {
-        start();
+        fromServer = session.upstream.reader();
+        result = new ResultCapture(session.config.recordedRows());
         Throwable cause = null;
         try {
             while (true) step();
