@@ -105,7 +105,6 @@ public final class PgFrameReader {
         this.streamCountsReceived = true;
     }
 
-
     /**
      * Reads one startup-phase packet. After an SSLRequest or GSSENCRequest the reader still expects
      * a startup packet (the answer was 'N', or the caller wraps the socket in TLS and makes a new
