@@ -7,7 +7,8 @@
 # With PERF=1, perf stat counts the gateway's system calls, context switches and migrations per call.
 # With PERF_SYSCALLS=1 as well, the system calls of its I/O one by one (read, write, epoll_wait, futex...).
 # With JFR_DIR=dir, the gateway's measured run is flight-recorded there (JFR, profile settings).
-# Usage: [WARMUP=seconds] [PERF=1 [PERF_SYSCALLS=1]] [JFR_DIR=dir] bench/http.sh [duration-seconds] [connections]
+# With PERF_RECORD_DIR=dir, perf samples it there (a flat profile, kernel included; bench/lib.sh).
+# Usage: [WARMUP=seconds] [PERF=1 [PERF_SYSCALLS=1]] [JFR_DIR=dir] [PERF_RECORD_DIR=dir] bench/http.sh [duration-seconds] [connections]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -81,6 +82,11 @@ before=$(gateway_figures "$GW_PID" "$ADMIN")
 if [ -n "${JFR_DIR:-}" ]; then # a flight recording of the measured run, to read later
   jfr_start "$GW_PID" http "$DURATION" "$JFR_DIR/http-$CONNECTIONS.jfr"
 fi
+record_pid=
+if [ -n "${PERF_RECORD_DIR:-}" ]; then
+  perf_record_start "$GW_PID" "http-$CONNECTIONS" "$DURATION" "$PERF_RECORD_DIR"
+  record_pid=$!
+fi
 perf_pid=
 if [ "${PERF:-0}" = 1 ]; then # what the kernel does for the gateway over the measured run
   perf_start "$GW_PID" "$DURATION" "$WORK/perf"
@@ -90,6 +96,7 @@ WARMUP_SAVED=$WARMUP; WARMUP=0
 portcullis=$(run portcullis "http://127.0.0.1:$GW$PATH_UNDER_TEST" -H "Authorization: Bearer $TOKEN")
 WARMUP=$WARMUP_SAVED
 [ -n "$perf_pid" ] && wait "$perf_pid"
+[ -n "$record_pid" ] && wait "$record_pid"
 after=$(gateway_figures "$GW_PID" "$ADMIN")
 
 printf "\n%-12s %12s %12s\n" path "requests/s" "p99 (ms)"

@@ -39,6 +39,20 @@ gateway_figures() {
     END {printf "%s %.0f %.0f\n", t, a, o}'
 }
 
+# machine_ticks: the whole machine's CPU ticks so far, as "busy idle steal" (idle includes waiting for I/O;
+# steal is time the hypervisor gave this VM's CPUs to others). Two readings around a run give how much of
+# the machine stood idle or was taken away, and the CPU a transaction cost all the processes together
+# (client, proxy, server, kernel): what bounds the throughput when nothing is idle.
+machine_ticks() {
+  awk '/^cpu / {print $2 + $3 + $4 + $7 + $8, $5 + $6, $9}' /proc/stat
+}
+# machine_figures "BEFORE" "AFTER" OPERATIONS → "idle% steal% busy-µs-per-operation"
+machine_figures() {
+  echo "$1 $2 $3 $(getconf CLK_TCK)" | awk '{ busy = $4 - $1; idle = $5 - $2; steal = $6 - $3; all = busy + idle + steal
+    ops = $7 > 0 ? $7 : 1
+    printf "%.0f %.0f %.1f", (all > 0 ? 100 * idle / all : 0), (all > 0 ? 100 * steal / all : 0), busy / $8 * 1e6 / ops }'
+}
+
 # The warm-up as two runs, the second a quarter of the whole (at least 5 s): a JVM compiles the code that
 # ends and starts connections only once it has run, and the first reconnect after a long warm-up costs a
 # burst of C2 compilation (seconds of a core, measured: docs/benchmarks.md). Clients connect and disconnect
@@ -73,4 +87,13 @@ perf_per_op() { # file operations label
 # JFR_DIR=dir: a flight recording (JFR, profile settings) of a gateway for the next N seconds.
 jfr_start() { # pid name seconds file
   "${JAVA_HOME:+$JAVA_HOME/bin/}jcmd" "$1" JFR.start name="$2" settings=profile duration="$3s" filename="$4" >/dev/null
+}
+# PERF_RECORD_DIR=dir: perf samples a gateway's every thread, kernel included, for the next N seconds (in the
+# background, $! to wait on), then has the JVM write its compiled code's symbols (/tmp/perf-PID.map) so that
+# `perf report -i dir/NAME.data --sort sym` names Java methods too: a flat profile of where the CPU goes,
+# system calls and page faults included, which a JFR recording does not see (call chains: the kernel's whole, Java's
+# only with -XX:+PreserveFramePointer in PORTCULLIS_JAVA_OPTS).
+perf_record_start() { # pid name seconds dir
+  ( perf record -q -g -F 997 -p "$1" -o "$4/$2.data" -- sleep "$3" 2>/dev/null
+    "${JAVA_HOME:+$JAVA_HOME/bin/}jcmd" "$1" Compiler.perfmap >/dev/null ) &
 }

@@ -13,9 +13,10 @@
 # (examples/postgres-via-agent.yaml; the agent a separate process on the same machine), and its ratio to
 # the gateway that reaches the database itself: what the tunnel costs.
 # With JFR_DIR=dir, the gateway's measured runs are flight-recorded there (JFR, profile settings).
+# With PERF_RECORD_DIR=dir, perf samples the gateway's measured runs there (a flat profile, kernel included).
 # With PERF=1, perf stat counts the gateway's system calls, context switches and migrations per statement.
 # With PERF_SYSCALLS=1 as well, the system calls of its I/O one by one (read, write, epoll_wait, futex...).
-# Usage: [WARMUP=seconds] [PGSTORE=1] [AGENT=1] [PERF=1 [PERF_SYSCALLS=1]] [JFR_DIR=dir] bench/postgres.sh [duration-seconds]   (runs as root: the server runs as the postgres OS user)
+# Usage: [WARMUP=seconds] [PGSTORE=1] [AGENT=1] [PERF=1 [PERF_SYSCALLS=1]] [JFR_DIR=dir] [PERF_RECORD_DIR=dir] bench/postgres.sh [duration-seconds]   (runs as root: the server runs as the postgres OS user)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -206,7 +207,7 @@ percentile99_ms() { # pgbench -l logs: the 3rd field is the transaction's latenc
   cat "$@" | awk '$3 ~ /^[0-9]+$/ {print $3}' | sort -n | awk '{v[NR]=$1}
     END { if (NR == 0) { print "n/a"; exit } i = int(NR * 0.99); if (i < NR * 0.99) i++; printf "%.3f", v[i] / 1000 }'
 }
-run() { # path mode → "path-mode tps p99ms"
+run() { # path mode → "path-mode tps p99ms idle% steal% machine-µs-per-transaction"
   local path=$1 mode=$2 name=$1-$2
   mkdir "$WORK/$name"
   local opts=(-n -S -M "$mode" -c $CLIENTS -j $THREADS)
@@ -222,22 +223,34 @@ run() { # path mode → "path-mode tps p99ms"
   if [ -n "${JFR_DIR:-}" ] && [ "$path" = portcullis ]; then # a flight recording of the measured run, to read later
     jfr_start "$GW_PID" "$name" "$DURATION" "$JFR_DIR/$name.jfr"
   fi
+  local record_pid=
+  if [ -n "${PERF_RECORD_DIR:-}" ] && [ "$path" = portcullis ]; then
+    perf_record_start "$GW_PID" "$name" "$DURATION" "$PERF_RECORD_DIR"
+    record_pid=$!
+  fi
   [ "$path" = pgstore ] && gateway_figures "$GW2_PID" "$ADMIN2" > "$WORK/$name/before"
   [ "$path" = agent ] && gateway_figures "$GW3_PID" "$ADMIN3" > "$WORK/$name/before"
+  local machine_before
+  machine_before=$(machine_ticks)
   if ! via "$path" pgbench "${opts[@]}" -T "$DURATION" -l --log-prefix="$WORK/$name/tx" bench >"$WORK/$name/run.txt" 2>&1; then
     echo "  ($name: pgbench exited non-zero; its output:)" >&2
     sed 's/^/    /' "$WORK/$name/run.txt" >&2
     touch "$WORK/failed"
   fi
   local tps fails
+  local machine_after
+  machine_after=$(machine_ticks)
   tps=$(awk '/^tps = / {print $3}' "$WORK/$name/run.txt")
   fails=$(awk -F': ' '/number of failed transactions/ {print $2}' "$WORK/$name/run.txt")
   [ -n "$fails" ] && [ "${fails%% *}" != 0 ] && { echo "  ($name: failed transactions $fails)" >&2; touch "$WORK/failed"; }
   [ "$path" = portcullis ] && gateway_figures "$GW_PID" "$ADMIN" > "$WORK/$name/after"
   [ -n "$perf_pid" ] && wait "$perf_pid"
+  [ -n "$record_pid" ] && wait "$record_pid"
   [ "$path" = pgstore ] && gateway_figures "$GW2_PID" "$ADMIN2" > "$WORK/$name/after"
   [ "$path" = agent ] && gateway_figures "$GW3_PID" "$ADMIN3" > "$WORK/$name/after"
-  echo "$name ${tps:-0} $(percentile99_ms "$WORK/$name"/tx.*)"
+  local transactions
+  transactions=$(awk '/number of transactions actually processed/ {split($NF, a, "/"); print a[1]}' "$WORK/$name/run.txt")
+  echo "$name ${tps:-0} $(percentile99_ms "$WORK/$name"/tx.*) $(machine_figures "$machine_before" "$machine_after" "${transactions:-0}")"
 }
 # What one statement costs the gateway over a measured run (not the warm-up): CPU from /proc (user +
 # system), allocation from the JVM's own counter, statements from its metrics.
@@ -254,10 +267,13 @@ for mode in simple prepared; do
   done
 done
 
-printf "\n%-22s %12s %12s\n" path tps "p99 (ms)"
+# idle: the machine's CPU left unused during the run; steal: taken by the hypervisor (a noisy neighbour);
+# CPU/tx: what one transaction cost every process on the machine together (pgbench, the proxy, PostgreSQL,
+# the kernel): with nothing idle or stolen, cores / CPU/tx is the throughput.
+printf "\n%-22s %12s %12s %6s %6s %12s\n" path tps "p99 (ms)" "idle" "steal" "CPU/tx (us)"
 for line in "${results[@]}"; do
   set -- $line
-  printf "%-22s %12.1f %12s\n" "$1" "$2" "$3"
+  printf "%-22s %12.1f %12s %5s%% %5s%% %12s\n" "$1" "$2" "$3" "$4" "$5" "$6"
 done
 echo
 declare -A tps p99
