@@ -17,10 +17,9 @@ import java.nio.file.Path;
 
 /**
  * The few C library calls the JDK has no API for, through the foreign function interface: reserving a
- * file's blocks ({@code posix_fallocate}), a thread's scheduling policy ({@code sched_setscheduler} of
- * the calling thread) and faulting a mapping's pages in ahead of use ({@code madvise}). Where the C
- * library or the kernel lacks them (not Linux), they do nothing: files stay sparse, threads keep their
- * policy, and pages are faulted in by the copies that first touch them.
+ * file's blocks ({@code posix_fallocate}) and a thread's scheduling policy ({@code sched_setscheduler} of
+ * the calling thread). Where the C library or the kernel lacks them (not Linux), they do nothing: files
+ * stay sparse, and threads keep their policy.
  */
 final class Libc {
     private static final int O_WRONLY = 1;
@@ -33,10 +32,7 @@ final class Libc {
     private static final MethodHandle STRERROR;
     private static final MethodHandle GETTID;
     private static final MethodHandle SETSCHEDULER;
-    private static final MethodHandle MADVISE;
     private static final MethodHandle PAGESIZE;
-    /** {@code madvise} advice (Linux 5.14): fault pages in writable now, as a write to each would. */
-    private static final int MADV_POPULATE_WRITE = 23;
     private static final VarHandle ERRNO = Linker.Option.captureStateLayout()
             .varHandle(MemoryLayout.PathElement.groupElement("errno"));
 
@@ -50,7 +46,6 @@ final class Libc {
         STRERROR = downcall(linker, libc, "strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
         GETTID = downcall(linker, libc, "gettid", FunctionDescriptor.of(JAVA_INT));
         SETSCHEDULER = downcall(linker, libc, "sched_setscheduler", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
-        MADVISE = downcall(linker, libc, "madvise", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
         PAGESIZE = downcall(linker, libc, "getpagesize", FunctionDescriptor.of(JAVA_INT));
     }
 
@@ -63,7 +58,7 @@ final class Libc {
     private Libc() {
     }
 
-    /** Reserves the first {@code bytes} of {@code file} on disk, so that writes into its mapping cannot meet a full disk. */
+    /** Reserves the first {@code bytes} of {@code file} on disk, so that later writes into them cannot meet a full disk. */
     static void reserve(Path file, long bytes) throws IOException {
         if (OPEN == null || FALLOCATE == null || CLOSE == null || STRERROR == null) return;
         try (Arena arena = Arena.ofConfined()) {
@@ -131,21 +126,6 @@ final class Libc {
             return (int) PAGESIZE.invokeExact();
         } catch (Throwable t) {
             return 4096;
-        }
-    }
-
-    /**
-     * Makes the pages of {@code region} (page-aligned, of a shared file mapping) present and writable now,
-     * as a write into each would (the file system's work for a first write to a page is done here: its
-     * block mapped, its times updated), so that the copies into them later do not fault. Returns false
-     * where the kernel cannot (before Linux 5.14) or the C library lacks {@code madvise}; nothing changes then.
-     */
-    static boolean populateForWriting(MemorySegment region) {
-        if (MADVISE == null) return false;
-        try {
-            return (int) MADVISE.invokeExact(region, region.byteSize(), MADV_POPULATE_WRITE) == 0;
-        } catch (Throwable t) {
-            return false;
         }
     }
 

@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The audit store the gateway writes: a write-ahead {@link TrailLog} in front of the embedded SQLite
  * index. {@link #append} writes the batch to the log and returns (after an {@code fsync} when asked), so
- * recording costs an operation one copy into the mapped segment on its own thread; an indexer thread feeds the
+ * recording costs an operation one {@code write()} into the trail on its own thread; an indexer thread feeds the
  * index in large transactions behind it. After a crash, {@link #open} indexes what the log holds beyond
  * the index before anything else happens, and the index's chain checks ({@link AuditAppend}) verify
  * that it continues. Reads wait until the index holds every event appended before them.
@@ -211,7 +211,7 @@ public final class LoggedStore implements AuditStore {
     }
 
     /**
-     * Writes the batch to the log (a copy into the mapped segment); with {@code sync} also forces it to disk. The
+     * Writes the batch to the log (one {@code write()} into the segment); with {@code sync} also forces it to disk. The
      * events must continue the chain head ({@link #head}); the index checks it again when it takes them.
      */
     @Override

@@ -22,17 +22,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The trail's write-ahead log: numbered segment files of {@link TrailRecords} lines in one directory.
- * An append is a copy into the current segment's mapping ({@link TrailSegment}: in the operating
- * system's cache when it returns, so it survives a crash of the process, with no system call);
+ * An append is a {@code write()} into the current segment ({@link TrailSegment}: in the operating
+ * system's cache when it returns, so it survives a crash of the process);
  * {@link #force} makes everything written so far durable, and concurrent callers share one
  * {@code fsync}. A segment is forced and cut back to its records when it is closed, so only the newest
  * can end in a torn line or in the zeros it was made with, which {@link #open} cuts off.
  *
  * <p>A daemon thread keeps the appending thread (an event loop) clear of disk waits: every
  * {@link #SYNC_INTERVAL_MILLIS} ms it forces what was written since it last did, so that closing a
- * segment has little left to force; it makes the pages the next appends will reach writable ahead of
- * them (a first write to a page of an ext4 file goes through the journal, and can wait for its commit);
- * and it creates the next segment file (and makes its directory
+ * segment has little left to force, and it creates the next segment file (and makes its directory
  * entry durable) before the current one is full. An empty segment at the end of the directory is such a
  * file made ahead, and {@link #open} removes it.
  *
@@ -62,9 +60,6 @@ final class TrailLog implements AutoCloseable {
     private final ScheduledExecutorService sync;
 
     static final long SYNC_INTERVAL_MILLIS = 100;
-    private static final long POPULATE_MIN_BYTES = 1L << 20;
-    /** {@link #written} at the sync thread's last round; read and written by that thread only. */
-    private long lastRoundWritten;
 
     private TrailLog(Path dir, long segmentBytes) {
         this.dir = dir;
@@ -80,8 +75,8 @@ final class TrailLog implements AutoCloseable {
     }
 
     /**
-     * The sync thread's round: force what was written, make the pages the next appends will reach writable
-     * ahead of them, and create the next segment when the current one is half full.
+     * The sync thread's round: force what was written, and create the next segment when the current one is half
+     * full.
      */
     private void background() {
         try {
@@ -89,21 +84,12 @@ final class TrailLog implements AutoCloseable {
             if (target > forced) force(target);
             boolean prepare;
             long next;
-            TrailSegment segment;
-            long size;
             synchronized (this) {
                 prepare = current != null && prepared == null && currentSize > segmentBytes / 2;
                 next = currentNumber + 1;
-                segment = current;
-                size = currentSize;
             }
-            // Twice what the last round appended, at least 1 MiB: the appends of the next round stay ahead of it.
-            long ahead = Math.max(POPULATE_MIN_BYTES, 2 * (target - lastRoundWritten));
-            lastRoundWritten = target;
-            if (segment != null) segment.populate(size, size + ahead);
             if (prepare) {
                 TrailSegment made = TrailSegment.open(segment(dir, next), 0, segmentBytes);
-                made.populate(0, ahead);
                 Object key = fileKey(segment(dir, next));
                 forceDirectory();
                 synchronized (this) {
@@ -307,8 +293,8 @@ final class TrailLog implements AutoCloseable {
     }
 
     /**
-     * Makes the syncs a virtual thread asks for: an {@code msync} is a native call, which would hold the thread's
-     * carrier for the whole sync, and that carrier may be an event loop serving other sessions (a PostgreSQL
+     * Makes the syncs a virtual thread asks for: an {@code fdatasync} holds the thread's carrier for the whole sync,
+     * and that carrier may be an event loop serving other sessions (a PostgreSQL
      * session's thread runs on its loop). The virtual thread waits for this one instead, and its carrier goes on.
      */
     private static final ExecutorService SYNCS = Executors.newCachedThreadPool(

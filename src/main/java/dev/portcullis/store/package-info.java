@@ -2,7 +2,7 @@
  * Persistence behind small interfaces. {@link dev.portcullis.store.AuditStore} keeps audit sessions
  * and their events. The gateway writes through a {@link dev.portcullis.store.LoggedStore}: every event
  * goes to a write-ahead {@link dev.portcullis.store.TrailLog} first (lines of
- * {@code TrailRecords}, copied into a mapped, preallocated {@code TrailSegment}), and an indexer feeds an {@link dev.portcullis.store.IndexStore} behind it. Two
+ * {@code TrailRecords}, written into a preallocated {@code TrailSegment}), and an indexer feeds an {@link dev.portcullis.store.IndexStore} behind it. Two
  * index stores, both also a {@link dev.portcullis.store.SqlStore} for approval requests:
  * {@link dev.portcullis.store.EmbeddedStore}, the default, one SQLite file in WAL mode (the CLI reads it
  * from another process while the gateway writes; migrations in {@code Migrations}), and
@@ -18,7 +18,7 @@
  * two writers cannot fork them. It never computes a hash: a second store implements persistence only.
  *
  * <p>Background threads, kept out of the data path's way: {@code audit-trail-sync} (forces the trail
- * every 100 ms, populates its pages ahead of the writer, makes the next segment), {@code audit-indexer}
+ * every 100 ms, makes the next segment), {@code audit-indexer}
  * (both under {@code SCHED_BATCH}) and the embedded store's {@code audit-checkpoint} (under
  * {@code SCHED_IDLE}). The C library calls the JDK has no API for are in {@code Libc}.
  */

@@ -119,84 +119,60 @@ class TrailLogTest {
             assertThat(Long.parseLong(blocks[0]) * Long.parseLong(blocks[1]))
                     .as("posix_fallocate reserved the blocks: a full disk fails the open, not a later copy")
                     .isGreaterThanOrEqualTo(segmentBytes);
-            byte[] mapped = Files.readAllBytes(first);
+            byte[] read = Files.readAllBytes(first);
             byte[] one = batch(1);
-            assertThat(java.util.Arrays.copyOf(mapped, one.length)).as("a reader sees the copy at once").isEqualTo(one);
+            assertThat(java.util.Arrays.copyOf(read, one.length)).as("a reader sees the write at once").isEqualTo(one);
         }
         assertThat(Files.size(first)).isEqualTo(batch(1).length);
         assertThat(replayed(dir, segmentBytes)).containsExactly(1L);
     }
 
     @Test
-    void aClosedSegmentIsUnmappedAtOnceSoItsDiskIsFreedWhenDeletedWithoutWaitingForACollector() throws Exception {
+    void aClosedSegmentsFileIsClosedAtOnceSoItsDiskIsFreedWhenDeleted() throws Exception {
         try (TrailLog log = TrailLog.open(dir, 1, l -> { })) { // every batch starts a segment
             for (long seq = 1; seq <= 3; seq++) append(log, seq);
-            String maps = Files.readString(Path.of("/proc/self/maps"));
-            assertThat(maps).as("the segment being written is mapped").contains(TrailLog.segment(dir, 3).toString());
-            assertThat(maps).as("closed segments are not").doesNotContain(TrailLog.segment(dir, 1).toString())
+            String open = openFiles();
+            assertThat(open).as("the segment being written is open").contains(TrailLog.segment(dir, 3).toString());
+            assertThat(open).as("closed segments are not").doesNotContain(TrailLog.segment(dir, 1).toString())
                     .doesNotContain(TrailLog.segment(dir, 2).toString());
         }
-        assertThat(Files.readString(Path.of("/proc/self/maps"))).doesNotContain(dir.toString());
+        assertThat(openFiles()).doesNotContain(dir.toString());
     }
 
-    /** Resident and dirty kB of this process's mapping of {@code file}, from /proc/self/smaps. */
-    private static long[] residentAndDirtyKb(Path file) throws Exception {
-        long rss = -1, dirty = 0;
-        boolean inFile = false;
-        for (String line : Files.readAllLines(Path.of("/proc/self/smaps"))) {
-            if (line.matches("^[0-9a-f]+-[0-9a-f]+ .*")) {
-                inFile = line.endsWith(" " + file);
-                continue;
+    /** The files this process holds open, one per line, from /proc/self/fd. */
+    private static String openFiles() throws Exception {
+        StringBuilder out = new StringBuilder();
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : fds.toList()) {
+                try {
+                    out.append(Files.readSymbolicLink(fd)).append('\n');
+                } catch (java.io.IOException gone) {
+                    // closed meanwhile (the listing's own descriptor)
+                }
             }
-            if (!inFile) continue;
-            String[] f = line.split("\\s+");
-            if (f[0].equals("Rss:")) rss = Long.parseLong(f[1]);
-            if (f[0].equals("Shared_Dirty:") || f[0].equals("Private_Dirty:")) dirty += Long.parseLong(f[1]);
         }
-        if (rss < 0) throw new AssertionError(file + " is not mapped");
-        return new long[] {rss, dirty};
+        return out.toString();
     }
 
     @Test
-    void pagesArePopulatedWritableAheadOfTheRecordsAndAForceWritesOutOnlyTheRecordsPages() throws Exception {
-        Path file = dir.resolve("segment");
-        TrailSegment segment = TrailSegment.open(file, 0, 4 << 20);
-        try {
-            assertThat(residentAndDirtyKb(file)[0]).as("a new mapping has no page faulted in").isZero();
+    void aForceOfAClosedSegmentHasNothingToDoAndOneOfAnAbandonedSegmentFails() throws Exception {
+        byte[] line = "{\"records\":1}\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        TrailSegment closed = TrailSegment.open(dir.resolve("closed"), 0, 1 << 16);
+        closed.append(line, line.length);
+        closed.close();
+        closed.force(line.length); // forced when it closed
+        assertThat(Files.readAllBytes(dir.resolve("closed"))).isEqualTo(line);
 
-            segment.populate(0, 1 << 20);
-            long[] populated = residentAndDirtyKb(file);
-            assertThat(populated[0]).as("the first MiB is present").isGreaterThanOrEqualTo(1024);
-            assertThat(populated[1]).as("and writable (dirty), as a copy into each page would have left it").isGreaterThanOrEqualTo(1024);
-            assertThat(populated[0]).as("and no more than asked").isLessThan(2048);
-
-            byte[] line = "{\"records\":1}\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            segment.append(line, line.length);
-            segment.force(line.length);
-            long[] forced = residentAndDirtyKb(file);
-            assertThat(forced[1]).as("the force wrote out the page of the records only").isBetween(1020L, 1024L);
-            assertThat(Files.readAllBytes(file)).startsWith(line);
-        } finally {
-            segment.close();
-        }
-        assertThat(Files.size(file)).as("closed: cut back to its records").isEqualTo(14);
-    }
-
-    @Test
-    void theSyncThreadPopulatesTheCurrentSegmentAheadOfTheAppends() throws Exception {
-        try (TrailLog log = TrailLog.open(dir, 8 << 20, l -> { })) {
-            log.append(batch(1), batch(1).length, 1);
-            Path current = TrailLog.segment(dir, 1);
-            long deadline = System.nanoTime() + 5_000_000_000L;
-            while (residentAndDirtyKb(current)[0] < 1024 && System.nanoTime() < deadline) Thread.sleep(20);
-            assertThat(residentAndDirtyKb(current)[0]).as("at least 1 MiB ahead of the records, without an append touching it")
-                    .isGreaterThanOrEqualTo(1024);
-        }
+        TrailSegment abandoned = TrailSegment.open(dir.resolve("abandoned"), 0, 1 << 16);
+        abandoned.append(line, line.length);
+        abandoned.abandon();
+        assertThatThrownBy(() -> abandoned.force(line.length)).isInstanceOf(java.io.IOException.class)
+                .hasMessageContaining("could not be written");
     }
 
     @Test
     void aSegmentLeftAtItsFullSizeByACrashIsReadToItsRecordsAndATornCopyIsCut() throws Exception {
-        // What a kill -9 leaves: the mapping's copies are in the file, followed by the zeros it was made with,
+        // What a kill -9 leaves: the writes are in the file, followed by the zeros it was made with,
         // the last copy possibly cut short.
         long segmentBytes = 1 << 16;
         Path first = TrailLog.segment(dir, 1);
@@ -231,7 +207,7 @@ class TrailLogTest {
 
     @Test
     void aSegmentThatIsNotARegularFileIsRefusedRatherThanMappedToNowhere() throws Exception {
-        // A mapping of /dev/zero would take every record and keep none.
+        // /dev/null or /dev/zero would take every record and keep none.
         try (TrailLog log = TrailLog.open(dir, 1, l -> { })) { // every batch starts a segment
             append(log, 1);
             Files.deleteIfExists(TrailLog.segment(dir, 2)); // perhaps made ahead
