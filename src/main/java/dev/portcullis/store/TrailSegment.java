@@ -63,13 +63,13 @@ final class TrailSegment {
     /** The file's size and its blocks: at least {@code capacity} bytes. */
     private void reserve(long capacity) throws IOException {
         if (capacity > Integer.MAX_VALUE) throw new IOException("a trail segment cannot exceed 2 GiB; " + capacity + " bytes asked");
-        // Only a regular file keeps what is written to it: a device such as /dev/null would take the records and keep nothing.
+        if (channel.size() < capacity) {
+            // A write at the end sizes the file (a full disk, or a device such as /dev/full, refuses it here)...
+            channel.write(ByteBuffer.allocate(1), capacity - 1);
+        }
+        // ... and only a regular file keeps what is written to it: /dev/null would take the records and keep nothing.
         if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
             throw new IOException(file + " is not a regular file");
-        }
-        if (channel.size() < capacity) {
-            // A write at the end sizes the file (a full disk or a device such as /dev/full refuses it here)...
-            channel.write(ByteBuffer.allocate(1), capacity - 1);
         }
         Libc.reserve(file, capacity); // ... and its blocks are reserved, so no later append meets a full disk
         this.capacity = capacity;
