@@ -248,6 +248,7 @@ final class PgLoop {
     /** Closes the client's side, after what was written to it: the session's reads of it end. */
     void closeClient() {
         fromClient.end();
+        client.flush(); // what the relay queued a flush for (ToClient) goes before the close
         client.close();
     }
 
@@ -331,9 +332,16 @@ final class PgLoop {
      */
     private final class ToClient extends OutputStream {
         private final Channel channel;
+        /** A flush is queued on the loop; read and written on the loop's thread only (by it or its virtual threads). */
+        private boolean flushQueued;
+        private final Runnable queuedFlush;
 
         ToClient(Channel channel) {
             this.channel = channel;
+            this.queuedFlush = () -> {
+                flushQueued = false;
+                channel.flush();
+            };
         }
 
         @Override
@@ -352,7 +360,17 @@ final class PgLoop {
         @Override
         public void flush() throws IOException {
             if (!channel.isRegistered()) throw new IOException("the client's connection is closed");
-            channel.flush();
+            if (Thread.currentThread().isVirtual() && channel.eventLoop().inEventLoop()) {
+                // The relay on its loop: flushed once it gives the loop back, with all it wrote until then. Flushed
+                // at once, a large result went out in a write per read of the server's socket (0.73x direct's rows/s
+                // against 0.90x with the flush queued, two runs each).
+                if (!flushQueued) {
+                    flushQueued = true;
+                    channel.eventLoop().execute(queuedFlush);
+                }
+            } else {
+                channel.flush();
+            }
             // Any thread may wait for a slow client but the loop's own, which must go on to drain it.
             if (!channel.isWritable() && (Thread.currentThread().isVirtual() || !channel.eventLoop().inEventLoop())) {
                 writable.await(channel);
