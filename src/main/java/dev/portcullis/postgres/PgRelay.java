@@ -81,8 +81,7 @@ final class PgRelay implements Runnable {
         try {
             while (true) step();
         } catch (IOException | RuntimeException e) {
-            cause = e;
-            if (e instanceof RuntimeException r) throw r;
+            cause = e; // reported by end(), with its stack when it is not an I/O failure
         } finally {
             end(cause);
         }
