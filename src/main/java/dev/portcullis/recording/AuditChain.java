@@ -66,7 +66,7 @@ public final class AuditChain {
             long seq = head.seq() + 1;
             // What is stored (microseconds) is what is hashed.
             String hash = ChainHash.event(head.hash(), e.sessionId(), seq, Micros.toInstant(Micros.of(e.recordedAt())),
-                    e.code(), e.payload());
+                    e.code(), e.payloadUtf8());
             long gseq = globalSeq + 1;
             String ghash = ChainHash.global(globalHash, gseq, hash);
             linked.add(new LinkedEvent(e, new ChainLink(seq, head.hash(), hash, gseq, globalHash, ghash)));

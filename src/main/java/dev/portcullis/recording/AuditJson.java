@@ -38,14 +38,18 @@ final class AuditJson {
     private AuditJson() {
     }
 
-    /**
-     * The event's canonical JSON, written as UTF-8 by Jackson's byte generator into a pooled buffer and read back
-     * as the string that is hashed and stored: the string the character generator wrote before, but for a lone
-     * surrogate, now escaped ({@link Json#utf8Factory}). That generator, into a growing {@code StringWriter} turned
-     * into a string, allocated each event's text four to five times over (a fifth of an HTTP call's allocation);
-     * now the string is the one allocation.
-     */
+    /** The event's canonical JSON as text: {@link #writeUtf8} decoded. */
     static String write(AuditEvent event) {
+        return new String(writeUtf8(event), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The event's canonical JSON, written as UTF-8 by Jackson's byte generator into a pooled buffer: the bytes that are
+     * hashed, written to the trail and stored, with no text in between. The same JSON the character generator wrote
+     * before, but for a lone surrogate, now escaped ({@link Json#utf8Factory}), so the bytes are always the UTF-8 of
+     * the text they decode to.
+     */
+    static byte[] writeUtf8(AuditEvent event) {
         BufferRecycler buffers = EVENTS._getBufferRecycler();
         try (ByteArrayBuilder out = new ByteArrayBuilder(buffers)) {
             try (JsonGenerator o = EVENTS.createGenerator(out)) {
@@ -53,9 +57,9 @@ final class AuditJson {
                 fields(o, event);
                 o.writeEndObject();
             }
-            String json = out.size() == out.getCurrentSegmentLength()
-                    ? new String(out.getCurrentSegment(), 0, out.size(), StandardCharsets.UTF_8)
-                    : new String(out.toByteArray(), StandardCharsets.UTF_8);
+            byte[] json = out.size() == out.getCurrentSegmentLength()
+                    ? java.util.Arrays.copyOf(out.getCurrentSegment(), out.size())
+                    : out.toByteArray();
             out.release();
             return json;
         } catch (IOException e) {

@@ -20,7 +20,7 @@ import java.util.function.Supplier;
 /**
  * The recorder. A caller links its event into the hash chains and appends it to the store on its own
  * thread, under one lock: with the gateway's {@link dev.portcullis.store.LoggedStore} that is one
- * copy into the trail's mapped segment, so the event survives a crash of the process when the call returns. An
+ * {@code write()} into the trail's segment, so the event survives a crash of the process when the call returns. An
  * event recorded with {@link SessionRecorder#recordSynced} (or every event, with {@code fsyncAlways})
  * is then forced to disk outside the lock, and concurrent callers share one {@code fsync}.
  *
@@ -172,7 +172,7 @@ public final class DurableRecorder implements Recorder, AutoCloseable {
     }
 
     private static NewEvent toNewEvent(String sessionId, Instant at, AuditEvent event) {
-        return new NewEvent(sessionId, at, event.code().code(), AuditJson.write(event), event.refused());
+        return new NewEvent(sessionId, at, event.code().code(), AuditJson.writeUtf8(event), event.refused());
     }
 
     /** Links and appends one event; returns once it is in the store (and on disk, with {@code sync}). */

@@ -4,8 +4,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -66,11 +64,11 @@ final class AuditAppend {
         long globalSeq = head.lastGlobalSeq();
         String globalHash = head.lastGlobalHash();
         Map<String, SessionTail> heads = new LinkedHashMap<>();
-        List<StoredEvent> stored = new ArrayList<>(events.size());
         {
             PreparedStatement find = prepared.get("SELECT last_seq, last_hash, last_event_at FROM audit_session WHERE id = ?");
             PreparedStatement insert = prepared.get("INSERT INTO audit_event (" + EmbeddedStore.EVENT_COLUMNS
-                    + (shared ? ", replica_id" : "") + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?" + (shared ? ", ?" : "") + ")");
+                    + (shared ? ", replica_id" : "") + ") VALUES (?, ?, ?, ?, ?, " + (shared ? "?" : "CAST(? AS TEXT)")
+                    + ", ?, ?, ?, ?" + (shared ? ", ?" : "") + ")");
             int unsent = 0;
             for (LinkedEvent linked : events) {
                 NewEvent e = linked.event();
@@ -91,13 +89,14 @@ final class AuditAppend {
                             + " (the store holds " + globalSeq + "); was it appended by another writer?");
                 }
                 long at = Micros.of(e.recordedAt());
-                Instant recordedAt = Micros.toInstant(at);
                 insert.setLong(1, link.globalSeq());
                 insert.setString(2, e.sessionId());
                 insert.setLong(3, link.seq());
                 insert.setLong(4, at);
                 insert.setString(5, e.code());
-                insert.setString(6, e.payload());
+                // SQLite takes the payload's UTF-8 bytes as they are (a blob made text, no encoding); PostgreSQL its text.
+                if (shared) insert.setString(6, e.payload());
+                else insert.setBytes(6, e.payloadUtf8());
                 insert.setString(7, link.prevHash());
                 insert.setString(8, link.hash());
                 insert.setString(9, link.globalPrevHash());
@@ -112,8 +111,6 @@ final class AuditAppend {
                     unsent = 0;
                     Thread.yield();
                 }
-                stored.add(new StoredEvent(link.globalSeq(), e.sessionId(), link.seq(), recordedAt, e.code(), e.payload(),
-                        link.prevHash(), link.hash(), link.globalPrevHash(), link.globalHash()));
                 sh.lastSeq = link.seq();
                 sh.lastHash = link.hash();
                 sh.lastEventAt = Math.max(sh.lastEventAt, at);
@@ -146,7 +143,7 @@ final class AuditAppend {
             if (shared) ps.setString(3, replica);
             if (ps.executeUpdate() != 1) throw new AuditStoreException("the global chain head row is missing");
         }
-        return stored;
+        return StoredEvent.appended(events);
     }
 
     /** This replica's head, locked until the transaction ends (another process with the same replica id waits). */

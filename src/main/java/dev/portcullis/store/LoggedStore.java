@@ -217,7 +217,6 @@ public final class LoggedStore implements AuditStore {
     @Override
     public List<StoredEvent> append(List<NewSession> sessions, List<LinkedEvent> events, boolean sync) {
         long position;
-        List<StoredEvent> stored = new ArrayList<>(events.size());
         synchronized (this) {
             if (closed) throw new AuditStoreException("audit store " + index.describe() + " is closed");
             long seq = head.lastGlobalSeq();
@@ -230,9 +229,6 @@ public final class LoggedStore implements AuditStore {
                 }
                 seq = l.globalSeq();
                 hash = l.globalHash();
-                NewEvent n = e.event();
-                stored.add(new StoredEvent(seq, n.sessionId(), l.seq(), Micros.toInstant(Micros.of(n.recordedAt())), n.code(),
-                        n.payload(), l.prevHash(), l.hash(), l.globalPrevHash(), l.globalHash()));
             }
             encoded.reset();
             TrailRecords.encode(sessions, events, encoded);
@@ -243,7 +239,7 @@ public final class LoggedStore implements AuditStore {
             toIndex.add(new Batch(sessions, events));
         }
         if (sync) trail.force(position);
-        return stored;
+        return StoredEvent.appended(events);
     }
 
     @Override

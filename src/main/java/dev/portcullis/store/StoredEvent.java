@@ -15,4 +15,30 @@ import java.time.Instant;
  */
 public record StoredEvent(long globalSeq, String sessionId, long seq, Instant recordedAt, String code,
                           String payload, String prevHash, String hash, String globalPrevHash, String globalHash) {
+
+    /** An appended event as the store holds it (its time cut to microseconds, its payload as text). */
+    static StoredEvent of(LinkedEvent linked) {
+        NewEvent e = linked.event();
+        ChainLink l = linked.link();
+        return new StoredEvent(l.globalSeq(), e.sessionId(), l.seq(), Micros.toInstant(Micros.of(e.recordedAt())), e.code(),
+                e.payload(), l.prevHash(), l.hash(), l.globalPrevHash(), l.globalHash());
+    }
+
+    /**
+     * What an append returns: a view of the appended events, each made into a {@code StoredEvent} only when read.
+     * The gateway's recorder never reads it, and making them on every append decoded each payload back to text.
+     */
+    static java.util.List<StoredEvent> appended(java.util.List<LinkedEvent> events) {
+        return new java.util.AbstractList<>() {
+            @Override
+            public StoredEvent get(int index) {
+                return of(events.get(index));
+            }
+
+            @Override
+            public int size() {
+                return events.size();
+            }
+        };
+    }
 }

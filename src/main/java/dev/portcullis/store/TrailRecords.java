@@ -101,10 +101,9 @@ final class TrailRecords {
     private static void encodeEvent(LinkedEvent linked, Buffer out) throws IOException {
         NewEvent e = linked.event();
         ChainLink l = linked.link();
-        String payload = e.payload();
+        byte[] utf8 = e.payloadUtf8();
         int start = out.size();
-        byte[] utf8 = payload.getBytes(StandardCharsets.UTF_8);
-        if (embeddable(payload, utf8)) {
+        if (embeddable(utf8)) {
             out.ascii("{\"t\":\"e\",\"g\":");
             out.ascii(l.globalSeq());
             out.ascii(",\"session\":\"");
@@ -149,27 +148,22 @@ final class TrailRecords {
             g.writeStringField("hash", l.hash());
             g.writeStringField("gprev", l.globalPrevHash());
             g.writeStringField("ghash", l.globalHash());
-            g.writeStringField("payload", e.payload());
+            g.writeFieldName("payload");
+            g.writeUTF8String(e.payloadUtf8(), 0, e.payloadUtf8().length);
             g.writeEndObject();
         }
         out.write('\n');
     }
 
     /**
-     * A JSON object on one line, without surrogates: what the recorder's canonical JSON nearly always is
-     * (checked cheaply, not parsed). A surrogate takes the generic path, whose encoder refuses a broken
-     * pair as before, so the bytes read back always give the string that was hashed. {@code utf8} is the
-     * payload encoded: when those bytes, each read as one character, are the payload itself, it is ASCII
-     * only (a lone surrogate would have become a {@code ?}), found by the JDK's array comparison rather
-     * than a look at each character (that loop cost 1 µs for an HTTP event's kilobyte).
+     * A JSON object on one line: what the recorder's canonical JSON always is (checked cheaply, not parsed; a newline
+     * inside it is escaped). Its bytes go into the line as they are and come back as they are ({@link #decode}).
      */
-    private static boolean embeddable(String payload, byte[] utf8) {
-        int n = payload.length();
-        if (n < 2 || payload.charAt(0) != '{' || payload.charAt(n - 1) != '}') return false;
-        if (payload.indexOf('\n') >= 0 || payload.indexOf('\r') >= 0) return false;
-        if (utf8.length == n && new String(utf8, StandardCharsets.ISO_8859_1).equals(payload)) return true;
-        for (int i = 0; i < n; i++) {
-            if (Character.isSurrogate(payload.charAt(i))) return false;
+    private static boolean embeddable(byte[] utf8) {
+        int n = utf8.length;
+        if (n < 2 || utf8[0] != '{' || utf8[n - 1] != '}') return false;
+        for (byte b : utf8) {
+            if (b == '\n' || b == '\r') return false;
         }
         return true;
     }
@@ -181,7 +175,8 @@ final class TrailRecords {
      */
     static Line decode(byte[] buf, int offset, int length) throws IOException {
         String t = null, id = null, subject = null, tokenId = null, connection = null, protocol = null, client = null;
-        String session = null, code = null, prev = null, hash = null, gprev = null, ghash = null, payload = null;
+        String session = null, code = null, prev = null, hash = null, gprev = null, ghash = null;
+        byte[] payload = null;
         long startedAt = -1, g = -1, seq = -1, at = -1;
         boolean refused = false;
         try (JsonParser p = JSON.createParser(buf, offset, length)) {
@@ -214,9 +209,9 @@ final class TrailRecords {
                             long start = p.currentTokenLocation().getByteOffset();
                             p.skipChildren();
                             long end = p.currentLocation().getByteOffset();
-                            payload = new String(buf, offset + (int) start, (int) (end - start), StandardCharsets.UTF_8);
+                            payload = java.util.Arrays.copyOfRange(buf, offset + (int) start, offset + (int) end);
                         } else {
-                            payload = p.getText();
+                            payload = p.getText().getBytes(StandardCharsets.UTF_8);
                         }
                     }
                     default -> p.skipChildren();
