@@ -432,7 +432,7 @@ final class UpstreamCall {
     }
 
     private Excerpt excerpt(CappedCapture capture) {
-        return new Excerpt(new String(capture.captured(), StandardCharsets.UTF_8), capture.truncated(), capture.totalBytes());
+        return new Excerpt(capture.text(), capture.truncated(), capture.totalBytes());
     }
 
     private UpstreamLinks links() {

@@ -56,6 +56,11 @@ public final class CappedCapture extends FilterOutputStream {
         return Arrays.copyOf(kept, keptBytes);
     }
 
+    /** The kept bytes as UTF-8 text, decoded from the buffer itself (no copy of it first). */
+    public String text() {
+        return new String(kept, 0, keptBytes, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     /** Whether more bytes went through than were kept. */
     public boolean truncated() {
         return totalBytes > keptBytes;

@@ -5,7 +5,6 @@ import dev.portcullis.store.AuditStoreException;
 import dev.portcullis.store.ChainHead;
 import dev.portcullis.store.ChainLink;
 import dev.portcullis.store.LinkedEvent;
-import dev.portcullis.store.Micros;
 import dev.portcullis.store.NewEvent;
 import dev.portcullis.store.NewSession;
 import java.util.ArrayList;
@@ -64,9 +63,8 @@ public final class AuditChain {
                         .orElseThrow(() -> new AuditStoreException("no audit session " + e.sessionId()));
             }
             long seq = head.seq() + 1;
-            // What is stored (microseconds) is what is hashed.
-            String hash = ChainHash.event(head.hash(), e.sessionId(), seq, Micros.toInstant(Micros.of(e.recordedAt())),
-                    e.code(), e.payloadUtf8());
+            // What is stored (microseconds) is what is hashed: ChainHash takes the time in microseconds too.
+            String hash = ChainHash.event(head.hash(), e.sessionId(), seq, e.recordedAt(), e.code(), e.payloadUtf8());
             long gseq = globalSeq + 1;
             String ghash = ChainHash.global(globalHash, gseq, hash);
             linked.add(new LinkedEvent(e, new ChainLink(seq, head.hash(), hash, gseq, globalHash, ghash)));
