@@ -12,11 +12,16 @@
 # With AGENT=1, another path: a third Portcullis whose upstream goes through a network agent
 # (examples/postgres-via-agent.yaml; the agent a separate process on the same machine), and its ratio to
 # the gateway that reaches the database itself: what the tunnel costs.
+# With RELAY=1, another path: a minimal TCP relay on Netty's event loops (TcpRelayCeiling, bench/jmh: no
+# parsing, policy, masking or recording), its ratio to PgBouncer and Portcullis's to it: what any JVM relay
+# costs on this machine, apart from what Portcullis's own work adds.
 # With JFR_DIR=dir, the gateway's measured runs are flight-recorded there (JFR, profile settings).
 # With PERF_RECORD_DIR=dir, perf samples the gateway's measured runs there (a flat profile, kernel included).
-# With PERF=1, perf stat counts the gateway's system calls, context switches and migrations per statement.
+# With PERF=1, perf stat counts the gateway's system calls, context switches and migrations per statement,
+# and, for every path, the CPU PostgreSQL's backends spend per transaction (the same queries: what differs
+# between paths is what the proxy in front of them does to the machine they share).
 # With PERF_SYSCALLS=1 as well, the system calls of its I/O one by one (read, write, epoll_wait, futex...).
-# Usage: [WARMUP=seconds] [PGSTORE=1] [AGENT=1] [PERF=1 [PERF_SYSCALLS=1]] [JFR_DIR=dir] [PERF_RECORD_DIR=dir] bench/postgres.sh [duration-seconds]   (runs as root: the server runs as the postgres OS user)
+# Usage: [WARMUP=seconds] [PGSTORE=1] [AGENT=1] [RELAY=1] [PERF=1 [PERF_SYSCALLS=1]] [JFR_DIR=dir] [PERF_RECORD_DIR=dir] bench/postgres.sh [duration-seconds]   (runs as root: the server runs as the postgres OS user)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -53,6 +58,7 @@ free_port() { # a loopback port nobody listens on and this script has not handed
 PG=$(free_port); BOUNCER=$(free_port); GW=$(free_port); ADMIN=$(free_port); ISSUER=$(free_port)
 GW2=$(free_port); ADMIN2=$(free_port)
 GW3=$(free_port); ADMIN3=$(free_port); AGENTS=$(free_port)
+RELAY_PORT=$(free_port)
 PASSWORD=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 pids=()
 cleanup() {
@@ -183,6 +189,21 @@ if [ "${AGENT:-0}" = 1 ]; then
   for _ in $(seq 1 60); do PGPASSWORD=$TOKEN psql -XAt -h 127.0.0.1 -p "$GW3" -U agent-1 -d bench -c "SELECT 1" >/dev/null 2>&1 && break; sleep 0.5; done
 fi
 
+if [ "${RELAY:-0}" = 1 ]; then
+  # A minimal Netty TCP relay to the same server (bench/jmh/java/.../TcpRelayCeiling.java), one loop per core.
+  source bin/lib.sh
+  JAVA_HOME="$(portcullis_java_home)"; export JAVA_HOME
+  ./mvnw -B -q -Pjmh -DskipTests test-compile dependency:build-classpath -Dmdep.includeScope=test \
+    -Dmdep.outputFile=target/jmh-classpath.txt
+  "$JAVA_HOME/bin/java" -cp "target/test-classes:$(cat target/jmh-classpath.txt)" dev.portcullis.bench.TcpRelayCeiling \
+    "$RELAY_PORT" "$PG" "$(nproc)" >"$WORK/relay.log" 2>&1 &
+  pids+=($!)
+  RELAY_PID=$!
+  for _ in $(seq 1 100); do PGPASSWORD=$PASSWORD psql -XAt -h 127.0.0.1 -p "$RELAY_PORT" -U bench -d bench -c "SELECT 1" >/dev/null 2>&1 && break; sleep 0.2; done
+  PGPASSWORD=$PASSWORD psql -XAt -h 127.0.0.1 -p "$RELAY_PORT" -U bench -d bench -c "SELECT 1" >/dev/null 2>&1 \
+    || { cat "$WORK/relay.log"; fail "the TCP relay did not start"; }
+fi
+
 # psql/pgbench along one of the three paths: direct|pgbouncer use the bench role, portcullis the agent's token.
 via() { # path command args...
   local path=$1 cmd=$2; shift 2
@@ -192,6 +213,7 @@ via() { # path command args...
     portcullis) PGPASSWORD=$TOKEN $cmd -h 127.0.0.1 -p "$GW" -U agent-1 "$@" ;;
     pgstore) PGPASSWORD=$TOKEN $cmd -h 127.0.0.1 -p "$GW2" -U agent-1 "$@" ;;
     agent) PGPASSWORD=$TOKEN $cmd -h 127.0.0.1 -p "$GW3" -U agent-1 "$@" ;;
+    relay) PGPASSWORD=$PASSWORD $cmd -h 127.0.0.1 -p "$RELAY_PORT" -U bench "$@" ;;
   esac
 }
 check=$(via portcullis psql -XAt -d bench -c "SELECT email FROM customers ORDER BY id LIMIT 3" 2>&1) \
@@ -215,6 +237,7 @@ run() { # path mode → "path-mode tps p99ms idle% steal% machine-µs-per-transa
     [ "$seconds" -gt 0 ] && { via "$path" pgbench "${opts[@]}" -T "$seconds" bench >>"$WORK/$name/warmup.txt" 2>&1 || true; }
   done
   [ "$path" = portcullis ] && gateway_figures "$GW_PID" "$ADMIN" > "$WORK/$name/before"
+  [ "$path" = relay ] && awk '{print $14 + $15}' "/proc/$RELAY_PID/stat" > "$WORK/$name/before"
   local perf_pid=
   if [ "${PERF:-0}" = 1 ] && [ "$path" = portcullis ]; then
     perf_start "$GW_PID" "$DURATION" "$WORK/$name/perf"
@@ -232,7 +255,20 @@ run() { # path mode → "path-mode tps p99ms idle% steal% machine-µs-per-transa
   [ "$path" = agent ] && gateway_figures "$GW3_PID" "$ADMIN3" > "$WORK/$name/before"
   local machine_before
   machine_before=$(machine_ticks)
-  if ! via "$path" pgbench "${opts[@]}" -T "$DURATION" -l --log-prefix="$WORK/$name/tx" bench >"$WORK/$name/run.txt" 2>&1; then
+  via "$path" pgbench "${opts[@]}" -T "$DURATION" -l --log-prefix="$WORK/$name/tx" bench >"$WORK/$name/run.txt" 2>&1 &
+  local bench_pid=$! backends_pid=
+  if [ "${PERF:-0}" = 1 ] && [ "$DURATION" -ge 4 ]; then
+    # The server's backends serving this run (the bench role on the bench database, whichever proxy connected
+    # them), counted from a second in until a second before the end.
+    sleep 1
+    local backends
+    backends=$(pgrep -d, -f '^postgres: bench bench ' || true)
+    if [ -n "$backends" ]; then
+      perf stat -x, -e task-clock -p "$backends" -o "$WORK/$name/backends" -- sleep $((DURATION - 2)) >/dev/null 2>&1 &
+      backends_pid=$!
+    fi
+  fi
+  if ! wait "$bench_pid"; then
     echo "  ($name: pgbench exited non-zero; its output:)" >&2
     sed 's/^/    /' "$WORK/$name/run.txt" >&2
     touch "$WORK/failed"
@@ -246,6 +282,8 @@ run() { # path mode → "path-mode tps p99ms idle% steal% machine-µs-per-transa
   [ "$path" = portcullis ] && gateway_figures "$GW_PID" "$ADMIN" > "$WORK/$name/after"
   [ -n "$perf_pid" ] && wait "$perf_pid"
   [ -n "$record_pid" ] && wait "$record_pid"
+  [ -n "$backends_pid" ] && { wait "$backends_pid" || true; }
+  [ "$path" = relay ] && awk '{print $14 + $15}' "/proc/$RELAY_PID/stat" > "$WORK/$name/after"
   [ "$path" = pgstore ] && gateway_figures "$GW2_PID" "$ADMIN2" > "$WORK/$name/after"
   [ "$path" = agent ] && gateway_figures "$GW3_PID" "$ADMIN3" > "$WORK/$name/after"
   local transactions
@@ -262,7 +300,7 @@ cost() { # name → "CPU µs and KB allocated per statement"
 echo "Portcullis PostgreSQL benchmark: pgbench -S -n -c$CLIENTS -j$THREADS -T${DURATION}s (after ${WARMUP}s warm-up), scale $SCALE, PostgreSQL $(psql -XAt -h "$WORK/sock" -p "$PG" -U postgres -d postgres -c 'SHOW server_version' | cut -d' ' -f1), $(nproc) cores"
 results=()
 for mode in simple prepared; do
-  for path in direct pgbouncer portcullis ${PGSTORE:+pgstore} ${AGENT:+agent}; do
+  for path in direct pgbouncer portcullis ${PGSTORE:+pgstore} ${AGENT:+agent} ${RELAY:+relay}; do
     results+=("$(run $path $mode)")
   done
 done
@@ -290,6 +328,23 @@ if [ "${PERF:-0}" = 1 ]; then # perf stat over the measured run: what the kernel
   for mode in simple prepared; do
     ops=$(echo "$(cat "$WORK/portcullis-$mode/before") $(cat "$WORK/portcullis-$mode/after")" | awk '{print $6 - $3}')
     perf_per_op "$WORK/portcullis-$mode/perf" "$ops" "gateway per statement ($mode)"
+  done
+fi
+if [ "${PERF:-0}" = 1 ]; then # the server's backends, per transaction, behind each path
+  for line in "${results[@]}"; do
+    set -- $line
+    [ -s "$WORK/$1/backends" ] || continue
+    awk -F, -v name="$1" -v tps="$2" -v secs=$((DURATION - 2)) '$3 == "task-clock" {
+      printf "PostgreSQL backends per transaction (%s): %.1f us CPU\n", name, (tps > 0 ? $1 * 1000 / (tps * secs) : 0) }' "$WORK/$1/backends"
+  done
+fi
+if [ "${RELAY:-0}" = 1 ]; then
+  for m in simple prepared; do
+    transactions=$(awk '/number of transactions actually processed/ {split($NF, a, "/"); print a[1]}' "$WORK/relay-$m/run.txt")
+    awk -v m=$m -v r="${tps[relay-$m]}" -v n="${tps[pgbouncer-$m]}" -v p="${tps[portcullis-$m]}" -v rp="${p99[relay-$m]}" -v np="${p99[pgbouncer-$m]}" \
+      -v t0="$(cat "$WORK/relay-$m/before")" -v t1="$(cat "$WORK/relay-$m/after")" -v hz="$(getconf CLK_TCK)" -v tx="${transactions:-0}" 'BEGIN {
+      printf "%-8s TCP relay/pgbouncer = %.2fx (p99 %s vs %s ms)   portcullis/TCP relay = %.2fx   relay %.1f us CPU per transaction\n",
+        m, (n ? r/n : 0), rp, np, (r ? p/r : 0), (tx ? (t1 - t0) / hz * 1e6 / tx : 0) }'
   done
 fi
 if [ "${PGSTORE:-0}" = 1 ]; then
