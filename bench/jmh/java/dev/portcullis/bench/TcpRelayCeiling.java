@@ -47,57 +47,9 @@ public final class TcpRelayCeiling {
         Thread.currentThread().join();
     }
 
-    /** A client's connection: opens the server's on the same loop, then starts reading. */
-    private static final class FromClient extends ChannelInboundHandlerAdapter {
-        private final Channel client;
-        private final int serverPort;
-        private Channel server;
-
-        FromClient(Channel client, int serverPort) {
-            this.client = client;
-            this.serverPort = serverPort;
-        }
-
-        @Override
-        public void channelActive(ChannelHandlerContext ctx) {
-            new Bootstrap().group(client.eventLoop()).channel(NioSocketChannel.class)
-                    .option(ChannelOption.TCP_NODELAY, true)
-                    .handler(new Passing(client))
-                    .connect("127.0.0.1", serverPort)
-                    .addListener((ChannelFutureListener) connected -> {
-                        if (!connected.isSuccess()) {
-                            client.close();
-                            return;
-                        }
-                        server = connected.channel();
-                        client.config().setAutoRead(true);
-                    });
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object bytes) {
-            server.write(bytes);
-        }
-
-        @Override
-        public void channelReadComplete(ChannelHandlerContext ctx) {
-            server.flush();
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            if (server != null) server.close();
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            ctx.close();
-        }
-    }
-
-    /** The server's connection: what it reads goes to the client. */
-    private static final class Passing extends ChannelInboundHandlerAdapter {
-        private final Channel to;
+    /** One side of a relayed pair: what it reads goes to the other side, flushed when the read is done. */
+    private static class Passing extends ChannelInboundHandlerAdapter {
+        Channel to;
 
         Passing(Channel to) {
             this.to = to;
@@ -115,12 +67,40 @@ public final class TcpRelayCeiling {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            to.close();
+            if (to != null) to.close();
         }
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             ctx.close();
+        }
+    }
+
+    /** A client's connection: opens the server's on the same loop, then starts reading (the server's side is {@code to}). */
+    private static final class FromClient extends Passing {
+        private final Channel client;
+        private final int serverPort;
+
+        FromClient(Channel client, int serverPort) {
+            super(null);
+            this.client = client;
+            this.serverPort = serverPort;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            new Bootstrap().group(client.eventLoop()).channel(NioSocketChannel.class)
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    .handler(new Passing(client))
+                    .connect("127.0.0.1", serverPort)
+                    .addListener((ChannelFutureListener) connected -> {
+                        if (!connected.isSuccess()) {
+                            client.close();
+                            return;
+                        }
+                        to = connected.channel();
+                        client.config().setAutoRead(true);
+                    });
         }
     }
 }
