@@ -70,15 +70,15 @@ public final class ChainHash {
             for (int i = 0; i < len && ascii; i++) ascii = value.charAt(i) < 0x80;
             if (!ascii) {
                 byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
-                number(bytes.length);
-                room(bytes.length);
-                System.arraycopy(bytes, 0, b, n, bytes.length);
-                n += bytes.length;
-                return;
+                len = bytes.length;
+                number(len);
+                room(len);
+                System.arraycopy(bytes, 0, b, n, len);
+            } else {
+                number(len);
+                room(len);
+                for (int i = 0; i < len; i++) b[n + i] = (byte) value.charAt(i);
             }
-            number(len);
-            room(len);
-            for (int i = 0; i < len; i++) b[n + i] = (byte) value.charAt(i);
             n += len;
         }
 

@@ -25,10 +25,12 @@ public record StoredEvent(long globalSeq, String sessionId, long seq, Instant re
     }
 
     /**
-     * What an append returns: a view of the appended events, each made into a {@code StoredEvent} only when read.
-     * The gateway's recorder never reads it, and making them on every append decoded each payload back to text.
+     * What an append returns: the appended events, each made into a {@code StoredEvent} only when read. The
+     * gateway's recorder never reads it, and making them on every append decoded each payload back to text. The
+     * events are taken as they are now (a caller may reuse its list, as recovery does).
      */
-    static java.util.List<StoredEvent> appended(java.util.List<LinkedEvent> events) {
+    static java.util.List<StoredEvent> appended(java.util.List<LinkedEvent> appended) {
+        java.util.List<LinkedEvent> events = java.util.List.copyOf(appended);
         return new java.util.AbstractList<>() {
             @Override
             public StoredEvent get(int index) {
