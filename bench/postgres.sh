@@ -14,14 +14,16 @@
 # the gateway that reaches the database itself: what the tunnel costs.
 # With RELAY=1, another path: a minimal TCP relay on Netty's event loops (TcpRelayCeiling, bench/jmh: no
 # parsing, policy, masking or recording), its ratio to PgBouncer and Portcullis's to it: what any JVM relay
-# costs on this machine, apart from what Portcullis's own work adds.
+# costs on this machine, apart from what Portcullis's own work adds. RELAY_LOOPS=n gives it n event loops
+# (default: one per core); RELAY_TRAIL=1 makes it append 1.5 KB to a file per read of the server's answers
+# (one per pgbench statement), the least a relay that records each statement writes.
 # With JFR_DIR=dir, the gateway's measured runs are flight-recorded there (JFR, profile settings).
 # With PERF_RECORD_DIR=dir, perf samples the gateway's measured runs there (a flat profile, kernel included).
 # With PERF=1, perf stat counts the gateway's system calls, context switches and migrations per statement,
 # and, for every path, the CPU PostgreSQL's backends spend per transaction (the same queries: what differs
 # between paths is what the proxy in front of them does to the machine they share).
 # With PERF_SYSCALLS=1 as well, the system calls of its I/O one by one (read, write, epoll_wait, futex...).
-# Usage: [WARMUP=seconds] [PGSTORE=1] [AGENT=1] [RELAY=1] [PERF=1 [PERF_SYSCALLS=1]] [JFR_DIR=dir] [PERF_RECORD_DIR=dir] bench/postgres.sh [duration-seconds]   (runs as root: the server runs as the postgres OS user)
+# Usage: [WARMUP=seconds] [PGSTORE=1] [AGENT=1] [RELAY=1 [RELAY_LOOPS=n] [RELAY_TRAIL=1]] [PERF=1 [PERF_SYSCALLS=1]] [JFR_DIR=dir] [PERF_RECORD_DIR=dir] bench/postgres.sh [duration-seconds]   (runs as root: the server runs as the postgres OS user)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -190,13 +192,14 @@ if [ "${AGENT:-0}" = 1 ]; then
 fi
 
 if [ "${RELAY:-0}" = 1 ]; then
-  # A minimal Netty TCP relay to the same server (bench/jmh/java/.../TcpRelayCeiling.java), one loop per core.
+  # A minimal Netty TCP relay to the same server (bench/jmh/java/.../TcpRelayCeiling.java), one loop per core
+  # unless RELAY_LOOPS says otherwise.
   source bin/lib.sh
   JAVA_HOME="$(portcullis_java_home)"; export JAVA_HOME
   ./mvnw -B -q -Pjmh -DskipTests test-compile dependency:build-classpath -Dmdep.includeScope=test \
     -Dmdep.outputFile=target/jmh-classpath.txt
   "$JAVA_HOME/bin/java" -cp "target/test-classes:$(cat target/jmh-classpath.txt)" dev.portcullis.bench.TcpRelayCeiling \
-    "$RELAY_PORT" "$PG" "$(nproc)" >"$WORK/relay.log" 2>&1 &
+    "$RELAY_PORT" "$PG" "${RELAY_LOOPS:-$(nproc)}" ${RELAY_TRAIL:+trail "$WORK/relay-trail.log"} >"$WORK/relay.log" 2>&1 &
   pids+=($!)
   RELAY_PID=$!
   for _ in $(seq 1 100); do PGPASSWORD=$PASSWORD psql -XAt -h 127.0.0.1 -p "$RELAY_PORT" -U bench -d bench -c "SELECT 1" >/dev/null 2>&1 && break; sleep 0.2; done
@@ -342,9 +345,10 @@ if [ "${RELAY:-0}" = 1 ]; then
   for m in simple prepared; do
     transactions=$(awk '/number of transactions actually processed/ {split($NF, a, "/"); print a[1]}' "$WORK/relay-$m/run.txt")
     awk -v m=$m -v r="${tps[relay-$m]}" -v n="${tps[pgbouncer-$m]}" -v p="${tps[portcullis-$m]}" -v rp="${p99[relay-$m]}" -v np="${p99[pgbouncer-$m]}" \
+      -v dp="${p99[direct-$m]}" -v name="TCP relay${RELAY_TRAIL:++trail}" \
       -v t0="$(cat "$WORK/relay-$m/before")" -v t1="$(cat "$WORK/relay-$m/after")" -v hz="$(getconf CLK_TCK)" -v tx="${transactions:-0}" 'BEGIN {
-      printf "%-8s TCP relay/pgbouncer = %.2fx (p99 %s vs %s ms)   portcullis/TCP relay = %.2fx   relay %.1f us CPU per transaction\n",
-        m, (n ? r/n : 0), rp, np, (r ? p/r : 0), (tx ? (t1 - t0) / hz * 1e6 / tx : 0) }'
+      printf "%-8s %s/pgbouncer = %.2fx (p99 %s vs %s ms; added vs direct %.3f ms)   portcullis/%s = %.2fx   relay %.1f us CPU per transaction\n",
+        m, name, (n ? r/n : 0), rp, np, rp - dp, name, (r ? p/r : 0), (tx ? (t1 - t0) / hz * 1e6 / tx : 0) }'
   done
 fi
 if [ "${PGSTORE:-0}" = 1 ]; then

@@ -21,9 +21,11 @@ import io.netty.channel.socket.nio.NioSocketChannel;
  * passed through as read (one write per read, flushed when the read is done): no protocol parsing, login, policy,
  * masking or recording. What pgbench gets through it, in the same run as PgBouncer and Portcullis
  * ({@code RELAY=1 bench/postgres.sh}), separates what any JVM relay costs on this machine from what Portcullis's own
- * work per statement adds.
+ * work per statement adds. With {@code trail FILE} it also appends 1.5 KB to a file for every read of a server's
+ * answer, before passing it on ({@link CeilingTrail}, the stand-in for the trail's {@code write()}): the least a
+ * relay that records each statement costs (a {@code pgbench -S} statement's answer is one read).
  *
- * <p>Usage: {@code TcpRelayCeiling LISTEN_PORT SERVER_PORT LOOPS}
+ * <p>Usage: {@code TcpRelayCeiling LISTEN_PORT SERVER_PORT LOOPS [trail FILE]}
  */
 public final class TcpRelayCeiling {
     private TcpRelayCeiling() {
@@ -33,6 +35,7 @@ public final class TcpRelayCeiling {
         int listen = Integer.parseInt(args[0]);
         int server = Integer.parseInt(args[1]);
         int loops = Integer.parseInt(args[2]);
+        CeilingTrail trail = CeilingTrail.fromArgs(args, 3);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(loops, NioIoHandler.newFactory());
         new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childOption(ChannelOption.AUTO_READ, false)
@@ -40,23 +43,30 @@ public final class TcpRelayCeiling {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel client) {
-                        client.pipeline().addLast(new FromClient(client, server));
+                        client.pipeline().addLast(new FromClient(client, server, trail));
                     }
                 }).bind("127.0.0.1", listen).sync();
-        System.out.println("TCP relay on 127.0.0.1:" + listen + " -> 127.0.0.1:" + server + ", " + loops + " loop(s)");
+        System.out.println("TCP relay on 127.0.0.1:" + listen + " -> 127.0.0.1:" + server + ", " + loops + " loop(s)"
+                + (trail == null ? "" : ", appending to " + trail.name()));
         Thread.currentThread().join();
     }
 
-    /** One side of a relayed pair: what it reads goes to the other side, flushed when the read is done. */
+    /**
+     * One side of a relayed pair: what it reads goes to the other side, flushed when the read is done; with a trail,
+     * appended to first.
+     */
     private static class Passing extends ChannelInboundHandlerAdapter {
         Channel to;
+        private final CeilingTrail trail;
 
-        Passing(Channel to) {
+        Passing(Channel to, CeilingTrail trail) {
             this.to = to;
+            this.trail = trail;
         }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object bytes) {
+            if (trail != null) trail.append();
             to.write(bytes);
         }
 
@@ -80,18 +90,20 @@ public final class TcpRelayCeiling {
     private static final class FromClient extends Passing {
         private final Channel client;
         private final int serverPort;
+        private final CeilingTrail trail;
 
-        FromClient(Channel client, int serverPort) {
-            super(null);
+        FromClient(Channel client, int serverPort, CeilingTrail trail) {
+            super(null, null);
             this.client = client;
             this.serverPort = serverPort;
+            this.trail = trail;
         }
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
             new Bootstrap().group(client.eventLoop()).channel(NioSocketChannel.class)
                     .option(ChannelOption.TCP_NODELAY, true)
-                    .handler(new Passing(client))
+                    .handler(new Passing(client, trail))
                     .connect("127.0.0.1", serverPort)
                     .addListener((ChannelFutureListener) connected -> {
                         if (!connected.isSuccess()) {
