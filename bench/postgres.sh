@@ -198,8 +198,10 @@ if [ "${RELAY:-0}" = 1 ]; then
   JAVA_HOME="$(portcullis_java_home)"; export JAVA_HOME
   ./mvnw -B -q -Pjmh -DskipTests test-compile dependency:build-classpath -Dmdep.includeScope=test \
     -Dmdep.outputFile=target/jmh-classpath.txt
+  relay_trail=()
+  [ "${RELAY_TRAIL:-0}" = 1 ] && relay_trail=(trail "$WORK/relay-trail.log")
   "$JAVA_HOME/bin/java" -cp "target/test-classes:$(cat target/jmh-classpath.txt)" dev.portcullis.bench.TcpRelayCeiling \
-    "$RELAY_PORT" "$PG" "${RELAY_LOOPS:-$(nproc)}" ${RELAY_TRAIL:+trail "$WORK/relay-trail.log"} >"$WORK/relay.log" 2>&1 &
+    "$RELAY_PORT" "$PG" "${RELAY_LOOPS:-$(nproc)}" "${relay_trail[@]}" >"$WORK/relay.log" 2>&1 &
   pids+=($!)
   RELAY_PID=$!
   for _ in $(seq 1 100); do PGPASSWORD=$PASSWORD psql -XAt -h 127.0.0.1 -p "$RELAY_PORT" -U bench -d bench -c "SELECT 1" >/dev/null 2>&1 && break; sleep 0.2; done
@@ -345,7 +347,7 @@ if [ "${RELAY:-0}" = 1 ]; then
   for m in simple prepared; do
     transactions=$(awk '/number of transactions actually processed/ {split($NF, a, "/"); print a[1]}' "$WORK/relay-$m/run.txt")
     awk -v m=$m -v r="${tps[relay-$m]}" -v n="${tps[pgbouncer-$m]}" -v p="${tps[portcullis-$m]}" -v rp="${p99[relay-$m]}" -v np="${p99[pgbouncer-$m]}" \
-      -v dp="${p99[direct-$m]}" -v name="TCP relay${RELAY_TRAIL:++trail}" \
+      -v dp="${p99[direct-$m]}" -v name="TCP relay${relay_trail:++trail}" \
       -v t0="$(cat "$WORK/relay-$m/before")" -v t1="$(cat "$WORK/relay-$m/after")" -v hz="$(getconf CLK_TCK)" -v tx="${transactions:-0}" 'BEGIN {
       printf "%-8s %s/pgbouncer = %.2fx (p99 %s vs %s ms; added vs direct %.3f ms)   portcullis/%s = %.2fx   relay %.1f us CPU per transaction\n",
         m, name, (n ? r/n : 0), rp, np, rp - dp, name, (r ? p/r : 0), (tx ? (t1 - t0) / hz * 1e6 / tx : 0) }'

@@ -90,20 +90,21 @@ public final class TcpRelayCeiling {
     private static final class FromClient extends Passing {
         private final Channel client;
         private final int serverPort;
-        private final CeilingTrail trail;
+        /** Appended to for the server's answers (this side, the client's, appends nothing). */
+        private final CeilingTrail answersTrail;
 
-        FromClient(Channel client, int serverPort, CeilingTrail trail) {
+        FromClient(Channel client, int serverPort, CeilingTrail answersTrail) {
             super(null, null);
             this.client = client;
             this.serverPort = serverPort;
-            this.trail = trail;
+            this.answersTrail = answersTrail;
         }
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
             new Bootstrap().group(client.eventLoop()).channel(NioSocketChannel.class)
                     .option(ChannelOption.TCP_NODELAY, true)
-                    .handler(new Passing(client, trail))
+                    .handler(new Passing(client, answersTrail))
                     .connect("127.0.0.1", serverPort)
                     .addListener((ChannelFutureListener) connected -> {
                         if (!connected.isSuccess()) {
