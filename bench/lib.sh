@@ -97,3 +97,19 @@ perf_record_start() { # pid name seconds dir
   ( perf record -q -g -F 997 -p "$1" -o "$4/$2.data" -- sleep "$3" 2>/dev/null
     "${JAVA_HOME:+$JAVA_HOME/bin/}jcmd" "$1" Compiler.perfmap >/dev/null ) &
 }
+
+# added_buckets ADMIN: the gateway's portcullis_gateway_added_seconds histogram (its own part of each forwarded call,
+# from judging to recorded, the upstream's part excluded), summed over connections, as "le cumulative-count" lines.
+added_buckets() {
+  curl -s "http://127.0.0.1:$1/metrics" | awk '/^portcullis_gateway_added_seconds_bucket/ {
+      match($0, /le="[^"]*"/); le = substr($0, RSTART + 4, RLENGTH - 5); n[le] += $NF }
+    END { print 0, 0; for (le in n) print (le == "+Inf" ? 1e9 : le), n[le] }' | sort -g
+}
+# added_quantiles BEFORE-FILE AFTER-FILE: over the calls between the two readings, the bucket bounds under which
+# half and 99% of them fell: "p50<=X ms p99<=Y ms over N calls" (bucket resolution, from 10 µs up).
+added_quantiles() {
+  awk 'NR == FNR { b[$1] = $2; next } { n++; le[n] = $1; c[n] = $2 - b[$1] } END {
+    total = c[n]; if (total <= 0) { print "no forwarded calls measured"; exit }
+    for (i = 1; i <= n; i++) { if (!p50 && c[i] >= 0.5 * total) p50 = le[i]; if (!p99 && c[i] >= 0.99 * total) p99 = le[i] }
+    printf "p50<=%.3f ms p99<=%.3f ms over %d calls", p50 * 1000, p99 * 1000, total }' "$1" "$2"
+}

@@ -241,7 +241,7 @@ run() { # path mode → "path-mode tps p99ms idle% steal% machine-µs-per-transa
   for seconds in $(warmup_runs "$WARMUP"); do   # JIT, pools, caches; two runs (bench/lib.sh)
     [ "$seconds" -gt 0 ] && { via "$path" pgbench "${opts[@]}" -T "$seconds" bench >>"$WORK/$name/warmup.txt" 2>&1 || true; }
   done
-  [ "$path" = portcullis ] && gateway_figures "$GW_PID" "$ADMIN" > "$WORK/$name/before"
+  [ "$path" = portcullis ] && { gateway_figures "$GW_PID" "$ADMIN" > "$WORK/$name/before"; added_buckets "$ADMIN" > "$WORK/$name/added.before"; }
   [ "$path" = relay ] && awk '{print $14 + $15}' "/proc/$RELAY_PID/stat" > "$WORK/$name/before"
   local perf_pid=
   if [ "${PERF:-0}" = 1 ] && [ "$path" = portcullis ]; then
@@ -284,7 +284,7 @@ run() { # path mode → "path-mode tps p99ms idle% steal% machine-µs-per-transa
   tps=$(awk '/^tps = / {print $3}' "$WORK/$name/run.txt")
   fails=$(awk -F': ' '/number of failed transactions/ {print $2}' "$WORK/$name/run.txt")
   [ -n "$fails" ] && [ "${fails%% *}" != 0 ] && { echo "  ($name: failed transactions $fails)" >&2; touch "$WORK/failed"; }
-  [ "$path" = portcullis ] && gateway_figures "$GW_PID" "$ADMIN" > "$WORK/$name/after"
+  [ "$path" = portcullis ] && { gateway_figures "$GW_PID" "$ADMIN" > "$WORK/$name/after"; added_buckets "$ADMIN" > "$WORK/$name/added.after"; }
   [ -n "$perf_pid" ] && wait "$perf_pid"
   [ -n "$record_pid" ] && wait "$record_pid"
   [ -n "$backends_pid" ] && { wait "$backends_pid" || true; }
@@ -329,6 +329,11 @@ for m in simple prepared; do
     printf "   p99 added vs direct = %.3f ms   vs pgbouncer = %.3f ms\n", pp-dp, pp-np }'
 done
 for mode in simple prepared; do echo "gateway per statement ($mode): $(cost portcullis-$mode)"; done
+# The gateway's own clock per statement (from judging it to its outcome recorded, the server's part taken out):
+# beside the p99 added that pgbench sees, it tells the gateway's work from what happens around it.
+for mode in simple prepared; do
+  echo "gateway's own time per statement ($mode; its clock, server excluded): $(added_quantiles "$WORK/portcullis-$mode/added.before" "$WORK/portcullis-$mode/added.after")"
+done
 if [ "${PERF:-0}" = 1 ]; then # perf stat over the measured run: what the kernel does for the gateway per statement
   for mode in simple prepared; do
     ops=$(echo "$(cat "$WORK/portcullis-$mode/before") $(cat "$WORK/portcullis-$mode/after")" | awk '{print $6 - $3}')

@@ -260,6 +260,7 @@ public final class Gate {
         private final long startedNanos;
         private final long decideNanos;
         private long upstreamNanos;
+        private boolean streamed;
 
         private Judged(String connection, SessionRecorder session, Identity identity, Operation operation, Decision decision,
                        Excerpt request, long startedNanos, long decideNanos) {
@@ -313,6 +314,14 @@ public final class Gate {
             metrics.upstreamLatency(connection, Duration.ofNanos(nanos));
         }
 
+        /**
+         * The answer went to the agent as it came, at the agent's pace (a streamed body, a watch): its outcome comes
+         * when the stream ends, so the time to it is not the gateway's ({@link GateMetrics#gatewayAdded}).
+         */
+        public void streamed() {
+            streamed = true;
+        }
+
         /** Refused or held by the gateway; the target never saw it. Recording failures are logged: the refusal stands. */
         public void completeRefused(long startNanos) {
             recordQuietly(Upstream.NOT_FORWARDED, Excerpt.NONE, startNanos);
@@ -348,7 +357,12 @@ public final class Gate {
             } catch (RecordingFailedException e) {
                 throw unavailable(e);
             }
-
+            // A call the target answered: the gateway's own part of it, its recording included. A hold's wait and a
+            // stream's life (a streamed body; 101, whose outcome comes when it closes) are not the gateway's time;
+            // neither is an operation whose upstream time no adapter measured.
+            if (upstreamNanos > 0 && !streamed && status != 101 && !(decision.verdict() instanceof Verdict.HoldForApproval)) {
+                metrics.gatewayAdded(connection, Duration.ofNanos(Math.max(0, System.nanoTime() - startNanos - upstreamNanos)));
+            }
         }
 
         private void recordQuietly(Upstream upstream, Excerpt response, long startNanos) {

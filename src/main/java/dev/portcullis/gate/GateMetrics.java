@@ -16,4 +16,12 @@ public interface GateMetrics {
 
     /** Time from forwarding an operation to the upstream's first answer. */
     void upstreamLatency(String connection, Duration latency);
+
+    /**
+     * What the gateway itself added to an operation it forwarded and the target answered: from judging it to its
+     * outcome being recorded (the response is released next), less the upstream's part. Not measured for an
+     * operation held for approval (a person's wait is not the gateway's), nor for a stream (an upgraded
+     * connection, whose outcome comes when it closes).
+     */
+    void gatewayAdded(String connection, Duration added);
 }

@@ -334,6 +334,7 @@ final class UpstreamCall {
     private void completeStreamed(CappedCapture capture) {
         if (timeout != null) timeout.cancel(false);
         if (!outcome.compareAndSet(false, true)) return;
+        judged.streamed();
         try {
             judged.completeForwarded(head.status().code(), excerpt(capture), startNanos);
         } catch (GateUnavailableException e) {
