@@ -3,7 +3,9 @@
 #   direct     wrk → upstream (nginx serving Okta-shaped JSON)
 #   nginx      wrk → nginx reverse proxy → upstream
 #   portcullis wrk → Portcullis (token validation, policy, masking, recording on) → upstream
-# Prints requests/s and p99 latency for each and the ratios portcullis/direct, portcullis/nginx.
+# Prints requests/s and p99 latency for each and the ratios portcullis/direct, portcullis/nginx; for the gateway,
+# its CPU and allocation per call and its own time per call (p50, p99 of portcullis_gateway_added_seconds: from
+# judging a call to its outcome recorded, the upstream's part taken out).
 # With PERF=1, perf stat counts the gateway's system calls, context switches and migrations per call.
 # With PERF_SYSCALLS=1 as well, the system calls of its I/O one by one (read, write, epoll_wait, futex...).
 # With JFR_DIR=dir, the gateway's measured run is flight-recorded there (JFR, profile settings).

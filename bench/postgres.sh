@@ -5,8 +5,9 @@
 #   portcullis pgbench → Portcullis (token as password, every statement parsed and judged, masking,
 #              recording on; examples/postgres.yaml as shipped) → PostgreSQL
 # Select-only pgbench (-S, scale 10) with -M simple and -M prepared: TPS and p99 latency for each, and
-# the ratios portcullis/direct and portcullis/pgbouncer. Then one large result (1,000,000 rows with an
-# email column that Portcullis masks) read with psql directly and through Portcullis: rows/s and ratio.
+# the ratios portcullis/direct and portcullis/pgbouncer; the gateway's CPU and allocation per statement and its own
+# time per statement (p50, p99 of portcullis_gateway_added_seconds: judging to recorded, the server's part out).
+# Then one large result (1,000,000 rows with an email column that Portcullis masks) read with psql directly and through Portcullis: rows/s and ratio.
 # With PGSTORE=1, a fourth path: a second Portcullis, the same policy, its store in PostgreSQL (store.type:
 # postgres, a database of the same server) instead of the embedded file; its ratio to the embedded store.
 # With AGENT=1, another path: a third Portcullis whose upstream goes through a network agent
