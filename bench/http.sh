@@ -5,7 +5,7 @@
 #   portcullis wrk → Portcullis (token validation, policy, masking, recording on) → upstream
 # Prints requests/s and p99 latency for each and the ratios portcullis/direct, portcullis/nginx; for the gateway,
 # its CPU and allocation per call and its own time per call (p50, p99 of portcullis_gateway_added_seconds: from
-# judging a call to its outcome recorded, the upstream's part taken out).
+# taking a call in (token check included) to its outcome recorded, the upstream's part taken out).
 # With PERF=1, perf stat counts the gateway's system calls, context switches and migrations per call.
 # With PERF_SYSCALLS=1 as well, the system calls of its I/O one by one (read, write, epoll_wait, futex...).
 # With JFR_DIR=dir, the gateway's measured run is flight-recorded there (JFR, profile settings).
@@ -119,7 +119,7 @@ echo "operations judged by portcullis during the run: $events"
 echo "$before $after $(getconf CLK_TCK)" | awk '{ ops = $6 - $3; if (ops <= 0) ops = 1;
   printf "gateway per operation (measured run): %.1f us CPU, %.1f KB allocated, over %d operations\n",
     ($4 - $1) / $7 * 1e6 / ops, ($5 - $2) / 1024 / ops, ops }' 
-# The gateway's own clock: from judging a call to its outcome recorded, the upstream's part taken out. Beside the
+# The gateway's own clock: from taking a call in (token check included) to its outcome recorded, the upstream's part taken out. Beside the
 # p99 added that wrk sees, it tells the gateway's work from what happens around it (network stack, scheduler, client).
 echo "gateway's own time per call (its clock, upstream excluded): $(added_quantiles "$WORK/added.before" "$WORK/added.after")"
 if [ "${PERF:-0}" = 1 ]; then

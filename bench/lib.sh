@@ -99,7 +99,7 @@ perf_record_start() { # pid name seconds dir
 }
 
 # added_buckets ADMIN: the gateway's portcullis_gateway_added_seconds histogram (its own part of each forwarded call,
-# from judging to recorded, the upstream's part excluded), summed over connections, as "le cumulative-count" lines.
+# from taking it in to recorded, the upstream's part excluded), summed over connections, as "le cumulative-count" lines.
 added_buckets() {
   curl -s "http://127.0.0.1:$1/metrics" | awk '/^portcullis_gateway_added_seconds_bucket/ {
       match($0, /le="[^"]*"/); le = substr($0, RSTART + 4, RLENGTH - 5); n[le] += $NF }
