@@ -315,8 +315,9 @@ public final class Gate {
         }
 
         /**
-         * The answer went to the agent as it came, at the agent's pace (a streamed body, a watch): its outcome comes
-         * when the stream ends, so the time to it is not the gateway's ({@link GateMetrics#gatewayAdded}).
+         * The answer went to the agent as it came, at the agent's pace (a streamed body, a watch, an upgraded
+         * connection's stream): its outcome comes when the stream ends, so the time to it is not the gateway's
+         * ({@link GateMetrics#gatewayAdded}).
          */
         public void streamed() {
             streamed = true;
@@ -358,9 +359,9 @@ public final class Gate {
                 throw unavailable(e);
             }
             // A call the target answered: the gateway's own part of it, its recording included. A hold's wait and a
-            // stream's life (a streamed body; 101, whose outcome comes when it closes) are not the gateway's time;
+            // stream's life (the adapter says which answers are streams: streamed()) are not the gateway's time;
             // neither is an operation whose upstream time no adapter measured.
-            if (upstreamNanos > 0 && !streamed && status != 101 && !(decision.verdict() instanceof Verdict.HoldForApproval)) {
+            if (upstreamNanos > 0 && !streamed && !(decision.verdict() instanceof Verdict.HoldForApproval)) {
                 metrics.gatewayAdded(connection, Duration.ofNanos(Math.max(0, System.nanoTime() - startNanos - upstreamNanos)));
             }
         }

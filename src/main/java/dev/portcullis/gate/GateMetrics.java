@@ -21,8 +21,8 @@ public interface GateMetrics {
      * What the gateway itself added to an operation it forwarded and the target answered: from taking it in (the start
      * the adapter gives: for HTTP the whole request read, its token not yet checked; for SQL the start of judging) to its
      * outcome being recorded (the response is released next), less the upstream's part. Not measured for an
-     * operation held for approval (a person's wait is not the gateway's), nor for a stream (an upgraded
-     * connection, whose outcome comes when it closes).
+     * operation held for approval (a person's wait is not the gateway's), nor for an answer its adapter streamed
+     * ({@code Judged.streamed()}: a streamed body, an upgraded connection, whose outcome comes when it ends).
      */
     void gatewayAdded(String connection, Duration added);
 }

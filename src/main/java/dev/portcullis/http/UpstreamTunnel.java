@@ -242,6 +242,7 @@ final class UpstreamTunnel {
         if (up != null) up.close();
         if (agent != null) agent.close();
         if (!outcome.compareAndSet(false, true)) return;
+        judged.streamed();
         try {
             judged.completeForwarded(101, capped(tap.closed(why)), startNanos);
         } catch (GateUnavailableException e) {

@@ -64,7 +64,7 @@ public final class GatewayMetrics implements GateMetrics {
     public void gatewayAdded(String connection, Duration added) {
         gatewayAdded.computeIfAbsent(connection, c -> Timer.builder("portcullis.gateway.added")
                 .description("Time the gateway added to a forwarded operation: from taking it in (token check and judging included) to its outcome being recorded,"
-                        + " less the upstream's part (operations held for approval and upgraded streams excluded)")
+                        + " less the upstream's part (operations held for approval and streamed answers excluded)")
                 .tag("connection", c)
                 .publishPercentileHistogram()
                 .minimumExpectedValue(Duration.ofNanos(10_000))

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code portcullis_gateway_added_seconds}: the gateway's own part of a call the target answered, the upstream's
- * part taken out; holds, streams and upgraded connections left out, so the figure is never a person's or a
+ * part taken out; holds and the answers an adapter streamed left out, so the figure is never a person's or a
  * stream's time.
  */
 class GatewayAddedTimeTest {
@@ -100,7 +100,7 @@ class GatewayAddedTimeTest {
     }
 
     @Test
-    void aHeldCallAStreamedAnswerAndAnUpgradeAreNotTheGatewaysTime() throws Exception {
+    void aHeldCallAndAStreamedAnswerAreNotTheGatewaysTime() throws Exception {
         Gate.Judged held = judged(Action.REQUIRE_APPROVAL);
         assertThat(held.decision().verdict()).isInstanceOf(Verdict.HoldForApproval.class);
         long start = held.startedNanos();
@@ -113,15 +113,24 @@ class GatewayAddedTimeTest {
         streamed.streamed();
         streamed.completeForwarded(200, Excerpt.NONE, streamed.startedNanos());
 
-        Gate.Judged upgraded = judged(Action.ALLOW);
-        upgraded.upstreamLatency(1_000_000);
-        upgraded.completeForwarded(101, Excerpt.NONE, upgraded.startedNanos());
-
         Gate.Judged unmeasured = judged(Action.ALLOW); // no adapter measured the upstream's part
         unmeasured.completeForwarded(200, Excerpt.NONE, unmeasured.startedNanos());
 
         assertThat(added()[0]).isZero();
         // Each was still recorded: the metric leaves them out, the trail does not.
-        assertThat(store.head().lastGlobalSeq()).isGreaterThanOrEqualTo(4);
+        assertThat(store.head().lastGlobalSeq()).isGreaterThanOrEqualTo(3);
+    }
+
+    /**
+     * The outcome's status means nothing to the gate: only the adapter knows whether an answer was a stream (an
+     * upgraded connection: {@code KubectlExecThroughGatewayTest}). An SSH command that exited 101 is a call like any.
+     */
+    @Test
+    void aStatusIsNotTakenForAStream() throws Exception {
+        Gate.Judged command = judged(Action.ALLOW);
+        command.upstreamLatency(1_000_000);
+        command.completeForwarded(101, Excerpt.NONE, command.startedNanos());
+
+        assertThat(added()[0]).isEqualTo(1);
     }
 }

@@ -12,11 +12,17 @@ import dev.portcullis.testing.Kubectl;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -141,6 +147,37 @@ class KubectlExecThroughGatewayTest {
 
     private static String marker(String version) {
         return "tty-" + version.replace(".", "");
+    }
+
+    /**
+     * An exec's stream lasts as long as the agent keeps it open; its outcome is recorded when it ends. That time is the
+     * agent's, not the gateway's: {@code portcullis_gateway_added_seconds} leaves the stream out.
+     */
+    @Test
+    void anExecStreamsLifeIsNotCountedAsTimeTheGatewayAdded() throws Exception {
+        Process p = new ProcessBuilder(Kubectl.binary("1.33"), "--kubeconfig", agent.toString(), "--cache-dir",
+                dir.resolve("cache-held").toString(), "exec", "-i", "web-1", "-n", "dev", "--", "cat")
+                .redirectErrorStream(true).start();
+        String marker = "held-open-for-two-seconds";
+        try {
+            p.getOutputStream().write((marker + "\n").getBytes(StandardCharsets.UTF_8));
+            p.getOutputStream().flush();
+            Thread.sleep(2000); // the stream stays open, the agent idle
+            p.getOutputStream().close();
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).contains(marker);
+            assertThat(p.exitValue()).isZero();
+        } finally {
+            p.destroyForcibly();
+        }
+        awaitCast(marker); // the stream's end is recorded
+
+        String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + f.adminPort + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        Matcher sum = Pattern.compile("(?m)^portcullis_gateway_added_seconds_sum\\{connection=\"cluster\",?\\} (\\S+)$").matcher(metrics);
+        // kubectl's calls before the exec are counted (each a few milliseconds); the two seconds the stream was open are not
+        double seconds = sum.find() ? Double.parseDouble(sum.group(1)) : 0;
+        assertThat(seconds).as(metrics).isLessThan(1.0);
     }
 
     /** kubectl exec -it under script(1), which gives it a terminal: the shell is held, approved, used, and its resizes recorded. */
